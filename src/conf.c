@@ -1,0 +1,948 @@
+/*
+ * conf.c - read the config file with libconfig, check every setting, and
+ * hand the rest of preforkd a plain validated struct conf.  The only file
+ * that includes <libconfig.h>.  Every problem is collected, not just the
+ * first, each as "FILE:LINE: SETTING: what is wrong".
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "preforkd.h"
+#include "handler.h"
+
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR	"/run"
+#endif
+#ifndef PATH_MAX
+#define PATH_MAX	4096
+#endif
+
+#define CONF_PATH_MAX	128	/* "services.[12].listen.[34]" and friends */
+
+#define DEFAULT_WORKERS			4
+#define DEFAULT_BACKLOG			511
+#define DEFAULT_SHUTDOWN_TIMEOUT	30
+#define DEFAULT_UNIX_MODE		0666
+#define UNIX_MODE_MAX			0777
+
+/* One listen address already accepted, to find overlaps across services. */
+struct conf_seen {
+	struct addr	 addr;
+	char		 path[CONF_PATH_MAX];
+	int		 line;
+};
+
+/* The state of one load: where messages go, and what is built so far. */
+struct conf_ctx {
+	const char		*file;		/* as the user named it */
+	struct errlist		*errs;
+	int			 failed;
+	struct conf		*conf;
+	struct conf_seen	*seen;
+	size_t			 nseen;
+};
+
+static const char *const conf_global_names[] = {
+	"user", "group", "pid_file", "error_log", "log_level",
+	"shutdown_timeout", "services", NULL
+};
+
+static const char *const conf_service_names[] = {
+	"name", "listen", "handler", "workers", "backlog", "unix_mode", NULL
+};
+
+static const struct {
+	const char	*name;
+	int		 level;
+} conf_log_levels[] = {
+	{ "error",	LL_ERROR },
+	{ "warning",	LL_WARNING },
+	{ "notice",	LL_NOTICE },
+	{ "info",	LL_INFO },
+	{ "debug",	LL_DEBUG },
+};
+
+static size_t	 conf_distance(const char *, const char *);
+static void	 conf_err_at(struct conf_ctx *, const char *, int, const char *,
+		    const char *, ...) __attribute__((format(printf, 5, 6)));
+static void	 conf_err(struct conf_ctx *, const config_setting_t *,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+static void	 conf_path(const config_setting_t *, char *, size_t);
+static const char *conf_file_of(struct conf_ctx *, const config_setting_t *);
+static const char *conf_type_name(const config_setting_t *);
+static int	 conf_in(const char *, const char *const *);
+static void	 conf_unknown(struct conf_ctx *, const config_setting_t *,
+		    const char *const *, const char *const *, const char *);
+static const char *conf_string(struct conf_ctx *, const config_setting_t *);
+static int	 conf_int(struct conf_ctx *, const config_setting_t *, int, int,
+		    int *);
+static char	*conf_absolute(struct conf_ctx *, const config_setting_t *,
+		    const char *);
+static char	*conf_path_setting(struct conf_ctx *,
+		    const config_setting_t *);
+static char	*conf_strdup(struct conf_ctx *, const char *);
+static void	 conf_globals(struct conf_ctx *, const config_setting_t *);
+static void	 conf_services(struct conf_ctx *, const config_setting_t *);
+static void	 conf_service(struct conf_ctx *, const config_setting_t *,
+		    size_t);
+static void	 conf_service_name(struct conf_ctx *,
+		    const config_setting_t *, size_t);
+static int	 conf_has_unix(const config_setting_t *);
+static void	 conf_listen(struct conf_ctx *, const config_setting_t *,
+		    struct conf_service *);
+static void	 conf_listen_one(struct conf_ctx *, const config_setting_t *,
+		    struct conf_service *);
+static void	 conf_handler(struct conf_ctx *, const config_setting_t *,
+		    struct conf_service *);
+static int	 conf_unix_mode(struct conf_ctx *, const config_setting_t *,
+		    struct conf_service *);
+static void	 conf_users(struct conf_ctx *, const config_setting_t *,
+		    const config_setting_t *);
+static struct conf *conf_build(config_t *, const char *, struct errlist *);
+
+/* errlist_add - append one formatted message; on no memory, drop it. */
+void
+errlist_add(struct errlist *errs, const char *fmt, ...)
+{
+	va_list ap;
+	char **msg, *s;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (len < 0 || (s = malloc((size_t)len + 1)) == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)len + 1, fmt, ap);
+	va_end(ap);
+	msg = realloc(errs->msg, (errs->n + 1) * sizeof(*errs->msg));
+	if (msg == NULL) {
+		free(s);
+		return;
+	}
+	errs->msg = msg;
+	errs->msg[errs->n++] = s;
+}
+
+void
+errlist_free(struct errlist *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		free(errs->msg[i]);
+	free(errs->msg);
+	errs->msg = NULL;
+	errs->n = 0;
+}
+
+/* conf_distance - edit distance, counting a swap of neighbours as one. */
+static size_t
+conf_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, cost, v;
+	size_t d[SERVICE_NAME_MAX + 2][SERVICE_NAME_MAX + 2];
+
+	if (la > SERVICE_NAME_MAX || lb > SERVICE_NAME_MAX)
+		return (size_t)-1;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			v = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
+}
+
+/*
+ * conf_closest - the candidate nearest to word, if it is within two edits
+ * (and the word is not so short that everything is); else NULL.
+ */
+const char *
+conf_closest(const char *word, const char *const *candidates)
+{
+	const char *best = NULL;
+	size_t bestd = 3, d;
+
+	for (; *candidates != NULL; candidates++) {
+		d = conf_distance(word, *candidates);
+		if (d < bestd && d < strlen(*candidates)) {
+			best = *candidates;
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+/* conf_file_of - the file a setting came from (an @include, or the main). */
+static const char *
+conf_file_of(struct conf_ctx *ctx, const config_setting_t *s)
+{
+	if (s != NULL && config_setting_source_file(s) != NULL)
+		return config_setting_source_file(s);
+	return ctx->file;
+}
+
+/* conf_path - the setting's libconfig path: "services.[0].listen.[1]". */
+static void
+conf_path(const config_setting_t *s, char *buf, size_t len)
+{
+	size_t used;
+
+	buf[0] = '\0';
+	if (s == NULL || config_setting_parent(s) == NULL)
+		return;
+	conf_path(config_setting_parent(s), buf, len);
+	used = strlen(buf);
+	if (config_setting_name(s) != NULL)
+		snprintf(buf + used, len - used, "%s%s", used ? "." : "",
+		    config_setting_name(s));
+	else
+		snprintf(buf + used, len - used, "%s[%d]", used ? "." : "",
+		    config_setting_index(s));
+}
+
+/* conf_err_at - record "FILE:LINE: PATH: message"; LINE 0 and PATH "" drop. */
+static void
+conf_err_at(struct conf_ctx *ctx, const char *file, int line, const char *path,
+    const char *fmt, ...)
+{
+	char where[PATH_MAX + CONF_PATH_MAX + 32], msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(where, sizeof(where), "%s:%d:", file, line);
+	else
+		snprintf(where, sizeof(where), "%s:", file);
+	if (*path != '\0')
+		errlist_add(ctx->errs, "%s %s: %s", where, path, msg);
+	else
+		errlist_add(ctx->errs, "%s %s", where, msg);
+	ctx->failed = 1;
+}
+
+/* conf_err - record a message about setting s, naming its file and line. */
+static void
+conf_err(struct conf_ctx *ctx, const config_setting_t *s, const char *fmt, ...)
+{
+	char path[CONF_PATH_MAX], msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conf_path(s, path, sizeof(path));
+	conf_err_at(ctx, conf_file_of(ctx, s),
+	    (int)config_setting_source_line(s), path, "%s", msg);
+}
+
+/* conf_type_name - "a string", "an integer"...: for "(got ...)". */
+static const char *
+conf_type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_GROUP:
+		return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a float";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array";
+	case CONFIG_TYPE_LIST:
+		return "a list";
+	default:
+		return "nothing";
+	}
+}
+
+static int
+conf_in(const char *word, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(word, *list) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * conf_unknown - report a setting that is not in known; say so when it
+ * belongs at the other level (elsewhere), else suggest a close name.
+ */
+static void
+conf_unknown(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *const *known, const char *const *elsewhere, const char *where)
+{
+	const char *name = config_setting_name(s), *close;
+
+	if (name == NULL)
+		name = "";
+	if (conf_in(name, elsewhere))
+		conf_err(ctx, s, "unknown setting here (%s)", where);
+	else if ((close = conf_closest(name, known)) != NULL)
+		conf_err(ctx, s, "unknown setting (did you mean \"%s\"?)", close);
+	else
+		conf_err(ctx, s, "unknown setting");
+}
+
+/* conf_string - the value of a string setting, or NULL after an error. */
+static const char *
+conf_string(struct conf_ctx *ctx, const config_setting_t *s)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		conf_err(ctx, s, "must be a string (got %s)",
+		    conf_type_name(s));
+		return NULL;
+	}
+	return config_setting_get_string(s);
+}
+
+/* conf_int - an integer setting within [min, max]; 0, or -1 after an error. */
+static int
+conf_int(struct conf_ctx *ctx, const config_setting_t *s, int min, int max,
+    int *value)
+{
+	long long v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		conf_err(ctx, s, "must be an integer (got %s)",
+		    conf_type_name(s));
+		return -1;
+	}
+	v = config_setting_get_int64(s);
+	if (v < min || v > max) {
+		conf_err(ctx, s, "must be between %d and %d (got %lld)",
+		    min, max, v);
+		return -1;
+	}
+	*value = (int)v;
+	return 0;
+}
+
+static char *
+conf_strdup(struct conf_ctx *ctx, const char *s)
+{
+	char *p;
+
+	if ((p = strdup(s)) == NULL)
+		conf_err_at(ctx, ctx->file, 0, "", "out of memory");
+	return p;
+}
+
+/*
+ * conf_absolute - a copy of path made absolute against the current
+ * directory ("./" prefixes dropped), or NULL after an error about s.
+ */
+static char *
+conf_absolute(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *path)
+{
+	char cwd[PATH_MAX], *abs;
+	size_t len;
+
+	if (*path == '/')
+		return conf_strdup(ctx, path);
+	while (path[0] == '.' && path[1] == '/')
+		for (path += 2; *path == '/'; path++)
+			continue;
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		conf_err(ctx, s, "cannot make \"%s\" absolute: getcwd: %s",
+		    path, strerror(errno));
+		return NULL;
+	}
+	len = strlen(cwd) + strlen(path) + 2;
+	if ((abs = malloc(len)) == NULL) {
+		conf_err_at(ctx, ctx->file, 0, "", "out of memory");
+		return NULL;
+	}
+	snprintf(abs, len, "%s%s%s", cwd,
+	    cwd[strlen(cwd) - 1] == '/' ? "" : "/", path);
+	return abs;
+}
+
+/* conf_path_setting - a non-empty path string made absolute, or NULL. */
+static char *
+conf_path_setting(struct conf_ctx *ctx, const config_setting_t *s)
+{
+	const char *v;
+
+	if ((v = conf_string(ctx, s)) == NULL)
+		return NULL;
+	if (*v == '\0') {
+		conf_err(ctx, s, "must not be empty");
+		return NULL;
+	}
+	return conf_absolute(ctx, s, v);
+}
+
+/* conf_globals - the top-level settings, in file order. */
+static void
+conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
+{
+	struct conf *conf = ctx->conf;
+	const config_setting_t *s, *user = NULL, *group = NULL;
+	const config_setting_t *services = NULL;
+	const char *name, *v;
+	size_t i;
+	int n;
+
+	for (n = 0; n < config_setting_length(root); n++) {
+		s = config_setting_get_elem(root, (unsigned int)n);
+		name = config_setting_name(s);
+		if (strcmp(name, "user") == 0) {
+			if ((v = conf_string(ctx, s)) != NULL) {
+				conf->user = conf_strdup(ctx, v);
+				user = s;
+			}
+		} else if (strcmp(name, "group") == 0) {
+			if ((v = conf_string(ctx, s)) != NULL) {
+				conf->group = conf_strdup(ctx, v);
+				group = s;
+			}
+		} else if (strcmp(name, "pid_file") == 0) {
+			free(conf->pid_file);
+			conf->pid_file = conf_path_setting(ctx, s);
+		} else if (strcmp(name, "error_log") == 0) {
+			if ((v = conf_string(ctx, s)) == NULL)
+				continue;
+			if (strcmp(v, "syslog") == 0 ||
+			    strcmp(v, "stderr") == 0)
+				conf->error_log = conf_strdup(ctx, v);
+			else
+				conf->error_log = conf_path_setting(ctx, s);
+		} else if (strcmp(name, "log_level") == 0) {
+			if ((v = conf_string(ctx, s)) == NULL)
+				continue;
+			for (i = 0; i < sizeof(conf_log_levels) /
+			    sizeof(conf_log_levels[0]); i++)
+				if (strcmp(v, conf_log_levels[i].name) == 0)
+					break;
+			if (i == sizeof(conf_log_levels) /
+			    sizeof(conf_log_levels[0]))
+				conf_err(ctx, s, "must be one of error, "
+				    "warning, notice, info, debug (got \"%s\")",
+				    v);
+			else
+				conf->log_level = conf_log_levels[i].level;
+		} else if (strcmp(name, "shutdown_timeout") == 0) {
+			conf_int(ctx, s, 0, SHUTDOWN_TIMEOUT_MAX,
+			    &conf->shutdown_timeout);
+		} else if (strcmp(name, "services") == 0) {
+			services = s;
+			conf_services(ctx, s);
+		} else
+			conf_unknown(ctx, s, conf_global_names,
+			    conf_service_names,
+			    "it is a service setting: put it inside a group "
+			    "in services");
+	}
+	if (services == NULL)
+		conf_err_at(ctx, ctx->file, 0, "",
+		    "missing required setting \"services\"");
+	conf_users(ctx, user, group);
+}
+
+/* conf_users - resolve user and group; a root start needs a user. */
+static void
+conf_users(struct conf_ctx *ctx, const config_setting_t *user,
+    const config_setting_t *group)
+{
+	struct conf *conf = ctx->conf;
+	struct passwd *pw;
+	struct group *gr;
+
+	if (user == NULL && group != NULL)
+		conf_err(ctx, group, "needs user");
+	if (user == NULL && geteuid() == 0)
+		conf_err_at(ctx, ctx->file, 0, "user", "must be set when "
+		    "preforkd starts as root (user = \"root\" keeps the "
+		    "workers as root)");
+	if (user == NULL || conf->user == NULL)
+		return;
+	if ((pw = getpwnam(conf->user)) == NULL) {
+		conf_err(ctx, user, "no such user \"%s\"", conf->user);
+		return;
+	}
+	conf->uid = pw->pw_uid;
+	conf->gid = pw->pw_gid;
+	if (group == NULL || conf->group == NULL)
+		return;
+	if ((gr = getgrnam(conf->group)) == NULL) {
+		conf_err(ctx, group, "no such group \"%s\"", conf->group);
+		return;
+	}
+	conf->gid = gr->gr_gid;
+}
+
+/* conf_services - the services list: at least one group. */
+static void
+conf_services(struct conf_ctx *ctx, const config_setting_t *list)
+{
+	struct conf *conf = ctx->conf;
+	const config_setting_t *s;
+	int n, len;
+
+	if (config_setting_type(list) != CONFIG_TYPE_LIST &&
+	    !(config_setting_type(list) == CONFIG_TYPE_ARRAY &&
+	    config_setting_length(list) == 0)) {
+		conf_err(ctx, list, "must be a list of groups: "
+		    "( { name = ...; }, ... ) (got %s)", conf_type_name(list));
+		return;
+	}
+	if ((len = config_setting_length(list)) == 0) {
+		conf_err(ctx, list, "must have at least one service");
+		return;
+	}
+	if ((conf->services = calloc((size_t)len,
+	    sizeof(*conf->services))) == NULL) {
+		conf_err_at(ctx, ctx->file, 0, "", "out of memory");
+		return;
+	}
+	conf->nservices = (size_t)len;
+	for (n = 0; n < len; n++) {
+		s = config_setting_get_elem(list, (unsigned int)n);
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+			conf_err(ctx, s, "must be a group (got %s)",
+			    conf_type_name(s));
+		else
+			conf_service(ctx, s, (size_t)n);
+	}
+}
+
+/* conf_service - one services.[i] group, into conf->services[idx]. */
+static void
+conf_service(struct conf_ctx *ctx, const config_setting_t *group, size_t idx)
+{
+	struct conf_service *svc = &ctx->conf->services[idx];
+	const config_setting_t *s, *name = NULL, *listen = NULL;
+	const config_setting_t *handler = NULL, *mode = NULL;
+	const char *key;
+	char path[CONF_PATH_MAX];
+	int n;
+
+	svc->line = (int)config_setting_source_line(group);
+	svc->workers = DEFAULT_WORKERS;
+	svc->backlog = DEFAULT_BACKLOG;
+	svc->unix_mode = DEFAULT_UNIX_MODE;
+
+	for (n = 0; n < config_setting_length(group); n++) {
+		s = config_setting_get_elem(group, (unsigned int)n);
+		key = config_setting_name(s);
+		if (strcmp(key, "name") == 0) {
+			name = s;
+			conf_service_name(ctx, s, idx);
+		} else if (strcmp(key, "listen") == 0) {
+			listen = s;
+			conf_listen(ctx, s, svc);
+		} else if (strcmp(key, "handler") == 0) {
+			handler = s;
+			conf_handler(ctx, s, svc);
+		} else if (strcmp(key, "workers") == 0)
+			conf_int(ctx, s, 1, WORKERS_MAX, &svc->workers);
+		else if (strcmp(key, "backlog") == 0)
+			conf_int(ctx, s, 1, BACKLOG_MAX, &svc->backlog);
+		else if (strcmp(key, "unix_mode") == 0) {
+			if (conf_unix_mode(ctx, s, svc) == 0)
+				mode = s;
+		} else
+			conf_unknown(ctx, s, conf_service_names,
+			    conf_global_names,
+			    "it is a global setting: put it outside services");
+
+	}
+
+	if (name == NULL)
+		conf_err(ctx, group, "missing required setting \"name\"");
+	if (listen == NULL)
+		conf_err(ctx, group, "missing required setting \"listen\"");
+	if (handler == NULL)
+		conf_err(ctx, group, "missing required setting \"handler\"");
+	if (mode != NULL && listen != NULL && !conf_has_unix(listen)) {
+		conf_path(group, path, sizeof(path));
+		conf_err(ctx, mode, "only applies to unix: listen addresses, "
+		    "and %s has none", path);
+	}
+}
+
+/* conf_service_name - a service name: its characters, length, uniqueness. */
+static void
+conf_service_name(struct conf_ctx *ctx, const config_setting_t *s,
+    size_t idx)
+{
+	struct conf_service *services = ctx->conf->services;
+	const char *v;
+	size_t i;
+
+	if ((v = conf_string(ctx, s)) == NULL)
+		return;
+	if (*v == '\0') {
+		conf_err(ctx, s, "must not be empty");
+		return;
+	}
+	if (strlen(v) > SERVICE_NAME_MAX) {
+		conf_err(ctx, s, "must be at most %d characters (got %zu)",
+		    SERVICE_NAME_MAX, strlen(v));
+		return;
+	}
+	if (strspn(v, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(v)) {
+		conf_err(ctx, s, "may contain only letters, digits, \"_\" "
+		    "and \"-\" (got \"%s\")", v);
+		return;
+	}
+	for (i = 0; i < idx; i++) {
+		if (services[i].name != NULL &&
+		    strcmp(services[i].name, v) == 0) {
+			conf_err(ctx, s, "name \"%s\" is already used by "
+			    "services.[%zu] (line %d)", v, i, services[i].line);
+			return;
+		}
+	}
+	services[idx].name = conf_strdup(ctx, v);
+}
+
+/* conf_has_unix - whether a listen setting names any unix: address. */
+static int
+conf_has_unix(const config_setting_t *listen)
+{
+	const config_setting_t *e;
+	const char *v;
+	int n;
+
+	if (config_setting_type(listen) == CONFIG_TYPE_STRING)
+		return strncmp(config_setting_get_string(listen), "unix:",
+		    5) == 0;
+	for (n = 0; n < config_setting_length(listen); n++) {
+		e = config_setting_get_elem(listen, (unsigned int)n);
+		if (config_setting_type(e) == CONFIG_TYPE_STRING &&
+		    (v = config_setting_get_string(e)) != NULL &&
+		    strncmp(v, "unix:", 5) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* conf_listen - a listen string, or an array or list of them. */
+static void
+conf_listen(struct conf_ctx *ctx, const config_setting_t *s,
+    struct conf_service *svc)
+{
+	int n, len;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		len = 1;
+	else if (config_setting_type(s) == CONFIG_TYPE_ARRAY ||
+	    config_setting_type(s) == CONFIG_TYPE_LIST)
+		len = config_setting_length(s);
+	else {
+		conf_err(ctx, s, "must be a string or a list of strings "
+		    "(got %s)", conf_type_name(s));
+		return;
+	}
+	if (len == 0) {
+		conf_err(ctx, s, "must have at least one address");
+		return;
+	}
+	if (len > LISTEN_PER_SERVICE_MAX) {
+		conf_err(ctx, s, "must have at most %d addresses (got %d)",
+		    LISTEN_PER_SERVICE_MAX, len);
+		return;
+	}
+	if ((svc->listen = calloc((size_t)len, sizeof(*svc->listen))) == NULL ||
+	    (svc->listen_text = calloc((size_t)len,
+	    sizeof(*svc->listen_text))) == NULL) {
+		conf_err_at(ctx, ctx->file, 0, "", "out of memory");
+		return;
+	}
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		conf_listen_one(ctx, s, svc);
+	else
+		for (n = 0; n < len; n++)
+			conf_listen_one(ctx, config_setting_get_elem(s,
+			    (unsigned int)n), svc);
+}
+
+/*
+ * conf_listen_one - parse one address (unix paths made absolute), check it
+ * against every address accepted so far, and append it to svc.
+ */
+static void
+conf_listen_one(struct conf_ctx *ctx, const config_setting_t *s,
+    struct conf_service *svc)
+{
+	struct addr addr;
+	struct conf_seen *seen;
+	char err[ADDR_ERR_MAX], a[ADDR_TEXT_MAX], b[ADDR_TEXT_MAX], *abs, *tmp;
+	const char *text;
+	size_t i, len;
+
+	if ((text = conf_string(ctx, s)) == NULL)
+		return;
+	if (addr_parse(text, &addr, err, sizeof(err)) == -1) {
+		conf_err(ctx, s, "invalid address \"%s\": %s", text, err);
+		return;
+	}
+	if (addr.proto == PROTO_UNIX && strncmp(text, "unix:/", 6) != 0) {
+		if ((abs = conf_absolute(ctx, s, text + 5)) == NULL)
+			return;
+		len = strlen(abs) + 6;
+		if ((tmp = malloc(len)) == NULL) {
+			free(abs);
+			conf_err_at(ctx, ctx->file, 0, "", "out of memory");
+			return;
+		}
+		snprintf(tmp, len, "unix:%s", abs);
+		free(abs);
+		if (addr_parse(tmp, &addr, err, sizeof(err)) == -1) {
+			conf_err(ctx, s, "invalid address \"%s\": %s "
+			    "once made absolute", text, err);
+			free(tmp);
+			return;
+		}
+		free(tmp);
+	}
+
+	for (i = 0; i < ctx->nseen; i++) {
+		if (!addr_conflict(&addr, &ctx->seen[i].addr))
+			continue;
+		addr_format(&addr, a, sizeof(a));
+		addr_format(&ctx->seen[i].addr, b, sizeof(b));
+		if (strcmp(a, b) == 0)
+			conf_err(ctx, s, "address %s is already used by %s "
+			    "(line %d)", a, ctx->seen[i].path,
+			    ctx->seen[i].line);
+		else
+			conf_err(ctx, s, "address %s overlaps %s of %s "
+			    "(line %d)", a, b, ctx->seen[i].path,
+			    ctx->seen[i].line);
+		return;
+	}
+
+	if ((seen = realloc(ctx->seen, (ctx->nseen + 1) *
+	    sizeof(*ctx->seen))) == NULL ||
+	    (svc->listen_text[svc->nlisten] = strdup(text)) == NULL) {
+		if (seen != NULL)
+			ctx->seen = seen;
+		conf_err_at(ctx, ctx->file, 0, "", "out of memory");
+		return;
+	}
+	ctx->seen = seen;
+	seen[ctx->nseen].addr = addr;
+	conf_path(s, seen[ctx->nseen].path, sizeof(seen[ctx->nseen].path));
+	seen[ctx->nseen].line = (int)config_setting_source_line(s);
+	ctx->nseen++;
+	svc->listen[svc->nlisten++] = addr;
+}
+
+/* conf_handler - the handler by name, listing them all when unknown. */
+static void
+conf_handler(struct conf_ctx *ctx, const config_setting_t *s,
+    struct conf_service *svc)
+{
+	const char *names[32], *v, *close;
+	char list[512];
+	size_t n, used;
+
+	if ((v = conf_string(ctx, s)) == NULL)
+		return;
+	if ((svc->handler = handler_find(v)) != NULL)
+		return;
+
+	list[0] = '\0';
+	used = 0;
+	for (n = 0; handlers[n] != NULL && n < 31; n++) {
+		names[n] = handlers[n]->name;
+		snprintf(list + used, sizeof(list) - used, "%s%s",
+		    n > 0 ? ", " : "", names[n]);
+		used = strlen(list);
+	}
+	names[n] = NULL;
+	if ((close = conf_closest(v, names)) != NULL)
+		conf_err(ctx, s, "unknown handler \"%s\" (did you mean "
+		    "\"%s\"?); handlers are: %s", v, close, list);
+	else
+		conf_err(ctx, s, "unknown handler \"%s\"; handlers are: %s",
+		    v, list);
+}
+
+/* conf_unix_mode - octal permissions for unix sockets, as a string. */
+static int
+conf_unix_mode(struct conf_ctx *ctx, const config_setting_t *s,
+    struct conf_service *svc)
+{
+	const char *v, *p;
+	unsigned long mode = 0;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		conf_err(ctx, s, "must be a string of octal digits like "
+		    "\"0660\" (got %s)", conf_type_name(s));
+		return -1;
+	}
+	v = config_setting_get_string(s);
+	if (*v == '\0' || strspn(v, "01234567") != strlen(v)) {
+		conf_err(ctx, s, "must be octal digits like \"0660\" "
+		    "(got \"%s\")", v);
+		return -1;
+	}
+	for (p = v; *p != '\0' && mode <= UNIX_MODE_MAX; p++)
+		mode = mode * 8 + (unsigned long)(*p - '0');
+	if (mode > UNIX_MODE_MAX) {
+		conf_err(ctx, s, "must be between 0 and 0777 (got \"%s\")", v);
+		return -1;
+	}
+	svc->unix_mode = (mode_t)mode;
+	return 0;
+}
+
+/* conf_build - validate a parsed libconfig tree into a new struct conf. */
+static struct conf *
+conf_build(config_t *cf, const char *file, struct errlist *errs)
+{
+	struct conf_ctx ctx;
+	struct conf *conf;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.file = file;
+	ctx.errs = errs;
+	if ((conf = calloc(1, sizeof(*conf))) == NULL ||
+	    (conf->file = strdup(file)) == NULL ||
+	    (conf->pid_file = strdup(RUNSTATEDIR "/preforkd.pid")) == NULL) {
+		conf_free(conf);
+		errlist_add(errs, "%s: out of memory", file);
+		return NULL;
+	}
+	conf->log_level = LL_INFO;
+	conf->shutdown_timeout = DEFAULT_SHUTDOWN_TIMEOUT;
+	ctx.conf = conf;
+
+	conf_globals(&ctx, config_root_setting(cf));
+
+	free(ctx.seen);
+	if (ctx.failed) {
+		conf_free(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+/*
+ * conf_parse_string - parse and validate config text; name stands for the
+ * file in messages.  NULL with every problem added to errs.
+ */
+struct conf *
+conf_parse_string(const char *text, const char *name, struct errlist *errs)
+{
+	config_t cf;
+	struct conf *conf = NULL;
+
+	config_init(&cf);
+	if (config_read_string(&cf, text) == CONFIG_TRUE)
+		conf = conf_build(&cf, name, errs);
+	else
+		errlist_add(errs, "%s:%d: %s", config_error_file(&cf) != NULL ?
+		    config_error_file(&cf) : name, config_error_line(&cf),
+		    config_error_text(&cf));
+	config_destroy(&cf);
+	return conf;
+}
+
+/* conf_load - read, parse and validate file.  NULL with errors in errs. */
+struct conf *
+conf_load(const char *file, struct errlist *errs)
+{
+	config_t cf;
+	struct conf *conf = NULL;
+	struct stat st;
+	FILE *fp;
+
+	if ((fp = fopen(file, "r")) == NULL) {
+		errlist_add(errs, "%s: cannot read: %s", file, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		errlist_add(errs, "%s: cannot read: %s", file,
+		    strerror(EISDIR));
+		fclose(fp);
+		return NULL;
+	}
+	config_init(&cf);
+	if (config_read(&cf, fp) == CONFIG_TRUE)
+		conf = conf_build(&cf, file, errs);
+	else if (config_error_type(&cf) == CONFIG_ERR_FILE_IO &&
+	    config_error_file(&cf) == NULL)
+		errlist_add(errs, "%s: cannot read: %s", file,
+		    config_error_text(&cf));
+	else
+		errlist_add(errs, "%s:%d: %s", config_error_file(&cf) != NULL ?
+		    config_error_file(&cf) : file, config_error_line(&cf),
+		    config_error_text(&cf));
+	config_destroy(&cf);
+	fclose(fp);
+	return conf;
+}
+
+/* conf_free - free a conf and everything it owns; NULL is fine. */
+void
+conf_free(struct conf *conf)
+{
+	struct conf_service *svc;
+	size_t i, j;
+
+	if (conf == NULL)
+		return;
+	for (i = 0; i < conf->nservices; i++) {
+		svc = &conf->services[i];
+		free(svc->name);
+		for (j = 0; j < svc->nlisten; j++)
+			free(svc->listen_text[j]);
+		free(svc->listen_text);
+		free(svc->listen);
+	}
+	free(conf->services);
+	free(conf->file);
+	free(conf->user);
+	free(conf->group);
+	free(conf->pid_file);
+	free(conf->error_log);
+	free(conf);
+}

@@ -1,0 +1,96 @@
+/*
+ * ctl.c - "preforkd -s SIGNAL": find the running master through its pid
+ * file and send it a signal; for stop and quit, wait until it is gone.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "preforkd.h"
+
+static const struct {
+	const char	*name;
+	int		 signo;
+	int		 wait;		/* until the master is gone */
+} ctl_table[] = {
+	{ "stop",	SIGTERM,	1 },
+	{ "quit",	SIGQUIT,	1 },
+	{ "reload",	SIGHUP,		0 },
+	{ "reopen",	SIGUSR1,	0 },
+	{ "upgrade",	0,		0 },
+	{ "status",	0,		0 },
+};
+
+/* ctl_valid - is name one of the -s commands? */
+int
+ctl_valid(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ctl_table) / sizeof(ctl_table[0]); i++)
+		if (strcmp(name, ctl_table[i].name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * ctl_send - carry out "-s name" against the master of conf; returns the
+ * exit status and prints the outcome in one line.
+ */
+int
+ctl_send(const struct conf *conf, const char *name)
+{
+	char err[512];
+	int64_t deadline;
+	size_t i;
+	pid_t pid;
+
+	for (i = 0; i < sizeof(ctl_table) / sizeof(ctl_table[0]); i++)
+		if (strcmp(name, ctl_table[i].name) == 0)
+			break;
+	if (i == sizeof(ctl_table) / sizeof(ctl_table[0])) {
+		fprintf(stderr, "preforkd: -s: unknown command \"%s\"\n", name);
+		return EXIT_USAGE;
+	}
+	if (ctl_table[i].signo == 0) {
+		fprintf(stderr, "preforkd: -s %s is not available in this "
+		    "version\n", name);
+		return EXIT_RUNTIME;
+	}
+	if ((pid = daemon_pidfile_read(conf->pid_file, err, sizeof(err))) ==
+	    -1) {
+		fprintf(stderr, "preforkd: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	if (kill(pid, ctl_table[i].signo) == -1) {
+		fprintf(stderr, "preforkd: cannot send %s to pid %ld: %s%s\n",
+		    sig_name(ctl_table[i].signo), (long)pid, strerror(errno),
+		    errno == EPERM ? " (run this as root or as the user "
+		    "that started preforkd)" : "");
+		return EXIT_RUNTIME;
+	}
+	if (!ctl_table[i].wait) {
+		printf("preforkd: sent %s to pid %ld\n",
+		    sig_name(ctl_table[i].signo), (long)pid);
+		return EXIT_OK;
+	}
+	deadline = now_ms() + 5000 + (ctl_table[i].signo == SIGQUIT ?
+	    conf->shutdown_timeout * 1000LL : FAST_STOP_GRACE_MS);
+	while (kill(pid, 0) == 0 || errno == EPERM) {
+		if (now_ms() >= deadline) {
+			fprintf(stderr, "preforkd: pid %ld is still running "
+			    "after %s\n", (long)pid,
+			    sig_name(ctl_table[i].signo));
+			return EXIT_RUNTIME;
+		}
+		poll(NULL, 0, 20);
+	}
+	printf("preforkd: stopped (pid %ld)\n", (long)pid);
+	return EXIT_OK;
+}

@@ -1,0 +1,300 @@
+/*
+ * daemon.c - becoming a daemon: detaching with a readiness pipe back to the
+ * launcher, the locked pid file (written last, as the readiness signal),
+ * and dropping a worker's privileges before its first accept().
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "preforkd.h"
+
+/* The line the daemon sends the launcher once it is ready. */
+#define READY_LINE	"\001ready\n"
+
+static int	 ready_fd = -1;		/* write end, in the daemon */
+static int	 pidfile_fd = -1;
+static char	*pidfile_path;
+
+/*
+ * daemon_launcher - in the launching process: copy what the daemon says
+ * to stderr until it is ready (exit 0) or gone without being ready (exit 1).
+ */
+static void __attribute__((noreturn))
+daemon_launcher(int fd, pid_t child)
+{
+	char buf[4096];
+	size_t len = 0, rl = sizeof(READY_LINE) - 1;
+	ssize_t n;
+	int ready = 0;
+	char *nl;
+
+	for (;;) {
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		/* Pass whole lines on, holding back a partial one. */
+		while ((nl = memchr(buf, '\n', len)) != NULL) {
+			size_t line = (size_t)(nl - buf) + 1;
+
+			if (line == rl && memcmp(buf, READY_LINE, rl) == 0)
+				ready = 1;
+			else
+				fwrite(buf, 1, line, stderr);
+			memmove(buf, buf + line, len - line);
+			len -= line;
+		}
+		if (len == sizeof(buf) - 1) {
+			fwrite(buf, 1, len, stderr);
+			len = 0;
+		}
+	}
+	fwrite(buf, 1, len, stderr);
+	fflush(stderr);
+	if (!ready) {
+		/* Reap it if it died; a daemon still starting is left alone. */
+		waitpid(child, NULL, WNOHANG);
+		fprintf(stderr, "preforkd: the daemon did not start\n");
+	}
+	_exit(ready ? EXIT_OK : EXIT_RUNTIME);
+}
+
+/*
+ * daemon_start - detach: the caller continues as the daemon (new session,
+ * cwd /, umask 022, stdio on /dev/null) while the launching process waits
+ * and exits only when daemon_ready() is called or the daemon dies.
+ */
+int
+daemon_start(void)
+{
+	int fds[2], null;
+	pid_t pid;
+
+	if (pipe(fds) == -1)
+		return -1;
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid > 0) {
+		close(fds[1]);
+		daemon_launcher(fds[0], pid);
+	}
+	close(fds[0]);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	ready_fd = fds[1];
+	log_set_startup_fd(ready_fd);
+
+	if (setsid() == -1)
+		return -1;
+	if (chdir("/") == -1)
+		return -1;
+	umask(022);
+	if ((null = open("/dev/null", O_RDWR)) == -1)
+		return -1;
+	dup2(null, STDIN_FILENO);
+	dup2(null, STDOUT_FILENO);
+	dup2(null, STDERR_FILENO);
+	if (null > STDERR_FILENO)
+		close(null);
+	return 0;
+}
+
+/* daemon_ready - tell the launcher (if any) that we serve; stop copying. */
+void
+daemon_ready(void)
+{
+	ssize_t n;
+
+	log_set_startup_fd(-1);
+	if (ready_fd == -1)
+		return;
+	n = write(ready_fd, READY_LINE, sizeof(READY_LINE) - 1);
+	(void)n;
+	close(ready_fd);
+	ready_fd = -1;
+}
+
+/* daemon_pidfile_parse - the pid in an open pid file, or 0. */
+static pid_t
+daemon_pidfile_parse(int fd)
+{
+	char buf[32];
+	ssize_t n;
+	long pid;
+	char *end;
+
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	pid = strtol(buf, &end, 10);
+	if (end == buf || pid <= 0 || pid > INT_MAX)
+		return 0;
+	return (pid_t)pid;
+}
+
+/*
+ * daemon_pidfile_lock - create and lock the pid file for the life of this
+ * master.  The lock, not the pid in the file, tells whether a master is
+ * alive: a stale file of a dead run is simply taken over, and a recycled
+ * pid can never be mistaken for preforkd.
+ */
+int
+daemon_pidfile_lock(const char *path, char *err, size_t errlen)
+{
+	pid_t other;
+
+	pidfile_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	if (pidfile_fd == -1) {
+		snprintf(err, errlen, "cannot open pid file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (flock(pidfile_fd, LOCK_EX | LOCK_NB) == -1) {
+		other = daemon_pidfile_parse(pidfile_fd);
+		if (errno == EWOULDBLOCK && other > 0)
+			snprintf(err, errlen, "preforkd is already running "
+			    "(pid %ld holds the pid file %s)", (long)other,
+			    path);
+		else if (errno == EWOULDBLOCK)
+			snprintf(err, errlen, "preforkd is already starting "
+			    "(another process holds the pid file %s)", path);
+		else
+			snprintf(err, errlen, "cannot lock pid file %s: %s",
+			    path, strerror(errno));
+		close(pidfile_fd);
+		pidfile_fd = -1;
+		return -1;
+	}
+	if ((pidfile_path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* daemon_pidfile_write - put our pid in the locked pid file. */
+int
+daemon_pidfile_write(void)
+{
+	char buf[32];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(pidfile_fd, 0) == -1)
+		return -1;
+	if (pwrite(pidfile_fd, buf, (size_t)n, 0) != n)
+		return -1;
+	return 0;
+}
+
+/* daemon_pidfile_remove - at exit: remove the pid file and drop the lock. */
+void
+daemon_pidfile_remove(void)
+{
+	if (pidfile_fd == -1)
+		return;
+	if (pidfile_path != NULL)
+		unlink(pidfile_path);
+	close(pidfile_fd);
+	pidfile_fd = -1;
+	free(pidfile_path);
+	pidfile_path = NULL;
+}
+
+/* daemon_pidfile_fd - for a forked worker to close. */
+int
+daemon_pidfile_fd(void)
+{
+	return pidfile_fd;
+}
+
+/*
+ * daemon_pidfile_read - the pid of the live master behind path, or -1 with
+ * the reason in err.  Live means the pid file is locked.
+ */
+pid_t
+daemon_pidfile_read(const char *path, char *err, size_t errlen)
+{
+	pid_t pid;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		if (errno == ENOENT)
+			snprintf(err, errlen, "not running (no pid file %s)",
+			    path);
+		else
+			snprintf(err, errlen, "cannot open pid file %s: %s",
+			    path, strerror(errno));
+		return -1;
+	}
+	pid = daemon_pidfile_parse(fd);
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		snprintf(err, errlen, "not running (stale pid file %s: no "
+		    "master holds it)", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (pid <= 0) {
+		snprintf(err, errlen, "not ready (pid file %s is empty: the "
+		    "master is still starting)", path);
+		return -1;
+	}
+	return pid;
+}
+
+/*
+ * daemon_drop_privileges - in a worker started as root: become the
+ * configured user and group for good, and prove it cannot come back.
+ */
+int
+daemon_drop_privileges(const struct conf *conf, char *err, size_t errlen)
+{
+	if (geteuid() != 0 || conf->user == NULL || conf->uid == 0)
+		return 0;
+	if (setgroups(1, &conf->gid) == -1) {
+		snprintf(err, errlen, "setgroups(%ld): %s", (long)conf->gid,
+		    strerror(errno));
+		return -1;
+	}
+	if (setgid(conf->gid) == -1) {
+		snprintf(err, errlen, "setgid(%ld): %s", (long)conf->gid,
+		    strerror(errno));
+		return -1;
+	}
+	if (setuid(conf->uid) == -1) {
+		snprintf(err, errlen, "setuid(%ld) for user %s: %s",
+		    (long)conf->uid, conf->user, strerror(errno));
+		return -1;
+	}
+	if (getuid() != conf->uid || geteuid() != conf->uid ||
+	    getgid() != conf->gid || getegid() != conf->gid ||
+	    setuid(0) != -1) {
+		snprintf(err, errlen, "privileges were not dropped to user "
+		    "%s (uid %ld, gid %ld)", conf->user, (long)conf->uid,
+		    (long)conf->gid);
+		return -1;
+	}
+	return 0;
+}

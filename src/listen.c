@@ -1,0 +1,258 @@
+/*
+ * listen.c - listening sockets: create, bind and listen on a parsed
+ * address, with the errors a person can act on.  A port is reserved only
+ * here, when bind() succeeds; every accepted connection is then a new
+ * socket on the same local port, told apart by the remote address and port.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "preforkd.h"
+
+/* listen_cause - the plain-words reason behind a failed bind(). */
+static void
+listen_cause(const struct listener *l, int error, char *err, size_t errlen)
+{
+	const struct sockaddr_un *sun;
+	char dir[sizeof(sun->sun_path)];
+
+	switch (error) {
+	case EADDRINUSE:
+		snprintf(err, errlen, "address already in use (%s)",
+		    l->addr.proto == PROTO_UNIX ?
+		    "another process is listening on this socket" :
+		    "another socket is bound to this port");
+		break;
+	case EACCES:
+		if (l->addr.proto == PROTO_UNIX) {
+			sun = (const struct sockaddr_un *)&l->addr.ss;
+			snprintf(dir, sizeof(dir), "%s", sun->sun_path);
+			snprintf(err, errlen, "permission denied (cannot "
+			    "create a socket file in %s)", dirname(dir));
+		} else if (addr_port((const struct sockaddr *)&l->addr.ss) <
+		    1024)
+			snprintf(err, errlen, "permission denied (ports below "
+			    "1024 need root)");
+		else
+			snprintf(err, errlen, "permission denied");
+		break;
+	case EEXIST:
+		snprintf(err, errlen, "a file that is not a socket is in the "
+		    "way (remove it, or choose another path)");
+		break;
+	case EADDRNOTAVAIL:
+		snprintf(err, errlen, "address not available (no interface "
+		    "on this host has this address)");
+		break;
+	case EAFNOSUPPORT:
+		snprintf(err, errlen, "%s is not available on this host",
+		    l->addr.ss.ss_family == AF_INET6 ? "IPv6" : "this protocol");
+		break;
+	default:
+		snprintf(err, errlen, "%s", strerror(error));
+		break;
+	}
+}
+
+/*
+ * listen_unix_stale - make room for a unix socket at path: a socket file
+ * that nobody listens on (left by a dead previous run) is removed; a live
+ * one is EADDRINUSE; anything else there is EEXIST.
+ */
+static int
+listen_unix_stale(const struct sockaddr_un *sun, socklen_t len)
+{
+	struct stat st;
+	int fd, rc, error;
+
+	if (lstat(sun->sun_path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		return -1;
+	rc = connect(fd, (const struct sockaddr *)sun, len);
+	error = errno;
+	close(fd);
+	if (rc == 0) {
+		errno = EADDRINUSE;
+		return -1;
+	}
+	if (error != ECONNREFUSED && error != ENOENT) {
+		errno = error;
+		return -1;
+	}
+	if (unlink(sun->sun_path) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+static int
+listen_socket(int family, int type)
+{
+	int fd;
+
+	if ((fd = socket(family, type, 0)) == -1)
+		return -1;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* listen_bind_unix - bind with a tight umask, then give the socket its mode. */
+static int
+listen_bind_unix(struct listener *l, mode_t mode)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)&l->addr.ss;
+	struct stat st;
+	mode_t old;
+	int rc;
+
+	if (listen_unix_stale(sun, l->addr.sslen) == -1)
+		return -1;
+	old = umask(0177);
+	rc = bind(l->fd, (const struct sockaddr *)sun, l->addr.sslen);
+	umask(old);
+	if (rc == -1)
+		return -1;
+	if (chmod(sun->sun_path, mode) == -1 || stat(sun->sun_path, &st) == -1)
+		return -1;
+	l->unix_dev = st.st_dev;
+	l->unix_ino = st.st_ino;
+	return 0;
+}
+
+/*
+ * listen_open - bind and (for streams) listen on l->addr.  On success l->fd
+ * is a non-blocking, close-on-exec socket and l->bound the address the
+ * kernel gave (port 0 resolved).  On failure returns -1 with the cause in
+ * err; the caller names the socket.
+ */
+int
+listen_open(struct listener *l, int backlog, mode_t unix_mode, char *err,
+    size_t errlen)
+{
+	struct sockaddr_in sin;
+	int type, family, on = 1, off = 0, v6only;
+	const char *step = "socket";
+
+	type = l->addr.proto == PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	family = l->addr.ss.ss_family;
+	l->bound = l->addr;
+	l->unix_dev = 0;
+	l->unix_ino = 0;
+
+	if ((l->fd = listen_socket(family, type)) == -1 &&
+	    l->addr.wildcard && errno == EAFNOSUPPORT) {
+		/* "*" on a host without IPv6: every IPv4 address will do. */
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = ((struct sockaddr_in6 *)&l->addr.ss)->sin6_port;
+		sin.sin_addr.s_addr = htonl(INADDR_ANY);
+		memcpy(&l->bound.ss, &sin, sizeof(sin));
+		l->bound.sslen = sizeof(sin);
+		family = AF_INET;
+		l->fd = listen_socket(family, type);
+	}
+	if (l->fd == -1)
+		goto fail;
+
+	if (family == AF_INET6) {
+		/* An explicit [::] is IPv6 only; "*" takes IPv4 as well. */
+		v6only = l->addr.wildcard ? 0 : 1;
+		step = "setsockopt IPV6_V6ONLY";
+		if (setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY,
+		    v6only ? &on : &off, sizeof(on)) == -1)
+			goto fail;
+	}
+	if (family != AF_UNIX) {
+		step = "setsockopt SO_REUSEADDR";
+		if (setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1)
+			goto fail;
+		step = NULL;	/* bind: explained by listen_cause */
+		if (bind(l->fd, (struct sockaddr *)&l->bound.ss,
+		    l->bound.sslen) == -1)
+			goto fail;
+	} else {
+		step = NULL;
+		if (listen_bind_unix(l, unix_mode) == -1)
+			goto fail;
+	}
+	if (type == SOCK_STREAM) {
+		step = "listen";
+		if (listen(l->fd, backlog) == -1)
+			goto fail;
+	}
+	step = "fcntl O_NONBLOCK";
+	if (fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK) == -1)
+		goto fail;
+	if (family != AF_UNIX) {
+		l->bound.sslen = sizeof(l->bound.ss);
+		step = "getsockname";
+		if (getsockname(l->fd, (struct sockaddr *)&l->bound.ss,
+		    &l->bound.sslen) == -1)
+			goto fail;
+	}
+	return 0;
+
+fail:
+	if (step == NULL)
+		listen_cause(l, errno, err, errlen);
+	else
+		snprintf(err, errlen, "%s: %s", step, strerror(errno));
+	if (l->fd != -1)
+		close(l->fd);
+	l->fd = -1;
+	return -1;
+}
+
+/*
+ * listen_close - close the socket; a unix socket file is removed too, but
+ * only if it is still the one we made (not a successor's).
+ */
+void
+listen_close(struct listener *l)
+{
+	const struct sockaddr_un *sun;
+	struct stat st;
+
+	if (l->fd == -1)
+		return;
+	close(l->fd);
+	l->fd = -1;
+	if (l->addr.proto != PROTO_UNIX || l->unix_ino == 0)
+		return;
+	sun = (const struct sockaddr_un *)&l->addr.ss;
+	if (stat(sun->sun_path, &st) == 0 && st.st_dev == l->unix_dev &&
+	    st.st_ino == l->unix_ino)
+		unlink(sun->sun_path);
+}
+
+/* listen_describe - "tcp 127.0.0.1:41234": the socket as bound. */
+char *
+listen_describe(const struct listener *l, char *buf, size_t len)
+{
+	struct addr a = l->bound;
+
+	a.wildcard = 0;		/* show what was bound: [::] */
+	return addr_format(&a, buf, len);
+}

@@ -1,0 +1,323 @@
+/*
+ * log.c - the error log: one line per message to stderr, syslog or a file,
+ * each line written with a single write() so the master and its workers can
+ * share one file.  While the daemon starts, errors are also copied to the
+ * terminal (or to the launcher through the readiness pipe), so a failed
+ * start is never silent.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "preforkd.h"
+
+#define LOG_LINE_MAX	4096
+
+enum log_dest {
+	DEST_STDERR,
+	DEST_SYSLOG,
+	DEST_FILE,
+};
+
+static struct {
+	enum log_dest	 dest;
+	int		 fd;		/* DEST_STDERR: 2; DEST_FILE: the file */
+	char		*path;
+	int		 level;
+	int		 startup_fd;	/* errors copied here until ready */
+	char		 role[SERVICE_NAME_MAX + 16];
+	pid_t		 pid;
+} lg = { DEST_STDERR, 2, NULL, LL_INFO, -1, "preforkd", 0 };
+
+static const char *const level_names[] = {
+	"error", "warning", "notice", "info", "debug",
+};
+
+static const int level_syslog[] = {
+	LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG,
+};
+
+/* log_level_parse - "info" -> LL_INFO; -1 for an unknown name. */
+int
+log_level_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (strcmp(name, level_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+log_level_name(int level)
+{
+	if (level < 0 || level > LL_DEBUG)
+		return "?";
+	return level_names[level];
+}
+
+/* log_init - log to stderr at this level until log_open says otherwise. */
+void
+log_init(int level)
+{
+	lg.level = level;
+	lg.pid = getpid();
+}
+
+void
+log_set_level(int level)
+{
+	lg.level = level;
+}
+
+/* log_would - is a message at level written?  To skip costly formatting. */
+int
+log_would(int level)
+{
+	return level <= lg.level;
+}
+
+/*
+ * log_set_startup_fd - until the daemon is ready, copy errors and warnings
+ * to fd as well: stderr in the foreground, the readiness pipe to the
+ * launcher when daemonizing.  -1 stops the copying.
+ */
+void
+log_set_startup_fd(int fd)
+{
+	lg.startup_fd = fd;
+}
+
+/* log_set_role - name this process in log lines: "preforkd/echo" in a worker. */
+void
+log_set_role(const char *role)
+{
+	snprintf(lg.role, sizeof(lg.role), "%s", role);
+	lg.pid = getpid();
+	if (lg.dest == DEST_SYSLOG) {
+		closelog();
+		openlog(lg.role, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	}
+}
+
+/* log_fd - the file descriptor of the log file, or -1 (for exec'd children). */
+int
+log_fd(void)
+{
+	return lg.dest == DEST_SYSLOG ? -1 : lg.fd;
+}
+
+static int
+log_open_file(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    0644);
+}
+
+/*
+ * log_open - switch to the configured error_log: NULL means stderr in the
+ * foreground and syslog as a daemon.  Returns 0, or -1 with errno when the
+ * file cannot be opened (the old destination stays).
+ */
+int
+log_open(const char *spec, int foreground)
+{
+	int fd;
+
+	if (spec == NULL)
+		spec = foreground ? "stderr" : "syslog";
+	if (strcmp(spec, "stderr") == 0) {
+		lg.dest = DEST_STDERR;
+		lg.fd = 2;
+	} else if (strcmp(spec, "syslog") == 0) {
+		lg.dest = DEST_SYSLOG;
+		openlog(lg.role, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	} else {
+		if ((fd = log_open_file(spec)) == -1)
+			return -1;
+		if (lg.dest == DEST_FILE && lg.fd >= 0)
+			close(lg.fd);
+		free(lg.path);
+		if ((lg.path = strdup(spec)) == NULL) {
+			close(fd);
+			return -1;
+		}
+		lg.dest = DEST_FILE;
+		lg.fd = fd;
+	}
+	return 0;
+}
+
+/*
+ * log_reopen - open the log file again under its name (after logrotate
+ * renamed it).  The new file takes the old one's descriptor number, so a
+ * line written at any moment lands in one file or the other, never nowhere.
+ */
+int
+log_reopen(void)
+{
+	int fd;
+
+	if (lg.dest != DEST_FILE)
+		return 0;
+	if ((fd = log_open_file(lg.path)) == -1)
+		return -1;
+	if (dup2(fd, lg.fd) == -1) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	fcntl(lg.fd, F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+/* log_timestamp - "2026-11-21T17:44:00.123+01:00", local time. */
+static size_t
+log_timestamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char zone[8];
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	strftime(zone, sizeof(zone), "%z", &tm);
+	n += snprintf(buf + n, len - n, ".%03ld%.3s:%s", ts.tv_nsec / 1000000,
+	    zone, zone + 3);
+	return n;
+}
+
+/*
+ * log_clean - copy msg with control characters escaped, so that bytes from
+ * a client or a file name can never forge a log line.
+ */
+static size_t
+log_clean(char *dst, size_t len, const char *msg)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)msg;
+	size_t n = 0;
+
+	for (; *s != '\0' && n + 5 < len; s++) {
+		if (*s < 0x20 || *s == 0x7f) {
+			dst[n++] = '\\';
+			dst[n++] = 'x';
+			dst[n++] = hex[*s >> 4];
+			dst[n++] = hex[*s & 0xf];
+		} else
+			dst[n++] = (char)*s;
+	}
+	dst[n] = '\0';
+	return n;
+}
+
+static void
+log_write(int fd, const char *buf, size_t len)
+{
+	ssize_t w;
+
+	while (len > 0) {
+		w = write(fd, buf, len);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		len -= (size_t)w;
+	}
+}
+
+/* log_vmsg - format and write one message at level; keeps errno. */
+void
+log_vmsg(int level, const char *fmt, va_list ap)
+{
+	char raw[LOG_LINE_MAX], msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 128];
+	int saved = errno;
+	size_t n;
+
+	if (level > lg.level && !(level <= LL_WARNING && lg.startup_fd >= 0)) {
+		errno = saved;
+		return;
+	}
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	log_clean(msg, sizeof(msg), raw);
+
+	if (level <= lg.level) {
+		if (lg.dest == DEST_SYSLOG)
+			syslog(level_syslog[level], "%s", msg);
+		else {
+			n = log_timestamp(line, sizeof(line));
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+			    " %s[%ld]: %s: %s\n", lg.role, (long)lg.pid,
+			    level_names[level], msg);
+			if (n >= sizeof(line))
+				n = sizeof(line) - 1;
+			log_write(lg.fd, line, n);
+		}
+	}
+	/* Until ready, the person who started us sees errors and warnings. */
+	if (level <= LL_WARNING && lg.startup_fd >= 0 &&
+	    !(lg.dest == DEST_STDERR && lg.startup_fd == 2)) {
+		n = (size_t)snprintf(line, sizeof(line), "preforkd: %s%s\n",
+		    level == LL_WARNING ? "warning: " : "", msg);
+		if (n >= sizeof(line))
+			n = sizeof(line) - 1;
+		log_write(lg.startup_fd, line, n);
+	}
+	errno = saved;
+}
+
+void
+log_msg(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+#define LOG_FN(fn, level)				\
+void							\
+fn(const char *fmt, ...)				\
+{							\
+	va_list ap;					\
+							\
+	va_start(ap, fmt);				\
+	log_vmsg(level, fmt, ap);			\
+	va_end(ap);					\
+}
+
+LOG_FN(log_error, LL_ERROR)
+LOG_FN(log_warning, LL_WARNING)
+LOG_FN(log_notice, LL_NOTICE)
+LOG_FN(log_info, LL_INFO)
+LOG_FN(log_debug, LL_DEBUG)
+
+/* fatal - log an error and exit with the runtime-failure status. */
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LL_ERROR, fmt, ap);
+	va_end(ap);
+	exit(EXIT_RUNTIME);
+}

@@ -1,0 +1,186 @@
+/*
+ * main.c - the preforkd command: parse the command line, then either check
+ * the config (-t), signal a running master (-s), or start one in the fixed
+ * order: validate, lock the pid file, bind, daemonize, fork the workers,
+ * write the pid file.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "preforkd.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: preforkd [-c FILE] [-f] [-t] [-s SIGNAL] [-V] [-h]\n"
+	    "  -c FILE    config file (default: %s/preforkd.conf)\n"
+	    "  -f         stay in the foreground, log to stderr unless the "
+	    "config says otherwise\n"
+	    "  -t         check the config and exit\n"
+	    "  -s SIGNAL  send to the running master: stop | quit | reload | "
+	    "reopen | upgrade | status\n"
+	    "  -V         print the version and exit\n"
+	    "  -h         print this help and exit\n", SYSCONFDIR);
+}
+
+/*
+ * main_listen - bind every listener of every service.  All failures are
+ * reported, not just the first, and on failure nothing stays bound.
+ */
+static struct listener **
+main_listen(const struct conf *conf)
+{
+	struct listener **ls;
+	const struct conf_service *cs;
+	char err[256], desc[ADDR_TEXT_MAX];
+	size_t i, j;
+	int failed = 0;
+
+	if ((ls = calloc(conf->nservices, sizeof(*ls))) == NULL)
+		fatal("out of memory");
+	for (i = 0; i < conf->nservices; i++) {
+		cs = &conf->services[i];
+		if ((ls[i] = calloc(cs->nlisten, sizeof(**ls))) == NULL)
+			fatal("out of memory");
+		for (j = 0; j < cs->nlisten; j++) {
+			ls[i][j].addr = cs->listen[j];
+			ls[i][j].text = cs->listen_text[j];
+			ls[i][j].fd = -1;
+			if (listen_open(&ls[i][j], cs->backlog, cs->unix_mode,
+			    err, sizeof(err)) == -1) {
+				log_error("service %s: cannot listen on %s: %s",
+				    cs->name, addr_format(&cs->listen[j], desc,
+				    sizeof(desc)), err);
+				failed = 1;
+			}
+		}
+	}
+	if (!failed)
+		return ls;
+	for (i = 0; i < conf->nservices; i++) {
+		for (j = 0; j < conf->services[i].nlisten; j++)
+			listen_close(&ls[i][j]);
+		free(ls[i]);
+	}
+	free(ls);
+	return NULL;
+}
+
+/* main_check - -t: "FILE: configuration OK", or every error. */
+static int
+main_load(const char *file, struct conf **conf)
+{
+	struct errlist errs = { NULL, 0 };
+	size_t i;
+
+	*conf = conf_load(file, &errs);
+	for (i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msg[i]);
+	errlist_free(&errs);
+	return *conf == NULL ? EXIT_CONFIG : EXIT_OK;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *file = SYSCONFDIR "/preforkd.conf", *signame = NULL;
+	struct listener **listeners;
+	struct conf *conf;
+	char err[512];
+	int ch, foreground = 0, test = 0, rc;
+
+	while ((ch = getopt(argc, argv, "c:fhs:tV")) != -1) {
+		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 's':
+			signame = optarg;
+			if (!ctl_valid(signame)) {
+				fprintf(stderr, "preforkd: -s: unknown signal "
+				    "\"%s\" (use stop, quit, reload, reopen, "
+				    "upgrade or status)\n", signame);
+				return EXIT_USAGE;
+			}
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'V':
+			printf("preforkd %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "preforkd: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (test && signame != NULL) {
+		fprintf(stderr, "preforkd: -t and -s cannot be combined\n");
+		return EXIT_USAGE;
+	}
+
+	if ((rc = main_load(file, &conf)) != EXIT_OK)
+		return rc;
+	if (test) {
+		printf("%s: configuration OK\n", file);
+		conf_free(conf);
+		return EXIT_OK;
+	}
+	if (signame != NULL) {
+		rc = ctl_send(conf, signame);
+		conf_free(conf);
+		return rc;
+	}
+
+	log_init(conf->log_level);
+	log_set_startup_fd(2);
+	if (conf->user != NULL && geteuid() != 0)
+		log_notice("user \"%s\" is ignored: preforkd was not started "
+		    "as root", conf->user);
+	if (daemon_pidfile_lock(conf->pid_file, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return EXIT_RUNTIME;
+	}
+	if (log_open(conf->error_log, foreground) == -1) {
+		log_error("cannot open the error log %s: %s", conf->error_log,
+		    strerror(errno));
+		daemon_pidfile_remove();
+		return EXIT_RUNTIME;
+	}
+	if ((listeners = main_listen(conf)) == NULL) {
+		daemon_pidfile_remove();
+		return EXIT_RUNTIME;
+	}
+	if (!foreground && daemon_start() == -1) {
+		log_error("cannot become a daemon: %s", strerror(errno));
+		daemon_pidfile_remove();
+		return EXIT_RUNTIME;
+	}
+	rc = master_run(conf, listeners);
+	daemon_pidfile_remove();
+	return rc;
+}

@@ -1,0 +1,274 @@
+/*
+ * preforkd.h - the one internal header: every structure shared between
+ * files and every non-static function, grouped by the file that defines it.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PREFORKD_H
+#define PREFORKD_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Exit status of the preforkd command (preforkd(8), EXIT STATUS). */
+#define EXIT_OK		0
+#define EXIT_RUNTIME	1	/* bind, fork, pid file, ... */
+#define EXIT_USAGE	64	/* bad command line (EX_USAGE) */
+#define EXIT_CONFIG	78	/* invalid configuration (EX_CONFIG) */
+
+/* Limits that config validation enforces. */
+#define WORKERS_MAX		4096
+#define BACKLOG_MAX		65535
+#define SHUTDOWN_TIMEOUT_MAX	86400
+#define SERVICE_NAME_MAX	64
+#define LISTEN_PER_SERVICE_MAX	64
+
+/* How long a fast stop (TERM/INT) waits before KILLing what is left. */
+#define FAST_STOP_GRACE_MS	3000
+
+/* Backoff for workers that die before they are ready: 1 s doubling to 60 s. */
+#define THROTTLE_FIRST_MS	1000
+#define THROTTLE_MAX_MS		60000
+
+struct handler;
+
+/* ---------------------------------------------------------------- addr.c */
+
+enum addr_proto {
+	PROTO_TCP,
+	PROTO_UDP,
+	PROTO_UNIX,
+};
+
+/*
+ * A parsed listen address.  For PROTO_UNIX, ss holds a sockaddr_un with the
+ * path.  A wildcard ("*:PORT") is stored as [::] and bound dual-stack.
+ */
+struct addr {
+	enum addr_proto		proto;
+	int			wildcard;
+	struct sockaddr_storage	ss;
+	socklen_t		sslen;
+};
+
+#define ADDR_TEXT_MAX	128	/* enough for "unix /108-byte path" too */
+#define ADDR_ERR_MAX	160
+
+int		 addr_parse(const char *, struct addr *, char *, size_t);
+const char	*addr_proto_name(enum addr_proto);
+char		*addr_format(const struct addr *, char *, size_t);
+char		*addr_sockaddr_format(const struct sockaddr *, socklen_t, char *,
+		    size_t);
+int		 addr_port(const struct sockaddr *);
+int		 addr_conflict(const struct addr *, const struct addr *);
+
+/* ---------------------------------------------------------------- conf.c */
+
+/* One configured service: a set of listeners served by one pool. */
+struct conf_service {
+	char			*name;
+	int			 line;		/* where it is defined */
+	struct addr		*listen;
+	char			**listen_text;	/* as written, for messages */
+	size_t			 nlisten;
+	const struct handler	*handler;
+	int			 workers;
+	int			 backlog;
+	mode_t			 unix_mode;
+};
+
+/* A whole validated configuration.  Only conf.c talks to libconfig. */
+struct conf {
+	char			*file;
+	char			*user;		/* NULL: not set */
+	char			*group;		/* NULL: the user's primary group */
+	uid_t			 uid;		/* resolved when user is set */
+	gid_t			 gid;
+	char			*pid_file;	/* absolute path */
+	char			*error_log;	/* NULL, "syslog", "stderr", or a path */
+	int			 log_level;
+	int			 shutdown_timeout;
+	struct conf_service	*services;
+	size_t			 nservices;
+};
+
+/* A list of messages, each "FILE:LINE: SETTING: what is wrong". */
+struct errlist {
+	char			**msg;
+	size_t			 n;
+};
+
+struct conf	*conf_load(const char *, struct errlist *);
+struct conf	*conf_parse_string(const char *, const char *, struct errlist *);
+void		 conf_free(struct conf *);
+void		 errlist_add(struct errlist *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 errlist_free(struct errlist *);
+const char	*conf_closest(const char *, const char *const *);
+
+/* ----------------------------------------------------------------- log.c */
+
+enum log_level {
+	LL_ERROR,
+	LL_WARNING,
+	LL_NOTICE,
+	LL_INFO,
+	LL_DEBUG,
+};
+
+int		 log_level_parse(const char *);
+const char	*log_level_name(int);
+void		 log_init(int);
+int		 log_open(const char *, int);
+int		 log_reopen(void);
+void		 log_set_level(int);
+int		 log_would(int);
+void		 log_set_startup_fd(int);
+void		 log_set_role(const char *);
+int		 log_fd(void);
+void		 log_msg(int, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 log_vmsg(int, const char *, va_list);
+void		 log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 log_warning(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* -------------------------------------------------------------- listen.c */
+
+/* An open listening socket of a service. */
+struct listener {
+	struct addr		 addr;		/* as configured */
+	struct addr		 bound;		/* as bound (port 0 resolved) */
+	int			 fd;
+	const char		*text;		/* the configured string */
+	dev_t			 unix_dev;	/* the socket file we made, */
+	ino_t			 unix_ino;	/*   removed only if still ours */
+};
+
+int		 listen_open(struct listener *, int, mode_t, char *, size_t);
+void		 listen_close(struct listener *);
+char		*listen_describe(const struct listener *, char *, size_t);
+
+/* ---------------------------------------------------------- scoreboard.c */
+
+enum slot_state {
+	SLOT_FREE,
+	SLOT_STARTING,
+	SLOT_IDLE,
+	SLOT_BUSY,
+	SLOT_EXITING,
+};
+
+/*
+ * One worker's slot in shared memory.  The master fills pid, service,
+ * generation and started before the fork; afterwards the worker writes only
+ * state and served, and the master only reads them.
+ */
+struct slot {
+	pid_t			 pid;
+	int			 service;
+	unsigned int		 generation;
+	volatile int		 state;
+	volatile uint64_t	 served;
+	struct timespec		 started;
+	int			 retiring;	/* master asked it to exit */
+};
+
+struct scoreboard {
+	struct slot		*slots;
+	size_t			 nslots;
+};
+
+int		 scoreboard_create(struct scoreboard *, size_t);
+void		 scoreboard_destroy(struct scoreboard *);
+struct slot	*scoreboard_alloc(struct scoreboard *);
+struct slot	*scoreboard_find(struct scoreboard *, pid_t);
+const char	*scoreboard_state_name(int);
+
+/* ------------------------------------------------------------ throttle.c */
+
+/* Per-service respawn backoff for workers that die before they are ready. */
+struct throttle {
+	int			 delay_ms;	/* 0: not throttled */
+	int64_t			 until_ms;	/* no spawn before this time */
+};
+
+void		 throttle_failed(struct throttle *, int64_t);
+void		 throttle_ready(struct throttle *);
+int		 throttle_allows(const struct throttle *, int64_t);
+
+/* ----------------------------------------------------------------- sig.c */
+
+#define SIG_ROLE_MASTER	0
+#define SIG_ROLE_WORKER	1
+
+enum sig_flag {
+	SIGF_TERM,
+	SIGF_QUIT,
+	SIGF_HUP,
+	SIGF_USR1,
+	SIGF_USR2,
+	SIGF_WINCH,
+	SIGF_TTIN,
+	SIGF_TTOU,
+	SIGF_CHLD,
+	SIGF_COUNT,
+};
+
+int		 sig_init(int);
+int		 sig_fd(void);
+void		 sig_drain(void);
+int		 sig_take(enum sig_flag);
+int		 sig_quit_requested(void);
+void		 sig_reset_child(void);
+void		 sig_block(int);
+const char	*sig_name(int);
+
+/* ---------------------------------------------------------------- time.c */
+
+int64_t		 now_ms(void);
+
+/* -------------------------------------------------------------- daemon.c */
+
+int		 daemon_start(void);
+void		 daemon_ready(void);
+int		 daemon_pidfile_lock(const char *, char *, size_t);
+int		 daemon_pidfile_write(void);
+void		 daemon_pidfile_remove(void);
+int		 daemon_pidfile_fd(void);
+pid_t		 daemon_pidfile_read(const char *, char *, size_t);
+int		 daemon_drop_privileges(const struct conf *, char *, size_t);
+
+/* -------------------------------------------------------------- master.c */
+
+int		 master_run(struct conf *, struct listener **);
+
+/* -------------------------------------------------------------- worker.c */
+
+/* What a worker needs to know about itself; set up by the master. */
+struct worker_ctx {
+	const struct conf		*conf;
+	const struct conf_service	*service;
+	struct listener			*listeners;	/* this service's */
+	size_t				 nlisteners;
+	struct slot			*slot;
+	int				 master_fd;	/* EOF when the master dies */
+	pid_t				 master_pid;
+};
+
+void		 worker_main(struct worker_ctx *) __attribute__((noreturn));
+
+/* ---------------------------------------------------------------- ctl.c */
+
+int		 ctl_valid(const char *);
+int		 ctl_send(const struct conf *, const char *);
+
+#endif /* PREFORKD_H */

@@ -1,0 +1,230 @@
+/*
+ * sig.c - signals as events: each handler only records which signal came
+ * and writes one byte to a self-pipe, which the master (or a worker) polls.
+ * All real work happens in the main loop, never in signal context.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "preforkd.h"
+
+static int			 sig_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t	 sig_flags[SIGF_COUNT];
+
+static const struct {
+	int		 signo;
+	const char	*name;
+	enum sig_flag	 flag;
+} sig_table[] = {
+	{ SIGTERM,	"TERM",		SIGF_TERM },
+	{ SIGINT,	"INT",		SIGF_TERM },
+	{ SIGQUIT,	"QUIT",		SIGF_QUIT },
+	{ SIGHUP,	"HUP",		SIGF_HUP },
+	{ SIGUSR1,	"USR1",		SIGF_USR1 },
+	{ SIGUSR2,	"USR2",		SIGF_USR2 },
+	{ SIGWINCH,	"WINCH",	SIGF_WINCH },
+	{ SIGTTIN,	"TTIN",		SIGF_TTIN },
+	{ SIGTTOU,	"TTOU",		SIGF_TTOU },
+	{ SIGCHLD,	"CHLD",		SIGF_CHLD },
+};
+#define SIG_TABLE_LEN	(sizeof(sig_table) / sizeof(sig_table[0]))
+
+/* Names of the signals a log line may mention, including fatal ones. */
+static const struct {
+	int		 signo;
+	const char	*name;
+} sig_names[] = {
+	{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" },
+	{ SIGILL, "SIGILL" }, { SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
+	{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" },
+	{ SIGUSR1, "SIGUSR1" }, { SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
+	{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
+	{ SIGCHLD, "SIGCHLD" }, { SIGCONT, "SIGCONT" }, { SIGSTOP, "SIGSTOP" },
+	{ SIGTSTP, "SIGTSTP" }, { SIGTTIN, "SIGTTIN" }, { SIGTTOU, "SIGTTOU" },
+	{ SIGURG, "SIGURG" }, { SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" },
+	{ SIGVTALRM, "SIGVTALRM" }, { SIGPROF, "SIGPROF" },
+	{ SIGWINCH, "SIGWINCH" }, { SIGSYS, "SIGSYS" },
+};
+
+/*
+ * sig_handler - WARNING: this runs at unpredictable moments, in signal
+ * context.  It only records the signal and wakes the poll loop; errno is
+ * restored in case it interrupted the epilogue of a failed system call.
+ */
+static void
+sig_handler(int signo)
+{
+	int saved = errno;
+	size_t i;
+
+	for (i = 0; i < SIG_TABLE_LEN; i++)
+		if (sig_table[i].signo == signo)
+			sig_flags[sig_table[i].flag] = signo;
+	(void)write(sig_pipe[1], "", 1);
+	errno = saved;
+}
+
+static int
+sig_catch(int signo, int restart)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sig_handler;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigfillset(&sa.sa_mask);
+	return sigaction(signo, &sa, NULL);
+}
+
+static void
+sig_set(int signo, void (*disposition)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = disposition;
+	sigemptyset(&sa.sa_mask);
+	sigaction(signo, &sa, NULL);
+}
+
+static int
+sig_pipe_open(void)
+{
+	int i;
+
+	if (pipe(sig_pipe) == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
+		fcntl(sig_pipe[i], F_SETFL, O_NONBLOCK);
+	}
+	return 0;
+}
+
+/*
+ * sig_init - set up the self-pipe and the handlers for a role.  The master
+ * catches every signal of its table.  A worker catches only QUIT (finish
+ * the connection, then exit); TERM keeps its default action (exit now); the
+ * signals meant for the master are ignored, so that a ^C on the terminal,
+ * which reaches the whole process group, is the master's to act on.
+ */
+int
+sig_init(int role)
+{
+	size_t i;
+
+	if (sig_pipe_open() == -1)
+		return -1;
+	sig_set(SIGPIPE, SIG_IGN);
+	if (role == SIG_ROLE_MASTER) {
+		for (i = 0; i < SIG_TABLE_LEN; i++)
+			if (sig_catch(sig_table[i].signo,
+			    sig_table[i].signo == SIGCHLD) == -1)
+				return -1;
+		return 0;
+	}
+	sig_set(SIGTERM, SIG_DFL);
+	for (i = 0; i < SIG_TABLE_LEN; i++)
+		if (sig_table[i].signo != SIGTERM &&
+		    sig_table[i].signo != SIGQUIT &&
+		    sig_table[i].signo != SIGCHLD)
+			sig_set(sig_table[i].signo, SIG_IGN);
+	sig_set(SIGCHLD, SIG_DFL);
+	/* SA_RESTART: a handler's read() goes on; the loop sees the flag. */
+	if (sig_catch(SIGQUIT, 1) == -1)
+		return -1;
+	sig_block(0);
+	return 0;
+}
+
+/*
+ * sig_block - block every signal (1) or none (0).  The master blocks them
+ * around fork() so that a child never runs with the master's handlers or
+ * with default actions before it has set up its own.
+ */
+void
+sig_block(int block)
+{
+	sigset_t set;
+
+	if (block)
+		sigfillset(&set);
+	else
+		sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+/* sig_fd - the read end of the self-pipe, readable when a signal came. */
+int
+sig_fd(void)
+{
+	return sig_pipe[0];
+}
+
+/* sig_drain - empty the self-pipe after poll said it is readable. */
+void
+sig_drain(void)
+{
+	char buf[64];
+
+	while (read(sig_pipe[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+/* sig_take - the signal number behind flag, clearing it, or 0. */
+int
+sig_take(enum sig_flag flag)
+{
+	int signo = sig_flags[flag];
+
+	if (signo != 0)
+		sig_flags[flag] = 0;
+	return signo;
+}
+
+/* sig_quit_requested - has a worker been asked to finish and exit? */
+int
+sig_quit_requested(void)
+{
+	return sig_flags[SIGF_QUIT] != 0;
+}
+
+/*
+ * sig_reset_child - in a freshly forked child: default dispositions, no
+ * pending flags, the parent's self-pipe closed.  Signals stay blocked until
+ * the child has its own handlers (sig_init) or execs (sig_block(0)).
+ */
+void
+sig_reset_child(void)
+{
+	size_t i;
+
+	for (i = 0; i < SIG_TABLE_LEN; i++)
+		sig_set(sig_table[i].signo, SIG_DFL);
+	sig_set(SIGPIPE, SIG_DFL);
+	for (i = 0; i < SIGF_COUNT; i++)
+		sig_flags[i] = 0;
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
+	sig_pipe[0] = sig_pipe[1] = -1;
+}
+
+/* sig_name - "SIGKILL" for 9; "signal 42" style names are the caller's. */
+const char *
+sig_name(int signo)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sig_names) / sizeof(sig_names[0]); i++)
+		if (sig_names[i].signo == signo)
+			return sig_names[i].name;
+	return "unknown signal";
+}

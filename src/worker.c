@@ -1,0 +1,397 @@
+/*
+ * worker.c - a worker process: drop privileges, then wait for a connection
+ * (or a datagram) on its service's listening sockets, serve it with the
+ * service's handler, and go back to waiting; until told to stop or until
+ * its master dies.
+ *
+ * How workers wait, and the thundering herd.  All workers of a service
+ * share the same listening sockets, which the master made non-blocking.
+ * A worker first tries accept() (recvfrom() for UDP) on each of them; only
+ * when none has anything does it sleep, in one epoll_wait() over all of its
+ * listeners plus its own self-pipe and the master's pipe.  On Linux each
+ * listener is registered with EPOLLEXCLUSIVE, so a new connection wakes one
+ * idle worker (or a few), not the whole pool; a worker that wakes to find
+ * the connection already taken gets EAGAIN and simply sleeps again, so no
+ * worker ever spins.  Under load the first accept() succeeds and the worker
+ * makes no wait call at all: one system call per connection, as with a
+ * plain blocking accept().  Without epoll the same loop runs on poll(),
+ * which wakes every idle worker per connection: correct, only less frugal.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#ifdef HAVE_SYS_EPOLL_H
+#include <sys/epoll.h>
+#endif
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "preforkd.h"
+#include "handler.h"
+
+/* Tags of the non-listener descriptors in the wait set. */
+#define WAIT_SIG	(-1)
+#define WAIT_MASTER	(-2)
+
+static struct worker_ctx	*ctx;
+static unsigned char		 dgram[DGRAM_MAX + 1];
+static size_t			 next_listener;	/* round robin start */
+
+#ifdef HAVE_EPOLL_CREATE1
+static int			 wait_fd = -1;
+#else
+static struct pollfd		*wait_pfd;
+static size_t			 wait_npfd;
+#endif
+
+/* worker_exit - leave cleanly: the handler's goodbye, then exit status. */
+static void __attribute__((noreturn))
+worker_exit(int status)
+{
+	ctx->slot->state = SLOT_EXITING;
+	if (ctx->service->handler->worker_stop != NULL)
+		ctx->service->handler->worker_stop(ctx->service);
+	exit(status);
+}
+
+/*
+ * worker_watch_master - die with the master.  On Linux the kernel sends us
+ * TERM when the master goes (set after the privilege drop, which clears
+ * it); the master's pipe in the wait set covers the idle case everywhere.
+ */
+static void
+worker_watch_master(void)
+{
+#if defined(HAVE_PRCTL) && defined(PR_SET_PDEATHSIG)
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+	if (getppid() != ctx->master_pid)
+		_exit(EXIT_RUNTIME);
+}
+
+#ifdef HAVE_EPOLL_CREATE1
+static int
+worker_wait_add(int fd, long tag, int exclusive)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+#ifdef EPOLLEXCLUSIVE
+	if (exclusive)
+		ev.events |= EPOLLEXCLUSIVE;
+#else
+	(void)exclusive;
+#endif
+	ev.data.u64 = (uint64_t)tag;
+	return epoll_ctl(wait_fd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int
+worker_wait_init(void)
+{
+	size_t i;
+
+	if ((wait_fd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return -1;
+	for (i = 0; i < ctx->nlisteners; i++)
+		if (worker_wait_add(ctx->listeners[i].fd, (long)i, 1) == -1)
+			return -1;
+	if (worker_wait_add(sig_fd(), WAIT_SIG, 0) == -1 ||
+	    worker_wait_add(ctx->master_fd, WAIT_MASTER, 0) == -1)
+		return -1;
+	return 0;
+}
+
+/* worker_wait_drop - stop waiting on a listener that can no longer accept. */
+static void
+worker_wait_drop(size_t i)
+{
+	epoll_ctl(wait_fd, EPOLL_CTL_DEL, ctx->listeners[i].fd, NULL);
+}
+
+/* worker_wait - sleep until something is ready; flags what woke us. */
+static void
+worker_wait(int *sig, int *master)
+{
+	struct epoll_event ev[16];
+	int i, n;
+
+	n = epoll_wait(wait_fd, ev, 16, -1);
+	for (i = 0; i < n; i++) {
+		if ((long)ev[i].data.u64 == WAIT_SIG)
+			*sig = 1;
+		else if ((long)ev[i].data.u64 == WAIT_MASTER)
+			*master = 1;
+	}
+}
+#else
+static int
+worker_wait_init(void)
+{
+	size_t i;
+
+	wait_npfd = ctx->nlisteners + 2;
+	if ((wait_pfd = calloc(wait_npfd, sizeof(*wait_pfd))) == NULL)
+		return -1;
+	for (i = 0; i < ctx->nlisteners; i++)
+		wait_pfd[i].fd = ctx->listeners[i].fd;
+	wait_pfd[i++].fd = sig_fd();
+	wait_pfd[i].fd = ctx->master_fd;
+	for (i = 0; i < wait_npfd; i++)
+		wait_pfd[i].events = POLLIN;
+	return 0;
+}
+
+static void
+worker_wait_drop(size_t i)
+{
+	wait_pfd[i].fd = -1;
+}
+
+static void
+worker_wait(int *sig, int *master)
+{
+	size_t n = ctx->nlisteners;
+
+	if (poll(wait_pfd, wait_npfd, -1) <= 0)
+		return;
+	if (wait_pfd[n].revents != 0)
+		*sig = 1;
+	if (wait_pfd[n + 1].revents != 0)
+		*master = 1;
+}
+#endif
+
+/* worker_conn_init - the 5-tuple's local half, from the listener if exact. */
+static void
+worker_conn_init(struct conn *c, const struct listener *l, int fd)
+{
+	const struct sockaddr *b = (const struct sockaddr *)&l->bound.ss;
+	int any = 0;
+
+	c->fd = fd;
+	c->proto = l->addr.proto;
+	c->service = ctx->service;
+	c->bytes_in = c->bytes_out = 0;
+	if (b->sa_family == AF_INET)
+		any = ((const struct sockaddr_in *)b)->sin_addr.s_addr ==
+		    htonl(INADDR_ANY);
+	else if (b->sa_family == AF_INET6)
+		any = memcmp(&((const struct sockaddr_in6 *)b)->sin6_addr,
+		    &in6addr_any, sizeof(in6addr_any)) == 0;
+	if (any && c->proto == PROTO_TCP) {
+		/* Bound to every address: ask which one the client reached. */
+		c->locallen = sizeof(c->local);
+		if (getsockname(fd, (struct sockaddr *)&c->local,
+		    &c->locallen) == 0)
+			return;
+	}
+	memcpy(&c->local, &l->bound.ss, l->bound.sslen);
+	c->locallen = l->bound.sslen;
+}
+
+/* worker_log_conn - the connection's 5-tuple at debug level. */
+static void
+worker_log_conn(const struct conn *c, const char *what)
+{
+	char local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];
+
+	addr_sockaddr_format((const struct sockaddr *)&c->local, c->locallen,
+	    local, sizeof(local));
+	addr_sockaddr_format((const struct sockaddr *)&c->remote, c->remotelen,
+	    remote, sizeof(remote));
+	log_debug("%s %s %s <- %s, %llu bytes in, %llu bytes out", what,
+	    addr_proto_name(c->proto), local, remote,
+	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out);
+}
+
+/* worker_accept_error - 1 if the error is passing, 0 if the listener is dead. */
+static int
+worker_accept_error(size_t i, int error)
+{
+	char desc[ADDR_TEXT_MAX];
+
+	switch (error) {
+	case EAGAIN:
+#if EAGAIN != EWOULDBLOCK
+	case EWOULDBLOCK:
+#endif
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+		return 1;
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		/* Out of resources: say so, and do not spin on it. */
+		log_error("accept on %s: %s", listen_describe(
+		    &ctx->listeners[i], desc, sizeof(desc)), strerror(error));
+		poll(NULL, 0, 100);
+		return 1;
+	default:
+		/* Shut down by the master for a graceful stop, or broken. */
+		log_debug("accept on %s: %s; no longer waiting on it",
+		    listen_describe(&ctx->listeners[i], desc, sizeof(desc)),
+		    strerror(error));
+		worker_wait_drop(i);
+		return 0;
+	}
+}
+
+/* worker_serve_stream - accept one connection on listener i and serve it. */
+static int
+worker_serve_stream(size_t i)
+{
+	struct listener *l = &ctx->listeners[i];
+	struct conn c;
+	int fd;
+
+	c.remotelen = sizeof(c.remote);
+#ifdef HAVE_ACCEPT4
+	fd = accept4(l->fd, (struct sockaddr *)&c.remote, &c.remotelen,
+	    SOCK_CLOEXEC);
+#else
+	fd = accept(l->fd, (struct sockaddr *)&c.remote, &c.remotelen);
+	if (fd != -1) {
+		/* BSD accept() inherits O_NONBLOCK from the listener. */
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+#endif
+	if (fd == -1)
+		return worker_accept_error(i, errno) ? -1 : -2;
+
+	ctx->slot->state = SLOT_BUSY;
+	worker_conn_init(&c, l, fd);
+	ctx->service->handler->serve_stream(&c);
+	close(fd);
+	ctx->slot->served++;
+	ctx->slot->state = SLOT_IDLE;
+	if (log_would(LL_DEBUG))
+		worker_log_conn(&c, "served");
+	return 0;
+}
+
+/* worker_serve_datagram - receive one datagram on listener i and answer it. */
+static int
+worker_serve_datagram(size_t i)
+{
+	struct listener *l = &ctx->listeners[i];
+	struct conn c;
+	ssize_t n;
+
+	c.remotelen = sizeof(c.remote);
+	n = recvfrom(l->fd, dgram, sizeof(dgram), 0,
+	    (struct sockaddr *)&c.remote, &c.remotelen);
+	if (n == -1)
+		return worker_accept_error(i, errno) ? -1 : -2;
+
+	ctx->slot->state = SLOT_BUSY;
+	worker_conn_init(&c, l, l->fd);
+	if ((size_t)n > DGRAM_MAX) {
+		log_info("udp datagram of more than %d bytes dropped",
+		    DGRAM_MAX);
+	} else {
+		c.bytes_in = (uint64_t)n;
+		ctx->service->handler->serve_datagram(&c, dgram, (size_t)n);
+	}
+	ctx->slot->served++;
+	ctx->slot->state = SLOT_IDLE;
+	if (log_would(LL_DEBUG))
+		worker_log_conn(&c, "answered");
+	return 0;
+}
+
+/*
+ * worker_try - one pass over the listeners, starting after the one served
+ * last so that no listener starves.  1 if something was served.
+ */
+static int
+worker_try(void)
+{
+	size_t k, i, n = ctx->nlisteners;
+	int rc;
+
+	for (k = 0; k < n; k++) {
+		i = (next_listener + k) % n;
+		if (ctx->listeners[i].fd == -1)
+			continue;
+		if (ctx->listeners[i].addr.proto == PROTO_UDP)
+			rc = worker_serve_datagram(i);
+		else
+			rc = worker_serve_stream(i);
+		if (rc == -2) {
+			/* Dead (shut down for a stop): let go of it. */
+			close(ctx->listeners[i].fd);
+			ctx->listeners[i].fd = -1;
+		}
+		if (rc == 0) {
+			next_listener = (i + 1) % n;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * worker_main - the life of a worker, from fork to exit.  Exit status 2
+ * means it could not start (the master throttles its respawns).
+ */
+void
+worker_main(struct worker_ctx *c)
+{
+	const struct handler *h = c->service->handler;
+	char err[256];
+	int sig, master;
+
+	ctx = c;
+	if (sig_init(SIG_ROLE_WORKER) == -1) {
+		log_error("worker signals: %s", strerror(errno));
+		exit(2);
+	}
+	if (daemon_drop_privileges(ctx->conf, err, sizeof(err)) == -1) {
+		log_error("cannot drop privileges: %s", err);
+		exit(2);
+	}
+	worker_watch_master();
+	if (worker_wait_init() == -1) {
+		log_error("cannot set up the wait for connections: %s",
+		    strerror(errno));
+		exit(2);
+	}
+	if (h->worker_start != NULL && h->worker_start(ctx->service) == -1)
+		exit(2);
+
+	ctx->slot->state = SLOT_IDLE;
+	for (;;) {
+		if (sig_quit_requested())
+			worker_exit(EXIT_OK);
+		if (worker_try())
+			continue;
+		sig = master = 0;
+		worker_wait(&sig, &master);
+		if (sig)
+			sig_drain();
+		if (master) {
+			log_warning("the master is gone; exiting");
+			_exit(EXIT_RUNTIME);
+		}
+	}
+	/* NOTREACHED */
+}

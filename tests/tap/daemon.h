@@ -1,0 +1,80 @@
+/*
+ * daemon.h - start the real preforkd for an integration test, in the manner
+ * of remctl's process_start: a fresh temporary directory with the config,
+ * pid file and logs; readiness from the pid file; and an exit handler (and
+ * a SIGALRM/SIGTERM/SIGINT safety net) that KILLs the master and its workers
+ * and removes the directory even when the test fails or is interrupted.
+ *
+ * The binary is $PREFORKD.  In config text, argv and paths, "@DIR@" stands
+ * for the temporary directory.  Every wait is a bounded poll.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef TAP_DAEMON_H
+#define TAP_DAEMON_H
+
+#include <sys/types.h>
+#include <stddef.h>
+
+#define PF_MAX_ARGS	16
+
+struct pf_daemon {
+	pid_t	 pid;		/* the master; 0 until started or adopted */
+	int	 child;		/* 1: our child (started with -f), we reap it */
+	int	 reaped;	/* our child and already waited for */
+	int	 status;	/* its wait status, once reaped */
+	char	*dir;		/* the temporary directory */
+	char	*conf;		/* DIR/preforkd.conf */
+	char	*pid_file;	/* DIR/preforkd.pid */
+	char	*error_log;	/* DIR/error.log */
+	char	*stderr_log;	/* DIR/stderr.log: the daemon's stdout and stderr */
+};
+
+/* Setting up: a temporary directory and its config, nothing started. */
+struct pf_daemon *pf_prepare(const char *services_and_globals);
+struct pf_daemon *pf_prepare_raw(const char *config);
+char		 *pf_path(const struct pf_daemon *, const char *name);
+
+/* Starting: with -f, as our child. */
+struct pf_daemon *pf_start(const char *services_and_globals);
+struct pf_daemon *pf_start_raw(const char *config, const char *const *args);
+pid_t		  pf_launch(struct pf_daemon *, const char *const *args);
+int		  pf_wait_ready(struct pf_daemon *, int timeout_ms);
+void		  pf_adopt(struct pf_daemon *, pid_t);
+
+/* Running preforkd to completion (-t, -s, a launcher without -f). */
+int	pf_run(const char *const *args, int *status, char *out, size_t outlen);
+int	pf_run2(const char *const *args, int *status, char *out, size_t outlen,
+	    char *err, size_t errlen);
+
+/* Looking at a running daemon. */
+int	 pf_port(struct pf_daemon *, const char *service, const char *proto);
+int	 pf_port_host(struct pf_daemon *, const char *service,
+	    const char *proto, const char *host);
+char	*pf_log(struct pf_daemon *);
+char	*pf_file(const char *path);
+int	 pf_log_wait(struct pf_daemon *, const char *needle, int timeout_ms);
+char	*pf_log_line(struct pf_daemon *, const char *needle);
+int	 pf_workers(struct pf_daemon *, pid_t *out, int max);
+int	 pf_wait_workers(struct pf_daemon *, int n, int timeout_ms);
+pid_t	 pf_read_pid_file(const char *path);
+
+/* Processes in general (through /proc). */
+int	 pf_proc_alive(pid_t);
+int	 pf_proc_stat(pid_t, char *state, pid_t *ppid, pid_t *pgrp,
+	    pid_t *sid);
+int	 pf_wait_gone(const pid_t *pids, int n, int timeout_ms);
+
+/* Signals and ending. */
+int	 pf_kill(struct pf_daemon *, int sig);
+int	 pf_wait_exit(struct pf_daemon *, int timeout_ms, int *status);
+int	 pf_stop(struct pf_daemon *);
+void	 pf_show(struct pf_daemon *);
+
+/* Small helpers for the tests. */
+long	 pf_now_ms(void);
+void	 pf_sleep_ms(int ms);
+char	*pf_subst(const char *text, const char *dir);
+void	 pf_write_file(const char *path, const char *text);
+
+#endif /* TAP_DAEMON_H */

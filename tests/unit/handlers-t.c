@@ -1,0 +1,642 @@
+/*
+ * handlers-t.c - tests for src/handler.c, src/conn.c and the built-in
+ * handlers: the pure helpers, then each handler served over a socketpair.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "handler.h"
+#include "handlers/builtin.h"
+#include "../tap/basic.h"
+
+/* RFC 864's first two lines, verbatim. */
+#define LINE1	"!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+		"[\\]^_`abcdefgh\r\n"
+#define LINE2	"\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[" \
+		"\\]^_`abcdefghi\r\n"
+
+/* A handler running in a child on one end of a socketpair. */
+struct served {
+	pid_t	pid;
+	int	peer;		/* the client's end */
+	int	result;		/* the child writes bytes_in, bytes_out */
+};
+
+static void	test_conn(struct conn *, int);
+static ssize_t	read_full(int, void *, size_t);
+static void	write_full(int, const void *, size_t);
+static void	serve_start(struct served *, const struct handler *);
+static int	serve_finish(struct served *, uint64_t *, uint64_t *);
+static uint32_t	decode32(const unsigned char *);
+static int	near_now868(uint32_t);
+static int	daytime_now(const char *, size_t);
+static void	test_table(void);
+static void	test_chargen(void);
+static void	test_time(void);
+static void	test_daytime(void);
+static void	test_loop(void);
+static void	test_conn_io(void);
+static void	test_streams(void);
+static void	test_datagrams(void);
+static void	test_udp(void);
+
+static void
+test_conn(struct conn *c, int fd)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->proto = PROTO_UNIX;
+}
+
+/* Read until len bytes or end of file: how many were read. */
+static ssize_t
+read_full(int fd, void *buf, size_t len)
+{
+	unsigned char	*p = buf;
+	size_t		 got = 0;
+	ssize_t		 n;
+
+	while (got < len) {
+		n = read(fd, p + got, len - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			sysbail("read");
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return ((ssize_t)got);
+}
+
+static void
+write_full(int fd, const void *buf, size_t len)
+{
+	const unsigned char	*p = buf;
+	ssize_t			 n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			sysbail("write");
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/*
+ * Fork a child that serves one stream connection with h.  SIGPIPE keeps
+ * its default action there, so a conn_write that raised it would kill the
+ * child and fail the test; alarm() turns a hang into a failure too.
+ */
+static void
+serve_start(struct served *s, const struct handler *h)
+{
+	struct conn	c;
+	uint64_t	counts[2];
+	int		sv[2], rp[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		sysbail("socketpair");
+	if (pipe(rp) == -1)
+		sysbail("pipe");
+	if ((s->pid = fork()) == -1)
+		sysbail("fork");
+	if (s->pid == 0) {
+		close(sv[0]);
+		close(rp[0]);
+		signal(SIGPIPE, SIG_DFL);
+		alarm(20);
+		test_conn(&c, sv[1]);
+		h->serve_stream(&c);
+		counts[0] = c.bytes_in;
+		counts[1] = c.bytes_out;
+		write_full(rp[1], counts, sizeof(counts));
+		_exit(0);
+	}
+	close(sv[1]);
+	close(rp[1]);
+	s->peer = sv[0];
+	s->result = rp[0];
+}
+
+/* Close the client's end, collect the counts: the child's wait status. */
+static int
+serve_finish(struct served *s, uint64_t *in, uint64_t *out)
+{
+	uint64_t	counts[2] = { UINT64_MAX, UINT64_MAX };
+	int		status;
+
+	close(s->peer);
+	(void)read_full(s->result, counts, sizeof(counts));
+	close(s->result);
+	while (waitpid(s->pid, &status, 0) == -1)
+		if (errno != EINTR)
+			sysbail("waitpid");
+	*in = counts[0];
+	*out = counts[1];
+	return (status);
+}
+
+static uint32_t
+decode32(const unsigned char *p)
+{
+	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3]);
+}
+
+/* Whether v is the RFC 868 time of the last few seconds. */
+static int
+near_now868(uint32_t v)
+{
+	uint32_t	now = time_rfc868(time(NULL));
+
+	return (now - v <= 3);
+}
+
+/* Whether s is the daytime line of now or of a second or two ago. */
+static int
+daytime_now(const char *s, size_t len)
+{
+	char	want[DAYTIME_MAX];
+	time_t	now = time(NULL), t;
+	size_t	n;
+
+	for (t = now; t >= now - 2; t--) {
+		n = daytime_format(want, sizeof(want), t);
+		if (n == len && memcmp(want, s, len) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+static void
+test_table(void)
+{
+	static const char *const names[] = {
+		"echo", "discard", "chargen", "daytime", "time", NULL
+	};
+	size_t	i;
+
+	for (i = 0; names[i] != NULL; i++)
+		ok(handlers[i] != NULL &&
+		    strcmp(handlers[i]->name, names[i]) == 0 &&
+		    handler_find(names[i]) == handlers[i],
+		    "handlers[%zu] is %s and handler_find finds it", i,
+		    names[i]);
+	ok(handlers[i] == NULL, "handlers[] ends with NULL");
+	ok(handler_find("exec") == NULL && handler_find("Echo") == NULL &&
+	    handler_find("") == NULL && handler_find(NULL) == NULL,
+	    "handler_find: unknown names are NULL");
+	for (i = 0; handlers[i] != NULL; i++)
+		if (handlers[i]->serve_stream == NULL ||
+		    handlers[i]->serve_datagram == NULL)
+			break;
+	ok(handlers[i] == NULL, "every built-in serves streams and datagrams");
+}
+
+static void
+test_chargen(void)
+{
+	unsigned char	 whole[3 * CHARGEN_CYCLE + 1000], *parts;
+	static const size_t steps[] = { 1, 7, 71, 72, 73, 74, 75, 1000,
+	    CHARGEN_CYCLE - 1 };
+	size_t		 off, i, k, n, bad;
+	char		 line[CHARGEN_LINE_LEN + 1];
+
+	off = 0;
+	chargen_fill(whole, sizeof(whole), &off);
+	is_int(sizeof(whole) % CHARGEN_CYCLE, off,
+	    "chargen_fill: offset moves by the length, modulo the cycle");
+
+	memcpy(line, whole, CHARGEN_LINE_LEN);
+	line[CHARGEN_LINE_LEN] = '\0';
+	is_string(LINE1, line, "chargen line 1 is RFC 864's");
+	is_int(74, strlen(LINE1), "a line is 72 characters and CRLF");
+	memcpy(line, whole + CHARGEN_LINE_LEN, CHARGEN_LINE_LEN);
+	is_string(LINE2, line, "chargen line 2 starts one character later");
+
+	/* Every line: 72 printable characters rotated by one, then CRLF. */
+	bad = 0;
+	for (k = 0; k < CHARGEN_NCHARS; k++)
+		for (i = 0; i < CHARGEN_LINE_LEN; i++) {
+			unsigned char c = whole[k * CHARGEN_LINE_LEN + i];
+
+			if (i == CHARGEN_LINE_CHARS)
+				bad += c != '\r';
+			else if (i == CHARGEN_LINE_CHARS + 1)
+				bad += c != '\n';
+			else
+				bad += c != ' ' + (k + 1 + i) % 95;
+		}
+	is_int(0, bad, "all 95 lines of the cycle rotate by one character");
+	ok(whole[94 * CHARGEN_LINE_LEN] == ' ' &&
+	    whole[94 * CHARGEN_LINE_LEN + 71] == 'g',
+	    "line 95 starts with the space");
+	ok(memcmp(whole + CHARGEN_CYCLE, LINE1, CHARGEN_LINE_LEN) == 0 &&
+	    memcmp(whole + CHARGEN_CYCLE, whole, CHARGEN_CYCLE) == 0,
+	    "line 96 is line 1 again: the cycle wraps after 95 lines");
+
+	/* The same bytes, whatever the batch boundaries. */
+	if ((parts = malloc(sizeof(whole))) == NULL)
+		sysbail("malloc");
+	for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		memset(parts, 0, sizeof(whole));
+		off = 0;
+		for (i = 0; i < sizeof(whole); i += n) {
+			n = steps[k] + i % 3;
+			if (n > sizeof(whole) - i)
+				n = sizeof(whole) - i;
+			chargen_fill(parts + i, n, &off);
+		}
+		ok(memcmp(parts, whole, sizeof(whole)) == 0,
+		    "chargen_fill in batches of about %zu continues the "
+		    "rotation", steps[k]);
+	}
+	free(parts);
+
+	off = CHARGEN_CYCLE + CHARGEN_LINE_LEN;
+	chargen_fill((unsigned char *)line, CHARGEN_LINE_LEN, &off);
+	ok(memcmp(line, LINE2, CHARGEN_LINE_LEN) == 0 &&
+	    off == 2 * CHARGEN_LINE_LEN,
+	    "chargen_fill: an offset past the cycle is taken modulo it");
+
+	{
+		size_t	min = SIZE_MAX, max = 0, len;
+
+		for (i = 0; i < 20000; i++) {
+			len = chargen_dgram_len();
+			if (len < min)
+				min = len;
+			if (len > max)
+				max = len;
+		}
+		ok(min == 0 && max == CHARGEN_DGRAM_MAX,
+		    "chargen_dgram_len spans 0 to 512 (got %zu to %zu)", min,
+		    max);
+	}
+}
+
+static void
+test_time(void)
+{
+	unsigned char	b[4];
+
+	is_int(2208988800LL, time_rfc868(0),
+	    "time_rfc868: 1970-01-01 is 2208988800");
+	is_int(3155673600LL, time_rfc868(946684800),
+	    "time_rfc868: 2000-01-01");
+	is_int(0, time_rfc868((time_t)-2208988800LL),
+	    "time_rfc868: 1900-01-01 is 0");
+	if (sizeof(time_t) < 8) {
+		skip("32-bit time_t: no 2036");
+		skip("32-bit time_t: no 2036");
+	} else {
+		is_int(0, time_rfc868((time_t)2085978496LL),
+		    "time_rfc868: wraps to 0 on 2036-02-07 06:28:16");
+		is_int(100, time_rfc868((time_t)2085978596LL),
+		    "time_rfc868: 100 s after the 2036 wrap");
+	}
+	time_encode(b, 0xd2bd4ac0);
+	ok(b[0] == 0xd2 && b[1] == 0xbd && b[2] == 0x4a && b[3] == 0xc0,
+	    "time_encode is big-endian");
+}
+
+static void
+test_daytime(void)
+{
+	char	buf[DAYTIME_MAX];
+	size_t	n;
+
+	n = daytime_format(buf, sizeof(buf), 0);
+	is_string("Thu Jan  1 00:00:00 1970\r\n", buf,
+	    "daytime of 0 in UTC, day padded with a space");
+	is_int(26, n, "daytime_format returns the length");
+	daytime_format(buf, sizeof(buf), (time_t)1795283040LL);
+	is_string("Sat Nov 21 17:44:00 2026\r\n", buf, "daytime in 2026");
+	n = daytime_format(buf, sizeof(buf), time(NULL));
+	ok(n == 26 && buf[3] == ' ' && buf[7] == ' ' && buf[10] == ' ' &&
+	    buf[13] == ':' && buf[16] == ':' && buf[19] == ' ' &&
+	    strcmp(buf + 24, "\r\n") == 0,
+	    "daytime now has the shape \"Www Mmm dd hh:mm:ss yyyy\\r\\n\"");
+	is_int(0, daytime_format(buf, 10, 0),
+	    "daytime_format: 0 when the buffer is too small");
+}
+
+static void
+test_loop(void)
+{
+	struct conn		 c;
+	struct sockaddr_in	*r = (struct sockaddr_in *)&c.remote;
+	struct sockaddr_in	*l = (struct sockaddr_in *)&c.local;
+	struct sockaddr_in6	*r6 = (struct sockaddr_in6 *)&c.remote;
+
+	test_conn(&c, -1);
+	ok(!handler_dgram_loop(&c), "loop: a connected peer is answered");
+	r->sin_family = l->sin_family = AF_INET;
+	r->sin_addr.s_addr = l->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	c.remotelen = c.locallen = sizeof(*r);
+	l->sin_port = htons(7007);
+	r->sin_port = htons(40000);
+	ok(!handler_dgram_loop(&c), "loop: an ephemeral port is answered");
+	r->sin_port = htons(19);
+	ok(handler_dgram_loop(&c), "loop: chargen's port is not answered");
+	r->sin_port = htons(7007);
+	ok(handler_dgram_loop(&c), "loop: our own port is not answered");
+	r->sin_port = 0;
+	ok(handler_dgram_loop(&c), "loop: port 0 is not answered");
+	memset(&c.remote, 0, sizeof(c.remote));
+	r6->sin6_family = AF_INET6;
+	r6->sin6_port = htons(7);
+	c.remotelen = sizeof(*r6);
+	ok(handler_dgram_loop(&c), "loop: IPv6 echo port is not answered");
+}
+
+static void
+test_conn_io(void)
+{
+	struct conn	c;
+	char		buf[64];
+	int		sv[2], p[2], flags;
+	pid_t		pid;
+	int		status;
+
+	/* conn_write on a pipe falls back to write(). */
+	if (pipe(p) == -1)
+		sysbail("pipe");
+	test_conn(&c, p[1]);
+	is_int(0, conn_write(&c, "abc", 3), "conn_write on a pipe");
+	ok(read_full(p[0], buf, 3) == 3 && memcmp(buf, "abc", 3) == 0 &&
+	    c.bytes_out == 3, "conn_write on a pipe: written and counted");
+	close(p[0]);
+	signal(SIGPIPE, SIG_IGN);
+	errno = 0;
+	ok(conn_write(&c, "abc", 3) == -1 && errno == EPIPE,
+	    "conn_write on a pipe without a reader: -1, EPIPE");
+	signal(SIGPIPE, SIG_DFL);
+	close(p[1]);
+
+	/* On a socket, a closed peer is EPIPE, not SIGPIPE (default here). */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		sysbail("socketpair");
+	close(sv[0]);
+	test_conn(&c, sv[1]);
+	errno = 0;
+	ok(conn_write(&c, "abc", 3) == -1 && errno == EPIPE,
+	    "conn_write to a closed client: -1, EPIPE, no SIGPIPE");
+	close(sv[1]);
+
+	/* conn_read: counts, EOF; a non-blocking socket waits for data. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		sysbail("socketpair");
+	if ((flags = fcntl(sv[1], F_GETFL)) == -1 ||
+	    fcntl(sv[1], F_SETFL, flags | O_NONBLOCK) == -1)
+		sysbail("fcntl");
+	if ((pid = fork()) == -1)
+		sysbail("fork");
+	if (pid == 0) {
+		usleep(100000);
+		write_full(sv[0], "hello", 5);
+		_exit(0);
+	}
+	test_conn(&c, sv[1]);
+	ok(conn_read(&c, buf, sizeof(buf)) == 5 && memcmp(buf, "hello", 5) ==
+	    0, "conn_read on a non-blocking socket waits for the data");
+	waitpid(pid, &status, 0);
+	close(sv[0]);
+	ok(conn_read(&c, buf, sizeof(buf)) == 0 && c.bytes_in == 5,
+	    "conn_read: 0 at end of file, bytes_in counted");
+	close(sv[1]);
+}
+
+static void
+test_streams(void)
+{
+	struct served	 s;
+	unsigned char	*want, *got, out[4096], in[4096];
+	uint64_t	 bin, bout;
+	size_t		 i, k, len, off;
+	ssize_t		 n;
+	int		 status, same;
+
+	/* echo: 64 rounds of 4 KiB, then end of file both ways. */
+	serve_start(&s, &handler_echo);
+	same = 1;
+	for (k = 0; k < 64; k++) {
+		for (i = 0; i < sizeof(out); i++)
+			out[i] = (unsigned char)(i * 7 + k);
+		write_full(s.peer, out, sizeof(out));
+		if (read_full(s.peer, in, sizeof(in)) != sizeof(in) ||
+		    memcmp(in, out, sizeof(out)) != 0)
+			same = 0;
+	}
+	ok(same, "echo stream: 256 KiB come back unchanged");
+	shutdown(s.peer, SHUT_WR);
+	is_int(0, read_full(s.peer, in, sizeof(in)),
+	    "echo stream: ends when the client ends");
+	status = serve_finish(&s, &bin, &bout);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    bin == 65536 * 4 && bout == 65536 * 4,
+	    "echo stream: returns, counted %llu in, %llu out",
+	    (unsigned long long)bin, (unsigned long long)bout);
+
+	/* discard: 100000 bytes in, none out. */
+	serve_start(&s, &handler_discard);
+	memset(out, 'x', sizeof(out));
+	for (i = 0; i < 100000; i += len) {
+		len = 100000 - i < sizeof(out) ? 100000 - i : sizeof(out);
+		write_full(s.peer, out, len);
+	}
+	shutdown(s.peer, SHUT_WR);
+	is_int(0, read_full(s.peer, in, sizeof(in)),
+	    "discard stream: nothing comes back");
+	status = serve_finish(&s, &bin, &bout);
+	ok(WIFEXITED(status) && bin == 100000 && bout == 0,
+	    "discard stream: counted %llu in, %llu out",
+	    (unsigned long long)bin, (unsigned long long)bout);
+
+	/* chargen: several batches on the wire, then the client leaves. */
+	len = 3 * 16384 + 1234;
+	if ((want = malloc(len)) == NULL || (got = malloc(len)) == NULL)
+		sysbail("malloc");
+	off = 0;
+	chargen_fill(want, len, &off);
+	serve_start(&s, &handler_chargen);
+	write_full(s.peer, "ignored\r\n", 9);
+	n = read_full(s.peer, got, len);
+	ok(n == (ssize_t)len && memcmp(got, want, len) == 0,
+	    "chargen stream: %zu bytes, the rotation continuous across "
+	    "batches", len);
+	status = serve_finish(&s, &bin, &bout);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && bout >= len,
+	    "chargen stream: returns when the client closes (no SIGPIPE)");
+	free(want);
+	free(got);
+
+	/* time: 4 bytes, then end of file. */
+	serve_start(&s, &handler_time);
+	n = read_full(s.peer, in, sizeof(in));
+	is_int(4, n, "time stream: 4 bytes, then end of file");
+	ok(n == 4 && near_now868(decode32(in)),
+	    "time stream: big-endian seconds since 1900, now");
+	status = serve_finish(&s, &bin, &bout);
+	ok(WIFEXITED(status) && bout == 4, "time stream: 4 bytes counted");
+
+	/* daytime: one line, then end of file. */
+	serve_start(&s, &handler_daytime);
+	n = read_full(s.peer, in, sizeof(in));
+	ok(n == 26 && daytime_now((char *)in, (size_t)n),
+	    "daytime stream: the current time, then end of file");
+	status = serve_finish(&s, &bin, &bout);
+	ok(WIFEXITED(status) && bout == 26, "daytime stream: 26 bytes counted");
+}
+
+static void
+test_datagrams(void)
+{
+	struct conn	c;
+	unsigned char	buf[1024], want[CHARGEN_DGRAM_MAX];
+	size_t		off, lens[CHARGEN_DGRAM_MAX + 1], k, distinct;
+	ssize_t		n;
+	int		sv[2], good;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == -1)
+		sysbail("socketpair");
+	test_conn(&c, sv[1]);
+
+	handler_echo.serve_datagram(&c, (const unsigned char *)"ping", 4);
+	n = recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT);
+	ok(n == 4 && memcmp(buf, "ping", 4) == 0 && c.bytes_out == 4,
+	    "echo datagram: sent back");
+	handler_echo.serve_datagram(&c, (const unsigned char *)"", 0);
+	is_int(0, recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT),
+	    "echo datagram: an empty one comes back empty");
+
+	c.bytes_out = 0;
+	handler_discard.serve_datagram(&c, (const unsigned char *)"x", 1);
+	ok(recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT) == -1 &&
+	    errno == EAGAIN && c.bytes_out == 0, "discard datagram: no reply");
+
+	handler_time.serve_datagram(&c, (const unsigned char *)"", 0);
+	n = recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT);
+	ok(n == 4 && near_now868(decode32(buf)),
+	    "time datagram: 4 bytes for an empty request, now");
+
+	handler_daytime.serve_datagram(&c, (const unsigned char *)"?", 1);
+	n = recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT);
+	ok(n == 26 && daytime_now((char *)buf, (size_t)n),
+	    "daytime datagram: the current time");
+
+	off = 0;
+	chargen_fill(want, sizeof(want), &off);
+	memset(lens, 0, sizeof(lens));
+	good = 1;
+	for (k = 0; k < 200; k++) {
+		handler_chargen.serve_datagram(&c,
+		    (const unsigned char *)"", 0);
+		n = recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 || n > CHARGEN_DGRAM_MAX ||
+		    memcmp(buf, want, (size_t)n) != 0) {
+			good = 0;
+			break;
+		}
+		lens[n]++;
+	}
+	ok(good, "chargen datagram: up to 512 bytes of chargen lines");
+	for (distinct = 0, k = 0; k <= CHARGEN_DGRAM_MAX; k++)
+		distinct += lens[k] != 0;
+	ok(distinct > 50, "chargen datagram: random lengths (%zu distinct in "
+	    "200)", distinct);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Real UDP sockets: conn_sendto answers the sender, not a loop source. */
+static void
+test_udp(void)
+{
+	struct conn		c;
+	struct sockaddr_in	sin;
+	socklen_t		len;
+	unsigned char		buf[64];
+	int			server, client;
+	ssize_t			n;
+
+	if ((server = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
+	    (client = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
+		sysbail("socket");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(server, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    bind(client, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		sysbail("bind");
+
+	test_conn(&c, server);
+	c.proto = PROTO_UDP;
+	c.locallen = sizeof(c.local);
+	if (getsockname(server, (struct sockaddr *)&c.local, &c.locallen) == -1)
+		sysbail("getsockname");
+	c.remotelen = sizeof(c.remote);
+	if (getsockname(client, (struct sockaddr *)&c.remote,
+	    &c.remotelen) == -1)
+		sysbail("getsockname");
+	handler_echo.serve_datagram(&c, (const unsigned char *)"udp", 3);
+	len = sizeof(sin);
+	n = recvfrom(client, buf, sizeof(buf), 0, (struct sockaddr *)&sin,
+	    &len);
+	ok(n == 3 && memcmp(buf, "udp", 3) == 0 &&
+	    sin.sin_port == ((struct sockaddr_in *)&c.local)->sin_port,
+	    "conn_sendto: the reply goes to the sender, from the service");
+
+	((struct sockaddr_in *)&c.remote)->sin_port = htons(19);
+	c.bytes_out = 0;
+	handler_echo.serve_datagram(&c, (const unsigned char *)"udp", 3);
+	handler_chargen.serve_datagram(&c, (const unsigned char *)"", 0);
+	handler_time.serve_datagram(&c, (const unsigned char *)"", 0);
+	handler_daytime.serve_datagram(&c, (const unsigned char *)"", 0);
+	is_int(0, c.bytes_out,
+	    "datagrams from chargen's port get no reply (loop attack)");
+	close(server);
+	close(client);
+}
+
+int
+main(void)
+{
+	plan(70);
+	alarm(120);
+	/* daytime is local time: make it UTC so the strings are known. */
+	if (setenv("TZ", "UTC0", 1) == -1)
+		sysbail("setenv");
+	tzset();
+
+	test_table();
+	test_chargen();
+	test_time();
+	test_daytime();
+	test_loop();
+	test_conn_io();
+	test_streams();
+	test_datagrams();
+	test_udp();
+	return (0);
+}
