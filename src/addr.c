@@ -233,8 +233,8 @@ addr_parse_inet(const char *s, struct addr *addr, char *err, size_t errlen)
 	if (strspn(s, "0123456789.") == hlen)
 		return addr_error(err, errlen, "invalid IPv4 address \"%.*s\"",
 		    (int)hlen, s);
-	return addr_error(err, errlen, "host \"%.*s\" is not a numeric address: "
-	    "use an IPv4 address, [IPv6] in brackets, or * "
+	return addr_error(err, errlen, "host \"%.*s\" is not a numeric "
+	    "address: use an IPv4 address, [IPv6] in brackets, or * "
 	    "(names are not resolved)", (int)hlen, s);
 }
 

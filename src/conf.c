@@ -36,6 +36,7 @@
 #endif
 
 #define CONF_PATH_MAX	128	/* "services.[12].listen.[34]" and friends */
+#define CONF_WORD_MAX	32	/* longer words get no "did you mean" */
 
 #define DEFAULT_WORKERS			4
 #define DEFAULT_BACKLOG			511
@@ -160,9 +161,9 @@ static size_t
 conf_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j, cost, v;
-	size_t d[SERVICE_NAME_MAX + 2][SERVICE_NAME_MAX + 2];
+	size_t d[CONF_WORD_MAX + 1][CONF_WORD_MAX + 1];
 
-	if (la > SERVICE_NAME_MAX || lb > SERVICE_NAME_MAX)
+	if (la > CONF_WORD_MAX || lb > CONF_WORD_MAX)
 		return (size_t)-1;
 	for (i = 0; i <= la; i++)
 		d[i][0] = i;
@@ -187,7 +188,7 @@ conf_distance(const char *a, const char *b)
 
 /*
  * conf_closest - the candidate nearest to word, if it is within two edits
- * (and the word is not so short that everything is); else NULL.
+ * and nearer than retyping the candidate whole; else NULL.
  */
 const char *
 conf_closest(const char *word, const char *const *candidates)
@@ -319,7 +320,8 @@ conf_unknown(struct conf_ctx *ctx, const config_setting_t *s,
 	if (conf_in(name, elsewhere))
 		conf_err(ctx, s, "unknown setting here (%s)", where);
 	else if ((close = conf_closest(name, known)) != NULL)
-		conf_err(ctx, s, "unknown setting (did you mean \"%s\"?)", close);
+		conf_err(ctx, s, "unknown setting (did you mean \"%s\"?)",
+		    close);
 	else
 		conf_err(ctx, s, "unknown setting");
 }
@@ -430,15 +432,13 @@ conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
 		s = config_setting_get_elem(root, (unsigned int)n);
 		name = config_setting_name(s);
 		if (strcmp(name, "user") == 0) {
-			if ((v = conf_string(ctx, s)) != NULL) {
+			user = s;
+			if ((v = conf_string(ctx, s)) != NULL)
 				conf->user = conf_strdup(ctx, v);
-				user = s;
-			}
 		} else if (strcmp(name, "group") == 0) {
-			if ((v = conf_string(ctx, s)) != NULL) {
+			group = s;
+			if ((v = conf_string(ctx, s)) != NULL)
 				conf->group = conf_strdup(ctx, v);
-				group = s;
-			}
 		} else if (strcmp(name, "pid_file") == 0) {
 			free(conf->pid_file);
 			conf->pid_file = conf_path_setting(ctx, s);
@@ -482,7 +482,11 @@ conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
 	conf_users(ctx, user, group);
 }
 
-/* conf_users - resolve user and group; a root start needs a user. */
+/*
+ * conf_users - resolve user and group (the settings, when present; their
+ * values are in conf once they passed the type check).  A root start needs
+ * a user.
+ */
 static void
 conf_users(struct conf_ctx *ctx, const config_setting_t *user,
     const config_setting_t *group)
@@ -491,13 +495,13 @@ conf_users(struct conf_ctx *ctx, const config_setting_t *user,
 	struct passwd *pw;
 	struct group *gr;
 
-	if (user == NULL && group != NULL)
+	if (user == NULL && conf->group != NULL)
 		conf_err(ctx, group, "needs user");
 	if (user == NULL && geteuid() == 0)
 		conf_err_at(ctx, ctx->file, 0, "user", "must be set when "
 		    "preforkd starts as root (user = \"root\" keeps the "
 		    "workers as root)");
-	if (user == NULL || conf->user == NULL)
+	if (conf->user == NULL)
 		return;
 	if ((pw = getpwnam(conf->user)) == NULL) {
 		conf_err(ctx, user, "no such user \"%s\"", conf->user);
@@ -505,7 +509,7 @@ conf_users(struct conf_ctx *ctx, const config_setting_t *user,
 	}
 	conf->uid = pw->pw_uid;
 	conf->gid = pw->pw_gid;
-	if (group == NULL || conf->group == NULL)
+	if (conf->group == NULL)
 		return;
 	if ((gr = getgrnam(conf->group)) == NULL) {
 		conf_err(ctx, group, "no such group \"%s\"", conf->group);

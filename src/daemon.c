@@ -40,7 +40,6 @@ daemon_launcher(int fd, pid_t child)
 	char buf[4096];
 	size_t len = 0, rl = sizeof(READY_LINE) - 1;
 	ssize_t n;
-	int ready = 0;
 	char *nl;
 
 	for (;;) {
@@ -54,10 +53,12 @@ daemon_launcher(int fd, pid_t child)
 		while ((nl = memchr(buf, '\n', len)) != NULL) {
 			size_t line = (size_t)(nl - buf) + 1;
 
-			if (line == rl && memcmp(buf, READY_LINE, rl) == 0)
-				ready = 1;
-			else
-				fwrite(buf, 1, line, stderr);
+			if (line == rl && memcmp(buf, READY_LINE, rl) == 0) {
+				/* Done: workers may still hold the pipe open. */
+				fflush(stderr);
+				_exit(EXIT_OK);
+			}
+			fwrite(buf, 1, line, stderr);
 			memmove(buf, buf + line, len - line);
 			len -= line;
 		}
@@ -67,13 +68,11 @@ daemon_launcher(int fd, pid_t child)
 		}
 	}
 	fwrite(buf, 1, len, stderr);
+	/* Reap it if it died; a daemon still starting is left alone. */
+	waitpid(child, NULL, WNOHANG);
+	fprintf(stderr, "preforkd: the daemon did not start\n");
 	fflush(stderr);
-	if (!ready) {
-		/* Reap it if it died; a daemon still starting is left alone. */
-		waitpid(child, NULL, WNOHANG);
-		fprintf(stderr, "preforkd: the daemon did not start\n");
-	}
-	_exit(ready ? EXIT_OK : EXIT_RUNTIME);
+	_exit(EXIT_RUNTIME);
 }
 
 /*
@@ -222,11 +221,14 @@ daemon_pidfile_remove(void)
 	pidfile_path = NULL;
 }
 
-/* daemon_pidfile_fd - for a forked worker to close. */
-int
-daemon_pidfile_fd(void)
+/* daemon_child_close - in a forked worker: close the master's private fds. */
+void
+daemon_child_close(void)
 {
-	return pidfile_fd;
+	if (pidfile_fd != -1)
+		close(pidfile_fd);
+	if (ready_fd != -1)
+		close(ready_fd);
 }
 
 /*
@@ -250,8 +252,13 @@ daemon_pidfile_read(const char *path, char *err, size_t errlen)
 	}
 	pid = daemon_pidfile_parse(fd);
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-		snprintf(err, errlen, "not running (stale pid file %s: no "
-		    "master holds it)", path);
+		if (pid > 0)
+			snprintf(err, errlen, "not running (stale pid file "
+			    "%s: pid %ld is not a running preforkd)", path,
+			    (long)pid);
+		else
+			snprintf(err, errlen, "not running (stale pid file "
+			    "%s)", path);
 		close(fd);
 		return -1;
 	}

@@ -83,8 +83,7 @@ master_close_others(const struct service *mine)
 			if (m.svc[i].listeners[j].fd != -1)
 				close(m.svc[i].listeners[j].fd);
 	}
-	if (daemon_pidfile_fd() != -1)
-		close(daemon_pidfile_fd());
+	daemon_child_close();
 	close(m.alive[1]);
 }
 

@@ -243,7 +243,7 @@ void		 daemon_ready(void);
 int		 daemon_pidfile_lock(const char *, char *, size_t);
 int		 daemon_pidfile_write(void);
 void		 daemon_pidfile_remove(void);
-int		 daemon_pidfile_fd(void);
+void		 daemon_child_close(void);
 pid_t		 daemon_pidfile_read(const char *, char *, size_t);
 int		 daemon_drop_privileges(const struct conf *, char *, size_t);
 

@@ -4,6 +4,10 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

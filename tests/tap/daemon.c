@@ -10,8 +10,13 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <grp.h>
 #include <sys/wait.h>
 
 #include <ctype.h>
@@ -21,6 +26,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,8 +51,10 @@ static volatile sig_atomic_t pf_cleaning;
 static int		 pf_inited;
 static pid_t		 pf_test_pid;
 static char		 pf_exe[PATH_MAX];
+static uid_t		 pf_run_uid = (uid_t)-1;	/* pf_run's user */
+static gid_t		 pf_run_gid;
 
-static void	pf_cleanup_all(void);
+static void	pf_cleanup_run(int);
 
 /* ------------------------------------------------------------- helpers */
 
@@ -249,7 +257,8 @@ pf_proc_scan(pid_t ppid_want, pid_t group_want, pid_t *out, int max)
 		if (st == 'Z' || st == 'X')
 			continue;
 		if ((ppid_want > 0 && ppid == ppid_want) ||
-		    (group_want > 0 && (pgrp == group_want || sid == group_want))) {
+		    (group_want > 0 &&
+		    (pgrp == group_want || sid == group_want))) {
 			if (n < max)
 				out[n] = pid;
 			n++;
@@ -335,12 +344,43 @@ pf_reap_bounded(pid_t pid, int timeout_ms, int *status)
 }
 
 /*
+ * pf_sanitizer_check - a failing test for each sanitizer report in the
+ * daemon's stderr or error log (a --enable-sanitizers build writes them
+ * there), so that a report never passes unseen.
+ */
+static void
+pf_sanitizer_check(struct pf_daemon *d)
+{
+	const char *paths[2] = { d->stderr_log, d->error_log };
+	char *text, *p, *end;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		text = pf_file(paths[i]);
+		p = strstr(text, "Sanitizer");
+		if (p == NULL)
+			p = strstr(text, "runtime error:");
+		if (p != NULL) {
+			while (p > text && p[-1] != '\n')
+				p--;
+			end = p + strlen(p);
+			if (end - p > 4000)
+				p[4000] = '\0';
+			ok(0, "no sanitizer report from preforkd in %s",
+			    paths[i]);
+			diag("%s", p);
+		}
+		free(text);
+	}
+}
+
+/*
  * pf_cleanup_one - KILL what is left of d, then remove its directory.  The
  * master is stopped first so that it cannot fork a replacement between the
  * listing of its workers and their death.
  */
 static void
-pf_cleanup_one(struct pf_daemon *d)
+pf_cleanup_one(struct pf_daemon *d, int report)
 {
 	pid_t pids[256];
 	int i, n, st;
@@ -376,6 +416,8 @@ pf_cleanup_one(struct pf_daemon *d)
 			if (pids[i] != d->pid && pf_proc_is_preforkd(pids[i]))
 				kill(pids[i], SIGKILL);
 	}
+	if (report)
+		pf_sanitizer_check(d);
 	if (d->dir != NULL && strstr(d->dir, "/preforkd-test.") != NULL) {
 		if (getenv("PF_KEEP") != NULL) {
 			char msg[PATH_MAX + 32];
@@ -389,8 +431,12 @@ pf_cleanup_one(struct pf_daemon *d)
 	}
 }
 
+/*
+ * pf_cleanup_run - kill every daemon of this test and remove its directory;
+ * report sanitizer findings too, except from a signal handler.
+ */
 static void
-pf_cleanup_all(void)
+pf_cleanup_run(int report)
 {
 	pid_t run;
 	int i;
@@ -404,7 +450,14 @@ pf_cleanup_all(void)
 		kill(run, SIGKILL);
 	}
 	for (i = pf_nregistry - 1; i >= 0; i--)
-		pf_cleanup_one(pf_registry[i]);
+		pf_cleanup_one(pf_registry[i], report);
+}
+
+/* pf_cleanup_all - the exit handler. */
+static void
+pf_cleanup_all(void)
+{
+	pf_cleanup_run(1);
 }
 
 /* pf_safety - SIGALRM (test timeout), SIGTERM, SIGINT: clean up and die. */
@@ -423,7 +476,7 @@ pf_safety(int sig)
 			(void)0;
 	} else if (write(1, interrupted, sizeof(interrupted) - 1) < 0)
 		(void)0;
-	pf_cleanup_all();
+	pf_cleanup_run(0);
 	if (sig == SIGALRM)
 		_exit(255);
 	signal(sig, SIG_DFL);
@@ -594,7 +647,7 @@ pf_child_setup(void)
 	}
 }
 
-/* pf_close_from - close every descriptor from fd 3 up (no leak to the daemon). */
+/* pf_close_from - close every fd from 3 up: nothing leaks to the daemon. */
 static void
 pf_close_from(void)
 {
@@ -695,8 +748,8 @@ pf_start(const char *services_and_globals)
 	if (pf_wait_ready(d, PF_READY_MS) < 0) {
 		pf_show(d);
 		if (d->reaped)
-			bail("preforkd exited (status 0x%x) before it was ready",
-			    d->status);
+			bail("preforkd exited (status 0x%x) before it was "
+			    "ready", d->status);
 		bail("preforkd (pid %ld) did not write its pid file in %d ms",
 		    (long)d->pid, PF_READY_MS);
 	}
@@ -714,7 +767,7 @@ pf_start_raw(const char *config, const char *const *args)
 	return d;
 }
 
-/* pf_adopt - a daemon that is not our child (it daemonized): kill it at exit. */
+/* pf_adopt - a daemon that is not our child (it detached): kill it at exit. */
 void
 pf_adopt(struct pf_daemon *d, pid_t pid)
 {
@@ -724,6 +777,17 @@ pf_adopt(struct pf_daemon *d, pid_t pid)
 }
 
 /* ------------------------------------------------------------- pf_run */
+
+/*
+ * pf_run_as - run the next commands of pf_run as uid:gid (we must be root),
+ * or again as ourselves with uid (uid_t)-1.
+ */
+void
+pf_run_as(uid_t uid, gid_t gid)
+{
+	pf_run_uid = uid;
+	pf_run_gid = gid;
+}
 
 /* pf_buf_read - append what fd has to buf (truncating); 0 at EOF. */
 static int
@@ -785,6 +849,11 @@ pf_run2(const char *const *args, int *status, char *out, size_t outlen,
 		dup2(po[1], 1);
 		dup2(err != NULL ? pe[1] : po[1], 2);
 		pf_close_from();
+		if (pf_run_uid != (uid_t)-1 && (setgroups(0, NULL) < 0 ||
+		    setgid(pf_run_gid) < 0 || setuid(pf_run_uid) < 0)) {
+			perror("pf_run_as");
+			_exit(127);
+		}
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -878,7 +947,60 @@ pf_log_line(struct pf_daemon *d, const char *needle)
 	return line;
 }
 
-/* pf_log_wait - poll the log until it holds needle: 1, or 0 after timeout_ms. */
+/*
+ * pf_line_is - 1 when line is exactly "TIMESTAMP IDENT[PID]: LEVEL: MESSAGE"
+ * with TIMESTAMP as YYYY-MM-DDTHH:MM:SS.mmm+HH:MM (level NULL: any level,
+ * message NULL: any message); else 0, and a diagnostic says what differs.
+ */
+int
+pf_line_is(const char *line, const char *ident, pid_t pid, const char *level,
+    const char *message)
+{
+	static const char ts[] = "^[0-9]{4}-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:"
+	    "[0-5][0-9]:[0-6][0-9]\\.[0-9]{3}[+-][0-2][0-9]:[0-5][0-9] ";
+	char *head, *rest;
+	regex_t re;
+	int match;
+
+	if (line == NULL) {
+		diag("no such log line");
+		return 0;
+	}
+	if (regcomp(&re, ts, REG_EXTENDED | REG_NOSUB) != 0)
+		bail("regcomp");
+	match = regexec(&re, line, 0, NULL, 0) == 0;
+	regfree(&re);
+	if (!match) {
+		diag("log line has no timestamp of the form "
+		    "YYYY-MM-DDTHH:MM:SS.mmm+HH:MM: \"%s\"", line);
+		return 0;
+	}
+	rest = strchr(line, ' ') + 1;
+	head = tap_strdup_printf("%s[%ld]: ", ident, (long)pid);
+	match = strncmp(rest, head, strlen(head)) == 0;
+	if (match) {
+		rest += strlen(head);
+		if (level != NULL) {
+			match = strncmp(rest, level, strlen(level)) == 0 &&
+			    strncmp(rest + strlen(level), ": ", 2) == 0;
+			rest += match ? strlen(level) + 2 : 0;
+		} else {
+			rest += strspn(rest, "abcdefghijklmnopqrstuvwxyz");
+			match = strncmp(rest, ": ", 2) == 0;
+			rest += 2;
+		}
+	}
+	if (match && message != NULL)
+		match = strcmp(rest, message) == 0;
+	if (!match)
+		diag("log line \"%s\"\n#   is not \"TIMESTAMP %s%s: %s\"", line,
+		    head, level != NULL ? level : "LEVEL",
+		    message != NULL ? message : "...");
+	free(head);
+	return match;
+}
+
+/* pf_log_wait - poll the log until it holds needle: 1, or 0 on timeout. */
 int
 pf_log_wait(struct pf_daemon *d, const char *needle, int timeout_ms)
 {

@@ -27,7 +27,7 @@ struct pf_daemon {
 	char	*conf;		/* DIR/preforkd.conf */
 	char	*pid_file;	/* DIR/preforkd.pid */
 	char	*error_log;	/* DIR/error.log */
-	char	*stderr_log;	/* DIR/stderr.log: the daemon's stdout and stderr */
+	char	*stderr_log;	/* DIR/stderr.log: its stdout and stderr */
 };
 
 /* Setting up: a temporary directory and its config, nothing started. */
@@ -43,6 +43,7 @@ int		  pf_wait_ready(struct pf_daemon *, int timeout_ms);
 void		  pf_adopt(struct pf_daemon *, pid_t);
 
 /* Running preforkd to completion (-t, -s, a launcher without -f). */
+void	pf_run_as(uid_t uid, gid_t gid);
 int	pf_run(const char *const *args, int *status, char *out, size_t outlen);
 int	pf_run2(const char *const *args, int *status, char *out, size_t outlen,
 	    char *err, size_t errlen);
@@ -55,6 +56,8 @@ char	*pf_log(struct pf_daemon *);
 char	*pf_file(const char *path);
 int	 pf_log_wait(struct pf_daemon *, const char *needle, int timeout_ms);
 char	*pf_log_line(struct pf_daemon *, const char *needle);
+int	 pf_line_is(const char *line, const char *ident, pid_t pid,
+	    const char *level, const char *message);
 int	 pf_workers(struct pf_daemon *, pid_t *out, int max);
 int	 pf_wait_workers(struct pf_daemon *, int n, int timeout_ms);
 pid_t	 pf_read_pid_file(const char *path);

@@ -6,6 +6,10 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -274,7 +278,7 @@ pf_unix_listen(const char *path)
 	return fd;
 }
 
-/* pf_write_all - write all of buf (each write bounded by the socket's timeout). */
+/* pf_write_all - all of buf, each write bounded by the socket's timeout. */
 int
 pf_write_all(int fd, const void *buf, size_t len)
 {
@@ -355,6 +359,37 @@ ssize_t
 pf_read_all(int fd, void *buf, size_t max, int timeout_ms)
 {
 	return net_read(fd, buf, max, timeout_ms);
+}
+
+/*
+ * pf_echo_fd - write msg on a connection to an echo service and read it
+ * back: 1 when the same bytes came back within the timeout, else 0.
+ */
+int
+pf_echo_fd(int fd, const char *msg)
+{
+	size_t len = strlen(msg);
+	char buf[4096];
+	ssize_t n;
+
+	if (len > sizeof(buf) || pf_write_all(fd, msg, len) < 0)
+		return 0;
+	n = pf_read_n(fd, buf, len, PF_NET_TIMEOUT_MS);
+	return n == (ssize_t)len && memcmp(buf, msg, len) == 0;
+}
+
+/* pf_echo_tcp - one connection to echo at host:port, one round trip. */
+int
+pf_echo_tcp(const char *host, int port, const char *msg)
+{
+	int fd, r;
+
+	fd = pf_tcp_connect(host, port);
+	if (fd < 0)
+		return 0;
+	r = pf_echo_fd(fd, msg);
+	close(fd);
+	return r;
 }
 
 /* pf_ipv6_works - 1 when a socket can be bound on [::1], so IPv6 tests run. */

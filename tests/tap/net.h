@@ -30,6 +30,8 @@ int	pf_write_all(int fd, const void *buf, size_t len);
 ssize_t	pf_read_n(int fd, void *buf, size_t n, int timeout_ms);
 ssize_t	pf_read_all(int fd, void *buf, size_t max, int timeout_ms);
 
+int	pf_echo_fd(int fd, const char *msg);
+int	pf_echo_tcp(const char *host, int port, const char *msg);
 int	pf_ipv6_works(void);
 
 #endif /* TAP_NET_H */

@@ -339,6 +339,17 @@ test_daytime(void)
 	    "daytime now has the shape \"Www Mmm dd hh:mm:ss yyyy\\r\\n\"");
 	is_int(0, daytime_format(buf, 10, 0),
 	    "daytime_format: 0 when the buffer is too small");
+
+	/* Local time, not UTC: a POSIX zone two hours east, no tzdata. */
+	if (setenv("TZ", "XYZ-2", 1) == -1)
+		sysbail("setenv");
+	tzset();
+	daytime_format(buf, sizeof(buf), 0);
+	is_string("Thu Jan  1 02:00:00 1970\r\n", buf,
+	    "daytime is in local time (TZ=XYZ-2)");
+	if (setenv("TZ", "UTC0", 1) == -1)
+		sysbail("setenv");
+	tzset();
 }
 
 static void
@@ -622,7 +633,7 @@ test_udp(void)
 int
 main(void)
 {
-	plan(70);
+	plan(71);
 	alarm(120);
 	/* daytime is local time: make it UTC so the strings are known. */
 	if (setenv("TZ", "UTC0", 1) == -1)

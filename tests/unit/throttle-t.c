@@ -6,7 +6,7 @@
 #include "config.h"
 
 #include "preforkd.h"
-#include "tap/basic.h"
+#include "../tap/basic.h"
 
 int
 main(void)
