@@ -11,7 +11,9 @@
 #endif
 
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <grp.h>
@@ -43,6 +45,16 @@
 #define DEFAULT_SHUTDOWN_TIMEOUT	30
 #define DEFAULT_UNIX_MODE		0666
 #define UNIX_MODE_MAX			0777
+#define DEFAULT_MIN_SPARE		2
+#define DEFAULT_MAX_SPARE		8	/* raised to min_spare */
+#define DEFAULT_MAX_WORKERS		64
+#define MAX_REQUESTS_MAX		1000000000
+#define TIMEOUT_MAX			86400
+#define DEFAULT_IO_TIMEOUT		60
+
+/* The longest path a sockaddr_un holds, its NUL aside (107 on Linux). */
+#define CONF_SUN_PATH_MAX \
+	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
 /* One listen address already accepted, to find overlaps across services. */
 struct conf_seen {
@@ -63,11 +75,29 @@ struct conf_ctx {
 
 static const char *const conf_global_names[] = {
 	"user", "group", "pid_file", "error_log", "log_level",
-	"shutdown_timeout", "services", NULL
+	"shutdown_timeout", "access_log", "control_socket", "services", NULL
 };
 
 static const char *const conf_service_names[] = {
-	"name", "listen", "handler", "workers", "backlog", "unix_mode", NULL
+	"name", "listen", "handler", "workers", "min_spare", "max_spare",
+	"max_workers", "backlog", "unix_mode", "max_requests", "timeout",
+	"io_timeout", NULL
+};
+
+/*
+ * The pool settings, in this order: workers makes a static pool, any of
+ * the other three a dynamic one.  All take 1..WORKERS_MAX.
+ */
+enum {
+	POOL_WORKERS,
+	POOL_MIN_SPARE,
+	POOL_MAX_SPARE,
+	POOL_MAX_WORKERS,
+	POOL_N
+};
+
+static const char *const conf_pool_names[] = {
+	"workers", "min_spare", "max_spare", "max_workers", NULL
 };
 
 static const struct {
@@ -89,6 +119,7 @@ static void	 conf_err(struct conf_ctx *, const config_setting_t *,
 static void	 conf_path(const config_setting_t *, char *, size_t);
 static const char *conf_file_of(struct conf_ctx *, const config_setting_t *);
 static const char *conf_type_name(const config_setting_t *);
+static int	 conf_index(const char *, const char *const *);
 static int	 conf_in(const char *, const char *const *);
 static void	 conf_unknown(struct conf_ctx *, const config_setting_t *,
 		    const char *const *, const char *const *, const char *);
@@ -101,6 +132,8 @@ static char	*conf_path_setting(struct conf_ctx *,
 		    const config_setting_t *);
 static char	*conf_strdup(struct conf_ctx *, const char *);
 static void	 conf_globals(struct conf_ctx *, const config_setting_t *);
+static void	 conf_control_socket(struct conf_ctx *,
+		    const config_setting_t *, const config_setting_t *);
 static void	 conf_services(struct conf_ctx *, const config_setting_t *);
 static void	 conf_service(struct conf_ctx *, const config_setting_t *,
 		    size_t);
@@ -115,6 +148,8 @@ static void	 conf_handler(struct conf_ctx *, const config_setting_t *,
 		    struct conf_service *);
 static int	 conf_unix_mode(struct conf_ctx *, const config_setting_t *,
 		    struct conf_service *);
+static void	 conf_pool(struct conf_ctx *, struct conf_service *,
+		    const config_setting_t *const *, const int *);
 static void	 conf_users(struct conf_ctx *, const config_setting_t *,
 		    const config_setting_t *);
 static struct conf *conf_build(config_t *, const char *, struct errlist *);
@@ -296,13 +331,22 @@ conf_type_name(const config_setting_t *s)
 	}
 }
 
+/* conf_index - the position of word in a NULL-ended list, or -1. */
+static int
+conf_index(const char *word, const char *const *list)
+{
+	int i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (strcmp(word, list[i]) == 0)
+			return i;
+	return -1;
+}
+
 static int
 conf_in(const char *word, const char *const *list)
 {
-	for (; *list != NULL; list++)
-		if (strcmp(word, *list) == 0)
-			return 1;
-	return 0;
+	return conf_index(word, list) >= 0;
 }
 
 /*
@@ -423,10 +467,11 @@ conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
 {
 	struct conf *conf = ctx->conf;
 	const config_setting_t *s, *user = NULL, *group = NULL;
-	const config_setting_t *services = NULL;
+	const config_setting_t *services = NULL, *pid_file = NULL;
+	const config_setting_t *control = NULL;
 	const char *name, *v;
 	size_t i;
-	int n;
+	int n, control_off = 0;
 
 	for (n = 0; n < config_setting_length(root); n++) {
 		s = config_setting_get_elem(root, (unsigned int)n);
@@ -440,6 +485,7 @@ conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
 			if ((v = conf_string(ctx, s)) != NULL)
 				conf->group = conf_strdup(ctx, v);
 		} else if (strcmp(name, "pid_file") == 0) {
+			pid_file = s;
 			free(conf->pid_file);
 			conf->pid_file = conf_path_setting(ctx, s);
 		} else if (strcmp(name, "error_log") == 0) {
@@ -467,6 +513,19 @@ conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
 		} else if (strcmp(name, "shutdown_timeout") == 0) {
 			conf_int(ctx, s, 0, SHUTDOWN_TIMEOUT_MAX,
 			    &conf->shutdown_timeout);
+		} else if (strcmp(name, "access_log") == 0) {
+			if ((v = conf_string(ctx, s)) != NULL &&
+			    strcmp(v, "off") != 0)
+				conf->access_log = conf_path_setting(ctx, s);
+		} else if (strcmp(name, "control_socket") == 0) {
+			control = s;
+			if ((v = conf_string(ctx, s)) == NULL)
+				continue;
+			if (strcmp(v, "off") == 0)
+				control_off = 1;
+			else
+				conf->control_socket =
+				    conf_path_setting(ctx, s);
 		} else if (strcmp(name, "services") == 0) {
 			services = s;
 			conf_services(ctx, s);
@@ -480,6 +539,78 @@ conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
 		conf_err_at(ctx, ctx->file, 0, "",
 		    "missing required setting \"services\"");
 	conf_users(ctx, user, group);
+	if (!control_off)
+		conf_control_socket(ctx, control, pid_file);
+}
+
+/*
+ * conf_control_socket - default control_socket from pid_file when the
+ * setting is absent (s NULL; pid_file is that setting, if present), then
+ * check that the path fits a sockaddr_un
+ * and is nobody else's: not the pid file, not a unix listener.  Runs
+ * after the services, whose unix paths are in ctx->seen by then.
+ */
+static void
+conf_control_socket(struct conf_ctx *ctx, const config_setting_t *s,
+    const config_setting_t *pid_file)
+{
+	struct conf *conf = ctx->conf;
+	const struct sockaddr_un *un;
+	const char *file = ctx->file, *path = "control_socket", *note = "";
+	char *p;
+	size_t i, len;
+	int line = 0;
+
+	if (s != NULL && conf->control_socket == NULL)
+		return;		/* an error already said why */
+	if (s == NULL) {
+		if (conf->pid_file == NULL)
+			return;
+		len = strlen(conf->pid_file);
+		if (len >= 4 && strcmp(conf->pid_file + len - 4, ".pid") == 0)
+			len -= 4;
+		if ((p = malloc(len + 5)) == NULL) {
+			conf_err_at(ctx, ctx->file, 0, "", "out of memory");
+			return;
+		}
+		memcpy(p, conf->pid_file, len);
+		memcpy(p + len, ".ctl", 5);
+		conf->control_socket = p;
+		/* Errors about a default point at where it came from. */
+		if (pid_file != NULL) {
+			file = conf_file_of(ctx, pid_file);
+			line = (int)config_setting_source_line(pid_file);
+		}
+		note = "; it defaults to pid_file with \".ctl\": set "
+		    "control_socket to another path or to \"off\"";
+	} else {
+		file = conf_file_of(ctx, s);
+		line = (int)config_setting_source_line(s);
+	}
+
+	if ((len = strlen(conf->control_socket)) > CONF_SUN_PATH_MAX) {
+		conf_err_at(ctx, file, line, path, "path is too long for a "
+		    "unix socket (%zu bytes, at most %zu)%s", len,
+		    CONF_SUN_PATH_MAX, note);
+		return;
+	}
+	if (conf->pid_file != NULL &&
+	    strcmp(conf->control_socket, conf->pid_file) == 0) {
+		conf_err_at(ctx, file, line, path, "\"%s\" is also used by "
+		    "pid_file%s", conf->control_socket, note);
+		return;
+	}
+	for (i = 0; i < ctx->nseen; i++) {
+		if (ctx->seen[i].addr.proto != PROTO_UNIX)
+			continue;
+		un = (const struct sockaddr_un *)&ctx->seen[i].addr.ss;
+		if (strcmp(un->sun_path, conf->control_socket) == 0) {
+			conf_err_at(ctx, file, line, path, "\"%s\" is also "
+			    "used by %s%s", conf->control_socket,
+			    ctx->seen[i].path, note);
+			return;
+		}
+	}
 }
 
 /*
@@ -560,14 +691,26 @@ conf_service(struct conf_ctx *ctx, const config_setting_t *group, size_t idx)
 	struct conf_service *svc = &ctx->conf->services[idx];
 	const config_setting_t *s, *name = NULL, *listen = NULL;
 	const config_setting_t *handler = NULL, *mode = NULL;
+	const config_setting_t *pool[POOL_N] = { NULL };
+	int *pool_value[POOL_N], pool_bad[POOL_N] = { 0 };
 	const char *key;
 	char path[CONF_PATH_MAX];
-	int n;
+	int n, k;
 
 	svc->line = (int)config_setting_source_line(group);
 	svc->workers = DEFAULT_WORKERS;
+	svc->min_spare = DEFAULT_MIN_SPARE;
+	svc->max_spare = DEFAULT_MAX_SPARE;
+	svc->max_workers = DEFAULT_MAX_WORKERS;
 	svc->backlog = DEFAULT_BACKLOG;
 	svc->unix_mode = DEFAULT_UNIX_MODE;
+	svc->max_requests = 0;
+	svc->timeout = 0;
+	svc->io_timeout = DEFAULT_IO_TIMEOUT;
+	pool_value[POOL_WORKERS] = &svc->workers;
+	pool_value[POOL_MIN_SPARE] = &svc->min_spare;
+	pool_value[POOL_MAX_SPARE] = &svc->max_spare;
+	pool_value[POOL_MAX_WORKERS] = &svc->max_workers;
 
 	for (n = 0; n < config_setting_length(group); n++) {
 		s = config_setting_get_elem(group, (unsigned int)n);
@@ -581,10 +724,19 @@ conf_service(struct conf_ctx *ctx, const config_setting_t *group, size_t idx)
 		} else if (strcmp(key, "handler") == 0) {
 			handler = s;
 			conf_handler(ctx, s, svc);
-		} else if (strcmp(key, "workers") == 0)
-			conf_int(ctx, s, 1, WORKERS_MAX, &svc->workers);
-		else if (strcmp(key, "backlog") == 0)
+		} else if ((k = conf_index(key, conf_pool_names)) >= 0) {
+			pool[k] = s;
+			pool_bad[k] = conf_int(ctx, s, 1, WORKERS_MAX,
+			    pool_value[k]) == -1;
+		} else if (strcmp(key, "backlog") == 0)
 			conf_int(ctx, s, 1, BACKLOG_MAX, &svc->backlog);
+		else if (strcmp(key, "max_requests") == 0)
+			conf_int(ctx, s, 0, MAX_REQUESTS_MAX,
+			    &svc->max_requests);
+		else if (strcmp(key, "timeout") == 0)
+			conf_int(ctx, s, 0, TIMEOUT_MAX, &svc->timeout);
+		else if (strcmp(key, "io_timeout") == 0)
+			conf_int(ctx, s, 0, TIMEOUT_MAX, &svc->io_timeout);
 		else if (strcmp(key, "unix_mode") == 0) {
 			if (conf_unix_mode(ctx, s, svc) == 0)
 				mode = s;
@@ -592,8 +744,8 @@ conf_service(struct conf_ctx *ctx, const config_setting_t *group, size_t idx)
 			conf_unknown(ctx, s, conf_service_names,
 			    conf_global_names,
 			    "it is a global setting: put it outside services");
-
 	}
+	conf_pool(ctx, svc, pool, pool_bad);
 
 	if (name == NULL)
 		conf_err(ctx, group, "missing required setting \"name\"");
@@ -606,6 +758,67 @@ conf_service(struct conf_ctx *ctx, const config_setting_t *group, size_t idx)
 		conf_err(ctx, mode, "only applies to unix: listen addresses, "
 		    "and %s has none", path);
 	}
+}
+
+/*
+ * conf_pool - settle the pool from the pool settings present (pool[k] not
+ * NULL; pool_bad[k] when its value was refused): static with workers,
+ * dynamic with any of the others, never both.  A dynamic pool starts with
+ * min_spare workers; a static one has min_spare = max_spare = max_workers
+ * = workers, so the pool code may treat both alike.
+ */
+static void
+conf_pool(struct conf_ctx *ctx, struct conf_service *svc,
+    const config_setting_t *const *pool, const int *pool_bad)
+{
+	const config_setting_t *dyn = NULL, *first, *later;
+	int k;
+
+	for (k = POOL_MIN_SPARE; k < POOL_N; k++)
+		if (pool[k] != NULL && (dyn == NULL ||
+		    config_setting_index(pool[k]) < config_setting_index(dyn)))
+			dyn = pool[k];
+	if (dyn == NULL) {
+		svc->min_spare = svc->max_spare = svc->max_workers =
+		    svc->workers;
+		return;
+	}
+	if (pool[POOL_WORKERS] != NULL) {
+		first = pool[POOL_WORKERS];
+		later = dyn;
+		if (config_setting_index(dyn) < config_setting_index(first)) {
+			first = dyn;
+			later = pool[POOL_WORKERS];
+		}
+		conf_err(ctx, later, "cannot be combined with %s (line %d): "
+		    "a pool is either static (workers) or dynamic "
+		    "(min_spare, max_spare, max_workers)",
+		    config_setting_name(first),
+		    (int)config_setting_source_line(first));
+		return;
+	}
+
+	svc->dynamic = 1;
+	if (pool[POOL_MAX_SPARE] == NULL && svc->max_spare < svc->min_spare)
+		svc->max_spare = svc->min_spare;
+	if (pool_bad[POOL_MIN_SPARE])
+		return;
+	if (pool[POOL_MAX_SPARE] != NULL && !pool_bad[POOL_MAX_SPARE] &&
+	    svc->max_spare < svc->min_spare)
+		conf_err(ctx, pool[POOL_MAX_SPARE], "must be at least "
+		    "min_spare (got %d, min_spare is %d)", svc->max_spare,
+		    svc->min_spare);
+	if (pool[POOL_MAX_WORKERS] != NULL && !pool_bad[POOL_MAX_WORKERS] &&
+	    svc->max_workers < svc->min_spare)
+		conf_err(ctx, pool[POOL_MAX_WORKERS], "must be at least "
+		    "min_spare (got %d, min_spare is %d)", svc->max_workers,
+		    svc->min_spare);
+	if (pool[POOL_MAX_WORKERS] == NULL &&
+	    svc->max_workers < svc->min_spare)
+		conf_err(ctx, pool[POOL_MIN_SPARE], "must be at most "
+		    "max_workers (got %d, max_workers is %d by default)",
+		    svc->min_spare, svc->max_workers);
+	svc->workers = svc->min_spare;
 }
 
 /* conf_service_name - a service name: its characters, length, uniqueness. */
@@ -948,5 +1161,7 @@ conf_free(struct conf *conf)
 	free(conf->group);
 	free(conf->pid_file);
 	free(conf->error_log);
+	free(conf->access_log);
+	free(conf->control_socket);
 	free(conf);
 }

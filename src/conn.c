@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -22,31 +23,65 @@
 #define CONN_SEND_FLAGS	0
 #endif
 
-static int	conn_wait(int, short);
-
 /*
- * Wait until fd can be read or written.  Blocking sockets never get here;
- * a non-blocking one does (on the BSDs an accepted socket inherits
- * O_NONBLOCK from its listener).
- *
- * io_timeout (a later issue) is to be enforced here: conn_read and
- * conn_write will call this before every read and write, poll with the
- * service's io_timeout instead of -1, and fail with ETIMEDOUT.
+ * conn_wait - after EAGAIN: wait until fd can be read or written, for at
+ * most io_timeout.  An accepted socket is blocking and inherited its
+ * listener's SO_RCVTIMEO/SO_SNDTIMEO (listen.c), so for it EAGAIN already
+ * means io_timeout has passed; only a non-blocking descriptor (on the BSDs
+ * an accepted socket may be one, as are the tests' socketpairs) polls here.
+ * 0 when ready, -1 with errno (ETIMEDOUT when the time is up).
  */
 static int
-conn_wait(int fd, short events)
+conn_wait(const struct conn *c, short events)
 {
 	struct pollfd	pfd;
+	int		flags, n;
 
-	pfd.fd = fd;
+	flags = fcntl(c->fd, F_GETFL);
+	if (flags != -1 && (flags & O_NONBLOCK) == 0) {
+		errno = ETIMEDOUT;
+		return (-1);
+	}
+	pfd.fd = c->fd;
 	pfd.events = events;
 	pfd.revents = 0;
 	for (;;) {
-		if (poll(&pfd, 1, -1) != -1)
+		n = poll(&pfd, 1, c->io_timeout_ms > 0 ? c->io_timeout_ms : -1);
+		if (n > 0)
 			return (0);
+		if (n == 0) {
+			errno = ETIMEDOUT;
+			return (-1);
+		}
 		if (errno != EINTR)
 			return (-1);
 	}
+}
+
+/* conn_fail - note how the connection ended from errno; returns -1. */
+static int
+conn_fail(struct conn *c)
+{
+	if (errno == ETIMEDOUT)
+		c->end = CONN_TIMEOUT;
+	else if (errno == ECONNRESET || errno == EPIPE)
+		c->end = CONN_RESET;
+	else
+		c->end = CONN_ERROR;
+	return (-1);
+}
+
+/* conn_end_name - "closed", "timeout", "reset" or "error". */
+const char *
+conn_end_name(int end)
+{
+	static const char *const names[] = {
+		"closed", "timeout", "reset", "error",
+	};
+
+	if (end < CONN_CLOSED || end > CONN_ERROR)
+		return ("error");
+	return (names[end]);
 }
 
 /* Read up to len bytes: the count, 0 at end of file, -1 with errno. */
@@ -64,11 +99,11 @@ conn_read(struct conn *c, void *buf, size_t len)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			if (conn_wait(c->fd, POLLIN) == -1)
-				return (-1);
+			if (conn_wait(c, POLLIN) == -1)
+				return (conn_fail(c));
 			continue;
 		}
-		return (-1);
+		return (conn_fail(c));
 	}
 }
 
@@ -97,11 +132,11 @@ conn_write(struct conn *c, const void *buf, size_t len)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if (conn_wait(c->fd, POLLOUT) == -1)
-					return (-1);
+				if (conn_wait(c, POLLOUT) == -1)
+					return (conn_fail(c));
 				continue;
 			}
-			return (-1);
+			return (conn_fail(c));
 		}
 		p += n;
 		len -= (size_t)n;
@@ -130,11 +165,7 @@ conn_sendto(struct conn *c, const void *buf, size_t len)
 			break;
 		if (errno == EINTR)
 			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			if (conn_wait(c->fd, POLLOUT) == -1)
-				return (-1);
-			continue;
-		}
+		/* A full socket buffer drops the reply, as UDP would. */
 		return (-1);
 	}
 	c->bytes_out += (uint64_t)n;

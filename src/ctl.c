@@ -6,11 +6,17 @@
  */
 #include "config.h"
 
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "preforkd.h"
 
@@ -24,7 +30,7 @@ static const struct {
 	{ "reload",	SIGHUP,		0 },
 	{ "reopen",	SIGUSR1,	0 },
 	{ "upgrade",	0,		0 },
-	{ "status",	0,		0 },
+	{ "status",	-1,		0 },	/* over the control socket */
 };
 
 /* ctl_valid - is name one of the -s commands? */
@@ -40,11 +46,63 @@ ctl_valid(const char *name)
 }
 
 /*
+ * ctl_status - ask the master for its status over the control socket and
+ * copy the answer to stdout.  Bounded in time: a stuck master cannot hang
+ * the command.
+ */
+static int
+ctl_status(const struct conf *conf, int json)
+{
+	struct sockaddr_un sun;
+	struct timeval tv = { 10, 0 };
+	const char *req = json ? "status json\n" : "status\n";
+	char buf[8192];
+	ssize_t n;
+	int fd;
+
+	if (conf->control_socket == NULL) {
+		fprintf(stderr, "preforkd: -s status needs the control socket, "
+		    "and control_socket is \"off\" in %s\n", conf->file);
+		return EXIT_RUNTIME;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
+	    conf->control_socket);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		fprintf(stderr, "preforkd: cannot connect to the control "
+		    "socket %s: %s%s\n", conf->control_socket, strerror(errno),
+		    errno == ENOENT || errno == ECONNREFUSED ?
+		    " (is preforkd running?)" : "");
+		if (fd != -1)
+			close(fd);
+		return EXIT_RUNTIME;
+	}
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		fprintf(stderr, "preforkd: control socket %s: %s\n",
+		    conf->control_socket, strerror(errno));
+		close(fd);
+		return EXIT_RUNTIME;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)n, stdout);
+	close(fd);
+	if (n == -1) {
+		fprintf(stderr, "preforkd: control socket %s: %s\n",
+		    conf->control_socket, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
+/*
  * ctl_send - carry out "-s name" against the master of conf; returns the
  * exit status and prints the outcome in one line.
  */
 int
-ctl_send(const struct conf *conf, const char *name)
+ctl_send(const struct conf *conf, const char *name, int json)
 {
 	char err[512];
 	int64_t deadline;
@@ -58,6 +116,8 @@ ctl_send(const struct conf *conf, const char *name)
 		fprintf(stderr, "preforkd: -s: unknown command \"%s\"\n", name);
 		return EXIT_USAGE;
 	}
+	if (ctl_table[i].signo == -1)
+		return ctl_status(conf, json);
 	if (ctl_table[i].signo == 0) {
 		fprintf(stderr, "preforkd: -s %s is not available in this "
 		    "version\n", name);

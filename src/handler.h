@@ -31,6 +31,16 @@ struct conn {
 	const struct conf_service	*service;
 	uint64_t			 bytes_in;
 	uint64_t			 bytes_out;
+	int				 io_timeout_ms;	/* 0: none */
+	int				 end;		/* enum conn_end */
+};
+
+/* How a connection ended, for the access log. */
+enum conn_end {
+	CONN_CLOSED,
+	CONN_TIMEOUT,
+	CONN_RESET,
+	CONN_ERROR,
 };
 
 /* The largest datagram a handler is given, and the largest it may send. */
@@ -57,6 +67,7 @@ const struct handler	*handler_find(const char *);
 ssize_t		 conn_read(struct conn *, void *, size_t);
 int		 conn_write(struct conn *, const void *, size_t);
 int		 conn_sendto(struct conn *, const void *, size_t);
+const char	*conn_end_name(int);
 
 /* handlers/: one file per built-in */
 extern const struct handler handler_echo;

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <netinet/in.h>
 
@@ -141,14 +142,33 @@ listen_bind_unix(struct listener *l, mode_t mode)
 }
 
 /*
+ * listen_timeouts - io_timeout as the socket's receive and send timeouts.
+ * Accepted sockets inherit them from the listener, so a silent client (or
+ * one that reads nothing) makes read() or write() fail with EAGAIN after
+ * io_timeout seconds, at no cost per connection.
+ */
+static int
+listen_timeouts(int fd, int io_timeout)
+{
+	struct timeval tv;
+
+	tv.tv_sec = io_timeout;
+	tv.tv_usec = 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+		return -1;
+	return 0;
+}
+
+/*
  * listen_open - bind and (for streams) listen on l->addr.  On success l->fd
  * is a non-blocking, close-on-exec socket and l->bound the address the
  * kernel gave (port 0 resolved).  On failure returns -1 with the cause in
  * err; the caller names the socket.
  */
 int
-listen_open(struct listener *l, int backlog, mode_t unix_mode, char *err,
-    size_t errlen)
+listen_open(struct listener *l, int backlog, mode_t unix_mode, int io_timeout,
+    char *err, size_t errlen)
 {
 	struct sockaddr_in sin;
 	int type, family, on = 1, off = 0, v6only;
@@ -198,6 +218,9 @@ listen_open(struct listener *l, int backlog, mode_t unix_mode, char *err,
 			goto fail;
 	}
 	if (type == SOCK_STREAM) {
+		step = "setsockopt SO_RCVTIMEO/SO_SNDTIMEO";
+		if (io_timeout > 0 && listen_timeouts(l->fd, io_timeout) == -1)
+			goto fail;
 		step = "listen";
 		if (listen(l->fd, backlog) == -1)
 			goto fail;

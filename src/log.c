@@ -40,7 +40,10 @@ static struct {
 	int		 startup_fd;	/* errors copied here until ready */
 	char		 role[SERVICE_NAME_MAX + 16];
 	pid_t		 pid;
-} lg = { DEST_STDERR, 2, NULL, LL_INFO, -1, "preforkd", 0 };
+	uid_t		 uid;		/* owner of the file, when root */
+	gid_t		 gid;
+} lg = { DEST_STDERR, 2, NULL, LL_INFO, -1, "preforkd", 0, (uid_t)-1,
+    (gid_t)-1 };
 
 static const char *const level_names[] = {
 	"error", "warning", "notice", "info", "debug",
@@ -124,8 +127,27 @@ log_fd(void)
 static int
 log_open_file(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
 	    0644);
+	if (fd != -1 && geteuid() == 0 && lg.uid != (uid_t)-1)
+		(void)fchown(fd, lg.uid, lg.gid);
+	return fd;
+}
+
+/*
+ * log_chown - when root, give the log file to the workers' user, so that
+ * they can open it again themselves after a rotation.
+ */
+int
+log_chown(uid_t uid, gid_t gid)
+{
+	lg.uid = uid;
+	lg.gid = gid;
+	if (lg.dest != DEST_FILE || geteuid() != 0)
+		return 0;
+	return fchown(lg.fd, uid, gid);
 }
 
 /*

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +25,31 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: preforkd [-c FILE] [-f] [-t] [-s SIGNAL] [-V] [-h]\n"
+	    "usage: preforkd [-c FILE] [-f] [-t] [-s SIGNAL [--json]] [-V] "
+	    "[-h]\n"
 	    "  -c FILE    config file (default: %s/preforkd.conf)\n"
 	    "  -f         stay in the foreground, log to stderr unless the "
 	    "config says otherwise\n"
 	    "  -t         check the config and exit\n"
 	    "  -s SIGNAL  send to the running master: stop | quit | reload | "
 	    "reopen | upgrade | status\n"
+	    "  --json     with -s status: the status as JSON\n"
 	    "  -V         print the version and exit\n"
 	    "  -h         print this help and exit\n", SYSCONFDIR);
+}
+
+/* main_unlisten - close (and for unix, remove) every listener. */
+static void
+main_unlisten(const struct conf *conf, struct listener **ls)
+{
+	size_t i, j;
+
+	for (i = 0; i < conf->nservices; i++) {
+		for (j = 0; j < conf->services[i].nlisten; j++)
+			listen_close(&ls[i][j]);
+		free(ls[i]);
+	}
+	free(ls);
 }
 
 /*
@@ -59,7 +76,7 @@ main_listen(const struct conf *conf)
 			ls[i][j].text = cs->listen_text[j];
 			ls[i][j].fd = -1;
 			if (listen_open(&ls[i][j], cs->backlog, cs->unix_mode,
-			    err, sizeof(err)) == -1) {
+			    cs->io_timeout, err, sizeof(err)) == -1) {
 				log_error("service %s: cannot listen on %s: %s",
 				    cs->name, addr_format(&cs->listen[j], desc,
 				    sizeof(desc)), err);
@@ -69,12 +86,7 @@ main_listen(const struct conf *conf)
 	}
 	if (!failed)
 		return ls;
-	for (i = 0; i < conf->nservices; i++) {
-		for (j = 0; j < conf->services[i].nlisten; j++)
-			listen_close(&ls[i][j]);
-		free(ls[i]);
-	}
-	free(ls);
+	main_unlisten(conf, ls);
 	return NULL;
 }
 
@@ -95,13 +107,18 @@ main_load(const char *file, struct conf **conf)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "json",	no_argument,	NULL,	'j' },
+		{ NULL,		0,		NULL,	0 },
+	};
 	const char *file = SYSCONFDIR "/preforkd.conf", *signame = NULL;
 	struct listener **listeners;
 	struct conf *conf;
 	char err[512];
-	int ch, foreground = 0, test = 0, rc;
+	int ch, foreground = 0, test = 0, json = 0, rc;
 
-	while ((ch = getopt(argc, argv, "c:fhs:tV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fhs:tV", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'c':
 			file = optarg;
@@ -124,6 +141,9 @@ main(int argc, char *argv[])
 		case 't':
 			test = 1;
 			break;
+		case 'j':
+			json = 1;
+			break;
 		case 'V':
 			printf("preforkd %s\n", PACKAGE_VERSION);
 			return EXIT_OK;
@@ -136,6 +156,10 @@ main(int argc, char *argv[])
 		fprintf(stderr, "preforkd: unexpected argument \"%s\"\n",
 		    argv[optind]);
 		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (json && (signame == NULL || strcmp(signame, "status") != 0)) {
+		fprintf(stderr, "preforkd: --json goes with -s status\n");
 		return EXIT_USAGE;
 	}
 	if (test && signame != NULL) {
@@ -151,7 +175,7 @@ main(int argc, char *argv[])
 		return EXIT_OK;
 	}
 	if (signame != NULL) {
-		rc = ctl_send(conf, signame);
+		rc = ctl_send(conf, signame, json);
 		conf_free(conf);
 		return rc;
 	}
@@ -171,7 +195,23 @@ main(int argc, char *argv[])
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;
 	}
+	if (conf->user != NULL && geteuid() == 0)
+		log_chown(conf->uid, conf->gid);
+	if (access_open(conf->access_log, conf->user != NULL ? conf->uid :
+	    (uid_t)-1, conf->gid) == -1) {
+		log_error("cannot open the access log %s: %s",
+		    conf->access_log, strerror(errno));
+		daemon_pidfile_remove();
+		return EXIT_RUNTIME;
+	}
 	if ((listeners = main_listen(conf)) == NULL) {
+		daemon_pidfile_remove();
+		return EXIT_RUNTIME;
+	}
+	if (conf->control_socket != NULL &&
+	    control_open(conf->control_socket, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		main_unlisten(conf, listeners);
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;
 	}

@@ -1,8 +1,9 @@
 /*
  * master.c - the master process: fork each service's pool, then loop on
- * poll() over the signal self-pipe with a timeout, reaping dead workers,
- * replacing them (with a throttle for those that die while starting), and
- * stopping fast (TERM, INT) or gracefully (QUIT).
+ * poll() over the signal self-pipe and the control socket with a timeout.
+ * It reaps dead workers and replaces them (throttled when they die while
+ * starting), sizes dynamic pools once a second, kills hung workers, and
+ * stops fast (TERM, INT) or gracefully (QUIT).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -24,14 +25,8 @@
 #include "preforkd.h"
 #include "handler.h"
 
-/* The master's view of one service. */
-struct service {
-	const struct conf_service	*conf;
-	struct listener			*listeners;
-	size_t				 nlisteners;
-	int				 nworkers;	/* live, not retiring */
-	struct throttle			 throttle;
-};
+/* A hung worker gets TERM, then KILL this much later. */
+#define HUNG_KILL_MS	1000
 
 enum master_state {
 	RUNNING,
@@ -46,10 +41,16 @@ static struct {
 	int			 alive[2];	/* workers see EOF when we die */
 	unsigned int		 generation;
 	enum master_state	 state;
+	int			 paused;	/* WINCH: no workers wanted */
 	int64_t			 deadline;	/* of the stop, then KILL */
 	int			 killed;
+	int64_t			 next_tick;	/* once-a-second maintenance */
 	pid_t			 pid;
+	struct timespec		 started;
+	int64_t			 start_ms;
 } m;
+
+static void	master_trim(void);
 
 /* master_exit_text - "exited with status 1", "killed by signal 9 (SIGKILL)". */
 static char *
@@ -70,6 +71,25 @@ master_exit_text(int status, char *buf, size_t len)
 	return buf;
 }
 
+/* master_client_text - ", serving tcp 127.0.0.1:7 <- 127.0.0.1:5000" or "". */
+static char *
+master_client_text(const struct slot *slot, char *buf, size_t len)
+{
+	char local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];
+
+	buf[0] = '\0';
+	if (slot->state != SLOT_BUSY)
+		return buf;
+	addr_sockaddr_format((const struct sockaddr *)&slot->local,
+	    slot->locallen, local, sizeof(local));
+	addr_sockaddr_format((const struct sockaddr *)&slot->remote,
+	    slot->remotelen, remote, sizeof(remote));
+	snprintf(buf, len, " while serving %s %s <- %s for %lld ms",
+	    addr_proto_name(slot->proto), local, remote,
+	    (long long)(now_ms() - slot->busy_since));
+	return buf;
+}
+
 /* master_close_others - in a new worker: let go of what is not its own. */
 static void
 master_close_others(const struct service *mine)
@@ -84,6 +104,7 @@ master_close_others(const struct service *mine)
 				close(m.svc[i].listeners[j].fd);
 	}
 	daemon_child_close();
+	control_child_close();
 	close(m.alive[1]);
 }
 
@@ -141,16 +162,17 @@ master_spawn(struct service *s)
 }
 
 /*
- * master_reap - collect every dead child and say how it ended.  A worker
- * that dies before it was ready throttles its service's respawns.
+ * master_reap - collect every dead child and say how it ended: service,
+ * pid, exit status or signal, connections served, and the client it was
+ * serving.  A worker that dies before it was ready throttles its service.
  */
 static void
 master_reap(void)
 {
 	struct service *s;
 	struct slot *slot;
-	char how[96];
-	int status, ready;
+	char how[96], client[2 * ADDR_TEXT_MAX + 64];
+	int status, ready, recycled;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
@@ -160,24 +182,38 @@ master_reap(void)
 		}
 		s = &m.svc[slot->service];
 		master_exit_text(status, how, sizeof(how));
+		master_client_text(slot, client, sizeof(client));
 		ready = slot->state != SLOT_STARTING;
+		recycled = WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+		    s->conf->max_requests > 0 &&
+		    slot->served >= (uint64_t)s->conf->max_requests;
 
 		if (slot->retiring || m.state != RUNNING)
 			log_info("service %s: worker %ld %s after %llu "
-			    "connections", s->conf->name, (long)pid, how,
-			    (unsigned long long)slot->served);
+			    "connections%s", s->conf->name, (long)pid, how,
+			    (unsigned long long)slot->served, client);
+		else if (recycled)
+			log_info("service %s: worker %ld recycled after %llu "
+			    "connections (max_requests %d); replacing it",
+			    s->conf->name, (long)pid,
+			    (unsigned long long)slot->served,
+			    s->conf->max_requests);
 		else if (!ready) {
 			throttle_failed(&s->throttle, now_ms());
 			log_error("service %s: worker %ld %s before it was "
 			    "ready; respawning in %d s", s->conf->name,
 			    (long)pid, how, s->throttle.delay_ms / 1000);
-		} else
+		} else {
+			s->respawns++;
 			log_warning("service %s: worker %ld %s after %llu "
-			    "connections; replacing it", s->conf->name,
-			    (long)pid, how, (unsigned long long)slot->served);
-
+			    "connections%s; replacing it", s->conf->name,
+			    (long)pid, how, (unsigned long long)slot->served,
+			    client);
+		}
 		if (!slot->retiring)
 			s->nworkers--;
+		s->served_dead += slot->served;
+		s->io_timeouts_dead += slot->io_timeouts;
 		slot->state = SLOT_FREE;
 		slot->pid = 0;
 	}
@@ -196,7 +232,20 @@ master_live(void)
 	return n;
 }
 
-/* master_signal_all - send signo to every live worker, marking it retiring. */
+/* master_retire - ask the worker in slot to go (signo), and stop counting it. */
+static void
+master_retire(struct slot *slot, int signo)
+{
+	if (!slot->retiring) {
+		slot->retiring = 1;
+		m.svc[slot->service].nworkers--;
+	}
+	if (kill(slot->pid, signo) == -1 && errno != ESRCH)
+		log_warning("kill(%ld, %s): %s", (long)slot->pid,
+		    sig_name(signo), strerror(errno));
+}
+
+/* master_signal_all - send signo to every live worker, retiring it. */
 static void
 master_signal_all(int signo)
 {
@@ -205,41 +254,40 @@ master_signal_all(int signo)
 
 	for (i = 0; i < m.sb.nslots; i++) {
 		slot = &m.sb.slots[i];
-		if (slot->state == SLOT_FREE || slot->pid <= 0)
-			continue;
-		if (!slot->retiring) {
-			slot->retiring = 1;
-			m.svc[slot->service].nworkers--;
-		}
-		if (kill(slot->pid, signo) == -1 && errno != ESRCH)
-			log_warning("kill(%ld, %s): %s", (long)slot->pid,
-			    sig_name(signo), strerror(errno));
+		if (slot->state != SLOT_FREE && slot->pid > 0)
+			master_retire(slot, signo);
 	}
 }
 
+/* master_forward - pass signo on to every live worker (log reopen). */
+static void
+master_forward(int signo)
+{
+	size_t i;
+
+	for (i = 0; i < m.sb.nslots; i++)
+		if (m.sb.slots[i].state != SLOT_FREE && m.sb.slots[i].pid > 0)
+			kill(m.sb.slots[i].pid, signo);
+}
+
 /*
- * master_maintain - bring every service up to its size.  Called after each
- * wake-up; a throttled service waits for its window.  Returns the number of
- * milliseconds until a throttle window ends (for the poll timeout), or -1.
+ * master_fill - bring every pool up to the size it should have: at once
+ * after a death, so a recycled or killed worker leaves no gap.  A throttled
+ * service waits for its window.  Returns the milliseconds until the first
+ * window ends (for the poll timeout), or -1.
  */
 static int64_t
-master_maintain(int64_t now)
+master_fill(int64_t now)
 {
 	struct service *s;
-	struct slot *slot;
 	int64_t wait = -1, left;
 	size_t i;
 
-	/* A worker that made it to idle clears its service's backoff. */
-	for (i = 0; i < m.sb.nslots; i++) {
-		slot = &m.sb.slots[i];
-		if (slot->state >= SLOT_IDLE && !slot->retiring &&
-		    m.svc[slot->service].throttle.delay_ms > 0)
-			throttle_ready(&m.svc[slot->service].throttle);
-	}
+	if (m.paused)
+		return -1;
 	for (i = 0; i < m.nsvc; i++) {
 		s = &m.svc[i];
-		while (s->nworkers < s->conf->workers) {
+		while (s->nworkers < s->want) {
 			if (!throttle_allows(&s->throttle, now)) {
 				left = s->throttle.until_ms - now;
 				if (wait == -1 || left < wait)
@@ -251,6 +299,174 @@ master_maintain(int64_t now)
 		}
 	}
 	return wait;
+}
+
+/* master_size_pool - once a second: grow or shrink one dynamic pool. */
+static void
+master_size_pool(struct service *s)
+{
+	struct pool_decision d;
+	struct slot *slot;
+	int idle = 0;
+	size_t i;
+
+	for (i = 0; i < m.sb.nslots; i++) {
+		slot = &m.sb.slots[i];
+		if (&m.svc[slot->service] == s && !slot->retiring &&
+		    (slot->state == SLOT_IDLE || slot->state == SLOT_STARTING))
+			idle++;
+	}
+	pool_decide(s->min_spare, s->max_spare, s->conf->max_workers, idle,
+	    s->nworkers, &s->pool, &d);
+	if (d.reached_max)
+		log_warning("service %s: reached max_workers (%d); raise it if "
+		    "clients wait", s->conf->name, s->conf->max_workers);
+	if (d.spawn > 0) {
+		log_info("service %s: %d idle of %d workers, below min_spare "
+		    "%d; starting %d", s->conf->name, idle, s->nworkers,
+		    s->min_spare, d.spawn);
+		s->want = s->nworkers + d.spawn;
+	}
+	if (d.retire) {
+		for (i = 0; i < m.sb.nslots; i++) {
+			slot = &m.sb.slots[i];
+			if (&m.svc[slot->service] != s || slot->retiring ||
+			    slot->state != SLOT_IDLE)
+				continue;
+			log_info("service %s: %d idle workers, above max_spare "
+			    "%d; retiring worker %ld", s->conf->name, idle,
+			    s->max_spare, (long)slot->pid);
+			master_retire(slot, SIGQUIT);
+			break;
+		}
+		s->want = s->nworkers;
+	}
+}
+
+/*
+ * master_hung - kill workers busy on one connection longer than their
+ * service's timeout: TERM, then KILL a second later, naming the client.
+ */
+static void
+master_hung(int64_t now)
+{
+	const struct conf_service *cs;
+	char client[2 * ADDR_TEXT_MAX + 64];
+	struct slot *slot;
+	size_t i;
+
+	for (i = 0; i < m.sb.nslots; i++) {
+		slot = &m.sb.slots[i];
+		if (slot->state == SLOT_FREE || slot->pid <= 0)
+			continue;
+		if (slot->kill_at != 0 && now >= slot->kill_at) {
+			kill(slot->pid, SIGKILL);
+			slot->kill_at = 0;
+			continue;
+		}
+		cs = m.svc[slot->service].conf;
+		if (slot->state != SLOT_BUSY || cs->timeout <= 0 ||
+		    slot->kill_at != 0 ||
+		    now - slot->busy_since <= cs->timeout * 1000LL)
+			continue;
+		log_error("service %s: worker %ld hung%s (timeout %d s); "
+		    "killing it", cs->name, (long)slot->pid,
+		    master_client_text(slot, client, sizeof(client)),
+		    cs->timeout);
+		m.svc[slot->service].hung_kills++;
+		slot->kill_at = now + HUNG_KILL_MS;
+		kill(slot->pid, SIGTERM);
+	}
+}
+
+/* master_tick - the once-a-second maintenance. */
+static void
+master_tick(int64_t now)
+{
+	struct slot *slot;
+	size_t i;
+
+	/* A worker that made it to idle clears its service's backoff. */
+	for (i = 0; i < m.sb.nslots; i++) {
+		slot = &m.sb.slots[i];
+		if (slot->state >= SLOT_IDLE && !slot->retiring &&
+		    m.svc[slot->service].throttle.delay_ms > 0)
+			throttle_ready(&m.svc[slot->service].throttle);
+	}
+	master_hung(now);
+	if (m.state != RUNNING || m.paused)
+		return;
+	for (i = 0; i < m.nsvc; i++)
+		if (m.svc[i].conf->dynamic)
+			master_size_pool(&m.svc[i]);
+}
+
+/* master_resize - TTIN (+1) or TTOU (-1): every pool one worker bigger or smaller. */
+static void
+master_resize(int signo, int delta)
+{
+	struct service *s;
+	size_t i;
+
+	if (m.paused) {
+		m.paused = 0;
+		log_notice("received %s: workers resume after WINCH",
+		    sig_name(signo));
+		return;
+	}
+	for (i = 0; i < m.nsvc; i++) {
+		s = &m.svc[i];
+		if (s->conf->dynamic) {
+			if (s->min_spare + delta < 1 ||
+			    s->max_spare + delta > s->conf->max_workers) {
+				log_notice("received %s: service %s keeps "
+				    "min_spare %d, max_spare %d (limit "
+				    "reached)", sig_name(signo), s->conf->name,
+				    s->min_spare, s->max_spare);
+				continue;
+			}
+			s->min_spare += delta;
+			s->max_spare += delta;
+			log_notice("received %s: service %s now has min_spare "
+			    "%d, max_spare %d", sig_name(signo), s->conf->name,
+			    s->min_spare, s->max_spare);
+			continue;
+		}
+		if (s->want + delta < 0 || s->want + delta > WORKERS_MAX)
+			continue;
+		s->want += delta;
+		log_notice("received %s: service %s now has %d workers",
+		    sig_name(signo), s->conf->name, s->want);
+	}
+	if (delta < 0)
+		master_trim();
+}
+
+/* master_trim - retire idle (else any) workers above a static pool's size. */
+static void
+master_trim(void)
+{
+	struct service *s;
+	struct slot *slot;
+	size_t i, j;
+	int pass;
+
+	for (i = 0; i < m.nsvc; i++) {
+		s = &m.svc[i];
+		/* First pass: idle workers; second: busy ones, gracefully. */
+		for (pass = 0; pass < 2 && s->nworkers > s->want; pass++) {
+			for (j = 0; j < m.sb.nslots && s->nworkers > s->want;
+			    j++) {
+				slot = &m.sb.slots[j];
+				if (&m.svc[slot->service] != s ||
+				    slot->retiring || slot->pid <= 0 ||
+				    slot->state == SLOT_FREE ||
+				    (pass == 0 && slot->state == SLOT_BUSY))
+					continue;
+				master_retire(slot, SIGQUIT);
+			}
+		}
+	}
 }
 
 /* master_stop_listeners - close our listeners; shut them down if graceful. */
@@ -298,6 +514,57 @@ master_stop(int signo, int graceful)
 	m.killed = 0;
 }
 
+/* master_signals - act on every signal that came, reaping first. */
+static void
+master_signals(void)
+{
+	int signo;
+
+	/* Reap first: what follows acts on an exact picture. */
+	if (sig_take(SIGF_CHLD))
+		master_reap();
+	if ((signo = sig_take(SIGF_TERM)) != 0)
+		master_stop(signo, 0);
+	if ((signo = sig_take(SIGF_QUIT)) != 0)
+		master_stop(signo, 1);
+	if (m.state != RUNNING)
+		return;
+	if (sig_take(SIGF_HUP)) {
+		if (m.paused) {
+			m.paused = 0;
+			log_notice("received SIGHUP: workers resume after "
+			    "WINCH");
+		} else
+			log_warning("received SIGHUP: reload is not supported "
+			    "by this version; restart preforkd to apply a "
+			    "changed configuration");
+	}
+	if (sig_take(SIGF_USR1)) {
+		log_notice("received SIGUSR1: reopening the log files");
+		if (log_reopen() == -1)
+			log_error("cannot reopen the error log: %s",
+			    strerror(errno));
+		if (access_reopen() == -1)
+			log_error("cannot reopen the access log: %s",
+			    strerror(errno));
+		master_forward(SIGUSR1);
+	}
+	if (sig_take(SIGF_WINCH)) {
+		log_notice("received SIGWINCH: stopping all workers "
+		    "gracefully; the master keeps the sockets (HUP or TTIN "
+		    "brings the workers back)");
+		m.paused = 1;
+		master_signal_all(SIGQUIT);
+	}
+	if ((signo = sig_take(SIGF_TTIN)) != 0)
+		master_resize(signo, +1);
+	if ((signo = sig_take(SIGF_TTOU)) != 0)
+		master_resize(signo, -1);
+	if ((signo = sig_take(SIGF_USR2)) != 0)
+		log_warning("received %s: binary upgrade is not supported by "
+		    "this version; ignored", sig_name(signo));
+}
+
 /* master_log_listeners - one line per socket: protocol, address, fd. */
 static void
 master_log_listeners(void)
@@ -331,28 +598,58 @@ master_log_listeners(void)
 static int
 master_setup(struct conf *conf, struct listener **listeners)
 {
+	const struct conf_service *cs;
 	size_t i, nslots = 0;
 
 	m.conf = conf;
 	m.pid = getpid();
 	m.generation = 1;
 	m.nsvc = conf->nservices;
+	m.start_ms = now_ms();
+	clock_gettime(CLOCK_REALTIME, &m.started);
 	if ((m.svc = calloc(m.nsvc, sizeof(*m.svc))) == NULL)
 		return -1;
 	for (i = 0; i < m.nsvc; i++) {
-		m.svc[i].conf = &conf->services[i];
+		cs = &conf->services[i];
+		m.svc[i].conf = cs;
 		m.svc[i].listeners = listeners[i];
-		m.svc[i].nlisteners = conf->services[i].nlisten;
-		nslots += (size_t)conf->services[i].workers;
+		m.svc[i].nlisteners = cs->nlisten;
+		m.svc[i].want = cs->workers;
+		m.svc[i].min_spare = cs->min_spare;
+		m.svc[i].max_spare = cs->max_spare;
+		m.svc[i].pool.spawn_rate = 1;
+		nslots += (size_t)(cs->dynamic ? cs->max_workers : cs->workers);
 	}
-	/* Room for a whole second pool of workers that are on their way out. */
-	if (scoreboard_create(&m.sb, nslots * 2 + 16) == -1)
+	/*
+	 * Room for a second pool of workers on their way out, and for
+	 * static pools grown by TTIN.
+	 */
+	if (scoreboard_create(&m.sb, nslots * 2 + 64) == -1)
 		return -1;
 	if (pipe(m.alive) == -1)
 		return -1;
 	fcntl(m.alive[0], F_SETFD, FD_CLOEXEC);
 	fcntl(m.alive[1], F_SETFD, FD_CLOEXEC);
 	return sig_init(SIG_ROLE_MASTER);
+}
+
+/* master_status - the status report (text or JSON), for the control socket. */
+char *
+master_status(int json)
+{
+	struct status_view v;
+
+	v.conf = m.conf;
+	v.svc = m.svc;
+	v.nsvc = m.nsvc;
+	v.sb = &m.sb;
+	v.pid = m.pid;
+	v.generation = m.generation;
+	v.started = m.started;
+	v.start_ms = m.start_ms;
+	v.paused = m.paused;
+	v.stopping = m.state != RUNNING;
+	return status_render(&v, json);
 }
 
 /*
@@ -363,9 +660,9 @@ master_setup(struct conf *conf, struct listener **listeners)
 int
 master_run(struct conf *conf, struct listener **listeners)
 {
-	struct pollfd pfd;
-	int64_t now, wait = -1, timeout;
-	int signo, total = 0;
+	struct pollfd pfd[1 + 1 + CONTROL_CLIENTS_MAX];
+	int64_t now, wait, timeout;
+	int n, total = 0;
 	size_t i;
 
 	if (master_setup(conf, listeners) == -1) {
@@ -373,7 +670,7 @@ master_run(struct conf *conf, struct listener **listeners)
 		return EXIT_RUNTIME;
 	}
 	master_log_listeners();
-	wait = master_maintain(now_ms());
+	wait = master_fill(now_ms());
 	for (i = 0; i < m.nsvc; i++)
 		total += m.svc[i].nworkers;
 	if (daemon_pidfile_write() == -1) {
@@ -387,46 +684,35 @@ master_run(struct conf *conf, struct listener **listeners)
 	    (long)m.pid);
 	daemon_ready();
 
-	pfd.fd = sig_fd();
-	pfd.events = POLLIN;
+	m.next_tick = now_ms() + 1000;
 	for (;;) {
 		now = now_ms();
-		timeout = 1000;
+		timeout = m.next_tick - now;
 		if (m.state == RUNNING && wait >= 0 && wait < timeout)
 			timeout = wait;
 		if (m.state == STOPPING && !m.killed &&
 		    m.deadline - now < timeout)
-			timeout = m.deadline - now > 0 ? m.deadline - now : 0;
-		if (poll(&pfd, 1, (int)timeout) > 0)
-			sig_drain();
-
-		/* Reap first: what follows acts on an exact picture. */
-		if (sig_take(SIGF_CHLD))
-			master_reap();
-		if ((signo = sig_take(SIGF_TERM)) != 0)
-			master_stop(signo, 0);
-		if ((signo = sig_take(SIGF_QUIT)) != 0)
-			master_stop(signo, 1);
-		if (sig_take(SIGF_HUP))
-			log_warning("received SIGHUP: reload is not supported "
-			    "by this version; restart preforkd to apply a "
-			    "changed configuration");
-		if (sig_take(SIGF_USR1)) {
-			log_notice("received SIGUSR1: reopening the error log");
-			if (log_reopen() == -1)
-				log_error("cannot reopen the error log: %s",
-				    strerror(errno));
+			timeout = m.deadline - now;
+		if (timeout < 0)
+			timeout = 0;
+		pfd[0].fd = sig_fd();
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		n = control_pollfds(pfd + 1, 1 + CONTROL_CLIENTS_MAX);
+		if (poll(pfd, (nfds_t)(1 + n), (int)timeout) > 0) {
+			if (pfd[0].revents != 0)
+				sig_drain();
+			control_handle(pfd + 1, n);
 		}
-		if ((signo = sig_take(SIGF_USR2)) != 0 ||
-		    (signo = sig_take(SIGF_WINCH)) != 0 ||
-		    (signo = sig_take(SIGF_TTIN)) != 0 ||
-		    (signo = sig_take(SIGF_TTOU)) != 0)
-			log_warning("received %s: not supported by this "
-			    "version; ignored", sig_name(signo));
+		master_signals();
 
 		now = now_ms();
+		if (now >= m.next_tick) {
+			master_tick(now);
+			m.next_tick = now + 1000;
+		}
 		if (m.state == RUNNING) {
-			wait = master_maintain(now);
+			wait = master_fill(now);
 			continue;
 		}
 		if (master_live() == 0)
@@ -439,6 +725,7 @@ master_run(struct conf *conf, struct listener **listeners)
 		}
 	}
 	daemon_pidfile_remove();
+	control_close();
 	log_notice("exiting");
 	scoreboard_destroy(&m.sb);
 	free(m.svc);

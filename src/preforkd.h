@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,9 +78,16 @@ struct conf_service {
 	char			**listen_text;	/* as written, for messages */
 	size_t			 nlisten;
 	const struct handler	*handler;
-	int			 workers;
+	int			 workers;	/* static pool size */
+	int			 dynamic;	/* min/max_spare, max_workers */
+	int			 min_spare;
+	int			 max_spare;
+	int			 max_workers;
 	int			 backlog;
 	mode_t			 unix_mode;
+	int			 max_requests;	/* 0: never recycle */
+	int			 timeout;	/* s busy on one connection; 0 off */
+	int			 io_timeout;	/* s a client may be silent; 0 off */
 };
 
 /* A whole validated configuration.  Only conf.c talks to libconfig. */
@@ -93,6 +101,8 @@ struct conf {
 	char			*error_log;	/* NULL, "syslog", "stderr", or a path */
 	int			 log_level;
 	int			 shutdown_timeout;
+	char			*access_log;	/* NULL: off; else a path */
+	char			*control_socket; /* NULL: off; else a path */
 	struct conf_service	*services;
 	size_t			 nservices;
 };
@@ -126,6 +136,7 @@ const char	*log_level_name(int);
 void		 log_init(int);
 int		 log_open(const char *, int);
 int		 log_reopen(void);
+int		 log_chown(uid_t, gid_t);
 void		 log_set_level(int);
 int		 log_would(int);
 void		 log_set_startup_fd(int);
@@ -153,7 +164,7 @@ struct listener {
 	ino_t			 unix_ino;	/*   removed only if still ours */
 };
 
-int		 listen_open(struct listener *, int, mode_t, char *, size_t);
+int		 listen_open(struct listener *, int, mode_t, int, char *, size_t);
 void		 listen_close(struct listener *);
 char		*listen_describe(const struct listener *, char *, size_t);
 
@@ -169,17 +180,28 @@ enum slot_state {
 
 /*
  * One worker's slot in shared memory.  The master fills pid, service,
- * generation and started before the fork; afterwards the worker writes only
- * state and served, and the master only reads them.
+ * generation and started before the fork, and alone writes the fields
+ * marked "master"; the worker alone writes the rest, with plain stores
+ * (no lock: a reader may see a connection's fields half-updated, which a
+ * status display can live with).
  */
 struct slot {
 	pid_t			 pid;
 	int			 service;
 	unsigned int		 generation;
+	struct timespec		 started;	/* wall clock, for status */
+	int			 retiring;	/* master: asked to exit */
+	int64_t			 kill_at;	/* master: hung, KILL at (ms) */
 	volatile int		 state;
 	volatile uint64_t	 served;
-	struct timespec		 started;
-	int			 retiring;	/* master asked it to exit */
+	volatile uint64_t	 io_timeouts;
+	/* The current connection, while state is SLOT_BUSY. */
+	int64_t			 busy_since;	/* now_ms() at accept */
+	int			 proto;
+	socklen_t		 locallen;
+	socklen_t		 remotelen;
+	struct sockaddr_storage	 local;
+	struct sockaddr_storage	 remote;
 };
 
 struct scoreboard {
@@ -193,6 +215,27 @@ struct slot	*scoreboard_alloc(struct scoreboard *);
 struct slot	*scoreboard_find(struct scoreboard *, pid_t);
 const char	*scoreboard_state_name(int);
 
+/* ---------------------------------------------------------------- pool.c */
+
+/* What the once-a-second maintenance of a dynamic pool remembers. */
+struct pool_state {
+	int			 spawn_rate;	/* 1, 2, 4 ... 32 */
+	int			 at_max;	/* max_workers reached, logged */
+};
+
+/* What it decides. */
+struct pool_decision {
+	int			 spawn;		/* workers to fork now */
+	int			 retire;	/* idle workers to stop gracefully */
+	int			 reached_max;	/* log it: first time at the cap */
+};
+
+#define POOL_SPAWN_RATE_MAX	32
+
+void		 pool_decide(int, int, int, int, int, struct pool_state *,
+		    struct pool_decision *);
+int		 pool_request_limit(int, uint32_t);
+
 /* ------------------------------------------------------------ throttle.c */
 
 /* Per-service respawn backoff for workers that die before they are ready. */
@@ -204,6 +247,25 @@ struct throttle {
 void		 throttle_failed(struct throttle *, int64_t);
 void		 throttle_ready(struct throttle *);
 int		 throttle_allows(const struct throttle *, int64_t);
+
+/* -------------------------------------------------------------- access.c */
+
+struct conn;
+
+int		 access_open(const char *, uid_t, gid_t);
+int		 access_reopen(void);
+int		 access_enabled(void);
+void		 access_write(const struct conn *, int64_t);
+
+/* ------------------------------------------------------------- control.c */
+
+#define CONTROL_CLIENTS_MAX	16
+
+int		 control_open(const char *, char *, size_t);
+void		 control_close(void);
+int		 control_pollfds(struct pollfd *, int);
+void		 control_handle(struct pollfd *, int);
+void		 control_child_close(void);
 
 /* ----------------------------------------------------------------- sig.c */
 
@@ -249,7 +311,43 @@ int		 daemon_drop_privileges(const struct conf *, char *, size_t);
 
 /* -------------------------------------------------------------- master.c */
 
+/* The master's runtime view of one service. */
+struct service {
+	const struct conf_service	*conf;
+	struct listener			*listeners;
+	size_t				 nlisteners;
+	int				 nworkers;	/* live, not retiring */
+	int				 want;		/* pool size to keep */
+	int				 min_spare;	/* dynamic; TTIN/TTOU */
+	int				 max_spare;
+	struct throttle			 throttle;
+	struct pool_state		 pool;
+	uint64_t			 served_dead;	/* by workers gone */
+	uint64_t			 io_timeouts_dead;
+	uint64_t			 respawns;
+	uint64_t			 hung_kills;
+};
+
+/* What status.c shows: a read-only look at the master. */
+struct status_view {
+	const struct conf		*conf;
+	const struct service		*svc;
+	size_t				 nsvc;
+	const struct scoreboard		*sb;
+	pid_t				 pid;
+	unsigned int			 generation;
+	struct timespec			 started;	/* wall clock */
+	int64_t				 start_ms;	/* monotonic */
+	int				 paused;	/* WINCH */
+	int				 stopping;
+};
+
 int		 master_run(struct conf *, struct listener **);
+char		*master_status(int);
+
+/* -------------------------------------------------------------- status.c */
+
+char		*status_render(const struct status_view *, int);
 
 /* -------------------------------------------------------------- worker.c */
 
@@ -269,6 +367,6 @@ void		 worker_main(struct worker_ctx *) __attribute__((noreturn));
 /* ---------------------------------------------------------------- ctl.c */
 
 int		 ctl_valid(const char *);
-int		 ctl_send(const struct conf *, const char *);
+int		 ctl_send(const struct conf *, const char *, int);
 
 #endif /* PREFORKD_H */

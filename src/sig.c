@@ -112,7 +112,8 @@ sig_pipe_open(void)
 /*
  * sig_init - set up the self-pipe and the handlers for a role.  The master
  * catches every signal of its table.  A worker catches only QUIT (finish
- * the connection, then exit); TERM keeps its default action (exit now); the
+ * the connection, then exit) and USR1 (reopen the logs when idle); TERM
+ * keeps its default action (exit now); the
  * signals meant for the master are ignored, so that a ^C on the terminal,
  * which reaches the whole process group, is the master's to act on.
  */
@@ -135,11 +136,12 @@ sig_init(int role)
 	for (i = 0; i < SIG_TABLE_LEN; i++)
 		if (sig_table[i].signo != SIGTERM &&
 		    sig_table[i].signo != SIGQUIT &&
+		    sig_table[i].signo != SIGUSR1 &&
 		    sig_table[i].signo != SIGCHLD)
 			sig_set(sig_table[i].signo, SIG_IGN);
 	sig_set(SIGCHLD, SIG_DFL);
 	/* SA_RESTART: a handler's read() goes on; the loop sees the flag. */
-	if (sig_catch(SIGQUIT, 1) == -1)
+	if (sig_catch(SIGQUIT, 1) == -1 || sig_catch(SIGUSR1, 1) == -1)
 		return -1;
 	sig_block(0);
 	return 0;

@@ -50,6 +50,7 @@
 static struct worker_ctx	*ctx;
 static unsigned char		 dgram[DGRAM_MAX + 1];
 static size_t			 next_listener;	/* round robin start */
+static int			 request_limit;	/* max_requests, jittered */
 
 #ifdef HAVE_EPOLL_CREATE1
 static int			 wait_fd = -1;
@@ -188,6 +189,8 @@ worker_conn_init(struct conn *c, const struct listener *l, int fd)
 	c->proto = l->addr.proto;
 	c->service = ctx->service;
 	c->bytes_in = c->bytes_out = 0;
+	c->io_timeout_ms = ctx->service->io_timeout * 1000;
+	c->end = CONN_CLOSED;
 	if (b->sa_family == AF_INET)
 		any = ((const struct sockaddr_in *)b)->sin_addr.s_addr ==
 		    htonl(INADDR_ANY);
@@ -205,9 +208,9 @@ worker_conn_init(struct conn *c, const struct listener *l, int fd)
 	c->locallen = l->bound.sslen;
 }
 
-/* worker_log_conn - the connection's 5-tuple at debug level. */
+/* worker_log_conn - what happened to a connection, with its 5-tuple. */
 static void
-worker_log_conn(const struct conn *c, const char *what)
+worker_log_conn(const struct conn *c, int level, const char *what)
 {
 	char local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];
 
@@ -215,9 +218,56 @@ worker_log_conn(const struct conn *c, const char *what)
 	    local, sizeof(local));
 	addr_sockaddr_format((const struct sockaddr *)&c->remote, c->remotelen,
 	    remote, sizeof(remote));
-	log_debug("%s %s %s <- %s, %llu bytes in, %llu bytes out", what,
+	log_msg(level, "%s %s %s <- %s, %llu bytes in, %llu bytes out", what,
 	    addr_proto_name(c->proto), local, remote,
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out);
+}
+
+/*
+ * worker_busy - a connection was accepted on l: fill in its 5-tuple and
+ * publish it in our scoreboard slot, where the master and the status see it.
+ */
+static void
+worker_busy(struct conn *c, const struct listener *l, int fd)
+{
+	struct slot *slot = ctx->slot;
+
+	worker_conn_init(c, l, fd);
+	slot->busy_since = now_ms();
+	slot->proto = c->proto;
+	slot->locallen = c->locallen;
+	memcpy(&slot->local, &c->local, c->locallen);
+	slot->remotelen = c->remotelen;
+	memcpy(&slot->remote, &c->remote, c->remotelen);
+	slot->state = SLOT_BUSY;
+}
+
+/*
+ * worker_idle - the connection is over: count it, log it, and recycle the
+ * worker once it has served its share (max_requests).
+ */
+static void
+worker_idle(struct conn *c)
+{
+	struct slot *slot = ctx->slot;
+
+	slot->served++;
+	if (c->end == CONN_TIMEOUT) {
+		slot->io_timeouts++;
+		if (log_would(LL_INFO))
+			worker_log_conn(c, LL_INFO, "io_timeout: disconnected "
+			    "a silent client:");
+	}
+	access_write(c, slot->busy_since);
+	if (log_would(LL_DEBUG))
+		worker_log_conn(c, LL_DEBUG, c->proto == PROTO_UDP ?
+		    "answered" : "served");
+	if (request_limit > 0 && slot->served >= (uint64_t)request_limit) {
+		log_info("served %llu connections (max_requests); exiting to "
+		    "be replaced", (unsigned long long)slot->served);
+		worker_exit(EXIT_OK);
+	}
+	slot->state = SLOT_IDLE;
 }
 
 /* worker_accept_error - 1 if the error is passing, 0 if the listener is dead. */
@@ -277,14 +327,10 @@ worker_serve_stream(size_t i)
 	if (fd == -1)
 		return worker_accept_error(i, errno) ? -1 : -2;
 
-	ctx->slot->state = SLOT_BUSY;
-	worker_conn_init(&c, l, fd);
+	worker_busy(&c, l, fd);
 	ctx->service->handler->serve_stream(&c);
 	close(fd);
-	ctx->slot->served++;
-	ctx->slot->state = SLOT_IDLE;
-	if (log_would(LL_DEBUG))
-		worker_log_conn(&c, "served");
+	worker_idle(&c);
 	return 0;
 }
 
@@ -302,19 +348,16 @@ worker_serve_datagram(size_t i)
 	if (n == -1)
 		return worker_accept_error(i, errno) ? -1 : -2;
 
-	ctx->slot->state = SLOT_BUSY;
-	worker_conn_init(&c, l, l->fd);
+	worker_busy(&c, l, l->fd);
 	if ((size_t)n > DGRAM_MAX) {
 		log_info("udp datagram of more than %d bytes dropped",
 		    DGRAM_MAX);
+		c.end = CONN_ERROR;
 	} else {
 		c.bytes_in = (uint64_t)n;
 		ctx->service->handler->serve_datagram(&c, dgram, (size_t)n);
 	}
-	ctx->slot->served++;
-	ctx->slot->state = SLOT_IDLE;
-	if (log_would(LL_DEBUG))
-		worker_log_conn(&c, "answered");
+	worker_idle(&c);
 	return 0;
 }
 
@@ -349,6 +392,16 @@ worker_try(void)
 	return 0;
 }
 
+/* worker_reopen - USR1: the master rotated the logs; follow it, when idle. */
+static void
+worker_reopen(void)
+{
+	if (log_reopen() == -1)
+		log_error("cannot reopen the error log: %s", strerror(errno));
+	if (access_reopen() == -1)
+		log_error("cannot reopen the access log: %s", strerror(errno));
+}
+
 /*
  * worker_main - the life of a worker, from fork to exit.  Exit status 2
  * means it could not start (the master throttles its respawns).
@@ -378,10 +431,14 @@ worker_main(struct worker_ctx *c)
 	if (h->worker_start != NULL && h->worker_start(ctx->service) == -1)
 		exit(2);
 
+	request_limit = pool_request_limit(ctx->service->max_requests,
+	    (uint32_t)getpid() * 2654435761u ^ (uint32_t)now_ms());
 	ctx->slot->state = SLOT_IDLE;
 	for (;;) {
 		if (sig_quit_requested())
 			worker_exit(EXIT_OK);
+		if (sig_take(SIGF_USR1))
+			worker_reopen();
 		if (worker_try())
 			continue;
 		sig = master = 0;

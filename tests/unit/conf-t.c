@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,20 @@
 /* A valid one-line services list, for tests about something else. */
 #define SVC "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\"; " \
 	"handler = \"echo\"; } );\n"
+
+/* The same, with more settings at the end of the service, on line 2. */
+#define IN_SVC(settings) "services = ( { name = \"echo\"; " \
+	"listen = \"127.0.0.1:7007\";\n  handler = \"echo\"; " settings \
+	" } );\n"
+
+/* 100 bytes of path, for unix socket lengths (at most 107). */
+#define A10	"aaaaaaaaaa"
+#define A100	A10 A10 A10 A10 A10 A10 A10 A10 A10 A10
+
+#define POOL_MIX "a pool is either static (workers) or dynamic " \
+	"(min_spare, max_spare, max_workers)"
+#define CTL_DEFAULT "; it defaults to pid_file with \".ctl\": set " \
+	"control_socket to another path or to \"off\""
 
 #define HANDLERS "handlers are: echo, discard, chargen, daytime, time"
 #define NOTNUM " is not a numeric address: use an IPv4 address, " \
@@ -284,6 +299,148 @@ static const struct {
 	  "test.conf:2: services.[0].unix_mode: must be a string of octal "
 	  "digits like \"0660\" (got an integer)", 1 },
 
+	/* access_log, control_socket */
+	{ "access_log = 5;\n" SVC,
+	  "test.conf:1: access_log: must be a string (got an integer)", 1 },
+	{ "access_log = \"\";\n" SVC,
+	  "test.conf:1: access_log: must not be empty", 1 },
+	{ "control_socket = true;\n" SVC,
+	  "test.conf:1: control_socket: must be a string (got a boolean)", 1 },
+	{ "control_socket = \"\";\n" SVC,
+	  "test.conf:1: control_socket: must not be empty", 1 },
+	{ SVC "control_socket = \"/" A100 "1234567\";\n",
+	  "test.conf:2: control_socket: path is too long for a unix socket "
+	  "(108 bytes, at most 107)", 1 },
+	{ "pid_file = \"/" A100 "1234567\";\n" SVC,
+	  "test.conf:1: control_socket: path is too long for a unix socket "
+	  "(112 bytes, at most 107)" CTL_DEFAULT, 1 },
+	{ "pid_file = \"/tmp/p\";\ncontrol_socket = \"/tmp/p\";\n" SVC,
+	  "test.conf:2: control_socket: \"/tmp/p\" is also used by pid_file",
+	  1 },
+	{ "control_socket = \"/tmp/x.sock\";\n"
+	  "services = ( { name = \"echo\"; handler = \"echo\";\n"
+	  "  listen = [ \"127.0.0.1:1\", \"unix:/tmp/x.sock\" ]; } );\n",
+	  "test.conf:1: control_socket: \"/tmp/x.sock\" is also used by "
+	  "services.[0].listen.[1]", 1 },
+	{ "services = ( { name = \"echo\"; handler = \"echo\";\n"
+	  "  listen = \"unix:/tmp/p.ctl\"; } );\npid_file = \"/tmp/p.pid\";\n",
+	  "test.conf:3: control_socket: \"/tmp/p.ctl\" is also used by "
+	  "services.[0].listen" CTL_DEFAULT, 1 },
+	{ "acces_log = \"/tmp/a\";\n" SVC,
+	  "test.conf:1: acces_log: unknown setting (did you mean "
+	  "\"access_log\"?)", 1 },
+	{ "control_sock = \"/tmp/c\";\n" SVC,
+	  "test.conf:1: control_sock: unknown setting (did you mean "
+	  "\"control_socket\"?)", 1 },
+	{ IN_SVC("access_log = \"/tmp/a\";"),
+	  "test.conf:2: services.[0].access_log: unknown setting here (it "
+	  "is a global setting: put it outside services)", 1 },
+
+	/* pool: static or dynamic, never both */
+	{ IN_SVC("min_spare = 0;"),
+	  "test.conf:2: services.[0].min_spare: must be between 1 and 4096 "
+	  "(got 0)", 1 },
+	{ IN_SVC("min_spare = 4097;"),
+	  "test.conf:2: services.[0].min_spare: must be between 1 and 4096 "
+	  "(got 4097)", 1 },
+	{ IN_SVC("min_spare = \"2\";"),
+	  "test.conf:2: services.[0].min_spare: must be an integer "
+	  "(got a string)", 1 },
+	{ IN_SVC("max_spare = 0;"),
+	  "test.conf:2: services.[0].max_spare: must be between 1 and 4096 "
+	  "(got 0)", 1 },
+	{ IN_SVC("max_spare = 4097;"),
+	  "test.conf:2: services.[0].max_spare: must be between 1 and 4096 "
+	  "(got 4097)", 1 },
+	{ IN_SVC("max_spare = 8.0;"),
+	  "test.conf:2: services.[0].max_spare: must be an integer "
+	  "(got a float)", 1 },
+	{ IN_SVC("max_workers = 0;"),
+	  "test.conf:2: services.[0].max_workers: must be between 1 and 4096 "
+	  "(got 0)", 1 },
+	{ IN_SVC("max_workers = 4097;"),
+	  "test.conf:2: services.[0].max_workers: must be between 1 and 4096 "
+	  "(got 4097)", 1 },
+	{ IN_SVC("max_workers = true;"),
+	  "test.conf:2: services.[0].max_workers: must be an integer "
+	  "(got a boolean)", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; workers = 4;\n  min_spare = 2; } );\n",
+	  "test.conf:3: services.[0].min_spare: cannot be combined with "
+	  "workers (line 2): " POOL_MIX, 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; max_workers = 9;\n  workers = 4; } );\n",
+	  "test.conf:3: services.[0].workers: cannot be combined with "
+	  "max_workers (line 2): " POOL_MIX, 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; workers = 4;\n  max_spare = 9;\n"
+	  "  min_spare = 2; max_workers = 9; } );\n",
+	  "test.conf:3: services.[0].max_spare: cannot be combined with "
+	  "workers (line 2): " POOL_MIX, 1 },
+	{ IN_SVC("max_spare = 1;"),
+	  "test.conf:2: services.[0].max_spare: must be at least min_spare "
+	  "(got 1, min_spare is 2)", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\";\n  max_spare = 4; min_spare = 5; } );\n",
+	  "test.conf:3: services.[0].max_spare: must be at least min_spare "
+	  "(got 4, min_spare is 5)", 1 },
+	{ IN_SVC("min_spare = 10; max_spare = 10; max_workers = 5;"),
+	  "test.conf:2: services.[0].max_workers: must be at least min_spare "
+	  "(got 5, min_spare is 10)", 1 },
+	{ IN_SVC("min_spare = 65;"),
+	  "test.conf:2: services.[0].min_spare: must be at most max_workers "
+	  "(got 65, max_workers is 64 by default)", 1 },
+	{ IN_SVC("min_spares = 2;"),
+	  "test.conf:2: services.[0].min_spares: unknown setting (did you "
+	  "mean \"min_spare\"?)", 1 },
+	{ IN_SVC("max_worker = 2;"),
+	  "test.conf:2: services.[0].max_worker: unknown setting (did you "
+	  "mean \"max_workers\"?)", 1 },
+	{ "max_spare = 8;\n" SVC,
+	  "test.conf:1: max_spare: unknown setting here (it is a service "
+	  "setting: put it inside a group in services)", 1 },
+
+	/* max_requests, timeout, io_timeout */
+	{ IN_SVC("max_requests = -1;"),
+	  "test.conf:2: services.[0].max_requests: must be between 0 and "
+	  "1000000000 (got -1)", 1 },
+	{ IN_SVC("max_requests = 1000000001;"),
+	  "test.conf:2: services.[0].max_requests: must be between 0 and "
+	  "1000000000 (got 1000000001)", 1 },
+	{ IN_SVC("max_requests = \"1000\";"),
+	  "test.conf:2: services.[0].max_requests: must be an integer "
+	  "(got a string)", 1 },
+	{ IN_SVC("timeout = -1;"),
+	  "test.conf:2: services.[0].timeout: must be between 0 and 86400 "
+	  "(got -1)", 1 },
+	{ IN_SVC("timeout = 86401;"),
+	  "test.conf:2: services.[0].timeout: must be between 0 and 86400 "
+	  "(got 86401)", 1 },
+	{ IN_SVC("timeout = 1.5;"),
+	  "test.conf:2: services.[0].timeout: must be an integer "
+	  "(got a float)", 1 },
+	{ IN_SVC("io_timeout = -1;"),
+	  "test.conf:2: services.[0].io_timeout: must be between 0 and 86400 "
+	  "(got -1)", 1 },
+	{ IN_SVC("io_timeout = 86401;"),
+	  "test.conf:2: services.[0].io_timeout: must be between 0 and 86400 "
+	  "(got 86401)", 1 },
+	{ IN_SVC("io_timeout = ( 30 );"),
+	  "test.conf:2: services.[0].io_timeout: must be an integer "
+	  "(got a list)", 1 },
+	{ IN_SVC("max_request = 1000;"),
+	  "test.conf:2: services.[0].max_request: unknown setting (did you "
+	  "mean \"max_requests\"?)", 1 },
+	{ IN_SVC("timout = 5;"),
+	  "test.conf:2: services.[0].timout: unknown setting (did you "
+	  "mean \"timeout\"?)", 1 },
+	{ IN_SVC("io_timout = 5;"),
+	  "test.conf:2: services.[0].io_timout: unknown setting (did you "
+	  "mean \"io_timeout\"?)", 1 },
+	{ "timeout = 5;\n" SVC,
+	  "test.conf:1: timeout: unknown setting here (it is a service "
+	  "setting: put it inside a group in services)", 1 },
+
 	/* libconfig's own errors */
 	{ "log_level = \"info\";\nworkers = ;\n" SVC,
 	  "test.conf:2: syntax error", 1 },
@@ -428,6 +585,201 @@ test_good(void)
 	is_string(as_root ? "root" : NULL, conf->user,
 	    "user unset unless root");
 	ok(conf->group == NULL, "group unset");
+	ok(conf->access_log == NULL, "access_log default off");
+	is_string(RUNSTATEDIR "/preforkd.ctl", conf->control_socket,
+	    "control_socket default from pid_file");
+	s = &conf->services[0];
+	is_int(4, s->workers, "workers default 4");
+	is_int(0, s->dynamic, "static pool by default");
+	is_int(4, s->min_spare, "static: min_spare is workers");
+	is_int(4, s->max_spare, "static: max_spare is workers");
+	is_int(4, s->max_workers, "static: max_workers is workers");
+	is_int(0, s->max_requests, "max_requests default 0");
+	is_int(0, s->timeout, "timeout default 0");
+	is_int(60, s->io_timeout, "io_timeout default 60");
+	conf_free(conf);
+	errlist_free(&errs);
+}
+
+/* A service in a minimal config, with settings added to its group. */
+static struct conf *
+parse_pool(const char *settings, struct errlist *errs)
+{
+	struct conf *conf;
+	char *text;
+
+	text = tap_strdup_printf(IN_SVC("%s"), settings);
+	if ((conf = parse_root(text, errs)) == NULL)
+		show_errors(errs);
+	free(text);
+	return conf;
+}
+
+/*
+ * test_pool - static and dynamic pools: what each setting gives, what the
+ * defaults fill in, and the supervision limits at their ends.
+ */
+static void
+test_pool(void)
+{
+	static const struct {
+		const char	*settings;
+		int		 dynamic, workers, min_spare, max_spare;
+		int		 max_workers;
+	} good[] = {
+		{ "workers = 7;",			0, 7, 7, 7, 7 },
+		{ "min_spare = 3; max_spare = 5; max_workers = 10;",
+							1, 3, 3, 5, 10 },
+		{ "max_workers = 16;",			1, 2, 2, 8, 16 },
+		{ "max_spare = 2;",			1, 2, 2, 2, 64 },
+		{ "min_spare = 12;",			1, 12, 12, 12, 64 },
+		{ "min_spare = 5; max_spare = 6;",	1, 5, 5, 6, 64 },
+		{ "min_spare = 1; max_spare = 1; max_workers = 1;",
+							1, 1, 1, 1, 1 },
+		{ "max_workers = 4096; min_spare = 4096; max_spare = 4096;",
+						1, 4096, 4096, 4096, 4096 },
+	};
+	struct errlist errs = { NULL, 0 };
+	struct conf *conf;
+	struct conf_service *s;
+	size_t i;
+
+	for (i = 0; i < NELEM(good); i++) {
+		conf = parse_pool(good[i].settings, &errs);
+		ok(conf != NULL, "pool %zu loads: %s", i, good[i].settings);
+		s = conf != NULL ? &conf->services[0] : NULL;
+		is_int(good[i].dynamic, s != NULL ? s->dynamic : -1,
+		    "pool %zu: dynamic", i);
+		is_int(good[i].workers, s != NULL ? s->workers : -1,
+		    "pool %zu: workers", i);
+		is_int(good[i].min_spare, s != NULL ? s->min_spare : -1,
+		    "pool %zu: min_spare", i);
+		is_int(good[i].max_spare, s != NULL ? s->max_spare : -1,
+		    "pool %zu: max_spare", i);
+		is_int(good[i].max_workers, s != NULL ? s->max_workers : -1,
+		    "pool %zu: max_workers", i);
+		conf_free(conf);
+		errlist_free(&errs);
+	}
+
+	conf = parse_pool("max_requests = 1000000000; timeout = 86400; "
+	    "io_timeout = 0;", &errs);
+	ok(conf != NULL, "limits at their maximum (io_timeout off) load");
+	s = conf != NULL ? &conf->services[0] : NULL;
+	is_int(1000000000, s != NULL ? s->max_requests : -1,
+	    "max_requests maximum");
+	is_int(86400, s != NULL ? s->timeout : -1, "timeout maximum");
+	is_int(0, s != NULL ? s->io_timeout : -1, "io_timeout 0 is off");
+	conf_free(conf);
+	errlist_free(&errs);
+
+	conf = parse_pool("max_requests = 1000; timeout = 60; "
+	    "io_timeout = 30;", &errs);
+	s = conf != NULL ? &conf->services[0] : NULL;
+	is_int(1000, s != NULL ? s->max_requests : -1, "max_requests 1000");
+	is_int(60, s != NULL ? s->timeout : -1, "timeout 60");
+	is_int(30, s != NULL ? s->io_timeout : -1, "io_timeout 30");
+	conf_free(conf);
+	errlist_free(&errs);
+}
+
+/* Expect text to load, and field (a path, or NULL) of it to be want. */
+static void
+check_path(const char *text, size_t field, const char *want,
+    const char *what)
+{
+	struct errlist errs = { NULL, 0 };
+	struct conf *conf;
+
+	conf = parse_root(text, &errs);
+	if (!ok(conf != NULL, "%s: loads", what))
+		show_errors(&errs);
+	is_string(want, conf != NULL ? *(char **)((char *)conf + field) :
+	    NULL, "%s", what);
+	conf_free(conf);
+	errlist_free(&errs);
+}
+
+/*
+ * test_observe - access_log and control_socket: "off", paths made
+ * absolute, the control socket's default next to the pid file, and its
+ * length counted once absolute.
+ */
+static void
+test_observe(void)
+{
+	struct errlist errs = { NULL, 0 };
+	struct conf *conf;
+	char cwd[PATH_MAX], *text, *want;
+	const char *dir;
+	size_t len;
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		sysbail("getcwd");
+	dir = strcmp(cwd, "/") ? cwd : "";
+
+	conf = parse_root("access_log = \"log/access.log\";\n"
+	    "control_socket = \"./ctl.sock\";\n"
+	    "pid_file = \"/tmp/preforkd-t.pid\";\n"
+	    "services = ( { name = \"echo\"; handler = \"echo\";\n"
+	    "  listen = \"unix:/tmp/preforkd-t.ctl\"; } );\n", &errs);
+	if (!ok(conf != NULL, "access_log and control_socket load"))
+		show_errors(&errs);
+	want = tap_strdup_printf("%s/log/access.log", dir);
+	is_string(want, conf != NULL ? conf->access_log : NULL,
+	    "relative access_log made absolute");
+	free(want);
+	want = tap_strdup_printf("%s/ctl.sock", dir);
+	is_string(want, conf != NULL ? conf->control_socket : NULL,
+	    "relative control_socket made absolute");
+	free(want);
+	conf_free(conf);
+	errlist_free(&errs);
+
+	check_path("access_log = \"/var/log/preforkd/access.log\";\n" SVC,
+	    offsetof(struct conf, access_log),
+	    "/var/log/preforkd/access.log", "absolute access_log kept");
+	check_path("access_log = \"off\";\n" SVC,
+	    offsetof(struct conf, access_log), NULL, "access_log off");
+	check_path("control_socket = \"off\";\npid_file = \"/tmp/p.pid\";\n"
+	    "services = ( { name = \"e\"; handler = \"echo\";\n"
+	    "  listen = \"unix:/tmp/p.ctl\"; } );\n",
+	    offsetof(struct conf, control_socket), NULL,
+	    "control_socket off, its default path free for a listener");
+	check_path("control_socket = \"/" A100 "123456\";\n" SVC,
+	    offsetof(struct conf, control_socket), "/" A100 "123456",
+	    "control_socket of 107 bytes fits");
+
+	/* The default: pid_file with .ctl for .pid, or .ctl added. */
+	want = tap_strdup_printf("%s/x/preforkd.ctl", dir);
+	check_path("pid_file = \"x/preforkd.pid\";\n" SVC,
+	    offsetof(struct conf, control_socket), want,
+	    "control_socket default: .pid becomes .ctl");
+	free(want);
+	want = tap_strdup_printf("%s/x/run.ctl", dir);
+	check_path("pid_file = \"x/run\";\n" SVC,
+	    offsetof(struct conf, control_socket), want,
+	    "control_socket default: .ctl added");
+	free(want);
+	check_path(SVC "pid_file = \"/run/p.pid.old\";\n",
+	    offsetof(struct conf, control_socket), "/run/p.pid.old.ctl",
+	    "control_socket default: .pid only at the end");
+	check_path("pid_file = \"/" A100 "12.pid\";\n" SVC,
+	    offsetof(struct conf, control_socket), "/" A100 "12.ctl",
+	    "control_socket default of 107 bytes fits");
+
+	/* 107 bytes as written, more once made absolute. */
+	text = tap_strdup_printf("control_socket = \"%s\";\n" SVC,
+	    A100 "1234567");
+	conf = parse_root(text, &errs);
+	ok(conf == NULL, "relative control_socket too long once absolute");
+	len = strlen(dir) + 1 + 107;
+	want = tap_strdup_printf("test.conf:1: control_socket: path is too "
+	    "long for a unix socket (%zu bytes, at most 107)", len);
+	is_string(want, errs.n > 0 ? errs.msg[0] : NULL,
+	    "relative control_socket: length counted once absolute");
+	free(want);
+	free(text);
 	conf_free(conf);
 	errlist_free(&errs);
 }
@@ -675,8 +1027,11 @@ int
 main(void)
 {
 	as_root = geteuid() == 0;
-	plan(40 + 9 + (int)NELEM(bad) * 3 + 14 + 3 + 10 + 11);
+	plan(50 + 8 * 6 + 7 + 3 + 8 * 2 + 2 + 9 + (int)NELEM(bad) * 3 +
+	    14 + 3 + 10 + 11);
 	test_good();
+	test_pool();
+	test_observe();
 	test_users();
 	test_bad();
 	test_many();

@@ -1,0 +1,89 @@
+/*
+ * minprefork.c - the benchmark's ceiling: the least a preforking echo
+ * server can be.  Bind, listen, fork W workers that each loop on a
+ * blocking accept(), read/write until end of file, close.  No logging, no
+ * scoreboard, no signals handled, no privilege drop: whatever preforkd
+ * does beyond this is what its cost is measured against.
+ *
+ *   minprefork [-a 127.0.0.1] -p PORT [-w WORKERS] [-b BACKLOG]
+ *
+ * The parent waits; on TERM it (and, by PR_SET_PDEATHSIG, the workers)
+ * goes away.  Not part of `make check`: built by bench/Makefile.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static void
+worker(int l)
+{
+	char buf[16384];
+	ssize_t n;
+	int fd;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (;;) {
+		if ((fd = accept(l, NULL, NULL)) == -1)
+			continue;
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			if (write(fd, buf, (size_t)n) != n)
+				break;
+		close(fd);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sockaddr_in sin;
+	const char *addr = "127.0.0.1";
+	int ch, i, l, one = 1, port = 0, workers = 2, backlog = 511;
+
+	while ((ch = getopt(argc, argv, "a:b:p:w:")) != -1) {
+		switch (ch) {
+		case 'a': addr = optarg; break;
+		case 'b': backlog = atoi(optarg); break;
+		case 'p': port = atoi(optarg); break;
+		case 'w': workers = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: minprefork [-a ADDR] -p PORT "
+			    "[-w WORKERS] [-b BACKLOG]\n");
+			return 64;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+		return 64;
+	if ((l = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(l, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(l, backlog) == -1) {
+		perror("minprefork");
+		return 1;
+	}
+	for (i = 0; i < workers; i++) {
+		switch (fork()) {
+		case -1:
+			perror("minprefork: fork");
+			return 1;
+		case 0:
+			worker(l);
+		}
+	}
+	for (;;)
+		if (wait(NULL) == -1)
+			pause();
+}

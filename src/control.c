@@ -1,0 +1,256 @@
+/*
+ * control.c - the control socket: a unix stream socket (mode 0600) on
+ * which the master answers "status" and "status json" for preforkd -s
+ * status.  Everything is non-blocking and bounded in time, so that a slow
+ * or silent client can never stall the master's loop.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "preforkd.h"
+
+/* How long a client may take to ask and to read the answer. */
+#define CONTROL_CLIENT_MS	5000
+
+struct control_client {
+	int		 fd;		/* -1: free */
+	int64_t		 deadline;
+	char		 in[64];
+	size_t		 inlen;
+	char		*out;
+	size_t		 outlen;
+	size_t		 outoff;
+};
+
+static struct listener		ctl = { .fd = -1 };
+static struct control_client	clients[CONTROL_CLIENTS_MAX];
+static int			clients_ready;
+
+static void
+control_client_close(struct control_client *cl)
+{
+	if (cl->fd != -1)
+		close(cl->fd);
+	free(cl->out);
+	memset(cl, 0, sizeof(*cl));
+	cl->fd = -1;
+}
+
+static void
+control_clients_init(void)
+{
+	size_t i;
+
+	if (clients_ready)
+		return;
+	for (i = 0; i < CONTROL_CLIENTS_MAX; i++)
+		clients[i].fd = -1;
+	clients_ready = 1;
+}
+
+/*
+ * control_open - bind the control socket at path (a stale one of a dead
+ * run is replaced, a live one is an error).  0, or -1 with err.
+ */
+int
+control_open(const char *path, char *err, size_t errlen)
+{
+	char text[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+	char cause[256];
+
+	control_clients_init();
+	snprintf(text, sizeof(text), "unix:%s", path);
+	if (addr_parse(text, &ctl.addr, cause, sizeof(cause)) == -1 ||
+	    listen_open(&ctl, 16, 0600, 0, cause, sizeof(cause)) == -1) {
+		snprintf(err, errlen, "cannot open the control socket %s: %s",
+		    path, cause);
+		return -1;
+	}
+	return 0;
+}
+
+/* control_close - at exit: close everything, remove the socket file. */
+void
+control_close(void)
+{
+	size_t i;
+
+	control_clients_init();
+	for (i = 0; i < CONTROL_CLIENTS_MAX; i++)
+		control_client_close(&clients[i]);
+	listen_close(&ctl);
+}
+
+/* control_child_close - in a new worker: drop the descriptors, keep the file. */
+void
+control_child_close(void)
+{
+	size_t i;
+
+	if (ctl.fd != -1)
+		close(ctl.fd);
+	for (i = 0; i < CONTROL_CLIENTS_MAX; i++)
+		if (clients_ready && clients[i].fd != -1)
+			close(clients[i].fd);
+}
+
+/*
+ * control_pollfds - add what the control socket waits for to pfd (room
+ * for 1 + CONTROL_CLIENTS_MAX entries); returns how many were added.
+ */
+int
+control_pollfds(struct pollfd *pfd, int max)
+{
+	int n = 0;
+	size_t i;
+
+	if (ctl.fd == -1 || max < 1)
+		return 0;
+	pfd[n].fd = ctl.fd;
+	pfd[n].events = POLLIN;
+	pfd[n++].revents = 0;
+	for (i = 0; i < CONTROL_CLIENTS_MAX && n < max; i++) {
+		if (clients[i].fd == -1)
+			continue;
+		pfd[n].fd = clients[i].fd;
+		pfd[n].events = clients[i].out != NULL ? POLLOUT : POLLIN;
+		pfd[n++].revents = 0;
+	}
+	return n;
+}
+
+static struct control_client *
+control_client_of(int fd)
+{
+	size_t i;
+
+	for (i = 0; i < CONTROL_CLIENTS_MAX; i++)
+		if (clients[i].fd == fd)
+			return &clients[i];
+	return NULL;
+}
+
+static void
+control_accept(void)
+{
+	struct control_client *cl;
+	int fd;
+
+	while ((fd = accept(ctl.fd, NULL, NULL)) != -1) {
+		if ((cl = control_client_of(-1)) == NULL) {
+			log_warning("control socket: too many clients; "
+			    "closing a new one");
+			close(fd);
+			continue;
+		}
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		cl->fd = fd;
+		cl->deadline = now_ms() + CONTROL_CLIENT_MS;
+	}
+}
+
+/* control_answer - the request is complete: render the reply. */
+static void
+control_answer(struct control_client *cl)
+{
+	char *nl = memchr(cl->in, '\n', cl->inlen);
+	const char *what;
+
+	*nl = '\0';
+	if (nl > cl->in && nl[-1] == '\r')
+		nl[-1] = '\0';
+	what = cl->in;
+	if (strcmp(what, "status") == 0)
+		cl->out = master_status(0);
+	else if (strcmp(what, "status json") == 0)
+		cl->out = master_status(1);
+	else {
+		log_warning("control socket: unknown request \"%s\"", what);
+		if (asprintf(&cl->out, "error: unknown request \"%s\" (use "
+		    "\"status\" or \"status json\")\n", what) == -1)
+			cl->out = NULL;
+	}
+	if (cl->out == NULL) {
+		control_client_close(cl);
+		return;
+	}
+	cl->outlen = strlen(cl->out);
+	cl->outoff = 0;
+}
+
+/* control_io - read the request, or write more of the answer. */
+static void
+control_io(struct control_client *cl, short revents)
+{
+	ssize_t n;
+
+	if (cl->out == NULL) {
+		n = read(cl->fd, cl->in + cl->inlen,
+		    sizeof(cl->in) - 1 - cl->inlen);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			control_client_close(cl);
+			return;
+		}
+		cl->inlen += (size_t)n;
+		if (memchr(cl->in, '\n', cl->inlen) != NULL)
+			control_answer(cl);
+		else if (cl->inlen == sizeof(cl->in) - 1) {
+			log_warning("control socket: request too long");
+			control_client_close(cl);
+		}
+		return;
+	}
+	if ((revents & (POLLOUT | POLLERR | POLLHUP)) == 0)
+		return;
+	n = write(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		control_client_close(cl);
+		return;
+	}
+	cl->outoff += (size_t)n;
+	if (cl->outoff == cl->outlen)
+		control_client_close(cl);
+}
+
+/*
+ * control_handle - act on what poll() said about the control descriptors,
+ * and drop clients that outlived their deadline.
+ */
+void
+control_handle(struct pollfd *pfd, int n)
+{
+	struct control_client *cl;
+	int64_t now = now_ms();
+	size_t i;
+	int k;
+
+	for (k = 0; k < n; k++) {
+		if (pfd[k].revents == 0)
+			continue;
+		if (pfd[k].fd == ctl.fd)
+			control_accept();
+		else if ((cl = control_client_of(pfd[k].fd)) != NULL)
+			control_io(cl, pfd[k].revents);
+	}
+	for (i = 0; i < CONTROL_CLIENTS_MAX; i++)
+		if (clients[i].fd != -1 && now >= clients[i].deadline)
+			control_client_close(&clients[i]);
+}

@@ -1,0 +1,284 @@
+/*
+ * status.c - the status report that "preforkd -s status" prints: the
+ * master, then per service its listening sockets, its counts, and each
+ * worker with the 5-tuple of the connection it is serving; as text for
+ * people or as JSON for monitoring tools.  Reads a status_view only.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "preforkd.h"
+#include "handler.h"
+
+/* What one service adds up to right now. */
+struct status_counts {
+	int		 workers, busy, idle, starting, exiting;
+	uint64_t	 served, io_timeouts;
+};
+
+static void
+status_count(const struct status_view *v, size_t si, struct status_counts *c)
+{
+	const struct slot *slot;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	c->served = v->svc[si].served_dead;
+	c->io_timeouts = v->svc[si].io_timeouts_dead;
+	for (i = 0; i < v->sb->nslots; i++) {
+		slot = &v->sb->slots[i];
+		if (slot->state == SLOT_FREE || slot->service != (int)si)
+			continue;
+		c->workers++;
+		c->served += slot->served;
+		c->io_timeouts += slot->io_timeouts;
+		if (slot->retiring)
+			c->exiting++;
+		else if (slot->state == SLOT_BUSY)
+			c->busy++;
+		else if (slot->state == SLOT_IDLE)
+			c->idle++;
+		else if (slot->state == SLOT_STARTING)
+			c->starting++;
+		else
+			c->exiting++;
+	}
+}
+
+static const char *
+status_slot_state(const struct slot *slot)
+{
+	if (slot->retiring && slot->state != SLOT_BUSY)
+		return "exiting";
+	return scoreboard_state_name(slot->state);
+}
+
+/* status_time - "2026-11-21T17:44:00+00:00" for a wall-clock time. */
+static char *
+status_time(const struct timespec *ts, char *buf, size_t len)
+{
+	struct tm tm;
+	char zone[8];
+	size_t n;
+
+	localtime_r(&ts->tv_sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	strftime(zone, sizeof(zone), "%z", &tm);
+	snprintf(buf + n, len - n, "%.3s:%s", zone, zone + 3);
+	return buf;
+}
+
+/* status_json_string - s as a JSON string literal. */
+static void
+status_json_string(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', f);
+	for (; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void
+status_pool_text(FILE *f, const struct service *s)
+{
+	if (s->conf->dynamic)
+		fprintf(f, "dynamic pool: min_spare %d, max_spare %d, "
+		    "max_workers %d", s->min_spare, s->max_spare,
+		    s->conf->max_workers);
+	else
+		fprintf(f, "static pool of %d workers", s->want);
+}
+
+static void
+status_text(FILE *f, const struct status_view *v)
+{
+	char when[40], local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];
+	char desc[ADDR_TEXT_MAX];
+	struct status_counts c;
+	const struct service *s;
+	const struct slot *slot;
+	int64_t now = now_ms(), up;
+	size_t i, j;
+
+	up = (now - v->start_ms) / 1000;
+	fprintf(f, "preforkd %s: master pid %ld, up %lldd %02lldh%02lldm%02llds "
+	    "(since %s)%s%s\n", PACKAGE_VERSION, (long)v->pid,
+	    (long long)(up / 86400), (long long)(up / 3600 % 24),
+	    (long long)(up / 60 % 60), (long long)(up % 60),
+	    status_time(&v->started, when, sizeof(when)),
+	    v->paused ? ", workers stopped by WINCH" : "",
+	    v->stopping ? ", stopping" : "");
+	fprintf(f, "config %s, generation %u\n", v->conf->file, v->generation);
+	for (i = 0; i < v->nsvc; i++) {
+		s = &v->svc[i];
+		status_count(v, i, &c);
+		fprintf(f, "\nservice %s: handler %s, ", s->conf->name,
+		    s->conf->handler->name);
+		status_pool_text(f, s);
+		fprintf(f, "\n");
+		for (j = 0; j < s->nlisteners; j++) {
+			if (s->listeners[j].fd == -1)
+				continue;
+			fprintf(f, "  listening on %s (fd %d)\n",
+			    listen_describe(&s->listeners[j], desc,
+			    sizeof(desc)), s->listeners[j].fd);
+		}
+		fprintf(f, "  workers %d, busy %d, idle %d, starting %d, "
+		    "exiting %d; served %llu, respawns %llu, timeouts %llu "
+		    "(hung %llu, io %llu)\n", c.workers, c.busy, c.idle,
+		    c.starting, c.exiting, (unsigned long long)c.served,
+		    (unsigned long long)s->respawns,
+		    (unsigned long long)(s->hung_kills + c.io_timeouts),
+		    (unsigned long long)s->hung_kills,
+		    (unsigned long long)c.io_timeouts);
+		for (j = 0; j < v->sb->nslots; j++) {
+			slot = &v->sb->slots[j];
+			if (slot->state == SLOT_FREE || slot->service != (int)i)
+				continue;
+			fprintf(f, "  worker %-7ld %-8s served %-8llu",
+			    (long)slot->pid, status_slot_state(slot),
+			    (unsigned long long)slot->served);
+			if (slot->state == SLOT_BUSY) {
+				addr_sockaddr_format((const struct sockaddr *)
+				    &slot->local, slot->locallen, local,
+				    sizeof(local));
+				addr_sockaddr_format((const struct sockaddr *)
+				    &slot->remote, slot->remotelen, remote,
+				    sizeof(remote));
+				fprintf(f, " %s %s <- %s for %.1f s",
+				    addr_proto_name(slot->proto), local,
+				    remote, (double)(now - slot->busy_since) /
+				    1000.0);
+			}
+			fprintf(f, "\n");
+		}
+	}
+}
+
+static void
+status_json(FILE *f, const struct status_view *v)
+{
+	char when[40], local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];
+	char desc[ADDR_TEXT_MAX];
+	struct status_counts c;
+	const struct service *s;
+	const struct slot *slot;
+	int64_t now = now_ms();
+	size_t i, j;
+	int first;
+
+	fprintf(f, "{\"version\":\"%s\",\"master\":{\"pid\":%ld,"
+	    "\"uptime_s\":%lld,\"started\":\"%s\",\"config\":",
+	    PACKAGE_VERSION, (long)v->pid,
+	    (long long)((now - v->start_ms) / 1000),
+	    status_time(&v->started, when, sizeof(when)));
+	status_json_string(f, v->conf->file);
+	fprintf(f, ",\"generation\":%u,\"paused\":%s,\"stopping\":%s},"
+	    "\"services\":[", v->generation, v->paused ? "true" : "false",
+	    v->stopping ? "true" : "false");
+	for (i = 0; i < v->nsvc; i++) {
+		s = &v->svc[i];
+		status_count(v, i, &c);
+		fprintf(f, "%s{\"name\":", i ? "," : "");
+		status_json_string(f, s->conf->name);
+		fprintf(f, ",\"handler\":\"%s\",", s->conf->handler->name);
+		if (s->conf->dynamic)
+			fprintf(f, "\"pool\":{\"type\":\"dynamic\",\"min_spare\""
+			    ":%d,\"max_spare\":%d,\"max_workers\":%d},",
+			    s->min_spare, s->max_spare, s->conf->max_workers);
+		else
+			fprintf(f, "\"pool\":{\"type\":\"static\",\"workers\":"
+			    "%d},", s->want);
+		fprintf(f, "\"listeners\":[");
+		for (j = 0, first = 1; j < s->nlisteners; j++) {
+			if (s->listeners[j].fd == -1)
+				continue;
+			listen_describe(&s->listeners[j], desc, sizeof(desc));
+			fprintf(f, "%s{\"proto\":\"%s\",\"address\":",
+			    first ? "" : ",",
+			    addr_proto_name(s->listeners[j].addr.proto));
+			/* listen_describe gives "tcp ADDR": the address part. */
+			status_json_string(f, strchr(desc, ' ') + 1);
+			fprintf(f, ",\"fd\":%d}", s->listeners[j].fd);
+			first = 0;
+		}
+		fprintf(f, "],\"counts\":{\"workers\":%d,\"busy\":%d,\"idle\":"
+		    "%d,\"starting\":%d,\"exiting\":%d,\"served\":%llu,"
+		    "\"respawns\":%llu,\"timeouts\":%llu,\"hung_kills\":%llu,"
+		    "\"io_timeouts\":%llu},\"workers\":[", c.workers, c.busy,
+		    c.idle, c.starting, c.exiting,
+		    (unsigned long long)c.served,
+		    (unsigned long long)s->respawns,
+		    (unsigned long long)(s->hung_kills + c.io_timeouts),
+		    (unsigned long long)s->hung_kills,
+		    (unsigned long long)c.io_timeouts);
+		for (j = 0, first = 1; j < v->sb->nslots; j++) {
+			slot = &v->sb->slots[j];
+			if (slot->state == SLOT_FREE || slot->service != (int)i)
+				continue;
+			fprintf(f, "%s{\"pid\":%ld,\"state\":\"%s\","
+			    "\"generation\":%u,\"served\":%llu,\"started\":"
+			    "\"%s\"", first ? "" : ",", (long)slot->pid,
+			    status_slot_state(slot), slot->generation,
+			    (unsigned long long)slot->served,
+			    status_time(&slot->started, when, sizeof(when)));
+			first = 0;
+			if (slot->state == SLOT_BUSY) {
+				addr_sockaddr_format((const struct sockaddr *)
+				    &slot->local, slot->locallen, local,
+				    sizeof(local));
+				addr_sockaddr_format((const struct sockaddr *)
+				    &slot->remote, slot->remotelen, remote,
+				    sizeof(remote));
+				fprintf(f, ",\"client\":{\"proto\":\"%s\","
+				    "\"local\":", addr_proto_name(slot->proto));
+				status_json_string(f, local);
+				fprintf(f, ",\"remote\":");
+				status_json_string(f, remote);
+				fprintf(f, ",\"busy_s\":%.3f}",
+				    (double)(now - slot->busy_since) / 1000.0);
+			}
+			fprintf(f, "}");
+		}
+		fprintf(f, "]}");
+	}
+	fprintf(f, "]}\n");
+}
+
+/* status_render - the report as a heap string, or NULL when out of memory. */
+char *
+status_render(const struct status_view *v, int json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return NULL;
+	if (json)
+		status_json(f, v);
+	else
+		status_text(f, v);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
