@@ -19,7 +19,7 @@
  * Output, one line:
  *   RESULT mode=short conc=64 threads=1 dur_s=3.000 ok=123 rate=41.0
  *   conns=123 refused=0 reset=0 timeout=0 short=0 bad=0 other=0
- *   p50_us=.. p99_us=.. max_us=..
+ *   p50_us=.. p99_us=.. max_us=.. client_cpu_ms=..
  *
  * Not part of `make check`: built by bench/Makefile (cc -O2).
  *
@@ -29,6 +29,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -374,6 +375,7 @@ main(int argc, char **argv)
 {
 	struct thread *th;
 	struct counts tot;
+	struct rusage ru;
 	const char *addr = "127.0.0.1";
 	uint64_t t0, seen, want50, want99, p50 = 0, p99 = 0;
 	double dur;
@@ -457,6 +459,7 @@ main(int argc, char **argv)
 			tot.hist[b] += th[i].c.hist[b];
 	}
 	dur = (double)(now_ns() - t0) / 1e9;
+	getrusage(RUSAGE_SELF, &ru);
 	want50 = (tot.ok + 1) / 2;
 	want99 = tot.ok - tot.ok / 100;
 	seen = 0;
@@ -472,7 +475,7 @@ main(int argc, char **argv)
 	printf("RESULT mode=%s conc=%d threads=%d dur_s=%.3f ok=%llu "
 	    "rate=%.1f conns=%llu refused=%llu reset=%llu timeout=%llu "
 	    "short=%llu bad=%llu other=%llu other_errno=%s p50_us=%llu "
-	    "p99_us=%llu max_us=%llu\n",
+	    "p99_us=%llu max_us=%llu client_cpu_ms=%.0f\n",
 	    mode == MODE_SHORT ? "short" : "keepalive", conc, nthreads, dur,
 	    (unsigned long long)tot.ok, (double)tot.ok / dur,
 	    (unsigned long long)tot.conns, (unsigned long long)tot.refused,
@@ -481,6 +484,8 @@ main(int argc, char **argv)
 	    (unsigned long long)tot.other,
 	    tot.other_errno ? strerrorname_np(tot.other_errno) : "-",
 	    (unsigned long long)p50, (unsigned long long)p99,
-	    (unsigned long long)(tot.max_ns / 1000));
+	    (unsigned long long)(tot.max_ns / 1000),
+	    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3);
 	return 0;
 }

@@ -8,6 +8,7 @@
  *   supervise start   -p PORT -n WORKERS [-T MS] -- COMMAND ARGS...
  *   supervise respawn -P MASTER -n WORKERS [-k KILLS] [-T MS]
  *   supervise reload  -P MASTER -p PORT [-T MS]
+ *   supervise wait    -p PORT [-T MS]       (until a round trip works)
  *
  * start forks COMMAND (which must stay in the foreground), and leaves it
  * running: its pid is in the RESULT line.  Not part of `make check`.
@@ -118,7 +119,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: supervise start -p PORT -n N [-T MS] -- CMD..\n"
 	    "       supervise respawn -P PID -n N [-k KILLS] [-T MS]\n"
-	    "       supervise reload -P PID -p PORT [-T MS]\n");
+	    "       supervise reload -P PID -p PORT [-T MS]\n"
+	    "       supervise wait -p PORT [-T MS]\n");
 	exit(64);
 }
 
@@ -205,6 +207,19 @@ main(int argc, char **argv)
 		    "max_ms=%.2f\n", kills, k, lat[kills / 2],
 		    lat[kills - 1]);
 		return 0;
+	}
+	if (strcmp(mode, "wait") == 0) {
+		if (port <= 0)
+			usage();
+		t0 = now_ms();
+		while (now_ms() - t0 < tmo) {
+			if (roundtrip(port) == 0)
+				return 0;
+			poll(NULL, 0, 2);
+		}
+		fprintf(stderr, "supervise: nothing serves 127.0.0.1:%d\n",
+		    port);
+		return 1;
 	}
 	if (strcmp(mode, "reload") == 0) {
 		if (pid <= 0 || port <= 0)

@@ -61,6 +61,17 @@ access_open(const char *path, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* access_close - stop logging (a reload turned it off or moved it). */
+void
+access_close(void)
+{
+	if (access_fd != -1)
+		close(access_fd);
+	access_fd = -1;
+	free(access_path);
+	access_path = NULL;
+}
+
 int
 access_enabled(void)
 {

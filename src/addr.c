@@ -383,3 +383,44 @@ addr_conflict(const struct addr *a, const struct addr *b)
 	    IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ||
 	    IN6_IS_ADDR_UNSPECIFIED(&b6->sin6_addr);
 }
+
+/*
+ * addr_sockaddr_same - the same family, address and port (or unix path).
+ * With ignore_port, only the family and address count (for port 0).
+ */
+int
+addr_sockaddr_same(const struct sockaddr *sa, const struct sockaddr *sb,
+    int ignore_port)
+{
+	const struct sockaddr_in *a4, *b4;
+	const struct sockaddr_in6 *a6, *b6;
+
+	if (sa->sa_family != sb->sa_family)
+		return 0;
+	switch (sa->sa_family) {
+	case AF_UNIX:
+		return strcmp(((const struct sockaddr_un *)sa)->sun_path,
+		    ((const struct sockaddr_un *)sb)->sun_path) == 0;
+	case AF_INET:
+		a4 = (const struct sockaddr_in *)sa;
+		b4 = (const struct sockaddr_in *)sb;
+		return a4->sin_addr.s_addr == b4->sin_addr.s_addr &&
+		    (ignore_port || a4->sin_port == b4->sin_port);
+	case AF_INET6:
+		a6 = (const struct sockaddr_in6 *)sa;
+		b6 = (const struct sockaddr_in6 *)sb;
+		return IN6_ARE_ADDR_EQUAL(&a6->sin6_addr, &b6->sin6_addr) &&
+		    (ignore_port || a6->sin6_port == b6->sin6_port);
+	default:
+		return 0;
+	}
+}
+
+/* addr_same - a and b are the same configured address: same proto and form. */
+int
+addr_same(const struct addr *a, const struct addr *b)
+{
+	return a->proto == b->proto && a->wildcard == b->wildcard &&
+	    addr_sockaddr_same((const struct sockaddr *)&a->ss,
+	    (const struct sockaddr *)&b->ss, 0);
+}

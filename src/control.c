@@ -1,7 +1,7 @@
 /*
  * control.c - the control socket: a unix stream socket (mode 0600) on
- * which the master answers "status" and "status json" for preforkd -s
- * status.  Everything is non-blocking and bounded in time, so that a slow
+ * which the master answers "status" and "status json" (preforkd -s
+ * status) and "reload" (preforkd -s reload, which so learns the outcome).  Everything is non-blocking and bounded in time, so that a slow
  * or silent client can never stall the master's loop.
  *
  * SPDX-License-Identifier: MIT
@@ -178,10 +178,12 @@ control_answer(struct control_client *cl)
 		cl->out = master_status(0);
 	else if (strcmp(what, "status json") == 0)
 		cl->out = master_status(1);
+	else if (strcmp(what, "reload") == 0)
+		cl->out = master_reload_request();
 	else {
 		log_warning("control socket: unknown request \"%s\"", what);
 		if (asprintf(&cl->out, "error: unknown request \"%s\" (use "
-		    "\"status\" or \"status json\")\n", what) == -1)
+		    "\"status\", \"status json\" or \"reload\")\n", what) == -1)
 			cl->out = NULL;
 	}
 	if (cl->out == NULL) {

@@ -46,25 +46,21 @@ ctl_valid(const char *name)
 }
 
 /*
- * ctl_status - ask the master for its status over the control socket and
- * copy the answer to stdout.  Bounded in time: a stuck master cannot hang
- * the command.
+ * ctl_request - send one request line over the control socket and copy
+ * the answer to stdout; with first, also keep its first bytes.  Bounded in
+ * time: a stuck master cannot hang the command.
  */
 static int
-ctl_status(const struct conf *conf, int json)
+ctl_request(const struct conf *conf, const char *req, char *first,
+    size_t firstlen)
 {
 	struct sockaddr_un sun;
-	struct timeval tv = { 10, 0 };
-	const char *req = json ? "status json\n" : "status\n";
+	struct timeval tv = { 30, 0 };
 	char buf[8192];
+	size_t got = 0;
 	ssize_t n;
 	int fd;
 
-	if (conf->control_socket == NULL) {
-		fprintf(stderr, "preforkd: -s status needs the control socket, "
-		    "and control_socket is \"off\" in %s\n", conf->file);
-		return EXIT_RUNTIME;
-	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
@@ -86,8 +82,17 @@ ctl_status(const struct conf *conf, int json)
 		close(fd);
 		return EXIT_RUNTIME;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (first != NULL && got + 1 < firstlen) {
+			size_t k = (size_t)n < firstlen - 1 - got ? (size_t)n :
+			    firstlen - 1 - got;
+
+			memcpy(first + got, buf, k);
+			got += k;
+			first[got] = '\0';
+		}
 		fwrite(buf, 1, (size_t)n, stdout);
+	}
 	close(fd);
 	if (n == -1) {
 		fprintf(stderr, "preforkd: control socket %s: %s\n",
@@ -104,10 +109,11 @@ ctl_status(const struct conf *conf, int json)
 int
 ctl_send(const struct conf *conf, const char *name, int json)
 {
-	char err[512];
+	char err[512], first[16];
 	int64_t deadline;
 	size_t i;
 	pid_t pid;
+	int rc;
 
 	for (i = 0; i < sizeof(ctl_table) / sizeof(ctl_table[0]); i++)
 		if (strcmp(name, ctl_table[i].name) == 0)
@@ -116,8 +122,24 @@ ctl_send(const struct conf *conf, const char *name, int json)
 		fprintf(stderr, "preforkd: -s: unknown command \"%s\"\n", name);
 		return EXIT_USAGE;
 	}
-	if (ctl_table[i].signo == -1)
-		return ctl_status(conf, json);
+	if (ctl_table[i].signo == -1 || (ctl_table[i].signo == SIGHUP &&
+	    conf->control_socket != NULL)) {
+		if (conf->control_socket == NULL) {
+			fprintf(stderr, "preforkd: -s %s needs the control "
+			    "socket, and control_socket is \"off\" in %s\n",
+			    name, conf->file);
+			return EXIT_RUNTIME;
+		}
+		if (ctl_table[i].signo == -1)
+			return ctl_request(conf, json ? "status json\n" :
+			    "status\n", NULL, 0);
+		/* reload: the master answers with the outcome. */
+		if ((rc = ctl_request(conf, "reload\n", first,
+		    sizeof(first))) != EXIT_OK)
+			return rc;
+		return strncmp(first, "reloaded", 8) == 0 ? EXIT_OK :
+		    EXIT_RUNTIME;
+	}
 	if (ctl_table[i].signo == 0) {
 		fprintf(stderr, "preforkd: -s %s is not available in this "
 		    "version\n", name);

@@ -1,7 +1,7 @@
 /*
  * handler.h - the interface every service handler implements: the built-in
- * services here, and later exec and module handlers, behind one struct of
- * function pointers.  The worker owns the sockets; a handler only reads and
+ * services, the exec handler and dlopen()ed modules, behind one struct of
+ * function pointers (the public one of include/preforkd/module.h).  The worker owns the sockets; a handler only reads and
  * writes through the conn helpers, which count bytes for the logs.
  *
  * SPDX-License-Identifier: MIT
@@ -16,64 +16,49 @@
 #include <stdint.h>
 
 #include "preforkd.h"
+#include "preforkd/module.h"
 
 /*
- * One accepted stream connection, or one received datagram.  local and
- * remote with proto make the 5-tuple that the logs show.
+ * A connection (or a datagram) is the public struct preforkd_conn, and a
+ * handler the public struct preforkd_module: the built-ins, exec and the
+ * modules loaded with dlopen() all go through the same callbacks.
  */
-struct conn {
-	int				 fd;
-	enum addr_proto			 proto;
-	struct sockaddr_storage		 local;
-	socklen_t			 locallen;
-	struct sockaddr_storage		 remote;
-	socklen_t			 remotelen;
-	const struct conf_service	*service;
-	uint64_t			 bytes_in;
-	uint64_t			 bytes_out;
-	int				 io_timeout_ms;	/* 0: none */
-	int				 end;		/* enum conn_end */
-};
 
 /* How a connection ended, for the access log. */
 enum conn_end {
-	CONN_CLOSED,
-	CONN_TIMEOUT,
-	CONN_RESET,
-	CONN_ERROR,
+	CONN_CLOSED = PREFORKD_END_CLOSED,
+	CONN_TIMEOUT = PREFORKD_END_TIMEOUT,
+	CONN_RESET = PREFORKD_END_RESET,
+	CONN_ERROR = PREFORKD_END_ERROR,
 };
 
 /* The largest datagram a handler is given, and the largest it may send. */
-#define DGRAM_MAX	65507
-
-struct handler {
-	const char	*name;
-	/* Once per worker, after privileges are dropped; 0 or -1 (logged). */
-	int		(*worker_start)(const struct conf_service *);
-	/* Serve one stream connection until it ends; the worker closes fd. */
-	void		(*serve_stream)(struct conn *);
-	/* Answer one datagram; reply with conn_sendto(). */
-	void		(*serve_datagram)(struct conn *, const unsigned char *,
-			    size_t);
-	/* Once per worker, before a clean exit. */
-	void		(*worker_stop)(const struct conf_service *);
-};
+#define DGRAM_MAX	PREFORKD_DGRAM_MAX
 
 /* handler.c */
-extern const struct handler *const handlers[];	/* NULL-terminated */
-const struct handler	*handler_find(const char *);
+extern const struct preforkd_module *const handlers[];	/* NULL-ended */
+const struct preforkd_module *handler_find(const char *);
 
 /* conn.c */
-ssize_t		 conn_read(struct conn *, void *, size_t);
-int		 conn_write(struct conn *, const void *, size_t);
-int		 conn_sendto(struct conn *, const void *, size_t);
+extern const struct preforkd_api conn_api;
+ssize_t		 conn_read(struct preforkd_conn *, void *, size_t);
+int		 conn_write(struct preforkd_conn *, const void *, size_t);
+int		 conn_sendto(struct preforkd_conn *, const void *, size_t);
 const char	*conn_end_name(int);
 
 /* handlers/: one file per built-in */
-extern const struct handler handler_echo;
-extern const struct handler handler_discard;
-extern const struct handler handler_chargen;
-extern const struct handler handler_daytime;
-extern const struct handler handler_time;
+extern const struct preforkd_module handler_echo;
+extern const struct preforkd_module handler_discard;
+extern const struct preforkd_module handler_chargen;
+extern const struct preforkd_module handler_daytime;
+extern const struct preforkd_module handler_time;
+extern const struct preforkd_module handler_exec;	/* exec.c */
+extern const struct preforkd_module handler_module;	/* a placeholder:
+							   conf.c loads the
+							   real one */
+
+/* handlers/exec.c */
+void		 exec_worker_run(struct worker_ctx *)
+		    __attribute__((noreturn));
 
 #endif /* PREFORKD_HANDLER_H */

@@ -249,6 +249,30 @@ fail:
 }
 
 /*
+ * listen_adjust - give an open listener (kept across a reload) the options
+ * of the new configuration: backlog, io_timeout, unix_mode.  Same fd, so
+ * the connections waiting in its accept queue stay.  0, or -1 with errno.
+ */
+int
+listen_adjust(struct listener *l, int backlog, mode_t unix_mode,
+    int io_timeout)
+{
+	const struct sockaddr_un *sun;
+
+	if (l->addr.proto == PROTO_UDP)
+		return 0;
+	if (listen(l->fd, backlog) == -1 ||
+	    listen_timeouts(l->fd, io_timeout) == -1)
+		return -1;
+	if (l->addr.proto == PROTO_UNIX && !l->shared) {
+		sun = (const struct sockaddr_un *)&l->addr.ss;
+		if (chmod(sun->sun_path, unix_mode) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * listen_close - close the socket; a unix socket file is removed too, but
  * only if it is still the one we made (not a successor's).
  */
@@ -262,7 +286,7 @@ listen_close(struct listener *l)
 		return;
 	close(l->fd);
 	l->fd = -1;
-	if (l->addr.proto != PROTO_UNIX || l->unix_ino == 0)
+	if (l->addr.proto != PROTO_UNIX || l->unix_ino == 0 || l->shared)
 		return;
 	sun = (const struct sockaddr_un *)&l->addr.ss;
 	if (stat(sun->sun_path, &st) == 0 && st.st_dev == l->unix_dev &&

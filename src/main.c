@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,7 +115,7 @@ main(int argc, char *argv[])
 	const char *file = SYSCONFDIR "/preforkd.conf", *signame = NULL;
 	struct listener **listeners;
 	struct conf *conf;
-	char err[512];
+	char err[512], cwd[PATH_MAX], conf_path[PATH_MAX + 64];
 	int ch, foreground = 0, test = 0, json = 0, rc;
 
 	while ((ch = getopt_long(argc, argv, "c:fhs:tV", longopts, NULL)) !=
@@ -182,6 +183,15 @@ main(int argc, char *argv[])
 
 	log_init(conf->log_level);
 	log_set_startup_fd(2);
+	/* Reloads read the file again after chdir("/"): remember where. */
+	if (file[0] == '/')
+		snprintf(conf_path, sizeof(conf_path), "%s", file);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL ||
+	    snprintf(conf_path, sizeof(conf_path), "%s/%s", cwd, file) >=
+	    (int)sizeof(conf_path)) {
+		log_error("cannot make the config path %s absolute", file);
+		return EXIT_RUNTIME;
+	}
 	if (conf->user != NULL && geteuid() != 0)
 		log_notice("user \"%s\" is ignored: preforkd was not started "
 		    "as root", conf->user);
@@ -220,7 +230,7 @@ main(int argc, char *argv[])
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;
 	}
-	rc = master_run(conf, listeners);
+	rc = master_run(conf, listeners, foreground, conf_path);
 	daemon_pidfile_remove();
 	return rc;
 }

@@ -28,15 +28,32 @@
 /* A hung worker gets TERM, then KILL this much later. */
 #define HUNG_KILL_MS	1000
 
+/* After a reload, how long the old generation waits for all new workers. */
+#define RELOAD_READY_MS	5000
+
 enum master_state {
 	RUNNING,
 	STOPPING,
 };
 
-static struct {
+/* An older configuration whose workers are still finishing. */
+struct generation {
+	unsigned int		 id;
 	struct conf		*conf;
 	struct service		*svc;
 	size_t			 nsvc;
+	struct generation	*older;
+};
+
+static struct {
+	struct conf		*conf;		/* the current generation's */
+	struct service		*svc;
+	size_t			 nsvc;
+	struct generation	*old;		/* retiring, newest first */
+	int			 reloading;	/* old workers not all retired */
+	int64_t			 reload_deadline;
+	int			 foreground;
+	char			*conf_path;	/* absolute, for reloads */
 	struct scoreboard	 sb;
 	int			 alive[2];	/* workers see EOF when we die */
 	unsigned int		 generation;
@@ -51,6 +68,11 @@ static struct {
 } m;
 
 static void	master_trim(void);
+static void	master_stop_listeners(int);
+static void	master_log_listeners(void);
+static int64_t	master_fill(int64_t);
+static struct service *master_services(const struct conf *,
+		    struct listener **);
 
 /* master_exit_text - "exited with status 1", "killed by signal 9 (SIGKILL)". */
 static char *
@@ -126,6 +148,7 @@ master_spawn(struct service *s)
 		return -1;
 	}
 	slot->service = (int)(s - m.svc);
+	slot->svc = s;
 	slot->generation = m.generation;
 	clock_gettime(CLOCK_REALTIME, &slot->started);
 
@@ -180,7 +203,7 @@ master_reap(void)
 			log_debug("reaped unknown child %ld", (long)pid);
 			continue;
 		}
-		s = &m.svc[slot->service];
+		s = slot->svc;
 		master_exit_text(status, how, sizeof(how));
 		master_client_text(slot, client, sizeof(client));
 		ready = slot->state != SLOT_STARTING;
@@ -188,7 +211,8 @@ master_reap(void)
 		    s->conf->max_requests > 0 &&
 		    slot->served >= (uint64_t)s->conf->max_requests;
 
-		if (slot->retiring || m.state != RUNNING)
+		if (slot->retiring || m.state != RUNNING ||
+		    slot->generation != m.generation)
 			log_info("service %s: worker %ld %s after %llu "
 			    "connections%s", s->conf->name, (long)pid, how,
 			    (unsigned long long)slot->served, client);
@@ -238,7 +262,7 @@ master_retire(struct slot *slot, int signo)
 {
 	if (!slot->retiring) {
 		slot->retiring = 1;
-		m.svc[slot->service].nworkers--;
+		slot->svc->nworkers--;
 	}
 	if (kill(slot->pid, signo) == -1 && errno != ESRCH)
 		log_warning("kill(%ld, %s): %s", (long)slot->pid,
@@ -312,7 +336,7 @@ master_size_pool(struct service *s)
 
 	for (i = 0; i < m.sb.nslots; i++) {
 		slot = &m.sb.slots[i];
-		if (&m.svc[slot->service] == s && !slot->retiring &&
+		if (slot->svc == s && !slot->retiring &&
 		    (slot->state == SLOT_IDLE || slot->state == SLOT_STARTING))
 			idle++;
 	}
@@ -330,7 +354,7 @@ master_size_pool(struct service *s)
 	if (d.retire) {
 		for (i = 0; i < m.sb.nslots; i++) {
 			slot = &m.sb.slots[i];
-			if (&m.svc[slot->service] != s || slot->retiring ||
+			if (slot->svc != s || slot->retiring ||
 			    slot->state != SLOT_IDLE)
 				continue;
 			log_info("service %s: %d idle workers, above max_spare "
@@ -364,7 +388,7 @@ master_hung(int64_t now)
 			slot->kill_at = 0;
 			continue;
 		}
-		cs = m.svc[slot->service].conf;
+		cs = slot->svc->conf;
 		if (slot->state != SLOT_BUSY || cs->timeout <= 0 ||
 		    slot->kill_at != 0 ||
 		    now - slot->busy_since <= cs->timeout * 1000LL)
@@ -373,7 +397,7 @@ master_hung(int64_t now)
 		    "killing it", cs->name, (long)slot->pid,
 		    master_client_text(slot, client, sizeof(client)),
 		    cs->timeout);
-		m.svc[slot->service].hung_kills++;
+		slot->svc->hung_kills++;
 		slot->kill_at = now + HUNG_KILL_MS;
 		kill(slot->pid, SIGTERM);
 	}
@@ -390,8 +414,8 @@ master_tick(int64_t now)
 	for (i = 0; i < m.sb.nslots; i++) {
 		slot = &m.sb.slots[i];
 		if (slot->state >= SLOT_IDLE && !slot->retiring &&
-		    m.svc[slot->service].throttle.delay_ms > 0)
-			throttle_ready(&m.svc[slot->service].throttle);
+		    slot->svc->throttle.delay_ms > 0)
+			throttle_ready(&slot->svc->throttle);
 	}
 	master_hung(now);
 	if (m.state != RUNNING || m.paused)
@@ -458,7 +482,7 @@ master_trim(void)
 			for (j = 0; j < m.sb.nslots && s->nworkers > s->want;
 			    j++) {
 				slot = &m.sb.slots[j];
-				if (&m.svc[slot->service] != s ||
+				if (slot->svc != s ||
 				    slot->retiring || slot->pid <= 0 ||
 				    slot->state == SLOT_FREE ||
 				    (pass == 0 && slot->state == SLOT_BUSY))
@@ -514,6 +538,402 @@ master_stop(int signo, int graceful)
 	m.killed = 0;
 }
 
+/* ============================================================ reload === */
+
+/*
+ * master_old_listener - the open listener of the running generation that
+ * a new service's listen address can take over: the same address, or for
+ * port 0 the same host in the same service (so the kernel's port stays).
+ */
+static struct listener *
+master_old_listener(const char *service, const struct addr *a,
+    struct listener ***taken, const struct conf *nc)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
+	struct listener *l;
+	size_t i, j, k, n;
+	int port0 = addr_port(sa) == 0, used;
+
+	for (i = 0; i < m.nsvc; i++) {
+		for (j = 0; j < m.svc[i].nlisteners; j++) {
+			l = &m.svc[i].listeners[j];
+			if (l->fd == -1 || l->addr.proto != a->proto)
+				continue;
+			if (port0 ? strcmp(m.svc[i].conf->name, service) != 0 ||
+			    addr_port((const struct sockaddr *)&l->addr.ss) !=
+			    0 || !addr_sockaddr_same((const struct sockaddr *)
+			    &l->addr.ss, sa, 1) : !addr_same(&l->addr, a))
+				continue;
+			/* Each kept socket goes to one new listener only. */
+			for (used = 0, k = 0; k < nc->nservices && !used; k++)
+				for (n = 0; taken[k] != NULL &&
+				    n < nc->services[k].nlisten; n++)
+					if (taken[k][n] == l)
+						used = 1;
+			if (!used)
+				return l;
+		}
+	}
+	return NULL;
+}
+
+/* master_free_listeners - free a listener table (closing what is open). */
+static void
+master_free_listeners(const struct conf *conf, struct listener **nl)
+{
+	size_t i, j;
+
+	for (i = 0; i < conf->nservices; i++) {
+		if (nl[i] == NULL)
+			continue;
+		for (j = 0; j < conf->services[i].nlisten; j++)
+			if (nl[i][j].fd != -1)
+				listen_close(&nl[i][j]);
+		free(nl[i]);
+	}
+	free(nl);
+}
+
+/*
+ * master_rebind - the listeners of a new configuration.  Unchanged
+ * addresses keep their socket (same fd: the kernel's accept queue, with
+ * the connections waiting in it, survives); new ones are bound.  All or
+ * nothing: if one bind fails, what was bound is closed, nothing of the
+ * running generation is touched, and NULL is returned with err.
+ */
+static struct listener **
+master_rebind(const struct conf *nc, char *err, size_t errlen)
+{
+	const struct conf_service *cs;
+	struct listener **nl, ***from, *old;
+	char cause[256], desc[ADDR_TEXT_MAX];
+	size_t i, j;
+
+	nl = calloc(nc->nservices, sizeof(*nl));
+	from = calloc(nc->nservices, sizeof(*from));
+	if (nl == NULL || from == NULL)
+		goto nomem;
+	for (i = 0; i < nc->nservices; i++) {
+		cs = &nc->services[i];
+		nl[i] = calloc(cs->nlisten, sizeof(**nl));
+		from[i] = calloc(cs->nlisten, sizeof(**from));
+		if (nl[i] == NULL || from[i] == NULL)
+			goto nomem;
+		for (j = 0; j < cs->nlisten; j++) {
+			nl[i][j].addr = cs->listen[j];
+			nl[i][j].text = cs->listen_text[j];
+			nl[i][j].fd = -1;
+			if ((from[i][j] = master_old_listener(cs->name,
+			    &cs->listen[j], from, nc)) != NULL)
+				continue;
+			if (listen_open(&nl[i][j], cs->backlog, cs->unix_mode,
+			    cs->io_timeout, cause, sizeof(cause)) == -1) {
+				snprintf(err, errlen, "service %s: cannot listen "
+				    "on %s: %s", cs->name, addr_format(
+				    &cs->listen[j], desc, sizeof(desc)), cause);
+				goto fail;
+			}
+			log_notice("service %s: listening on %s (fd %d, new "
+			    "in this configuration)", cs->name,
+			    listen_describe(&nl[i][j], desc, sizeof(desc)),
+			    nl[i][j].fd);
+		}
+	}
+	/* Every bind worked: now take the kept sockets over. */
+	for (i = 0; i < nc->nservices; i++) {
+		cs = &nc->services[i];
+		for (j = 0; j < cs->nlisten; j++) {
+			if ((old = from[i][j]) == NULL)
+				continue;
+			nl[i][j].fd = old->fd;
+			nl[i][j].bound = old->bound;
+			nl[i][j].shared = old->shared;
+			nl[i][j].unix_dev = old->unix_dev;
+			nl[i][j].unix_ino = old->unix_ino;
+			old->fd = -1;
+			if (listen_adjust(&nl[i][j], cs->backlog, cs->unix_mode,
+			    cs->io_timeout) == -1)
+				log_warning("service %s: %s: cannot apply the new "
+				    "backlog, io_timeout or unix_mode: %s",
+				    cs->name, listen_describe(&nl[i][j], desc,
+				    sizeof(desc)), strerror(errno));
+		}
+		free(from[i]);
+	}
+	free(from);
+	return nl;
+
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	if (from != NULL) {
+		for (i = 0; i < nc->nservices; i++)
+			free(from[i]);
+		free(from);
+	}
+	if (nl != NULL)
+		master_free_listeners(nc, nl);
+	return NULL;
+}
+
+/* master_same_string - both NULL, or equal. */
+static int
+master_same_string(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/*
+ * master_keep_globals - settings that only a restart can change: warn, and
+ * keep the running values in the new configuration.
+ */
+static void
+master_keep_globals(struct conf *nc)
+{
+	static const char *const names[] = {
+		"user", "group", "pid_file", "control_socket",
+	};
+	char **newv[4] = { &nc->user, &nc->group, &nc->pid_file,
+	    &nc->control_socket };
+	char *const oldv[4] = { m.conf->user, m.conf->group, m.conf->pid_file,
+	    m.conf->control_socket };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (master_same_string(*newv[i], oldv[i]))
+			continue;
+		log_warning("reload: %s changed (\"%s\" -> \"%s\"); it takes "
+		    "effect only after a restart, keeping \"%s\"", names[i],
+		    oldv[i] ? oldv[i] : "", *newv[i] ? *newv[i] : "",
+		    oldv[i] ? oldv[i] : "");
+		free(*newv[i]);
+		*newv[i] = oldv[i] ? strdup(oldv[i]) : NULL;
+	}
+	nc->uid = m.conf->uid;
+	nc->gid = m.conf->gid;
+}
+
+/* master_service_named - the running generation's service called name. */
+static struct service *
+master_service_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m.nsvc; i++)
+		if (strcmp(m.svc[i].conf->name, name) == 0)
+			return &m.svc[i];
+	return NULL;
+}
+
+/*
+ * master_logs_follow - log level, error_log and access_log may change on a
+ * reload.  A log that cannot be opened keeps the old one (and says so).
+ */
+static void
+master_logs_follow(const struct conf *oc, const struct conf *nc)
+{
+	log_set_level(nc->log_level);
+	if (!master_same_string(oc->error_log, nc->error_log) &&
+	    log_open(nc->error_log, m.foreground) == -1)
+		log_error("reload: cannot open the error log %s: %s; keeping "
+		    "the old one", nc->error_log, strerror(errno));
+	if (!master_same_string(oc->access_log, nc->access_log)) {
+		access_close();
+		if (access_open(nc->access_log, nc->user != NULL ? nc->uid :
+		    (uid_t)-1, nc->gid) == -1)
+			log_error("reload: cannot open the access log %s: %s",
+			    nc->access_log, strerror(errno));
+	}
+	if (nc->user != NULL && geteuid() == 0)
+		log_chown(nc->uid, nc->gid);
+}
+
+/*
+ * master_reload - HUP or "-s reload": read and check the configuration
+ * again; on any error keep running as before.  Otherwise bind what is new,
+ * start the new generation and let master_retire_old() retire the old one
+ * once the new one is ready.  Returns the answer for the control socket.
+ */
+static char *
+master_reload(void)
+{
+	struct errlist errs = { NULL, 0 };
+	struct generation *g;
+	struct listener **nl;
+	struct service *nsvc, *os;
+	struct conf *nc;
+	char err[512], *reply = NULL;
+	size_t i;
+	FILE *f;
+
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
+	    notify_monotonic_usec(), m.conf_path);
+	log_notice("reloading %s", m.conf_path);
+	if ((f = open_memstream(&reply, &i)) == NULL)
+		return NULL;
+	if ((nc = conf_load(m.conf_path, &errs)) == NULL) {
+		for (i = 0; i < errs.n; i++) {
+			log_error("reload: %s", errs.msg[i]);
+			fprintf(f, "%s\n", errs.msg[i]);
+		}
+		log_error("reload failed: %zu errors; still running "
+		    "generation %u", errs.n, m.generation);
+		fprintf(f, "reload failed: %zu errors; still running "
+		    "generation %u\n", errs.n, m.generation);
+		errlist_free(&errs);
+		goto done;
+	}
+	master_keep_globals(nc);
+	if ((nl = master_rebind(nc, err, sizeof(err))) == NULL) {
+		log_error("reload failed: %s; nothing changed, still running "
+		    "generation %u", err, m.generation);
+		fprintf(f, "reload failed: %s; still running generation %u\n",
+		    err, m.generation);
+		conf_free(nc);
+		goto done;
+	}
+	if ((nsvc = master_services(nc, nl)) == NULL ||
+	    (g = calloc(1, sizeof(*g))) == NULL) {
+		free(nsvc);
+		master_free_listeners(nc, nl);
+		conf_free(nc);
+		fprintf(f, "reload failed: out of memory\n");
+		goto done;
+	}
+	free(nl);
+	/* Counters of a service live on under its name. */
+	for (i = 0; i < nc->nservices; i++) {
+		if ((os = master_service_named(nsvc[i].conf->name)) == NULL)
+			continue;
+		nsvc[i].served_dead = os->served_dead;
+		nsvc[i].io_timeouts_dead = os->io_timeouts_dead;
+		nsvc[i].respawns = os->respawns;
+		nsvc[i].hung_kills = os->hung_kills;
+	}
+	/* Sockets no longer configured: ours go now, the workers' with them. */
+	master_stop_listeners(0);
+
+	g->id = m.generation;
+	g->conf = m.conf;
+	g->svc = m.svc;
+	g->nsvc = m.nsvc;
+	g->older = m.old;
+	m.old = g;
+	master_logs_follow(m.conf, nc);
+	m.conf = nc;
+	m.svc = nsvc;
+	m.nsvc = nc->nservices;
+	m.generation++;
+	m.paused = 0;
+	m.reloading = 1;
+	m.reload_deadline = now_ms() + RELOAD_READY_MS;
+	master_log_listeners();
+	master_fill(now_ms());
+	log_notice("reload: generation %u started; generation %u retires "
+	    "as soon as the new workers are ready", m.generation, g->id);
+	fprintf(f, "reloaded: generation %u started\n", m.generation);
+done:
+	if (!m.reloading)
+		notify_send("READY=1\nSTATUS=running generation %u",
+		    m.generation);
+	fclose(f);
+	return reply;
+}
+
+/* master_reload_request - "-s reload" over the control socket. */
+char *
+master_reload_request(void)
+{
+	if (m.state != RUNNING)
+		return strdup("reload failed: preforkd is stopping\n");
+	return master_reload();
+}
+
+/* master_ready_workers - workers of s that reached idle at least once. */
+static int
+master_ready_workers(const struct service *s)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < m.sb.nslots; i++)
+		if (m.sb.slots[i].svc == s && !m.sb.slots[i].retiring &&
+		    m.sb.slots[i].state >= SLOT_IDLE)
+			n++;
+	return n;
+}
+
+/*
+ * master_retire_old - after a reload: each worker of an older generation
+ * is told to finish and exit (QUIT) once its service's new workers are
+ * ready (all of them, or at least one after RELOAD_READY_MS), so that no
+ * moment passes without a worker accepting.  shutdown_timeout bounds how
+ * long it may take.
+ */
+static void
+master_retire_old(int64_t now)
+{
+	struct service *cur;
+	struct slot *slot;
+	size_t i;
+	int left = 0, ready;
+
+	if (!m.reloading)
+		return;
+	for (i = 0; i < m.sb.nslots; i++) {
+		slot = &m.sb.slots[i];
+		if (slot->state == SLOT_FREE || slot->retiring ||
+		    slot->generation == m.generation || slot->pid <= 0)
+			continue;
+		cur = master_service_named(slot->svc->conf->name);
+		ready = cur != NULL ? master_ready_workers(cur) : 0;
+		if (cur == NULL || cur->want == 0 || ready >= cur->want ||
+		    (now >= m.reload_deadline && ready > 0)) {
+			master_retire(slot, SIGQUIT);
+			slot->kill_at = now + m.conf->shutdown_timeout * 1000LL;
+		} else
+			left++;
+	}
+	if (left == 0) {
+		m.reloading = 0;
+		log_notice("reload: generation %u is serving; the older "
+		    "workers are finishing their connections", m.generation);
+		notify_send("READY=1\nSTATUS=running generation %u",
+		    m.generation);
+	} else if (now >= m.reload_deadline && now - m.reload_deadline < 1000)
+		log_error("reload: %d workers of generation %u keep serving: "
+		    "the new workers of their service are not ready", left,
+		    m.generation - 1);
+}
+
+/* master_free_old - forget older generations whose workers are all gone. */
+static void
+master_free_old(void)
+{
+	struct generation **gp, *g;
+	size_t i;
+	int used;
+
+	for (gp = &m.old; (g = *gp) != NULL;) {
+		used = 0;
+		for (i = 0; i < m.sb.nslots && !used; i++)
+			used = m.sb.slots[i].state != SLOT_FREE &&
+			    m.sb.slots[i].svc >= g->svc &&
+			    m.sb.slots[i].svc < g->svc + g->nsvc;
+		if (used) {
+			gp = &g->older;
+			continue;
+		}
+		*gp = g->older;
+		for (i = 0; i < g->nsvc; i++)
+			free(g->svc[i].listeners);
+		free(g->svc);
+		conf_free(g->conf);
+		free(g);
+	}
+}
+
 /* master_signals - act on every signal that came, reaping first. */
 static void
 master_signals(void)
@@ -530,14 +950,8 @@ master_signals(void)
 	if (m.state != RUNNING)
 		return;
 	if (sig_take(SIGF_HUP)) {
-		if (m.paused) {
-			m.paused = 0;
-			log_notice("received SIGHUP: workers resume after "
-			    "WINCH");
-		} else
-			log_warning("received SIGHUP: reload is not supported "
-			    "by this version; restart preforkd to apply a "
-			    "changed configuration");
+		log_notice("received SIGHUP: reload");
+		free(master_reload());
 	}
 	if (sig_take(SIGF_USR1)) {
 		log_notice("received SIGUSR1: reopening the log files");
@@ -594,37 +1008,43 @@ master_log_listeners(void)
 	}
 }
 
+/* master_services - the runtime table of conf's services, on listeners. */
+static struct service *
+master_services(const struct conf *conf, struct listener **listeners)
+{
+	const struct conf_service *cs;
+	struct service *svc;
+	size_t i;
+
+	if ((svc = calloc(conf->nservices, sizeof(*svc))) == NULL)
+		return NULL;
+	for (i = 0; i < conf->nservices; i++) {
+		cs = &conf->services[i];
+		svc[i].conf = cs;
+		svc[i].listeners = listeners[i];
+		svc[i].nlisteners = cs->nlisten;
+		svc[i].want = cs->workers;
+		svc[i].min_spare = cs->min_spare;
+		svc[i].max_spare = cs->max_spare;
+		svc[i].pool.spawn_rate = 1;
+	}
+	return svc;
+}
+
 /* master_setup - the runtime tables, the scoreboard and the alive pipe. */
 static int
 master_setup(struct conf *conf, struct listener **listeners)
 {
-	const struct conf_service *cs;
-	size_t i, nslots = 0;
-
 	m.conf = conf;
 	m.pid = getpid();
 	m.generation = 1;
 	m.nsvc = conf->nservices;
 	m.start_ms = now_ms();
 	clock_gettime(CLOCK_REALTIME, &m.started);
-	if ((m.svc = calloc(m.nsvc, sizeof(*m.svc))) == NULL)
+	if ((m.svc = master_services(conf, listeners)) == NULL)
 		return -1;
-	for (i = 0; i < m.nsvc; i++) {
-		cs = &conf->services[i];
-		m.svc[i].conf = cs;
-		m.svc[i].listeners = listeners[i];
-		m.svc[i].nlisteners = cs->nlisten;
-		m.svc[i].want = cs->workers;
-		m.svc[i].min_spare = cs->min_spare;
-		m.svc[i].max_spare = cs->max_spare;
-		m.svc[i].pool.spawn_rate = 1;
-		nslots += (size_t)(cs->dynamic ? cs->max_workers : cs->workers);
-	}
-	/*
-	 * Room for a second pool of workers on their way out, and for
-	 * static pools grown by TTIN.
-	 */
-	if (scoreboard_create(&m.sb, nslots * 2 + 64) == -1)
+	free(listeners);
+	if (scoreboard_create(&m.sb, SCOREBOARD_SLOTS) == -1)
 		return -1;
 	if (pipe(m.alive) == -1)
 		return -1;
@@ -658,13 +1078,19 @@ master_status(int json)
  * the readiness signal, and returns the exit status.
  */
 int
-master_run(struct conf *conf, struct listener **listeners)
+master_run(struct conf *conf, struct listener **listeners, int foreground,
+    const char *conf_path)
 {
 	struct pollfd pfd[1 + 1 + CONTROL_CLIENTS_MAX];
 	int64_t now, wait, timeout;
 	int n, total = 0;
 	size_t i;
 
+	m.foreground = foreground;
+	if ((m.conf_path = strdup(conf_path)) == NULL) {
+		log_error("out of memory");
+		return EXIT_RUNTIME;
+	}
 	if (master_setup(conf, listeners) == -1) {
 		log_error("cannot set up the master: %s", strerror(errno));
 		return EXIT_RUNTIME;
@@ -713,6 +1139,9 @@ master_run(struct conf *conf, struct listener **listeners)
 		}
 		if (m.state == RUNNING) {
 			wait = master_fill(now);
+			master_retire_old(now);
+			if (m.old != NULL)
+				master_free_old();
 			continue;
 		}
 		if (master_live() == 0)

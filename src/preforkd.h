@@ -67,6 +67,9 @@ char		*addr_sockaddr_format(const struct sockaddr *, socklen_t, char *,
 		    size_t);
 int		 addr_port(const struct sockaddr *);
 int		 addr_conflict(const struct addr *, const struct addr *);
+int		 addr_same(const struct addr *, const struct addr *);
+int		 addr_sockaddr_same(const struct sockaddr *,
+		    const struct sockaddr *, int);
 
 /* ---------------------------------------------------------------- conf.c */
 
@@ -160,12 +163,15 @@ struct listener {
 	struct addr		 bound;		/* as bound (port 0 resolved) */
 	int			 fd;
 	const char		*text;		/* the configured string */
+	int			 shared;	/* systemd holds it too: never
+						   shut down or unlink it */
 	dev_t			 unix_dev;	/* the socket file we made, */
 	ino_t			 unix_ino;	/*   removed only if still ours */
 };
 
 int		 listen_open(struct listener *, int, mode_t, int, char *, size_t);
 void		 listen_close(struct listener *);
+int		 listen_adjust(struct listener *, int, mode_t, int);
 char		*listen_describe(const struct listener *, char *, size_t);
 
 /* ---------------------------------------------------------- scoreboard.c */
@@ -191,6 +197,7 @@ struct slot {
 	unsigned int		 generation;
 	struct timespec		 started;	/* wall clock, for status */
 	int			 retiring;	/* master: asked to exit */
+	struct service		*svc;		/* master: the worker's service */
 	int64_t			 kill_at;	/* master: hung, KILL at (ms) */
 	volatile int		 state;
 	volatile uint64_t	 served;
@@ -206,8 +213,11 @@ struct slot {
 
 struct scoreboard {
 	struct slot		*slots;
-	size_t			 nslots;
+	size_t			 nslots;	/* in use so far: scans stop here */
+	size_t			 capacity;
 };
+
+#define SCOREBOARD_SLOTS	(WORKERS_MAX * 4)
 
 int		 scoreboard_create(struct scoreboard *, size_t);
 void		 scoreboard_destroy(struct scoreboard *);
@@ -254,6 +264,7 @@ struct conn;
 
 int		 access_open(const char *, uid_t, gid_t);
 int		 access_reopen(void);
+void		 access_close(void);
 int		 access_enabled(void);
 void		 access_write(const struct conn *, int64_t);
 
@@ -266,6 +277,14 @@ void		 control_close(void);
 int		 control_pollfds(struct pollfd *, int);
 void		 control_handle(struct pollfd *, int);
 void		 control_child_close(void);
+
+/* -------------------------------------------------------------- notify.c */
+
+void		 notify_init(void);
+const char	*notify_socket(void);
+int		 notify_send(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+unsigned long long notify_monotonic_usec(void);
 
 /* ----------------------------------------------------------------- sig.c */
 
@@ -342,8 +361,10 @@ struct status_view {
 	int				 stopping;
 };
 
-int		 master_run(struct conf *, struct listener **);
+int		 master_run(struct conf *, struct listener **, int,
+		    const char *);
 char		*master_status(int);
+char		*master_reload_request(void);
 
 /* -------------------------------------------------------------- status.c */
 

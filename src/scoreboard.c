@@ -23,7 +23,11 @@ static const char *const state_names[] = {
 	"free", "starting", "idle", "busy", "exiting",
 };
 
-/* scoreboard_create - map n empty slots shared with future children. */
+/*
+ * scoreboard_create - map room for n slots shared with future children.
+ * The mapping starts zeroed and only the pages of slots in use are ever
+ * touched: nslots is the high-water mark that every scan stops at.
+ */
 int
 scoreboard_create(struct scoreboard *sb, size_t n)
 {
@@ -33,9 +37,9 @@ scoreboard_create(struct scoreboard *sb, size_t n)
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
-	memset(p, 0, n * sizeof(struct slot));
 	sb->slots = p;
-	sb->nslots = n;
+	sb->nslots = 0;
+	sb->capacity = n;
 	return 0;
 }
 
@@ -43,9 +47,9 @@ void
 scoreboard_destroy(struct scoreboard *sb)
 {
 	if (sb->slots != NULL)
-		munmap(sb->slots, sb->nslots * sizeof(struct slot));
+		munmap(sb->slots, sb->capacity * sizeof(struct slot));
 	sb->slots = NULL;
-	sb->nslots = 0;
+	sb->nslots = sb->capacity = 0;
 }
 
 /* scoreboard_alloc - a free slot, marked starting; NULL when all are used. */
@@ -54,15 +58,19 @@ scoreboard_alloc(struct scoreboard *sb)
 {
 	size_t i;
 
-	for (i = 0; i < sb->nslots; i++) {
-		if (sb->slots[i].state == SLOT_FREE) {
-			memset(&sb->slots[i], 0, sizeof(sb->slots[i]));
-			sb->slots[i].state = SLOT_STARTING;
-			return &sb->slots[i];
+	for (i = 0; i < sb->nslots; i++)
+		if (sb->slots[i].state == SLOT_FREE)
+			break;
+	if (i == sb->nslots) {
+		if (sb->nslots == sb->capacity) {
+			errno = ENOSPC;
+			return NULL;
 		}
+		sb->nslots++;
 	}
-	errno = ENOSPC;
-	return NULL;
+	memset(&sb->slots[i], 0, sizeof(sb->slots[i]));
+	sb->slots[i].state = SLOT_STARTING;
+	return &sb->slots[i];
 }
 
 /* scoreboard_find - the slot of a live worker pid, or NULL. */

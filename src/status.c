@@ -36,7 +36,8 @@ status_count(const struct status_view *v, size_t si, struct status_counts *c)
 	c->io_timeouts = v->svc[si].io_timeouts_dead;
 	for (i = 0; i < v->sb->nslots; i++) {
 		slot = &v->sb->slots[i];
-		if (slot->state == SLOT_FREE || slot->service != (int)si)
+		if (slot->state == SLOT_FREE || slot->service != (int)si ||
+		    slot->generation != v->generation)
 			continue;
 		c->workers++;
 		c->served += slot->served;
@@ -52,6 +53,20 @@ status_count(const struct status_view *v, size_t si, struct status_counts *c)
 		else
 			c->exiting++;
 	}
+}
+
+/* status_older - workers of older generations, still finishing. */
+static int
+status_older(const struct status_view *v)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < v->sb->nslots; i++)
+		if (v->sb->slots[i].state != SLOT_FREE &&
+		    v->sb->slots[i].generation != v->generation)
+			n++;
+	return n;
 }
 
 static const char *
@@ -125,7 +140,9 @@ status_text(FILE *f, const struct status_view *v)
 	    status_time(&v->started, when, sizeof(when)),
 	    v->paused ? ", workers stopped by WINCH" : "",
 	    v->stopping ? ", stopping" : "");
-	fprintf(f, "config %s, generation %u\n", v->conf->file, v->generation);
+	fprintf(f, "config %s, generation %u, %d workers of older "
+	    "generations finishing\n", v->conf->file, v->generation,
+	    status_older(v));
 	for (i = 0; i < v->nsvc; i++) {
 		s = &v->svc[i];
 		status_count(v, i, &c);
@@ -150,9 +167,10 @@ status_text(FILE *f, const struct status_view *v)
 		    (unsigned long long)c.io_timeouts);
 		for (j = 0; j < v->sb->nslots; j++) {
 			slot = &v->sb->slots[j];
-			if (slot->state == SLOT_FREE || slot->service != (int)i)
+			if (slot->state == SLOT_FREE || slot->service != (int)i ||
+			    slot->generation != v->generation)
 				continue;
-			fprintf(f, "  worker %-7ld %-8s served %-8llu",
+			fprintf(f, "  worker %-7ld %-8s served %llu",
 			    (long)slot->pid, status_slot_state(slot),
 			    (unsigned long long)slot->served);
 			if (slot->state == SLOT_BUSY) {
@@ -162,7 +180,7 @@ status_text(FILE *f, const struct status_view *v)
 				addr_sockaddr_format((const struct sockaddr *)
 				    &slot->remote, slot->remotelen, remote,
 				    sizeof(remote));
-				fprintf(f, " %s %s <- %s for %.1f s",
+				fprintf(f, ", %s %s <- %s for %.1f s",
 				    addr_proto_name(slot->proto), local,
 				    remote, (double)(now - slot->busy_since) /
 				    1000.0);
@@ -190,9 +208,9 @@ status_json(FILE *f, const struct status_view *v)
 	    (long long)((now - v->start_ms) / 1000),
 	    status_time(&v->started, when, sizeof(when)));
 	status_json_string(f, v->conf->file);
-	fprintf(f, ",\"generation\":%u,\"paused\":%s,\"stopping\":%s},"
-	    "\"services\":[", v->generation, v->paused ? "true" : "false",
-	    v->stopping ? "true" : "false");
+	fprintf(f, ",\"generation\":%u,\"older_workers\":%d,\"paused\":%s,"
+	    "\"stopping\":%s},\"services\":[", v->generation, status_older(v),
+	    v->paused ? "true" : "false", v->stopping ? "true" : "false");
 	for (i = 0; i < v->nsvc; i++) {
 		s = &v->svc[i];
 		status_count(v, i, &c);
@@ -231,7 +249,8 @@ status_json(FILE *f, const struct status_view *v)
 		    (unsigned long long)c.io_timeouts);
 		for (j = 0, first = 1; j < v->sb->nslots; j++) {
 			slot = &v->sb->slots[j];
-			if (slot->state == SLOT_FREE || slot->service != (int)i)
+			if (slot->state == SLOT_FREE || slot->service != (int)i ||
+			    slot->generation != v->generation)
 				continue;
 			fprintf(f, "%s{\"pid\":%ld,\"state\":\"%s\","
 			    "\"generation\":%u,\"served\":%llu,\"started\":"

@@ -1153,3 +1153,93 @@ pf_stop(struct pf_daemon *d)
 	pf_wait_exit(d, 5000, &st);
 	return st;
 }
+
+/* ------------------------------------------- counting, status, waiting */
+
+/* pf_count - how many times needle occurs in text (non-overlapping). */
+int
+pf_count(const char *text, const char *needle)
+{
+	size_t nl = strlen(needle);
+	const char *p;
+	int n = 0;
+
+	if (nl == 0)
+		return 0;
+	for (p = text; (p = strstr(p, needle)) != NULL; p += nl)
+		n++;
+	return n;
+}
+
+/* pf_log_count - how many times needle occurs in the error log now. */
+int
+pf_log_count(struct pf_daemon *d, const char *needle)
+{
+	char *log = pf_log(d);
+	int n;
+
+	n = pf_count(log, needle);
+	free(log);
+	return n;
+}
+
+/*
+ * pf_log_wait_count - poll the log until needle occurs at least n times:
+ * the count at the end (>= n, or what there was when timeout_ms passed).
+ */
+int
+pf_log_wait_count(struct pf_daemon *d, const char *needle, int n,
+    int timeout_ms)
+{
+	long deadline = pf_now_ms() + timeout_ms;
+	int got;
+
+	for (;;) {
+		got = pf_log_count(d, needle);
+		if (got >= n || pf_now_ms() >= deadline)
+			return got;
+		pf_sleep_ms(20);
+	}
+}
+
+/* pf_wait_workers_min - poll until the master has at least n children. */
+int
+pf_wait_workers_min(struct pf_daemon *d, int n, int timeout_ms)
+{
+	long deadline = pf_now_ms() + timeout_ms;
+	pid_t pids[256];
+	int got;
+
+	for (;;) {
+		got = pf_workers(d, pids, 256);
+		if (got >= n || pf_now_ms() >= deadline)
+			return got;
+		pf_sleep_ms(PF_STEP_MS);
+	}
+}
+
+/* pf_exit_code - the exit code of a wait status; -1 if it did not exit. */
+int
+pf_exit_code(int status)
+{
+	if (status == -1 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * pf_status - run "preforkd -s status [--json] -c CONF" against d: its
+ * exit code (-1 when it did not exit), stdout in out, stderr in err.
+ */
+int
+pf_status(struct pf_daemon *d, int json, char *out, size_t outlen,
+    char *err, size_t errlen)
+{
+	const char *plain[] = { "-s", "status", "-c", d->conf, NULL };
+	const char *js[] = { "-s", "status", "--json", "-c", d->conf, NULL };
+	int st = -1;
+
+	if (pf_run2(json ? js : plain, &st, out, outlen, err, errlen) < 0)
+		return -1;
+	return pf_exit_code(st);
+}

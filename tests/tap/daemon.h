@@ -80,4 +80,14 @@ void	 pf_sleep_ms(int ms);
 char	*pf_subst(const char *text, const char *dir);
 void	 pf_write_file(const char *path, const char *text);
 
+/* Added for the supervision and observability tests. */
+int	 pf_count(const char *text, const char *needle);
+int	 pf_log_count(struct pf_daemon *, const char *needle);
+int	 pf_log_wait_count(struct pf_daemon *, const char *needle, int n,
+	    int timeout_ms);
+int	 pf_wait_workers_min(struct pf_daemon *, int n, int timeout_ms);
+int	 pf_status(struct pf_daemon *, int json, char *out, size_t outlen,
+	    char *err, size_t errlen);
+int	 pf_exit_code(int status);
+
 #endif /* TAP_DAEMON_H */

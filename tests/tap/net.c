@@ -405,3 +405,59 @@ pf_ipv6_works(void)
 	close(fd);
 	return 1;
 }
+
+/* pf_local_port - the local port of socket fd (getsockname), or -1. */
+int
+pf_local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	errno = EAFNOSUPPORT;
+	return -1;
+}
+
+/*
+ * pf_wait_eof - wait up to timeout_ms for the peer to end the connection,
+ * discarding what it sends: 0 on EOF, -1 with errno (ECONNRESET...) when
+ * the connection failed, or ETIMEDOUT when it was still open.
+ */
+int
+pf_wait_eof(int fd, int timeout_ms)
+{
+	int64_t deadline = net_now_ms() + timeout_ms;
+	struct pollfd pfd;
+	char buf[4096];
+	ssize_t n;
+	int r, left;
+
+	for (;;) {
+		left = (int)(deadline - net_now_ms());
+		if (left < 0)
+			left = 0;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno != EINTR && errno != EAGAIN &&
+		    errno != EWOULDBLOCK)
+			return -1;
+	}
+}

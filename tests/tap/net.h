@@ -34,4 +34,8 @@ int	pf_echo_fd(int fd, const char *msg);
 int	pf_echo_tcp(const char *host, int port, const char *msg);
 int	pf_ipv6_works(void);
 
+/* Added for the supervision and observability tests. */
+int	pf_local_port(int fd);
+int	pf_wait_eof(int fd, int timeout_ms);
+
 #endif /* TAP_NET_H */
