@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -102,12 +103,37 @@ access_reopen(void)
 }
 
 /*
+ * access_exec_status - " status=0" or " signal=KILL": how the program that
+ * the exec handler ran for the connection ended; nothing for other
+ * handlers (wait status -1).  The length written, as snprintf counts it.
+ */
+static size_t
+access_exec_status(char *buf, size_t len, int wstatus)
+{
+	const char *name;
+	int n = 0;
+
+	if (wstatus == -1)
+		return 0;
+	if (WIFEXITED(wstatus))
+		n = snprintf(buf, len, " status=%d", WEXITSTATUS(wstatus));
+	else if (WIFSIGNALED(wstatus)) {
+		name = sig_name(WTERMSIG(wstatus));
+		if (strncmp(name, "SIG", 3) == 0)
+			n = snprintf(buf, len, " signal=%s", name + 3);
+		else
+			n = snprintf(buf, len, " signal=%d", WTERMSIG(wstatus));
+	}
+	return n > 0 ? (size_t)n : 0;
+}
+
+/*
  * access_write - the line for connection c, which began at started (ms on
  * the monotonic clock).  Addresses are printed by our own code, never from
  * client bytes, so they need no quoting.
  */
 void
-access_write(const struct conn *c, int64_t started)
+access_write(const struct preforkd_conn *c, int64_t started)
 {
 	char line[512], local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX], zone[8];
 	struct timespec ts;
@@ -128,13 +154,17 @@ access_write(const struct conn *c, int64_t started)
 	    remote, sizeof(remote));
 	n += (size_t)snprintf(line + n, sizeof(line) - n,
 	    ".%03ld%.3s:%s service=%s proto=%s local=%s remote=%s pid=%ld "
-	    "in=%llu out=%llu duration=%lld.%03lld end=%s\n",
+	    "in=%llu out=%llu duration=%lld.%03lld end=%s",
 	    ts.tv_nsec / 1000000, zone, zone + 3, c->service->name,
 	    addr_proto_name(c->proto), local, remote, (long)getpid(),
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
 	    (long long)(ms / 1000), (long long)(ms % 1000),
 	    conn_end_name(c->end));
-	if (n >= sizeof(line))
-		n = sizeof(line) - 1;
+	if (n < sizeof(line))
+		n += access_exec_status(line + n, sizeof(line) - n,
+		    c->exec_status);
+	if (n >= sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
 	(void)write(access_fd, line, n);
 }

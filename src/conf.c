@@ -71,6 +71,8 @@ struct conf_ctx {
 	struct conf		*conf;
 	struct conf_seen	*seen;
 	size_t			 nseen;
+	/* exec.argv of each service, checked once the user is known. */
+	const config_setting_t	**exec_argv;
 };
 
 static const char *const conf_global_names[] = {
@@ -81,8 +83,18 @@ static const char *const conf_global_names[] = {
 static const char *const conf_service_names[] = {
 	"name", "listen", "handler", "workers", "min_spare", "max_spare",
 	"max_workers", "backlog", "unix_mode", "max_requests", "timeout",
-	"io_timeout", NULL
+	"io_timeout", "exec", "module", NULL
 };
+
+static const char *const conf_exec_names[] = {
+	"argv", "mode", "env", NULL
+};
+
+static const char *const conf_module_names[] = {
+	"path", "settings", NULL
+};
+
+static const char *const conf_none[] = { NULL };
 
 /*
  * The pool settings, in this order: workers makes a static pool, any of
@@ -153,6 +165,20 @@ static void	 conf_pool(struct conf_ctx *, struct conf_service *,
 static void	 conf_users(struct conf_ctx *, const config_setting_t *,
 		    const config_setting_t *);
 static struct conf *conf_build(config_t *, const char *, struct errlist *);
+static void	 conf_exec(struct conf_ctx *, const config_setting_t *,
+		    struct conf_service *, size_t);
+static char	**conf_strings(struct conf_ctx *, const config_setting_t *);
+static void	 conf_exec_env(struct conf_ctx *, const config_setting_t *,
+		    struct conf_exec *);
+static void	 conf_exec_check(struct conf_ctx *);
+static int	 conf_may(const struct stat *, uid_t, gid_t, int);
+static void	 conf_module(struct conf_ctx *, const config_setting_t *,
+		    struct conf_service *);
+static void	 conf_handler_check(struct conf_ctx *,
+		    const config_setting_t *, const config_setting_t *,
+		    const config_setting_t *, const config_setting_t *const *,
+		    struct conf_service *);
+static void	 conf_free_service(struct conf_service *);
 
 /* errlist_add - append one formatted message; on no memory, drop it. */
 void
@@ -539,6 +565,7 @@ conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
 		conf_err_at(ctx, ctx->file, 0, "",
 		    "missing required setting \"services\"");
 	conf_users(ctx, user, group);
+	conf_exec_check(ctx);
 	if (!control_off)
 		conf_control_socket(ctx, control, pid_file);
 }
@@ -674,6 +701,11 @@ conf_services(struct conf_ctx *ctx, const config_setting_t *list)
 		return;
 	}
 	conf->nservices = (size_t)len;
+	if ((ctx->exec_argv = calloc((size_t)len,
+	    sizeof(*ctx->exec_argv))) == NULL) {
+		conf_err_at(ctx, ctx->file, 0, "", "out of memory");
+		return;
+	}
 	for (n = 0; n < len; n++) {
 		s = config_setting_get_elem(list, (unsigned int)n);
 		if (config_setting_type(s) != CONFIG_TYPE_GROUP)
@@ -691,6 +723,8 @@ conf_service(struct conf_ctx *ctx, const config_setting_t *group, size_t idx)
 	struct conf_service *svc = &ctx->conf->services[idx];
 	const config_setting_t *s, *name = NULL, *listen = NULL;
 	const config_setting_t *handler = NULL, *mode = NULL;
+	const config_setting_t *exec = NULL, *module = NULL;
+	const config_setting_t *max_requests = NULL, *timeout = NULL;
 	const config_setting_t *pool[POOL_N] = { NULL };
 	int *pool_value[POOL_N], pool_bad[POOL_N] = { 0 };
 	const char *key;
@@ -730,11 +764,17 @@ conf_service(struct conf_ctx *ctx, const config_setting_t *group, size_t idx)
 			    pool_value[k]) == -1;
 		} else if (strcmp(key, "backlog") == 0)
 			conf_int(ctx, s, 1, BACKLOG_MAX, &svc->backlog);
-		else if (strcmp(key, "max_requests") == 0)
+		else if (strcmp(key, "max_requests") == 0) {
+			max_requests = s;
 			conf_int(ctx, s, 0, MAX_REQUESTS_MAX,
 			    &svc->max_requests);
-		else if (strcmp(key, "timeout") == 0)
+		} else if (strcmp(key, "timeout") == 0) {
+			timeout = s;
 			conf_int(ctx, s, 0, TIMEOUT_MAX, &svc->timeout);
+		} else if (strcmp(key, "exec") == 0)
+			exec = s;
+		else if (strcmp(key, "module") == 0)
+			module = s;
 		else if (strcmp(key, "io_timeout") == 0)
 			conf_int(ctx, s, 0, TIMEOUT_MAX, &svc->io_timeout);
 		else if (strcmp(key, "unix_mode") == 0) {
@@ -746,6 +786,20 @@ conf_service(struct conf_ctx *ctx, const config_setting_t *group, size_t idx)
 			    "it is a global setting: put it outside services");
 	}
 	conf_pool(ctx, svc, pool, pool_bad);
+	svc->view.name = svc->name;
+	svc->view.timeout = svc->timeout;
+	svc->view.io_timeout = svc->io_timeout;
+	svc->view.api = &conn_api;
+	if (handler != NULL)
+		conf_handler_check(ctx, group, exec, module, pool, svc);
+	if (svc->exec != NULL && svc->exec->mode == EXEC_WORKER &&
+	    svc->max_requests > 0)
+		conf_err(ctx, max_requests, "does not apply to exec.mode "
+		    "\"worker\": the program serves its connections itself");
+	if (svc->exec != NULL && svc->exec->mode == EXEC_WORKER &&
+	    svc->timeout > 0)
+		conf_err(ctx, timeout, "does not apply to exec.mode "
+		    "\"worker\": the program serves its connections itself");
 
 	if (name == NULL)
 		conf_err(ctx, group, "missing required setting \"name\"");
@@ -1051,6 +1105,711 @@ conf_unix_mode(struct conf_ctx *ctx, const config_setting_t *s,
 	return 0;
 }
 
+/* ------------------------------------------------------ exec and module */
+
+/*
+ * conf_handler_check - what the handler needs: its exec or module group
+ * (and no other's), and listeners it can serve: a handler without
+ * serve_datagram cannot take udp, one without serve_stream neither tcp
+ * nor unix.  exec mode "worker" passes any socket on, but needs a static
+ * pool.
+ */
+static void
+conf_handler_check(struct conf_ctx *ctx, const config_setting_t *group,
+    const config_setting_t *exec, const config_setting_t *module,
+    const config_setting_t *const *pool, struct conf_service *svc)
+{
+	const config_setting_t *e, *dyn;
+	struct addr addr;
+	char err[ADDR_ERR_MAX];
+	const char *text;
+	int n, k, len;
+
+	if (svc->handler == NULL)
+		return;		/* unknown: already said */
+	if (exec != NULL && svc->handler != &handler_exec)
+		conf_err(ctx, exec, "only applies to handler = \"exec\" (this "
+		    "service's handler is \"%s\")", svc->handler->name);
+	if (module != NULL && svc->handler != &handler_module)
+		conf_err(ctx, module, "only applies to handler = \"module\" "
+		    "(this service's handler is \"%s\")", svc->handler->name);
+	if (svc->handler == &handler_exec) {
+		if (exec == NULL) {
+			conf_err(ctx, group, "missing required setting "
+			    "\"exec\" (handler \"exec\" runs exec.argv)");
+			return;
+		}
+		conf_exec(ctx, exec, svc, (size_t)(svc - ctx->conf->services));
+		if (svc->exec == NULL)
+			return;
+		svc->view.state = svc->exec;
+		if (svc->exec->mode == EXEC_WORKER) {
+			svc->worker_run = exec_worker_run;
+			dyn = NULL;
+			for (k = POOL_MIN_SPARE; k < POOL_N; k++)
+				if (pool[k] != NULL && dyn == NULL)
+					dyn = pool[k];
+			if (dyn != NULL)
+				conf_err(ctx, config_setting_get_member(exec,
+				    "mode"), "\"worker\" needs a static pool "
+				    "(workers = N): the program accepts by "
+				    "itself, so preforkd cannot count idle "
+				    "workers (%s is set, line %d)",
+				    config_setting_name(dyn),
+				    (int)config_setting_source_line(dyn));
+			return;
+		}
+	} else if (svc->handler == &handler_module) {
+		if (module == NULL) {
+			conf_err(ctx, group, "missing required setting "
+			    "\"module\" (handler \"module\" loads module.path)");
+			return;
+		}
+		conf_module(ctx, module, svc);
+		if (svc->handler == &handler_module)
+			return;		/* not loaded: already said */
+	}
+
+	/* Every listener must be one the handler serves. */
+	e = config_setting_get_member(group, "listen");
+	if (e == NULL)
+		return;
+	len = config_setting_type(e) == CONFIG_TYPE_STRING ? 1 :
+	    config_setting_length(e);
+	for (n = 0; n < len; n++) {
+		const config_setting_t *one = config_setting_type(e) ==
+		    CONFIG_TYPE_STRING ? e : config_setting_get_elem(e,
+		    (unsigned int)n);
+
+		if (one == NULL || config_setting_type(one) !=
+		    CONFIG_TYPE_STRING)
+			continue;
+		text = config_setting_get_string(one);
+		if (addr_parse(text, &addr, err, sizeof(err)) == -1)
+			continue;
+		if (addr.proto == PROTO_UDP &&
+		    svc->handler->serve_datagram == NULL)
+			conf_err(ctx, one, "handler \"%s\"%s does not answer "
+			    "datagrams, so it cannot listen on udp (got "
+			    "\"%s\")", svc->handler == &handler_exec ? "exec" :
+			    svc->handler->name, svc->handler == &handler_exec ?
+			    " in mode \"connection\"" : "", text);
+		else if (addr.proto != PROTO_UDP &&
+		    svc->handler->serve_stream == NULL)
+			conf_err(ctx, one, "handler \"%s\" serves datagrams "
+			    "only, so it cannot listen on %s (got \"%s\")",
+			    svc->handler->name, addr_proto_name(addr.proto),
+			    text);
+	}
+}
+
+/*
+ * conf_strings - an array or list of strings as a NULL-ended vector, or
+ * NULL after an error.  Every element must be a string.
+ */
+static char **
+conf_strings(struct conf_ctx *ctx, const config_setting_t *s)
+{
+	const config_setting_t *e;
+	char **v;
+	int n, len, bad = 0;
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST) {
+		conf_err(ctx, s, "must be a list of strings: [ \"...\", ... ] "
+		    "(got %s)", conf_type_name(s));
+		return NULL;
+	}
+	len = config_setting_length(s);
+	for (n = 0; n < len; n++) {
+		e = config_setting_get_elem(s, (unsigned int)n);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			conf_err(ctx, e, "must be a string (got %s)",
+			    conf_type_name(e));
+			bad = 1;
+		}
+	}
+	if (bad)
+		return NULL;
+	if ((v = calloc((size_t)len + 1, sizeof(*v))) == NULL) {
+		conf_err_at(ctx, ctx->file, 0, "", "out of memory");
+		return NULL;
+	}
+	for (n = 0; n < len; n++) {
+		e = config_setting_get_elem(s, (unsigned int)n);
+		if ((v[n] = strdup(config_setting_get_string(e))) == NULL) {
+			conf_err_at(ctx, ctx->file, 0, "", "out of memory");
+			break;
+		}
+	}
+	return v;
+}
+
+static void
+conf_strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
+ * conf_exec - services.[i].exec = { argv = [...]; mode = ...; env = [...]; }
+ * into svc->exec.  argv[0] must be an absolute path; that it exists and
+ * is executable is checked once the workers' user is known.
+ */
+static void
+conf_exec(struct conf_ctx *ctx, const config_setting_t *group,
+    struct conf_service *svc, size_t idx)
+{
+	const config_setting_t *s, *argv = NULL;
+	struct conf_exec *x;
+	const char *key, *v;
+	int n, bad = 0;
+
+	if (config_setting_type(group) != CONFIG_TYPE_GROUP) {
+		conf_err(ctx, group, "must be a group: exec = { argv = "
+		    "[ \"/path\", ... ]; } (got %s)", conf_type_name(group));
+		return;
+	}
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		conf_err_at(ctx, ctx->file, 0, "", "out of memory");
+		return;
+	}
+	x->mode = EXEC_CONNECTION;
+	svc->exec = x;
+	for (n = 0; n < config_setting_length(group); n++) {
+		s = config_setting_get_elem(group, (unsigned int)n);
+		key = config_setting_name(s);
+		if (strcmp(key, "argv") == 0) {
+			argv = s;
+			if ((x->argv = conf_strings(ctx, s)) == NULL)
+				bad = 1;
+		} else if (strcmp(key, "mode") == 0) {
+			if ((v = conf_string(ctx, s)) == NULL)
+				bad = 1;
+			else if (strcmp(v, "connection") == 0)
+				x->mode = EXEC_CONNECTION;
+			else if (strcmp(v, "worker") == 0)
+				x->mode = EXEC_WORKER;
+			else {
+				conf_err(ctx, s, "must be \"connection\" or "
+				    "\"worker\" (got \"%s\")", v);
+				bad = 1;
+			}
+		} else if (strcmp(key, "env") == 0)
+			conf_exec_env(ctx, s, x);
+		else
+			conf_unknown(ctx, s, conf_exec_names, conf_none, "");
+	}
+	if (argv == NULL) {
+		conf_err(ctx, group, "missing required setting \"argv\"");
+		return;
+	}
+	if (bad)
+		return;
+	if (x->argv[0] == NULL) {
+		conf_err(ctx, argv, "must name the program to run: [ "
+		    "\"/path/to/program\", \"arguments\", ... ]");
+		return;
+	}
+	s = config_setting_get_elem(argv, 0);
+	if (x->argv[0][0] != '/') {
+		conf_err(ctx, s, "must be an absolute path (got \"%s\")",
+		    x->argv[0]);
+		return;
+	}
+	ctx->exec_argv[idx] = s;
+}
+
+/* conf_exec_env - exec.env: "NAME=value" strings, none of ours. */
+static void
+conf_exec_env(struct conf_ctx *ctx, const config_setting_t *s,
+    struct conf_exec *x)
+{
+	const config_setting_t *e;
+	const char *v, *eq;
+	size_t i, len;
+	int n;
+
+	if ((x->env = conf_strings(ctx, s)) == NULL)
+		return;
+	for (n = 0; x->env[n] != NULL; n++) {
+		e = config_setting_get_elem(s, (unsigned int)n);
+		v = x->env[n];
+		eq = strchr(v, '=');
+		len = eq != NULL ? (size_t)(eq - v) : 0;
+		if (eq == NULL || len == 0 || strspn(v,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789_") != len || (v[0] >= '0' && v[0] <= '9')) {
+			conf_err(ctx, e, "must look like NAME=value, NAME "
+			    "made of letters, digits and \"_\" (got \"%s\")",
+			    v);
+			continue;
+		}
+		for (i = 0; exec_reserved_env[i] != NULL; i++)
+			if (strlen(exec_reserved_env[i]) == len &&
+			    strncmp(v, exec_reserved_env[i], len) == 0)
+				conf_err(ctx, e, "%s is set by preforkd itself "
+				    "(got \"%s\")", exec_reserved_env[i], v);
+	}
+}
+
+/* conf_may - whether uid:gid has permission bit (1 x, 2 w, 4 r) on st. */
+static int
+conf_may(const struct stat *st, uid_t uid, gid_t gid, int bit)
+{
+	if (uid == 0)
+		return bit != 1 || (st->st_mode & 0111) != 0 ||
+		    S_ISDIR(st->st_mode);
+	if (st->st_uid == uid)
+		return (st->st_mode & (mode_t)(bit << 6)) != 0;
+	if (st->st_gid == gid)
+		return (st->st_mode & (mode_t)(bit << 3)) != 0;
+	return (st->st_mode & (mode_t)bit) != 0;
+}
+
+/*
+ * conf_exec_check - each exec.argv[0] exists now, is a regular file, and
+ * the workers' user may execute it (and reach it: search permission on
+ * every directory above).  Started by root, that user is conf->user;
+ * otherwise it is us.
+ */
+static void
+conf_exec_check(struct conf_ctx *ctx)
+{
+	struct conf *conf = ctx->conf;
+	const config_setting_t *s;
+	struct stat st;
+	const char *path;
+	char dir[PATH_MAX], *slash, who[96];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	size_t i;
+	int other;
+
+	if (ctx->exec_argv == NULL)
+		return;
+	other = uid == 0 && conf->user != NULL && conf->uid != 0;
+	if (other) {
+		uid = conf->uid;
+		gid = conf->gid;
+		snprintf(who, sizeof(who), " by user \"%s\", who runs the "
+		    "workers", conf->user);
+	} else
+		who[0] = '\0';
+	for (i = 0; i < conf->nservices; i++) {
+		if ((s = ctx->exec_argv[i]) == NULL)
+			continue;
+		path = config_setting_get_string(s);
+		if (stat(path, &st) == -1) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				conf_err(ctx, s, "\"%s\" does not exist", path);
+			else
+				conf_err(ctx, s, "\"%s\": %s", path,
+				    strerror(errno));
+			continue;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			conf_err(ctx, s, "\"%s\" is not a regular file", path);
+			continue;
+		}
+		if (!other) {
+			if (access(path, X_OK) == -1)
+				conf_err(ctx, s, "\"%s\" is not executable "
+				    "(%s)", path, strerror(errno));
+			continue;
+		}
+		if (!conf_may(&st, uid, gid, 1)) {
+			conf_err(ctx, s, "\"%s\" is not executable%s", path,
+			    who);
+			continue;
+		}
+		snprintf(dir, sizeof(dir), "%s", path);
+		while ((slash = strrchr(dir, '/')) != NULL) {
+			if (slash == dir)
+				slash[1] = '\0';
+			else
+				*slash = '\0';
+			if (stat(dir, &st) == 0 && !conf_may(&st, uid, gid,
+			    1)) {
+				conf_err(ctx, s, "\"%s\" is not executable%s: "
+				    "no search permission on %s", path, who,
+				    dir);
+				break;
+			}
+			if (slash == dir)
+				break;
+		}
+	}
+}
+
+/* What a service keeps of its module's settings (svc->module_priv). */
+struct conf_keep {
+	void				**p;
+	size_t				 n;
+};
+
+/*
+ * A module's settings, as its configure callback sees them: the group,
+ * the names it asked for (the rest are unknown settings), and the
+ * strings handed out, which live as long as the configuration.
+ */
+struct conf_msettings {
+	struct preforkd_settings	 pub;		/* first: the cast */
+	struct conf_ctx			*ctx;
+	const config_setting_t		*group;		/* NULL: none given */
+	const config_setting_t		*module;	/* for errors then */
+	const char			**asked;	/* NULL-ended */
+	size_t				 nasked;
+	int				 errors;
+	int				 nomem;
+	struct conf_keep		*keep;
+};
+
+static void *
+conf_keep(struct conf_msettings *ms, void *p)
+{
+	void **np;
+
+	if (p == NULL) {
+		ms->nomem = 1;
+		return NULL;
+	}
+	if ((np = realloc(ms->keep->p, (ms->keep->n + 1) *
+	    sizeof(*np))) == NULL) {
+		free(p);
+		ms->nomem = 1;
+		return NULL;
+	}
+	ms->keep->p = np;
+	np[ms->keep->n++] = p;
+	return p;
+}
+
+/* conf_ms_get - the named member, noting that the module knows the name. */
+static const config_setting_t *
+conf_ms_get(struct preforkd_settings *pub, const char *name)
+{
+	struct conf_msettings *ms = (struct conf_msettings *)pub;
+	const char **a;
+	size_t i;
+
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < ms->nasked; i++)
+		if (strcmp(ms->asked[i], name) == 0)
+			break;
+	if (i == ms->nasked && (a = realloc(ms->asked, (ms->nasked + 2) *
+	    sizeof(*a))) != NULL) {
+		ms->asked = a;
+		if ((a[ms->nasked] = conf_keep(ms, strdup(name))) != NULL)
+			ms->nasked++;
+		a[ms->nasked] = NULL;
+	}
+	if (ms->group == NULL)
+		return NULL;
+	return config_setting_get_member(ms->group, name);
+}
+
+static void
+conf_ms_error(struct preforkd_settings *pub, const char *name,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * conf_ms_error - a module's complaint about setting name, with the file
+ * and line of the setting (of the group when the setting is absent).
+ */
+static void
+conf_ms_error(struct preforkd_settings *pub, const char *name,
+    const char *fmt, ...)
+{
+	struct conf_msettings *ms = (struct conf_msettings *)pub;
+	const config_setting_t *s = NULL, *at;
+	char msg[1024], path[CONF_PATH_MAX + 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ms->errors++;
+	if (name != NULL && ms->group != NULL)
+		s = config_setting_get_member(ms->group, name);
+	if (s != NULL) {
+		conf_err(ms->ctx, s, "%s", msg);
+		return;
+	}
+	at = ms->group != NULL ? ms->group : ms->module;
+	conf_path(at, path, sizeof(path));
+	if (ms->group == NULL)
+		strncat(path, ".settings", sizeof(path) - strlen(path) - 1);
+	if (name != NULL) {
+		strncat(path, ".", sizeof(path) - strlen(path) - 1);
+		strncat(path, name, sizeof(path) - strlen(path) - 1);
+	}
+	conf_err_at(ms->ctx, conf_file_of(ms->ctx, at),
+	    (int)config_setting_source_line(at), path, "%s", msg);
+}
+
+static int
+conf_ms_string(struct preforkd_settings *pub, const char *name,
+    const char **value)
+{
+	struct conf_msettings *ms = (struct conf_msettings *)pub;
+	const config_setting_t *s;
+	char *copy;
+
+	if ((s = conf_ms_get(pub, name)) == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		ms->errors++;
+		conf_err(ms->ctx, s, "must be a string (got %s)",
+		    conf_type_name(s));
+		return -1;
+	}
+	if ((copy = conf_keep(ms, strdup(config_setting_get_string(s)))) ==
+	    NULL)
+		return -1;
+	*value = copy;
+	return 1;
+}
+
+static int
+conf_ms_int(struct preforkd_settings *pub, const char *name, long long min,
+    long long max, long long *value)
+{
+	struct conf_msettings *ms = (struct conf_msettings *)pub;
+	const config_setting_t *s;
+	long long v;
+
+	if ((s = conf_ms_get(pub, name)) == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		ms->errors++;
+		conf_err(ms->ctx, s, "must be an integer (got %s)",
+		    conf_type_name(s));
+		return -1;
+	}
+	v = config_setting_get_int64(s);
+	if (v < min || v > max) {
+		ms->errors++;
+		conf_err(ms->ctx, s, "must be between %lld and %lld (got %lld)",
+		    min, max, v);
+		return -1;
+	}
+	*value = v;
+	return 1;
+}
+
+static int
+conf_ms_bool(struct preforkd_settings *pub, const char *name, int *value)
+{
+	struct conf_msettings *ms = (struct conf_msettings *)pub;
+	const config_setting_t *s;
+
+	if ((s = conf_ms_get(pub, name)) == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		ms->errors++;
+		conf_err(ms->ctx, s, "must be true or false (got %s)",
+		    conf_type_name(s));
+		return -1;
+	}
+	*value = config_setting_get_bool(s) ? 1 : 0;
+	return 1;
+}
+
+static int
+conf_ms_float(struct preforkd_settings *pub, const char *name, double *value)
+{
+	struct conf_msettings *ms = (struct conf_msettings *)pub;
+	const config_setting_t *s;
+
+	if ((s = conf_ms_get(pub, name)) == NULL)
+		return 0;
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_FLOAT:
+		*value = config_setting_get_float(s);
+		return 1;
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		*value = (double)config_setting_get_int64(s);
+		return 1;
+	default:
+		ms->errors++;
+		conf_err(ms->ctx, s, "must be a number (got %s)",
+		    conf_type_name(s));
+		return -1;
+	}
+}
+
+static int
+conf_ms_strings(struct preforkd_settings *pub, const char *name,
+    const char *const **values, size_t *count)
+{
+	struct conf_msettings *ms = (struct conf_msettings *)pub;
+	const config_setting_t *s;
+	char **v;
+	size_t i;
+
+	if ((s = conf_ms_get(pub, name)) == NULL)
+		return 0;
+	if ((v = conf_strings(ms->ctx, s)) == NULL) {
+		ms->errors++;
+		return -1;
+	}
+	for (i = 0; v[i] != NULL; i++)
+		if (conf_keep(ms, v[i]) == NULL) {
+			for (i++; v[i] != NULL; i++)
+				free(v[i]);
+			free(v);
+			return -1;
+		}
+	if (conf_keep(ms, v) == NULL)
+		return -1;
+	*values = (const char *const *)v;
+	*count = i;
+	return 1;
+}
+
+/*
+ * conf_module - module = { path = "..."; settings = { ... }; }: load the
+ * module (module.c), then let it check its settings, then report every
+ * setting it never asked for.
+ */
+static void
+conf_module(struct conf_ctx *ctx, const config_setting_t *group,
+    struct conf_service *svc)
+{
+	const config_setting_t *s, *path = NULL, *settings = NULL;
+	const struct preforkd_module *mod;
+	struct conf_msettings ms;
+	const char *key, *close;
+	char err[PATH_MAX + 256];
+	int n, rc;
+
+	if (config_setting_type(group) != CONFIG_TYPE_GROUP) {
+		conf_err(ctx, group, "must be a group: module = { path = "
+		    "\"/path/x.so\"; settings = { ... }; } (got %s)",
+		    conf_type_name(group));
+		return;
+	}
+	for (n = 0; n < config_setting_length(group); n++) {
+		s = config_setting_get_elem(group, (unsigned int)n);
+		key = config_setting_name(s);
+		if (strcmp(key, "path") == 0) {
+			path = s;
+			svc->module_path = conf_path_setting(ctx, s);
+		} else if (strcmp(key, "settings") == 0) {
+			if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+				conf_err(ctx, s, "must be a group: settings = "
+				    "{ name = value; ... } (got %s)",
+				    conf_type_name(s));
+			else
+				settings = s;
+		} else
+			conf_unknown(ctx, s, conf_module_names, conf_none, "");
+	}
+	if (path == NULL) {
+		conf_err(ctx, group, "missing required setting \"path\"");
+		return;
+	}
+	if (svc->module_path == NULL)
+		return;
+	if (module_open(svc->module_path, &svc->module_dl, &mod, err,
+	    sizeof(err)) == -1) {
+		conf_err(ctx, path, "%s", err);
+		return;
+	}
+	svc->handler = mod;
+
+	memset(&ms, 0, sizeof(ms));
+	ms.pub.service = svc->name != NULL ? svc->name : "";
+	ms.pub.path = svc->module_path;
+	ms.pub.get_string = conf_ms_string;
+	ms.pub.get_int = conf_ms_int;
+	ms.pub.get_bool = conf_ms_bool;
+	ms.pub.get_float = conf_ms_float;
+	ms.pub.get_strings = conf_ms_strings;
+	ms.pub.error = conf_ms_error;
+	ms.ctx = ctx;
+	ms.group = settings;
+	ms.module = group;
+	if ((ms.keep = calloc(1, sizeof(*ms.keep))) == NULL) {
+		conf_err_at(ctx, ctx->file, 0, "", "out of memory");
+		return;
+	}
+	svc->module_priv = ms.keep;
+
+	if (mod->configure != NULL) {
+		rc = mod->configure(&ms.pub);
+		svc->view.state = ms.pub.state;
+		if (ms.nomem)
+			conf_err_at(ctx, ctx->file, 0, "", "out of memory");
+		if (rc != 0 && ms.errors == 0)
+			conf_err(ctx, settings != NULL ? settings : path,
+			    "module %s refused its settings without saying "
+			    "why", mod->name);
+		if (rc != 0 || ms.errors > 0) {
+			free(ms.asked);
+			return;
+		}
+	}
+	/* What the module did not ask for, it does not know. */
+	for (n = 0; settings != NULL && n < config_setting_length(settings);
+	    n++) {
+		s = config_setting_get_elem(settings, (unsigned int)n);
+		key = config_setting_name(s);
+		if (conf_index(key, ms.asked != NULL ? ms.asked :
+		    conf_none) >= 0)
+			continue;
+		if (ms.asked == NULL)
+			conf_err(ctx, s, "unknown setting: module %s takes "
+			    "no settings", mod->name);
+		else if ((close = conf_closest(key, ms.asked)) != NULL)
+			conf_err(ctx, s, "unknown setting for module %s (did "
+			    "you mean \"%s\"?)", mod->name, close);
+		else
+			conf_err(ctx, s, "unknown setting for module %s",
+			    mod->name);
+	}
+	free(ms.asked);
+}
+
+/* conf_free_service - what the exec and module handlers hold. */
+static void
+conf_free_service(struct conf_service *svc)
+{
+	struct conf_keep *keep = svc->module_priv;
+	size_t i;
+
+	if (svc->exec != NULL) {
+		conf_strv_free(svc->exec->argv);
+		conf_strv_free(svc->exec->env);
+		free(svc->exec);
+		svc->exec = NULL;
+	}
+	if (svc->module_dl != NULL) {
+		if (svc->handler != NULL && svc->handler->release != NULL &&
+		    svc->view.state != NULL)
+			svc->handler->release(svc->view.state);
+		module_close(svc->module_dl);
+		svc->module_dl = NULL;
+	}
+	if (keep != NULL) {
+		for (i = 0; i < keep->n; i++)
+			free(keep->p[i]);
+		free(keep->p);
+		free(keep);
+	}
+	svc->module_priv = NULL;
+	free(svc->module_path);
+	svc->module_path = NULL;
+}
+
 /* conf_build - validate a parsed libconfig tree into a new struct conf. */
 static struct conf *
 conf_build(config_t *cf, const char *file, struct errlist *errs)
@@ -1075,6 +1834,7 @@ conf_build(config_t *cf, const char *file, struct errlist *errs)
 	conf_globals(&ctx, config_root_setting(cf));
 
 	free(ctx.seen);
+	free(ctx.exec_argv);
 	if (ctx.failed) {
 		conf_free(conf);
 		return NULL;
@@ -1149,6 +1909,7 @@ conf_free(struct conf *conf)
 		return;
 	for (i = 0; i < conf->nservices; i++) {
 		svc = &conf->services[i];
+		conf_free_service(svc);
 		free(svc->name);
 		for (j = 0; j < svc->nlisten; j++)
 			free(svc->listen_text[j]);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <unistd.h>
 
 #include "handler.h"
@@ -32,7 +33,7 @@
  * 0 when ready, -1 with errno (ETIMEDOUT when the time is up).
  */
 static int
-conn_wait(const struct conn *c, short events)
+conn_wait(const struct preforkd_conn *c, short events)
 {
 	struct pollfd	pfd;
 	int		flags, n;
@@ -60,7 +61,7 @@ conn_wait(const struct conn *c, short events)
 
 /* conn_fail - note how the connection ended from errno; returns -1. */
 static int
-conn_fail(struct conn *c)
+conn_fail(struct preforkd_conn *c)
 {
 	if (errno == ETIMEDOUT)
 		c->end = CONN_TIMEOUT;
@@ -86,7 +87,7 @@ conn_end_name(int end)
 
 /* Read up to len bytes: the count, 0 at end of file, -1 with errno. */
 ssize_t
-conn_read(struct conn *c, void *buf, size_t len)
+conn_read(struct preforkd_conn *c, void *buf, size_t len)
 {
 	ssize_t	n;
 
@@ -113,7 +114,7 @@ conn_read(struct conn *c, void *buf, size_t len)
  * (a pipe, a terminal) falls back to write().
  */
 int
-conn_write(struct conn *c, const void *buf, size_t len)
+conn_write(struct preforkd_conn *c, const void *buf, size_t len)
 {
 	const unsigned char	*p = buf;
 	ssize_t			 n;
@@ -151,7 +152,7 @@ conn_write(struct conn *c, const void *buf, size_t len)
  * its peer.  0, or -1 with errno.
  */
 int
-conn_sendto(struct conn *c, const void *buf, size_t len)
+conn_sendto(struct preforkd_conn *c, const void *buf, size_t len)
 {
 	ssize_t	n;
 
@@ -171,3 +172,27 @@ conn_sendto(struct conn *c, const void *buf, size_t len)
 	c->bytes_out += (uint64_t)n;
 	return (0);
 }
+
+/* conn_log - the api's logger: the error log, tagged as this worker. */
+static void
+conn_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level < LL_ERROR)
+		level = LL_ERROR;
+	if (level > LL_DEBUG)
+		level = LL_DEBUG;
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+/* What handlers and modules reach preforkd through (preforkd-module(3)). */
+const struct preforkd_api conn_api = {
+	.read = conn_read,
+	.write = conn_write,
+	.reply = conn_sendto,
+	.log = conn_log,
+	.format_addr = addr_sockaddr_format,
+};

@@ -73,13 +73,33 @@ control_open(const char *path, char *err, size_t errlen)
 
 	control_clients_init();
 	snprintf(text, sizeof(text), "unix:%s", path);
-	if (addr_parse(text, &ctl.addr, cause, sizeof(cause)) == -1 ||
-	    listen_open(&ctl, 16, 0600, 0, cause, sizeof(cause)) == -1) {
+	if (addr_parse(text, &ctl.addr, cause, sizeof(cause)) == -1) {
+		snprintf(err, errlen, "control socket %s: %s", path, cause);
+		return -1;
+	}
+	/* During an upgrade, the old master hands it over. */
+	if (listen_inherit_take(&ctl, CONTROL_FDNAME, 16, 0600, 0))
+		return 0;
+	if (listen_open(&ctl, 16, 0600, 0, cause, sizeof(cause)) == -1) {
 		snprintf(err, errlen, "cannot open the control socket %s: %s",
 		    path, cause);
 		return -1;
 	}
 	return 0;
+}
+
+/* control_fd - the listening control socket, for an upgrade; or -1. */
+int
+control_fd(void)
+{
+	return ctl.fd;
+}
+
+/* control_disown - the new master serves it now: never remove the file. */
+void
+control_disown(void)
+{
+	ctl.shared = 1;
 }
 
 /* control_close - at exit: close everything, remove the socket file. */

@@ -15,10 +15,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "preforkd.h"
+
+/* How long -s upgrade waits for the new master to be ready. */
+#define CTL_UPGRADE_MS	30000
 
 static const struct {
 	const char	*name;
@@ -29,7 +33,7 @@ static const struct {
 	{ "quit",	SIGQUIT,	1 },
 	{ "reload",	SIGHUP,		0 },
 	{ "reopen",	SIGUSR1,	0 },
-	{ "upgrade",	0,		0 },
+	{ "upgrade",	SIGUSR2,	0 },
 	{ "status",	-1,		0 },	/* over the control socket */
 };
 
@@ -102,6 +106,88 @@ ctl_request(const struct conf *conf, const char *req, char *first,
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 
+/* ctl_wait_gone - poll until pid is gone or ms pass; 0 when gone. */
+static int
+ctl_wait_gone(pid_t pid, int64_t ms)
+{
+	int64_t deadline = now_ms() + ms;
+
+	while (kill(pid, 0) == 0 || errno == EPERM) {
+		if (now_ms() >= deadline)
+			return -1;
+		poll(NULL, 0, 20);
+	}
+	return 0;
+}
+
+/*
+ * ctl_upgrade - the whole binary upgrade: USR2 to the running master, wait
+ * until the new master has written the pid file (it is ready), then QUIT
+ * the old one and wait for it to finish its connections and go.
+ */
+static int
+ctl_upgrade(const struct conf *conf, pid_t old)
+{
+	char err[512], *oldbin;
+	const char *what;
+	int64_t deadline;
+	int started = 0;
+	pid_t pid;
+
+	if (kill(old, SIGUSR2) == -1) {
+		fprintf(stderr, "preforkd: cannot send SIGUSR2 to pid %ld: %s\n",
+		    (long)old, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (asprintf(&oldbin, "%s.oldbin", conf->pid_file) == -1)
+		return EXIT_RUNTIME;
+	deadline = now_ms() + CTL_UPGRADE_MS;
+	for (;;) {
+		poll(NULL, 0, 50);
+		if (access(oldbin, F_OK) == 0)
+			started = 1;
+		pid = daemon_pidfile_read(conf->pid_file, err, sizeof(err));
+		if (pid > 0 && pid != old)
+			break;
+		what = NULL;
+		if (kill(old, 0) == -1 && errno == ESRCH)
+			what = "the old master is gone, and no new master is "
+			    "ready";
+		else if (started && pid == old)
+			what = "the new binary did not start (see the error "
+			    "log); the old master goes on serving";
+		else if (!started && now_ms() >= deadline - CTL_UPGRADE_MS +
+		    5000)
+			what = "the master did not start an upgrade (see the "
+			    "error log)";
+		else if (now_ms() >= deadline)
+			what = "no new master is ready in time; the old master "
+			    "goes on serving";
+		if (what != NULL) {
+			fprintf(stderr, "preforkd: upgrade of pid %ld failed: "
+			    "%s\n", (long)old, what);
+			free(oldbin);
+			return EXIT_RUNTIME;
+		}
+	}
+	free(oldbin);
+	printf("preforkd: new master pid %ld is serving; stopping the old "
+	    "master pid %ld gracefully\n", (long)pid, (long)old);
+	fflush(stdout);
+	if (kill(old, SIGQUIT) == -1 && errno != ESRCH) {
+		fprintf(stderr, "preforkd: cannot send SIGQUIT to pid %ld: %s\n",
+		    (long)old, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (ctl_wait_gone(old, conf->shutdown_timeout * 1000LL + 5000) == -1) {
+		fprintf(stderr, "preforkd: the old master pid %ld is still "
+		    "running\n", (long)old);
+		return EXIT_RUNTIME;
+	}
+	printf("preforkd: upgraded (pid %ld)\n", (long)pid);
+	return EXIT_OK;
+}
+
 /*
  * ctl_send - carry out "-s name" against the master of conf; returns the
  * exit status and prints the outcome in one line.
@@ -110,7 +196,6 @@ int
 ctl_send(const struct conf *conf, const char *name, int json)
 {
 	char err[512], first[16];
-	int64_t deadline;
 	size_t i;
 	pid_t pid;
 	int rc;
@@ -150,6 +235,8 @@ ctl_send(const struct conf *conf, const char *name, int json)
 		fprintf(stderr, "preforkd: %s\n", err);
 		return EXIT_RUNTIME;
 	}
+	if (ctl_table[i].signo == SIGUSR2)
+		return ctl_upgrade(conf, pid);
 	if (kill(pid, ctl_table[i].signo) == -1) {
 		fprintf(stderr, "preforkd: cannot send %s to pid %ld: %s%s\n",
 		    sig_name(ctl_table[i].signo), (long)pid, strerror(errno),
@@ -162,16 +249,11 @@ ctl_send(const struct conf *conf, const char *name, int json)
 		    sig_name(ctl_table[i].signo), (long)pid);
 		return EXIT_OK;
 	}
-	deadline = now_ms() + 5000 + (ctl_table[i].signo == SIGQUIT ?
-	    conf->shutdown_timeout * 1000LL : FAST_STOP_GRACE_MS);
-	while (kill(pid, 0) == 0 || errno == EPERM) {
-		if (now_ms() >= deadline) {
-			fprintf(stderr, "preforkd: pid %ld is still running "
-			    "after %s\n", (long)pid,
-			    sig_name(ctl_table[i].signo));
-			return EXIT_RUNTIME;
-		}
-		poll(NULL, 0, 20);
+	if (ctl_wait_gone(pid, 5000 + (ctl_table[i].signo == SIGQUIT ?
+	    conf->shutdown_timeout * 1000LL : FAST_STOP_GRACE_MS)) == -1) {
+		fprintf(stderr, "preforkd: pid %ld is still running after %s\n",
+		    (long)pid, sig_name(ctl_table[i].signo));
+		return EXIT_RUNTIME;
 	}
 	printf("preforkd: stopped (pid %ld)\n", (long)pid);
 	return EXIT_OK;

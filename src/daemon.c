@@ -101,6 +101,7 @@ daemon_start(void)
 	close(fds[0]);
 	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
 	ready_fd = fds[1];
+	log_set_role("preforkd");	/* our pid changed */
 	log_set_startup_fd(ready_fd);
 
 	if (setsid() == -1)
@@ -219,6 +220,60 @@ daemon_pidfile_remove(void)
 	pidfile_fd = -1;
 	free(pidfile_path);
 	pidfile_path = NULL;
+}
+
+/*
+ * daemon_pidfile_rename_oldbin - USR2: our pid file becomes pid_file.oldbin
+ * (the lock goes with it), making room for the new master's.
+ */
+int
+daemon_pidfile_rename_oldbin(void)
+{
+	char *old;
+
+	if (pidfile_path == NULL)
+		return 0;
+	if (asprintf(&old, "%s.oldbin", pidfile_path) == -1)
+		return -1;
+	if (rename(pidfile_path, old) == -1) {
+		free(old);
+		return -1;
+	}
+	free(pidfile_path);
+	pidfile_path = old;
+	return 0;
+}
+
+/*
+ * daemon_pidfile_restore - the upgrade failed: pid_file.oldbin becomes
+ * pid_file again, unless a live master already holds that name.
+ */
+void
+daemon_pidfile_restore(void)
+{
+	size_t n;
+	char *orig;
+	int fd;
+
+	if (pidfile_path == NULL || (n = strlen(pidfile_path)) < 7 ||
+	    strcmp(pidfile_path + n - 7, ".oldbin") != 0)
+		return;
+	if ((orig = strndup(pidfile_path, n - 7)) == NULL)
+		return;
+	if ((fd = open(orig, O_RDONLY | O_CLOEXEC)) != -1) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == -1) {
+			close(fd);	/* a live master has it: keep .oldbin */
+			free(orig);
+			return;
+		}
+		close(fd);
+	}
+	if (rename(pidfile_path, orig) == -1) {
+		free(orig);
+		return;
+	}
+	free(pidfile_path);
+	pidfile_path = orig;
 }
 
 /* daemon_child_close - in a forked worker: close the master's private fds. */

@@ -16,12 +16,14 @@
 #include "handler.h"
 #include "handlers/builtin.h"
 
-const struct handler *const handlers[] = {
+const struct preforkd_module *const handlers[] = {
 	&handler_echo,
 	&handler_discard,
 	&handler_chargen,
 	&handler_daytime,
 	&handler_time,
+	&handler_exec,
+	&handler_module,
 	NULL,
 };
 
@@ -32,7 +34,7 @@ static int	handler_sockaddr_port(const struct sockaddr_storage *,
 		    socklen_t);
 
 /* The handler called name, or NULL. */
-const struct handler *
+const struct preforkd_module *
 handler_find(const char *name)
 {
 	size_t	i;
@@ -65,7 +67,7 @@ handler_sockaddr_port(const struct sockaddr_storage *ss, socklen_t len)
  * (remotelen 0) is never a loop.
  */
 int
-handler_dgram_loop(const struct conn *c)
+handler_dgram_loop(const struct preforkd_conn *c)
 {
 	size_t	i;
 	int	port;

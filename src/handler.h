@@ -1,8 +1,9 @@
 /*
  * handler.h - the interface every service handler implements: the built-in
  * services, the exec handler and dlopen()ed modules, behind one struct of
- * function pointers (the public one of include/preforkd/module.h).  The worker owns the sockets; a handler only reads and
- * writes through the conn helpers, which count bytes for the logs.
+ * function pointers (the public one of include/preforkd/module.h).  The
+ * worker owns the sockets; a handler only reads and writes through the
+ * conn helpers, which count bytes for the logs.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -53,11 +54,17 @@ extern const struct preforkd_module handler_chargen;
 extern const struct preforkd_module handler_daytime;
 extern const struct preforkd_module handler_time;
 extern const struct preforkd_module handler_exec;	/* exec.c */
-extern const struct preforkd_module handler_module;	/* a placeholder:
-							   conf.c loads the
-							   real one */
+extern const struct preforkd_module handler_module;	/* module.c: a stand-in
+							   until conf.c loads
+							   the real one */
+
+/* module.c */
+int		 module_open(const char *, void **,
+		    const struct preforkd_module **, char *, size_t);
+void		 module_close(void *);
 
 /* handlers/exec.c */
+extern const char *const exec_reserved_env[];	/* NULL-ended */
 void		 exec_worker_run(struct worker_ctx *)
 		    __attribute__((noreturn));
 

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -302,4 +303,179 @@ listen_describe(const struct listener *l, char *buf, size_t len)
 
 	a.wildcard = 0;		/* show what was bound: [::] */
 	return addr_format(&a, buf, len);
+}
+
+/* ======================================================= inheritance === */
+
+/*
+ * Listening sockets passed to us at start-up, as systemd's socket
+ * activation passes them (LISTEN_PID, LISTEN_FDS, fds from 3, optional
+ * LISTEN_FDNAMES), or by the previous master during a binary upgrade
+ * (which also sets PREFORKD_UPGRADE).  Each configured listener takes the
+ * inherited socket with the same address, instead of binding its own.
+ */
+static struct {
+	int		 n;
+	int		*taken;
+	char		**names;
+	int		 upgrade;	/* from our own predecessor */
+} inh;
+
+#define LISTEN_FDS_START	3
+#define LISTEN_FDS_MAX		1024
+
+/* listen_inherit_init - read and clear the environment; how many fds came. */
+int
+listen_inherit_init(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
+	char *copy = NULL, *p, *name;
+	long n = 0;
+	int i;
+
+	inh.upgrade = getenv("PREFORKD_UPGRADE") != NULL;
+	if (pid != NULL && fds != NULL && strtol(pid, NULL, 10) == getpid())
+		n = strtol(fds, NULL, 10);
+	if (n < 0 || n > LISTEN_FDS_MAX)
+		n = 0;
+	if (n > 0 && names != NULL)
+		copy = strdup(names);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	unsetenv("PREFORKD_UPGRADE");
+	if (n == 0) {
+		free(copy);
+		return 0;
+	}
+	inh.taken = calloc((size_t)n, sizeof(*inh.taken));
+	inh.names = calloc((size_t)n, sizeof(*inh.names));
+	if (inh.taken == NULL || inh.names == NULL) {
+		free(copy);
+		return -1;
+	}
+	inh.n = (int)n;
+	for (i = 0, p = copy; i < inh.n; i++) {
+		fcntl(LISTEN_FDS_START + i, F_SETFD, FD_CLOEXEC);
+		if (p != NULL && (name = strsep(&p, ":")) != NULL)
+			inh.names[i] = strdup(name);
+	}
+	free(copy);
+	return inh.n;
+}
+
+/* listen_inherit_upgrade - were we started by our predecessor's USR2? */
+int
+listen_inherit_upgrade(void)
+{
+	return inh.upgrade;
+}
+
+/* listen_inherit_match - does the socket fd serve the configured address? */
+static int
+listen_inherit_match(int fd, const struct addr *a, struct addr *bound)
+{
+	const struct sockaddr *want = (const struct sockaddr *)&a->ss;
+	const struct sockaddr *got = (const struct sockaddr *)&bound->ss;
+	const struct sockaddr_in6 *g6;
+	const struct sockaddr_in *g4;
+	int type, port;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1)
+		return 0;
+	bound->sslen = sizeof(bound->ss);
+	if (getsockname(fd, (struct sockaddr *)&bound->ss, &bound->sslen) ==
+	    -1)
+		return 0;
+	if (type != (a->proto == PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) ||
+	    (a->proto == PROTO_UNIX) != (got->sa_family == AF_UNIX))
+		return 0;
+	port = addr_port(want);
+	if (a->wildcard) {
+		/* "*": [::] bound for v4 and v6, or 0.0.0.0 without IPv6. */
+		g6 = (const struct sockaddr_in6 *)got;
+		g4 = (const struct sockaddr_in *)got;
+		if (addr_port(got) != port)
+			return 0;
+		return (got->sa_family == AF_INET6 &&
+		    IN6_IS_ADDR_UNSPECIFIED(&g6->sin6_addr)) ||
+		    (got->sa_family == AF_INET &&
+		    g4->sin_addr.s_addr == htonl(INADDR_ANY));
+	}
+	return addr_sockaddr_same(want, got, port == 0);
+}
+
+/*
+ * listen_inherit_take - give l an inherited socket for its address, if one
+ * came.  Addresses are unique in a valid config, so the address decides;
+ * only a port-0 listener needs the socket's name (LISTEN_FDNAMES) to be
+ * its service's, as a previous master names them.  1 when taken.
+ */
+int
+listen_inherit_take(struct listener *l, const char *service, int backlog,
+    mode_t unix_mode, int io_timeout)
+{
+	const struct sockaddr_un *sun;
+	struct addr bound;
+	struct stat st;
+	int i, fd, named;
+
+	for (i = 0; i < inh.n; i++) {
+		if (inh.taken[i])
+			continue;
+		fd = LISTEN_FDS_START + i;
+		named = inh.names[i] != NULL && service != NULL &&
+		    strcmp(inh.names[i], service) == 0;
+		if (addr_port((const struct sockaddr *)&l->addr.ss) == 0 &&
+		    l->addr.proto != PROTO_UNIX && !named)
+			continue;
+		bound = l->addr;
+		if (!listen_inherit_match(fd, &l->addr, &bound))
+			continue;
+		inh.taken[i] = 1;
+		l->fd = fd;
+		l->bound = bound;
+		l->bound.wildcard = l->addr.wildcard;
+		l->inherited = 1;
+		l->shared = !inh.upgrade;
+		l->unix_dev = 0;
+		l->unix_ino = 0;
+		if (l->addr.proto == PROTO_UNIX && inh.upgrade) {
+			sun = (const struct sockaddr_un *)&l->addr.ss;
+			if (stat(sun->sun_path, &st) == 0) {
+				l->unix_dev = st.st_dev;
+				l->unix_ino = st.st_ino;
+			}
+		}
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		(void)listen_adjust(l, backlog, unix_mode, io_timeout);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * listen_inherit_done - close the inherited sockets no listener took, and
+ * say so: a socket unit out of step with the config is worth a warning.
+ */
+void
+listen_inherit_done(void)
+{
+	int i;
+
+	for (i = 0; i < inh.n; i++) {
+		if (!inh.taken[i]) {
+			log_warning("socket fd %d (%s) passed in LISTEN_FDS "
+			    "matches no listen address of the config; closing "
+			    "it", LISTEN_FDS_START + i, inh.names[i] != NULL ?
+			    inh.names[i] : "unnamed");
+			close(LISTEN_FDS_START + i);
+		}
+		free(inh.names[i]);
+	}
+	free(inh.names);
+	free(inh.taken);
+	memset(&inh, 0, sizeof(inh));
 }

@@ -76,6 +76,9 @@ main_listen(const struct conf *conf)
 			ls[i][j].addr = cs->listen[j];
 			ls[i][j].text = cs->listen_text[j];
 			ls[i][j].fd = -1;
+			if (listen_inherit_take(&ls[i][j], cs->name,
+			    cs->backlog, cs->unix_mode, cs->io_timeout))
+				continue;
 			if (listen_open(&ls[i][j], cs->backlog, cs->unix_mode,
 			    cs->io_timeout, err, sizeof(err)) == -1) {
 				log_error("service %s: cannot listen on %s: %s",
@@ -116,7 +119,7 @@ main(int argc, char *argv[])
 	struct listener **listeners;
 	struct conf *conf;
 	char err[512], cwd[PATH_MAX], conf_path[PATH_MAX + 64];
-	int ch, foreground = 0, test = 0, json = 0, rc;
+	int ch, foreground = 0, test = 0, json = 0, upgrading, rc;
 
 	while ((ch = getopt_long(argc, argv, "c:fhs:tV", longopts, NULL)) !=
 	    -1) {
@@ -183,6 +186,14 @@ main(int argc, char *argv[])
 
 	log_init(conf->log_level);
 	log_set_startup_fd(2);
+	upgrade_init(argv[0]);
+	notify_init();
+	if (listen_inherit_init() == -1) {
+		log_error("cannot take the sockets in LISTEN_FDS: %s",
+		    strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	upgrading = listen_inherit_upgrade();
 	/* Reloads read the file again after chdir("/"): remember where. */
 	if (file[0] == '/')
 		snprintf(conf_path, sizeof(conf_path), "%s", file);
@@ -225,7 +236,9 @@ main(int argc, char *argv[])
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;
 	}
-	if (!foreground && daemon_start() == -1) {
+	listen_inherit_done();
+	/* A new master of an upgrade is already detached: its parent was. */
+	if (!foreground && !upgrading && daemon_start() == -1) {
 		log_error("cannot become a daemon: %s", strerror(errno));
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;

@@ -28,6 +28,9 @@
 /* A hung worker gets TERM, then KILL this much later. */
 #define HUNG_KILL_MS	1000
 
+/* How many sockets an upgrade hands over at most. */
+#define UPGRADE_SOCKETS_MAX	1024
+
 /* After a reload, how long the old generation waits for all new workers. */
 #define RELOAD_READY_MS	5000
 
@@ -54,6 +57,7 @@ static struct {
 	int64_t			 reload_deadline;
 	int			 foreground;
 	char			*conf_path;	/* absolute, for reloads */
+	pid_t			 successor;	/* new master of an upgrade */
 	struct scoreboard	 sb;
 	int			 alive[2];	/* workers see EOF when we die */
 	unsigned int		 generation;
@@ -68,6 +72,8 @@ static struct {
 } m;
 
 static void	master_trim(void);
+static void	master_upgrade_failed(int);
+static void	master_hand_over(void);
 static void	master_stop_listeners(int);
 static void	master_log_listeners(void);
 static int64_t	master_fill(int64_t);
@@ -199,6 +205,10 @@ master_reap(void)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == m.successor) {
+			master_upgrade_failed(status);
+			continue;
+		}
 		if ((slot = scoreboard_find(&m.sb, pid)) == NULL) {
 			log_debug("reaped unknown child %ld", (long)pid);
 			continue;
@@ -378,6 +388,7 @@ master_hung(int64_t now)
 	char client[2 * ADDR_TEXT_MAX + 64];
 	struct slot *slot;
 	size_t i;
+	pid_t pgid;
 
 	for (i = 0; i < m.sb.nslots; i++) {
 		slot = &m.sb.slots[i];
@@ -385,6 +396,10 @@ master_hung(int64_t now)
 			continue;
 		if (slot->kill_at != 0 && now >= slot->kill_at) {
 			kill(slot->pid, SIGKILL);
+			/* exec handler: and the program's group (below). */
+			pgid = slot->child_pgid;
+			if (pgid > 1)
+				kill(-pgid, SIGKILL);
 			slot->kill_at = 0;
 			continue;
 		}
@@ -400,6 +415,15 @@ master_hung(int64_t now)
 		slot->svc->hung_kills++;
 		slot->kill_at = now + HUNG_KILL_MS;
 		kill(slot->pid, SIGTERM);
+		/*
+		 * exec handler (exec.c): the worker runs a program in a
+		 * process group of its own, which the worker's death would
+		 * leave behind: stop it too.  Read once (the worker clears
+		 * it), and never kill(-0) or kill(-1).
+		 */
+		pgid = slot->child_pgid;
+		if (pgid > 1)
+			kill(-pgid, SIGTERM);
 	}
 }
 
@@ -410,6 +434,16 @@ master_tick(int64_t now)
 	struct slot *slot;
 	size_t i;
 
+	/*
+	 * exec mode "worker" (exec.c): a program cannot write its slot, so
+	 * one that has run for a second since its exec counts as ready.
+	 */
+	for (i = 0; i < m.sb.nslots; i++) {
+		slot = &m.sb.slots[i];
+		if (slot->state == SLOT_STARTING && slot->exec_at != 0 &&
+		    now - slot->exec_at >= 1000)
+			slot->state = SLOT_IDLE;
+	}
 	/* A worker that made it to idle clears its service's backoff. */
 	for (i = 0; i < m.sb.nslots; i++) {
 		slot = &m.sb.slots[i];
@@ -433,9 +467,12 @@ master_resize(int signo, int delta)
 	size_t i;
 
 	if (m.paused) {
-		m.paused = 0;
-		log_notice("received %s: workers resume after WINCH",
-		    sig_name(signo));
+		/* TTIN brings the workers back after WINCH; TTOU does not. */
+		if (delta > 0) {
+			m.paused = 0;
+			log_notice("received %s: workers resume after WINCH",
+			    sig_name(signo));
+		}
 		return;
 	}
 	for (i = 0; i < m.nsvc; i++) {
@@ -509,7 +546,7 @@ master_stop_listeners(int graceful)
 			 * so new connections are refused at once while the
 			 * connections already accepted go on.
 			 */
-			if (graceful && l->fd != -1 &&
+			if (graceful && l->fd != -1 && !l->shared &&
 			    l->addr.proto != PROTO_UDP)
 				shutdown(l->fd, SHUT_RDWR);
 			listen_close(l);
@@ -529,6 +566,9 @@ master_stop(int signo, int graceful)
 	else
 		log_notice("received %s: fast stop", sig_name(signo));
 	m.state = STOPPING;
+	notify_send("STOPPING=1\nSTATUS=%s stop", graceful ? "graceful" :
+	    "fast");
+	master_hand_over();
 	/* Workers first: an idle worker exits before it could see the
 	 * shut-down listener. */
 	master_signal_all(graceful ? SIGQUIT : SIGTERM);
@@ -934,6 +974,81 @@ master_free_old(void)
 	}
 }
 
+/* =========================================================== upgrade === */
+
+/*
+ * master_upgrade - USR2: start the new binary as a new master that takes
+ * over our listening sockets (and the control socket).  We keep serving
+ * until told otherwise (WINCH stops our workers, QUIT ends us).
+ */
+static void
+master_upgrade(void)
+{
+	int fds[UPGRADE_SOCKETS_MAX], n = 0;
+	const char *names[UPGRADE_SOCKETS_MAX];
+	size_t i, j;
+	pid_t pid;
+
+	if (m.successor > 0) {
+		log_warning("received SIGUSR2: an upgrade is already under way "
+		    "(new master pid %ld)", (long)m.successor);
+		return;
+	}
+	for (i = 0; i < m.nsvc; i++) {
+		for (j = 0; j < m.svc[i].nlisteners; j++) {
+			if (m.svc[i].listeners[j].fd == -1 ||
+			    n == UPGRADE_SOCKETS_MAX - 1)
+				continue;
+			fds[n] = m.svc[i].listeners[j].fd;
+			names[n++] = m.svc[i].conf->name;
+		}
+	}
+	if (control_fd() != -1) {
+		fds[n] = control_fd();
+		names[n++] = CONTROL_FDNAME;
+	}
+	log_notice("received SIGUSR2: upgrading to %s", upgrade_binary());
+	if ((pid = upgrade_start(fds, names, n, m.conf_path, m.foreground)) ==
+	    -1)
+		return;
+	m.successor = pid;
+}
+
+/*
+ * master_upgrade_failed - the new master died before us: take our pid file
+ * back and keep serving (and tell systemd who the main process is).
+ */
+static void
+master_upgrade_failed(int status)
+{
+	char how[96];
+
+	log_error("upgrade: the new master %ld %s; this master (pid %ld) "
+	    "goes on serving", (long)m.successor,
+	    master_exit_text(status, how, sizeof(how)), (long)m.pid);
+	m.successor = 0;
+	daemon_pidfile_restore();
+	notify_send("MAINPID=%ld\nREADY=1\nSTATUS=upgrade failed; running "
+	    "generation %u", (long)m.pid, m.generation);
+}
+
+/*
+ * master_hand_over - while stopping after an upgrade, the sockets belong
+ * to the new master too: never shut them down or remove their files.
+ */
+static void
+master_hand_over(void)
+{
+	size_t i, j;
+
+	if (m.successor <= 0 || kill(m.successor, 0) == -1)
+		return;
+	for (i = 0; i < m.nsvc; i++)
+		for (j = 0; j < m.svc[i].nlisteners; j++)
+			m.svc[i].listeners[j].shared = 1;
+	control_disown();
+}
+
 /* master_signals - act on every signal that came, reaping first. */
 static void
 master_signals(void)
@@ -974,9 +1089,8 @@ master_signals(void)
 		master_resize(signo, +1);
 	if ((signo = sig_take(SIGF_TTOU)) != 0)
 		master_resize(signo, -1);
-	if ((signo = sig_take(SIGF_USR2)) != 0)
-		log_warning("received %s: binary upgrade is not supported by "
-		    "this version; ignored", sig_name(signo));
+	if (sig_take(SIGF_USR2))
+		master_upgrade();
 }
 
 /* master_log_listeners - one line per socket: protocol, address, fd. */
@@ -1060,6 +1174,7 @@ master_status(int json)
 	struct status_view v;
 
 	v.conf = m.conf;
+	v.conf_path = m.conf_path;
 	v.svc = m.svc;
 	v.nsvc = m.nsvc;
 	v.sb = &m.sb;
@@ -1109,6 +1224,9 @@ master_run(struct conf *conf, struct listener **listeners, int foreground,
 	log_notice("ready: %zu services, %d workers, pid %ld", m.nsvc, total,
 	    (long)m.pid);
 	daemon_ready();
+	/* After an upgrade, systemd must learn that we are the main process. */
+	notify_send("MAINPID=%ld\nREADY=1\nSTATUS=running generation %u, "
+	    "%d workers", (long)m.pid, m.generation, total);
 
 	m.next_tick = now_ms() + 1000;
 	for (;;) {

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "preforkd/module.h"
+
 /* Exit status of the preforkd command (preforkd(8), EXIT STATUS). */
 #define EXIT_OK		0
 #define EXIT_RUNTIME	1	/* bind, fork, pid file, ... */
@@ -36,7 +38,8 @@
 #define THROTTLE_FIRST_MS	1000
 #define THROTTLE_MAX_MS		60000
 
-struct handler;
+struct preforkd_module;
+struct worker_ctx;
 
 /* ---------------------------------------------------------------- addr.c */
 
@@ -73,6 +76,18 @@ int		 addr_sockaddr_same(const struct sockaddr *,
 
 /* ---------------------------------------------------------------- conf.c */
 
+/* exec = { argv = [...]; mode = "connection" | "worker"; env = [...]; } */
+enum exec_mode {
+	EXEC_CONNECTION,	/* a program per connection, UCSPI style */
+	EXEC_WORKER,		/* each worker execs it, socket activation style */
+};
+
+struct conf_exec {
+	char			**argv;		/* NULL-ended; argv[0] absolute */
+	char			**env;		/* NULL-ended "NAME=value" */
+	int			 mode;		/* enum exec_mode */
+};
+
 /* One configured service: a set of listeners served by one pool. */
 struct conf_service {
 	char			*name;
@@ -80,7 +95,15 @@ struct conf_service {
 	struct addr		*listen;
 	char			**listen_text;	/* as written, for messages */
 	size_t			 nlisten;
-	const struct handler	*handler;
+	const struct preforkd_module *handler;
+	/* What the handler sees of the service (name, state, timeouts). */
+	struct preforkd_service	 view;
+	struct conf_exec	*exec;		/* handler "exec", else NULL */
+	char			*module_path;	/* handler "module": absolute */
+	void			*module_dl;	/*   its dlopen() handle */
+	void			*module_priv;	/*   conf.c's: settings strings */
+	/* Replaces the worker's accept loop (exec mode "worker"), or NULL. */
+	void			(*worker_run)(struct worker_ctx *);
 	int			 workers;	/* static pool size */
 	int			 dynamic;	/* min/max_spare, max_workers */
 	int			 min_spare;
@@ -165,6 +188,7 @@ struct listener {
 	const char		*text;		/* the configured string */
 	int			 shared;	/* systemd holds it too: never
 						   shut down or unlink it */
+	int			 inherited;	/* passed in LISTEN_FDS */
 	dev_t			 unix_dev;	/* the socket file we made, */
 	ino_t			 unix_ino;	/*   removed only if still ours */
 };
@@ -172,6 +196,11 @@ struct listener {
 int		 listen_open(struct listener *, int, mode_t, int, char *, size_t);
 void		 listen_close(struct listener *);
 int		 listen_adjust(struct listener *, int, mode_t, int);
+int		 listen_inherit_init(void);
+int		 listen_inherit_upgrade(void);
+int		 listen_inherit_take(struct listener *, const char *, int, mode_t,
+		    int);
+void		 listen_inherit_done(void);
 char		*listen_describe(const struct listener *, char *, size_t);
 
 /* ---------------------------------------------------------- scoreboard.c */
@@ -202,6 +231,13 @@ struct slot {
 	volatile int		 state;
 	volatile uint64_t	 served;
 	volatile uint64_t	 io_timeouts;
+	/* Handlers (exec.c): the process group of the program that the
+	 * worker runs for a connection, 0 when none; the master kills it
+	 * with a hung worker.  exec_at: now_ms() when the worker exec'd
+	 * its program (exec mode "worker"): the master counts it ready
+	 * once it has lived a second, since a program cannot write here. */
+	volatile pid_t		 child_pgid;
+	volatile int64_t	 exec_at;
 	/* The current connection, while state is SLOT_BUSY. */
 	int64_t			 busy_since;	/* now_ms() at accept */
 	int			 proto;
@@ -260,13 +296,13 @@ int		 throttle_allows(const struct throttle *, int64_t);
 
 /* -------------------------------------------------------------- access.c */
 
-struct conn;
+struct preforkd_conn;
 
 int		 access_open(const char *, uid_t, gid_t);
 int		 access_reopen(void);
 void		 access_close(void);
 int		 access_enabled(void);
-void		 access_write(const struct conn *, int64_t);
+void		 access_write(const struct preforkd_conn *, int64_t);
 
 /* ------------------------------------------------------------- control.c */
 
@@ -277,6 +313,11 @@ void		 control_close(void);
 int		 control_pollfds(struct pollfd *, int);
 void		 control_handle(struct pollfd *, int);
 void		 control_child_close(void);
+int		 control_fd(void);
+void		 control_disown(void);
+
+/* The name of the control socket among the fds an upgrade passes. */
+#define CONTROL_FDNAME		"preforkd-control"
 
 /* -------------------------------------------------------------- notify.c */
 
@@ -285,6 +326,15 @@ const char	*notify_socket(void);
 int		 notify_send(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 unsigned long long notify_monotonic_usec(void);
+
+/* ------------------------------------------------------------- upgrade.c */
+
+#define LISTEN_FDS_START_FD	3
+
+void		 upgrade_init(const char *);
+const char	*upgrade_binary(void);
+pid_t		 upgrade_start(const int *, const char *const *, int,
+		    const char *, int);
 
 /* ----------------------------------------------------------------- sig.c */
 
@@ -324,6 +374,8 @@ void		 daemon_ready(void);
 int		 daemon_pidfile_lock(const char *, char *, size_t);
 int		 daemon_pidfile_write(void);
 void		 daemon_pidfile_remove(void);
+int		 daemon_pidfile_rename_oldbin(void);
+void		 daemon_pidfile_restore(void);
 void		 daemon_child_close(void);
 pid_t		 daemon_pidfile_read(const char *, char *, size_t);
 int		 daemon_drop_privileges(const struct conf *, char *, size_t);
@@ -350,6 +402,7 @@ struct service {
 /* What status.c shows: a read-only look at the master. */
 struct status_view {
 	const struct conf		*conf;
+	const char			*conf_path;	/* absolute */
 	const struct service		*svc;
 	size_t				 nsvc;
 	const struct scoreboard		*sb;
@@ -384,6 +437,7 @@ struct worker_ctx {
 };
 
 void		 worker_main(struct worker_ctx *) __attribute__((noreturn));
+struct slot	*worker_slot(void);
 
 /* ---------------------------------------------------------------- ctl.c */
 

@@ -141,7 +141,7 @@ status_text(FILE *f, const struct status_view *v)
 	    v->paused ? ", workers stopped by WINCH" : "",
 	    v->stopping ? ", stopping" : "");
 	fprintf(f, "config %s, generation %u, %d workers of older "
-	    "generations finishing\n", v->conf->file, v->generation,
+	    "generations finishing\n", v->conf_path, v->generation,
 	    status_older(v));
 	for (i = 0; i < v->nsvc; i++) {
 		s = &v->svc[i];
@@ -207,7 +207,7 @@ status_json(FILE *f, const struct status_view *v)
 	    PACKAGE_VERSION, (long)v->pid,
 	    (long long)((now - v->start_ms) / 1000),
 	    status_time(&v->started, when, sizeof(when)));
-	status_json_string(f, v->conf->file);
+	status_json_string(f, v->conf_path);
 	fprintf(f, ",\"generation\":%u,\"older_workers\":%d,\"paused\":%s,"
 	    "\"stopping\":%s},\"services\":[", v->generation, status_older(v),
 	    v->paused ? "true" : "false", v->stopping ? "true" : "false");

@@ -59,13 +59,20 @@ static struct pollfd		*wait_pfd;
 static size_t			 wait_npfd;
 #endif
 
+/* worker_slot - this worker's scoreboard slot (for handlers: exec.c). */
+struct slot *
+worker_slot(void)
+{
+	return ctx->slot;
+}
+
 /* worker_exit - leave cleanly: the handler's goodbye, then exit status. */
 static void __attribute__((noreturn))
 worker_exit(int status)
 {
 	ctx->slot->state = SLOT_EXITING;
 	if (ctx->service->handler->worker_stop != NULL)
-		ctx->service->handler->worker_stop(ctx->service);
+		ctx->service->handler->worker_stop(&ctx->service->view);
 	exit(status);
 }
 
@@ -180,14 +187,16 @@ worker_wait(int *sig, int *master)
 
 /* worker_conn_init - the 5-tuple's local half, from the listener if exact. */
 static void
-worker_conn_init(struct conn *c, const struct listener *l, int fd)
+worker_conn_init(struct preforkd_conn *c, const struct listener *l, int fd)
 {
 	const struct sockaddr *b = (const struct sockaddr *)&l->bound.ss;
 	int any = 0;
 
 	c->fd = fd;
 	c->proto = l->addr.proto;
-	c->service = ctx->service;
+	c->service = &ctx->service->view;
+	c->api = &conn_api;
+	c->exec_status = -1;
 	c->bytes_in = c->bytes_out = 0;
 	c->io_timeout_ms = ctx->service->io_timeout * 1000;
 	c->end = CONN_CLOSED;
@@ -210,7 +219,7 @@ worker_conn_init(struct conn *c, const struct listener *l, int fd)
 
 /* worker_log_conn - what happened to a connection, with its 5-tuple. */
 static void
-worker_log_conn(const struct conn *c, int level, const char *what)
+worker_log_conn(const struct preforkd_conn *c, int level, const char *what)
 {
 	char local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];
 
@@ -228,7 +237,7 @@ worker_log_conn(const struct conn *c, int level, const char *what)
  * publish it in our scoreboard slot, where the master and the status see it.
  */
 static void
-worker_busy(struct conn *c, const struct listener *l, int fd)
+worker_busy(struct preforkd_conn *c, const struct listener *l, int fd)
 {
 	struct slot *slot = ctx->slot;
 
@@ -247,7 +256,7 @@ worker_busy(struct conn *c, const struct listener *l, int fd)
  * worker once it has served its share (max_requests).
  */
 static void
-worker_idle(struct conn *c)
+worker_idle(struct preforkd_conn *c)
 {
 	struct slot *slot = ctx->slot;
 
@@ -309,7 +318,7 @@ static int
 worker_serve_stream(size_t i)
 {
 	struct listener *l = &ctx->listeners[i];
-	struct conn c;
+	struct preforkd_conn c;
 	int fd;
 
 	c.remotelen = sizeof(c.remote);
@@ -329,7 +338,9 @@ worker_serve_stream(size_t i)
 
 	worker_busy(&c, l, fd);
 	ctx->service->handler->serve_stream(&c);
-	close(fd);
+	/* A handler that handed the connection on (exec) closed it. */
+	if (c.fd != -1)
+		close(c.fd);
 	worker_idle(&c);
 	return 0;
 }
@@ -339,7 +350,7 @@ static int
 worker_serve_datagram(size_t i)
 {
 	struct listener *l = &ctx->listeners[i];
-	struct conn c;
+	struct preforkd_conn c;
 	ssize_t n;
 
 	c.remotelen = sizeof(c.remote);
@@ -409,7 +420,7 @@ worker_reopen(void)
 void
 worker_main(struct worker_ctx *c)
 {
-	const struct handler *h = c->service->handler;
+	const struct preforkd_module *h = c->service->handler;
 	char err[256];
 	int sig, master;
 
@@ -423,12 +434,16 @@ worker_main(struct worker_ctx *c)
 		exit(2);
 	}
 	worker_watch_master();
+	/* A handler that takes the worker over (exec mode "worker"). */
+	if (ctx->service->worker_run != NULL)
+		ctx->service->worker_run(ctx);
 	if (worker_wait_init() == -1) {
 		log_error("cannot set up the wait for connections: %s",
 		    strerror(errno));
 		exit(2);
 	}
-	if (h->worker_start != NULL && h->worker_start(ctx->service) == -1)
+	if (h->worker_start != NULL &&
+	    h->worker_start(&ctx->service->view) == -1)
 		exit(2);
 
 	request_limit = pool_request_limit(ctx->service->max_requests,

@@ -39,6 +39,6 @@ uint32_t	 time_rfc868(time_t);
 void		 time_encode(unsigned char [4], uint32_t);
 
 /* handler.c */
-int		 handler_dgram_loop(const struct conn *);
+int		 handler_dgram_loop(const struct preforkd_conn *);
 
 #endif /* PREFORKD_BUILTIN_H */

@@ -20,12 +20,14 @@
 /* As many whole lines as fit in 16 KiB: one write each. */
 #define CHARGEN_BATCH	((16384 / CHARGEN_LINE_LEN) * CHARGEN_LINE_LEN)
 
-static int	chargen_worker_start(const struct conf_service *);
-static void	chargen_stream(struct conn *);
-static void	chargen_datagram(struct conn *, const unsigned char *, size_t);
+static int	chargen_worker_start(const struct preforkd_service *);
+static void	chargen_stream(struct preforkd_conn *);
+static void	chargen_datagram(struct preforkd_conn *, const unsigned char *,
+		    size_t);
 static void	chargen_seed(void);
 
-const struct handler handler_chargen = {
+const struct preforkd_module handler_chargen = {
+	.abi = PREFORKD_MODULE_ABI,
 	.name = "chargen",
 	.worker_start = chargen_worker_start,
 	.serve_stream = chargen_stream,
@@ -113,7 +115,7 @@ chargen_dgram_len(void)
 }
 
 static int
-chargen_worker_start(const struct conf_service *svc)
+chargen_worker_start(const struct preforkd_service *svc)
 {
 	(void)svc;
 	chargen_seed();
@@ -126,7 +128,7 @@ chargen_worker_start(const struct conf_service *svc)
  * client, which is its own doing, and costs the worker nothing.
  */
 static void
-chargen_stream(struct conn *c)
+chargen_stream(struct preforkd_conn *c)
 {
 	unsigned char	buf[CHARGEN_BATCH];
 	size_t		offset = 0;
@@ -140,7 +142,8 @@ chargen_stream(struct conn *c)
 
 /* Each reply starts at line 1; the request's content does not matter. */
 static void
-chargen_datagram(struct conn *c, const unsigned char *data, size_t len)
+chargen_datagram(struct preforkd_conn *c, const unsigned char *data,
+    size_t len)
 {
 	unsigned char	buf[CHARGEN_DGRAM_MAX];
 	size_t		offset = 0, n;

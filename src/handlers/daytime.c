@@ -14,10 +14,12 @@
 #include "handler.h"
 #include "builtin.h"
 
-static void	daytime_stream(struct conn *);
-static void	daytime_datagram(struct conn *, const unsigned char *, size_t);
+static void	daytime_stream(struct preforkd_conn *);
+static void	daytime_datagram(struct preforkd_conn *, const unsigned char *,
+		    size_t);
 
-const struct handler handler_daytime = {
+const struct preforkd_module handler_daytime = {
+	.abi = PREFORKD_MODULE_ABI,
 	.name = "daytime",
 	.worker_start = NULL,
 	.serve_stream = daytime_stream,
@@ -43,7 +45,7 @@ daytime_format(char *buf, size_t len, time_t t)
 }
 
 static void
-daytime_stream(struct conn *c)
+daytime_stream(struct preforkd_conn *c)
 {
 	char	buf[DAYTIME_MAX];
 	size_t	n;
@@ -54,7 +56,8 @@ daytime_stream(struct conn *c)
 
 /* Any datagram, even an empty one, asks for the time. */
 static void
-daytime_datagram(struct conn *c, const unsigned char *data, size_t len)
+daytime_datagram(struct preforkd_conn *c, const unsigned char *data,
+    size_t len)
 {
 	char	buf[DAYTIME_MAX];
 	size_t	n;

@@ -15,10 +15,12 @@
 
 #define DISCARD_BUFSIZE	16384
 
-static void	discard_stream(struct conn *);
-static void	discard_datagram(struct conn *, const unsigned char *, size_t);
+static void	discard_stream(struct preforkd_conn *);
+static void	discard_datagram(struct preforkd_conn *, const unsigned char *,
+		    size_t);
 
-const struct handler handler_discard = {
+const struct preforkd_module handler_discard = {
+	.abi = PREFORKD_MODULE_ABI,
 	.name = "discard",
 	.worker_start = NULL,
 	.serve_stream = discard_stream,
@@ -28,7 +30,7 @@ const struct handler handler_discard = {
 
 /* conn_read counts what is dropped, so the log still shows it. */
 static void
-discard_stream(struct conn *c)
+discard_stream(struct preforkd_conn *c)
 {
 	unsigned char	buf[DISCARD_BUFSIZE];
 
@@ -37,7 +39,8 @@ discard_stream(struct conn *c)
 }
 
 static void
-discard_datagram(struct conn *c, const unsigned char *data, size_t len)
+discard_datagram(struct preforkd_conn *c, const unsigned char *data,
+    size_t len)
 {
 	(void)c;
 	(void)data;

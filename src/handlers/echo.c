@@ -15,10 +15,12 @@
 
 #define ECHO_BUFSIZE	16384
 
-static void	echo_stream(struct conn *);
-static void	echo_datagram(struct conn *, const unsigned char *, size_t);
+static void	echo_stream(struct preforkd_conn *);
+static void	echo_datagram(struct preforkd_conn *, const unsigned char *,
+		    size_t);
 
-const struct handler handler_echo = {
+const struct preforkd_module handler_echo = {
+	.abi = PREFORKD_MODULE_ABI,
 	.name = "echo",
 	.worker_start = NULL,
 	.serve_stream = echo_stream,
@@ -28,7 +30,7 @@ const struct handler handler_echo = {
 
 /* Until the client closes its side, or stops taking what it sent. */
 static void
-echo_stream(struct conn *c)
+echo_stream(struct preforkd_conn *c)
 {
 	unsigned char	buf[ECHO_BUFSIZE];
 	ssize_t		n;
@@ -39,7 +41,8 @@ echo_stream(struct conn *c)
 }
 
 static void
-echo_datagram(struct conn *c, const unsigned char *data, size_t len)
+echo_datagram(struct preforkd_conn *c, const unsigned char *data,
+    size_t len)
 {
 	if (handler_dgram_loop(c))
 		return;

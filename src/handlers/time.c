@@ -15,10 +15,12 @@
 #include "handler.h"
 #include "builtin.h"
 
-static void	time_stream(struct conn *);
-static void	time_datagram(struct conn *, const unsigned char *, size_t);
+static void	time_stream(struct preforkd_conn *);
+static void	time_datagram(struct preforkd_conn *, const unsigned char *,
+		    size_t);
 
-const struct handler handler_time = {
+const struct preforkd_module handler_time = {
+	.abi = PREFORKD_MODULE_ABI,
 	.name = "time",
 	.worker_start = NULL,
 	.serve_stream = time_stream,
@@ -48,7 +50,7 @@ time_encode(unsigned char out[4], uint32_t v)
 }
 
 static void
-time_stream(struct conn *c)
+time_stream(struct preforkd_conn *c)
 {
 	unsigned char	buf[4];
 
@@ -58,7 +60,8 @@ time_stream(struct conn *c)
 
 /* Any datagram, even an empty one, asks for the time. */
 static void
-time_datagram(struct conn *c, const unsigned char *data, size_t len)
+time_datagram(struct preforkd_conn *c, const unsigned char *data,
+    size_t len)
 {
 	unsigned char	buf[4];
 

@@ -1243,3 +1243,131 @@ pf_status(struct pf_daemon *d, int json, char *out, size_t outlen,
 		return -1;
 	return pf_exit_code(st);
 }
+
+/* ------------------------------- reload, upgrade and systemd helpers */
+
+/* pf_close_range - close every fd in [from, to). */
+static void
+pf_close_range(int from, int to)
+{
+	int fd;
+
+	for (fd = from; fd < to; fd++)
+		close(fd);
+}
+
+/*
+ * pf_launch_with - pf_launch with another binary (bin; NULL is $PREFORKD)
+ * and, when nfds > 0, the sockets fds passed as systemd passes them: at
+ * fds 3.., LISTEN_FDS=nfds, LISTEN_PID set in the child to its own pid,
+ * LISTEN_FDNAMES=fdnames when not NULL.  The rest of the environment is
+ * ours (set NOTIFY_SOCKET around the call to pass it).
+ */
+pid_t
+pf_launch_with(struct pf_daemon *d, const char *bin, const char *const *args,
+    const int *fds, int nfds, const char *fdnames)
+{
+	const char *deflt[] = { "-f", "-c", d->conf, NULL };
+	char **argv, num[32];
+	long max = sysconf(_SC_OPEN_MAX);
+	int high[64], base, fd, i;
+	pid_t pid;
+
+	if (nfds < 0 || nfds > 64)
+		bail("pf_launch_with: %d fds", nfds);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	base = (int)max - 64;
+	if (base < 3 + nfds)
+		bail("pf_launch_with: open file limit %ld too low", max);
+	argv = pf_argv(args != NULL ? args : deflt, d->dir);
+	if (bin != NULL)
+		argv[0] = (char *)bin;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		sysbail("fork");
+	if (pid == 0) {
+		pf_child_setup();
+		fd = open(d->stderr_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+		/* Out of the way first, then into place from 3. */
+		for (i = 0; i < nfds; i++)
+			if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, base)) < 0)
+				_exit(127);
+		pf_close_range(3, base);
+		for (i = 0; i < nfds; i++)
+			if (dup2(high[i], 3 + i) < 0)
+				_exit(127);
+		pf_close_range(base, (int)max);
+		unsetenv("LISTEN_FDS");
+		unsetenv("LISTEN_PID");
+		unsetenv("LISTEN_FDNAMES");
+		if (nfds > 0) {
+			snprintf(num, sizeof(num), "%d", nfds);
+			setenv("LISTEN_FDS", num, 1);
+			snprintf(num, sizeof(num), "%ld", (long)getpid());
+			setenv("LISTEN_PID", num, 1);
+			if (fdnames != NULL)
+				setenv("LISTEN_FDNAMES", fdnames, 1);
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	d->pid = pid;
+	d->child = 1;
+	d->reaped = 0;
+	return pid;
+}
+
+/*
+ * pf_adopt_new - a second pf_daemon on like's directory, config and logs
+ * for a master we did not start (the new master of a binary upgrade): it
+ * is killed by pid at exit like any other.
+ */
+struct pf_daemon *
+pf_adopt_new(const struct pf_daemon *like, pid_t pid)
+{
+	struct pf_daemon *d;
+
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		sysbail("calloc");
+	d->dir = strdup(like->dir);
+	d->conf = strdup(like->conf);
+	d->pid_file = strdup(like->pid_file);
+	d->error_log = strdup(like->error_log);
+	d->stderr_log = strdup(like->stderr_log);
+	if (d->dir == NULL || d->conf == NULL || d->pid_file == NULL ||
+	    d->error_log == NULL || d->stderr_log == NULL)
+		sysbail("strdup");
+	pf_register(d);
+	pf_adopt(d, pid);
+	return d;
+}
+
+/*
+ * pf_wait_pid_change - poll until path holds a pid other than old: that
+ * pid, or 0 after timeout_ms.
+ */
+pid_t
+pf_wait_pid_change(const char *path, pid_t old, int timeout_ms)
+{
+	long deadline = pf_now_ms() + timeout_ms;
+	pid_t pid;
+
+	for (;;) {
+		pid = pf_read_pid_file(path);
+		if (pid > 0 && pid != old)
+			return pid;
+		if (pf_now_ms() >= deadline)
+			return 0;
+		pf_sleep_ms(PF_STEP_MS);
+	}
+}

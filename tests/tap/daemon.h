@@ -90,4 +90,11 @@ int	 pf_status(struct pf_daemon *, int json, char *out, size_t outlen,
 	    char *err, size_t errlen);
 int	 pf_exit_code(int status);
 
+/* Added for the reload, upgrade and systemd tests. */
+pid_t	 pf_launch_with(struct pf_daemon *, const char *bin,
+	    const char *const *args, const int *fds, int nfds,
+	    const char *fdnames);
+struct pf_daemon *pf_adopt_new(const struct pf_daemon *like, pid_t pid);
+pid_t	 pf_wait_pid_change(const char *path, pid_t old, int timeout_ms);
+
 #endif /* TAP_DAEMON_H */

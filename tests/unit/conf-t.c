@@ -50,7 +50,8 @@
 #define CTL_DEFAULT "; it defaults to pid_file with \".ctl\": set " \
 	"control_socket to another path or to \"off\""
 
-#define HANDLERS "handlers are: echo, discard, chargen, daytime, time"
+#define HANDLERS "handlers are: echo, discard, chargen, daytime, time, " \
+	"exec, module"
 #define NOTNUM " is not a numeric address: use an IPv4 address, " \
 	"[IPv6] in brackets, or * (names are not resolved)"
 
@@ -446,6 +447,62 @@ static const struct {
 	  "test.conf:2: syntax error", 1 },
 	{ "log_level = \"info\";\nlog_level = \"debug\";\n" SVC,
 	  "test.conf:2: duplicate setting name", 1 },
+	/* handlers: exec and module (issue 4) */
+#define XSVC(h, rest) "services = ( { name = \"x\"; " \
+	"listen = \"127.0.0.1:7007\";\n  handler = \"" h "\"; " rest " } );\n"
+	{ IN_SVC("exec = { argv = [ \"/bin/cat\" ]; };"),
+	  "test.conf:2: services.[0].exec: only applies to handler = \"exec\" "
+	  "(this service's handler is \"echo\")", 1 },
+	{ XSVC("exec", ""),
+	  "test.conf:1: services.[0]: missing required setting \"exec\" "
+	  "(handler \"exec\" runs exec.argv)", 1 },
+	{ XSVC("exec", "exec = { argv = [ \"/nonexistent/x\" ]; };"),
+	  "test.conf:2: services.[0].exec.argv.[0]: \"/nonexistent/x\" does "
+	  "not exist", 1 },
+	{ XSVC("exec", "exec = { argv = [ \"/etc\" ]; };"),
+	  "test.conf:2: services.[0].exec.argv.[0]: \"/etc\" is not a "
+	  "regular file", 1 },
+	{ XSVC("exec", "exec = { argv = [ \"cat\" ]; };"),
+	  "test.conf:2: services.[0].exec.argv.[0]: must be an absolute path "
+	  "(got \"cat\")", 1 },
+	{ XSVC("exec", "exec = { argv = \"/bin/cat\"; };"),
+	  "test.conf:2: services.[0].exec.argv: must be a list of strings: "
+	  "[ \"...\", ... ] (got a string)", 1 },
+	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; env = [ \"1X=2\" ]; };"),
+	  "test.conf:2: services.[0].exec.env.[0]: must look like NAME=value, "
+	  "NAME made of letters, digits and \"_\" (got \"1X=2\")", 1 },
+	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; "
+	  "env = [ \"LISTEN_FDS=3\" ]; };"),
+	  "test.conf:2: services.[0].exec.env.[0]: LISTEN_FDS is set by "
+	  "preforkd itself (got \"LISTEN_FDS=3\")", 1 },
+	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; mode = 1; };"),
+	  "test.conf:2: services.[0].exec.mode: must be a string "
+	  "(got an integer)", 1 },
+	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; mode = \"worker\"; }; "
+	  "min_spare = 1;"),
+	  "test.conf:2: services.[0].exec.mode: \"worker\" needs a static pool "
+	  "(workers = N): the program accepts by itself, so preforkd cannot "
+	  "count idle workers (min_spare is set, line 2)", 1 },
+	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; mode = \"worker\"; }; "
+	  "timeout = 5;"),
+	  "test.conf:2: services.[0].timeout: does not apply to exec.mode "
+	  "\"worker\": the program serves its connections itself", 1 },
+	{ XSVC("exec", "exec = 5;"),
+	  "test.conf:2: services.[0].exec: must be a group: exec = { argv = "
+	  "[ \"/path\", ... ]; } (got an integer)", 1 },
+	{ XSVC("module", ""),
+	  "test.conf:1: services.[0]: missing required setting \"module\" "
+	  "(handler \"module\" loads module.path)", 1 },
+	{ XSVC("echo", "module = { path = \"/x.so\"; };"),
+	  "test.conf:2: services.[0].module: only applies to handler = "
+	  "\"module\" (this service's handler is \"echo\")", 1 },
+	{ XSVC("module", "module = { path = \"/nonexistent/x.so\"; };"),
+	  "test.conf:2: services.[0].module.path: cannot load "
+	  "\"/nonexistent/x.so\": No such file or directory", 1 },
+	{ XSVC("module", "module = { path = \"/etc\"; };"),
+	  "test.conf:2: services.[0].module.path: cannot load \"/etc\": not a "
+	  "regular file", 1 },
+
 };
 
 static int	as_root;

@@ -38,10 +38,10 @@ struct served {
 	int	result;		/* the child writes bytes_in, bytes_out */
 };
 
-static void	test_conn(struct conn *, int);
+static void	test_conn(struct preforkd_conn *, int);
 static ssize_t	read_full(int, void *, size_t);
 static void	write_full(int, const void *, size_t);
-static void	serve_start(struct served *, const struct handler *);
+static void	serve_start(struct served *, const struct preforkd_module *);
 static int	serve_finish(struct served *, uint64_t *, uint64_t *);
 static uint32_t	decode32(const unsigned char *);
 static int	near_now868(uint32_t);
@@ -57,7 +57,7 @@ static void	test_datagrams(void);
 static void	test_udp(void);
 
 static void
-test_conn(struct conn *c, int fd)
+test_conn(struct preforkd_conn *c, int fd)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
@@ -108,9 +108,9 @@ write_full(int fd, const void *buf, size_t len)
  * child and fail the test; alarm() turns a hang into a failure too.
  */
 static void
-serve_start(struct served *s, const struct handler *h)
+serve_start(struct served *s, const struct preforkd_module *h)
 {
-	struct conn	c;
+	struct preforkd_conn	c;
 	uint64_t	counts[2];
 	int		sv[2], rp[2];
 
@@ -192,7 +192,8 @@ static void
 test_table(void)
 {
 	static const char *const names[] = {
-		"echo", "discard", "chargen", "daytime", "time", NULL
+		"echo", "discard", "chargen", "daytime", "time", "exec",
+		"module", NULL
 	};
 	size_t	i;
 
@@ -203,14 +204,19 @@ test_table(void)
 		    "handlers[%zu] is %s and handler_find finds it", i,
 		    names[i]);
 	ok(handlers[i] == NULL, "handlers[] ends with NULL");
-	ok(handler_find("exec") == NULL && handler_find("Echo") == NULL &&
+	ok(handler_find("http") == NULL && handler_find("Echo") == NULL &&
 	    handler_find("") == NULL && handler_find(NULL) == NULL,
 	    "handler_find: unknown names are NULL");
-	for (i = 0; handlers[i] != NULL; i++)
+	for (i = 0; handlers[i] != &handler_exec; i++)
 		if (handlers[i]->serve_stream == NULL ||
-		    handlers[i]->serve_datagram == NULL)
+		    handlers[i]->serve_datagram == NULL ||
+		    handlers[i]->abi != PREFORKD_MODULE_ABI)
 			break;
-	ok(handlers[i] == NULL, "every built-in serves streams and datagrams");
+	ok(handlers[i] == &handler_exec, "every built-in serves streams and "
+	    "datagrams, through the module interface");
+	ok(handler_exec.serve_stream != NULL &&
+	    handler_exec.serve_datagram == NULL,
+	    "exec serves stream connections only");
 }
 
 static void
@@ -355,7 +361,7 @@ test_daytime(void)
 static void
 test_loop(void)
 {
-	struct conn		 c;
+	struct preforkd_conn		 c;
 	struct sockaddr_in	*r = (struct sockaddr_in *)&c.remote;
 	struct sockaddr_in	*l = (struct sockaddr_in *)&c.local;
 	struct sockaddr_in6	*r6 = (struct sockaddr_in6 *)&c.remote;
@@ -384,7 +390,7 @@ test_loop(void)
 static void
 test_conn_io(void)
 {
-	struct conn	c;
+	struct preforkd_conn	c;
 	char		buf[64];
 	int		sv[2], p[2], flags;
 	pid_t		pid;
@@ -523,7 +529,7 @@ test_streams(void)
 static void
 test_datagrams(void)
 {
-	struct conn	c;
+	struct preforkd_conn	c;
 	unsigned char	buf[1024], want[CHARGEN_DGRAM_MAX];
 	size_t		off, lens[CHARGEN_DGRAM_MAX + 1], k, distinct;
 	ssize_t		n;
@@ -584,7 +590,7 @@ test_datagrams(void)
 static void
 test_udp(void)
 {
-	struct conn		c;
+	struct preforkd_conn		c;
 	struct sockaddr_in	sin;
 	socklen_t		len;
 	unsigned char		buf[64];
@@ -633,7 +639,7 @@ test_udp(void)
 int
 main(void)
 {
-	plan(71);
+	plan(74);
 	alarm(120);
 	/* daytime is local time: make it UTC so the strings are known. */
 	if (setenv("TZ", "UTC0", 1) == -1)

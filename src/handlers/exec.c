@@ -1,0 +1,702 @@
+/*
+ * exec.c - the exec handler: any program as a preforked service.
+ *
+ * Mode "connection" (the default) is tcpserver's: for each connection the
+ * worker forks and execs exec.argv with the connection on fd 0 and 1, its
+ * stderr on a pipe that the worker copies line by line into the error
+ * log, and the UCSPI environment (PROTO, TCPLOCALIP, ... or UNIXREMOTEPID,
+ * ...).  The program runs in a process group of its own, so that timeout
+ * (and a hung worker's kill) ends it together with its children.
+ *
+ * Mode "worker" is systemd's socket activation: each worker execs argv
+ * once with the service's listening sockets on fds 3 and up, and
+ * LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES set; the program accepts by
+ * itself while the master supervises it as one of its workers (the pid is
+ * the same, so the master's signals reach the program directly).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "preforkd.h"
+#include "handler.h"
+
+/* What a program finds in PATH unless exec.env sets it. */
+#define EXEC_DEFAULT_PATH	"PATH=/usr/local/bin:/usr/bin:/bin"
+
+/* Stderr is logged in lines of at most this many bytes (longer: split). */
+#define EXEC_LINE_MAX		960
+
+/* After TERM, a program's group gets this long before KILL. */
+#define EXEC_KILL_GRACE_MS	1000
+
+/* Variables preforkd sets itself: exec.env may not (conf.c checks). */
+const char *const exec_reserved_env[] = {
+	"PROTO", "TCPLOCALIP", "TCPLOCALPORT", "TCPREMOTEIP", "TCPREMOTEPORT",
+	"UNIXREMOTEPID", "UNIXREMOTEUID", "UNIXREMOTEGID", "LISTEN_FDS",
+	"LISTEN_PID", "LISTEN_FDNAMES", NULL
+};
+
+/* A growing NULL-ended vector of malloc'ed "NAME=value" strings. */
+struct exec_env {
+	char	**v;
+	size_t	  n;
+	int	  failed;
+};
+
+/* The stderr pipe of a running program, cut into lines. */
+struct exec_errlog {
+	int		 fd;
+	const char	*service;
+	pid_t		 pid;
+	char		 buf[EXEC_LINE_MAX + 1];
+	size_t		 len;
+};
+
+static int	exec_worker_start(const struct preforkd_service *);
+static void	exec_stream(struct preforkd_conn *);
+
+const struct preforkd_module handler_exec = {
+	.abi = PREFORKD_MODULE_ABI,
+	.name = "exec",
+	.worker_start = exec_worker_start,
+	.serve_stream = exec_stream,
+};
+
+/*
+ * While a program runs, TERM (from the master: fast stop, hung worker)
+ * and CHLD (the program ended) come here, through a self-pipe of our own.
+ */
+static int			exec_wake[2] = { -1, -1 };
+static volatile sig_atomic_t	exec_got_term;
+static int			exec_stopping;	/* TERM came: leave after */
+
+/* exec_signal - WARNING: signal context: a flag and one byte, nothing more. */
+static void
+exec_signal(int signo)
+{
+	int saved = errno;
+
+	if (signo == SIGTERM)
+		exec_got_term = 1;
+	(void)write(exec_wake[1], "", 1);
+	errno = saved;
+}
+
+static void
+exec_catch(int signo, void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sa.sa_flags = SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	sigaction(signo, &sa, NULL);
+}
+
+static int
+exec_worker_start(const struct preforkd_service *svc)
+{
+	int i;
+
+	if (pipe(exec_wake) == -1) {
+		log_error("service %s: pipe: %s", svc->name, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < 2; i++) {
+		fcntl(exec_wake[i], F_SETFD, FD_CLOEXEC);
+		fcntl(exec_wake[i], F_SETFL, O_NONBLOCK);
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------- environment */
+
+static void
+exec_env_add(struct exec_env *e, const char *name, const char *value)
+{
+	char **v, *s;
+	size_t len;
+
+	if (e->failed)
+		return;
+	len = strlen(name) + (value != NULL ? strlen(value) + 1 : 0) + 1;
+	if ((v = realloc(e->v, (e->n + 2) * sizeof(*e->v))) == NULL ||
+	    (s = malloc(len)) == NULL) {
+		if (v != NULL)
+			e->v = v;
+		e->failed = 1;
+		return;
+	}
+	e->v = v;
+	if (value != NULL)
+		snprintf(s, len, "%s=%s", name, value);
+	else
+		snprintf(s, len, "%s", name);
+	e->v[e->n++] = s;
+	e->v[e->n] = NULL;
+}
+
+static void
+exec_env_free(struct exec_env *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		free(e->v[i]);
+	free(e->v);
+	e->v = NULL;
+	e->n = 0;
+}
+
+/*
+ * exec_env_base - PATH unless exec.env sets it, then exec.env: the
+ * environment every program starts from (nothing of preforkd's own).
+ */
+static void
+exec_env_base(struct exec_env *e, const struct conf_exec *x)
+{
+	size_t i;
+	int path = 0;
+
+	for (i = 0; x->env != NULL && x->env[i] != NULL; i++)
+		if (strncmp(x->env[i], "PATH=", 5) == 0)
+			path = 1;
+	if (!path)
+		exec_env_add(e, EXEC_DEFAULT_PATH, NULL);
+	for (i = 0; x->env != NULL && x->env[i] != NULL; i++)
+		exec_env_add(e, x->env[i], NULL);
+}
+
+/* exec_env_ip - NAMEIP and NAMEPORT for an address; IPv4-mapped as IPv4. */
+static void
+exec_env_ip(struct exec_env *e, const char *ipname, const char *portname,
+    const struct sockaddr_storage *ss)
+{
+	char text[INET6_ADDRSTRLEN], port[8];
+	const struct sockaddr_in6 *sin6;
+	const struct sockaddr_in *sin;
+	struct in_addr v4;
+
+	if (ss->ss_family == AF_INET) {
+		sin = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text));
+		snprintf(port, sizeof(port), "%u", ntohs(sin->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		sin6 = (const struct sockaddr_in6 *)ss;
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			memcpy(&v4, &sin6->sin6_addr.s6_addr[12], sizeof(v4));
+			inet_ntop(AF_INET, &v4, text, sizeof(text));
+		} else
+			inet_ntop(AF_INET6, &sin6->sin6_addr, text,
+			    sizeof(text));
+		snprintf(port, sizeof(port), "%u", ntohs(sin6->sin6_port));
+	} else
+		return;
+	exec_env_add(e, ipname, text);
+	exec_env_add(e, portname, port);
+}
+
+/* exec_env_unix - the peer's credentials, where the system tells them. */
+static void
+exec_env_unix(struct exec_env *e, int fd)
+{
+	char num[24];
+#if defined(SO_PEERCRED)
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return;
+	snprintf(num, sizeof(num), "%ld", (long)cred.pid);
+	exec_env_add(e, "UNIXREMOTEPID", num);
+	snprintf(num, sizeof(num), "%lu", (unsigned long)cred.uid);
+	exec_env_add(e, "UNIXREMOTEUID", num);
+	snprintf(num, sizeof(num), "%lu", (unsigned long)cred.gid);
+	exec_env_add(e, "UNIXREMOTEGID", num);
+#elif defined(HAVE_GETPEEREID)
+	uid_t uid;
+	gid_t gid;
+
+	if (getpeereid(fd, &uid, &gid) == -1)
+		return;
+	snprintf(num, sizeof(num), "%lu", (unsigned long)uid);
+	exec_env_add(e, "UNIXREMOTEUID", num);
+	snprintf(num, sizeof(num), "%lu", (unsigned long)gid);
+	exec_env_add(e, "UNIXREMOTEGID", num);
+#else
+	(void)e;
+	(void)fd;
+	(void)num;
+#endif
+}
+
+/* exec_env_conn - the UCSPI environment of connection c, after the base. */
+static void
+exec_env_conn(struct exec_env *e, const struct preforkd_conn *c)
+{
+	if (c->proto == PREFORKD_PROTO_UNIX) {
+		exec_env_add(e, "PROTO", "UNIX");
+		exec_env_unix(e, c->fd);
+		return;
+	}
+	exec_env_add(e, "PROTO", "TCP");
+	exec_env_ip(e, "TCPLOCALIP", "TCPLOCALPORT", &c->local);
+	exec_env_ip(e, "TCPREMOTEIP", "TCPREMOTEPORT", &c->remote);
+}
+
+/* ------------------------------------------------------------ descriptors */
+
+/* exec_close_from - close every descriptor from lowfd up. */
+static void
+exec_close_from(int lowfd)
+{
+#if defined(HAVE_CLOSE_RANGE)
+	if (close_range((unsigned int)lowfd, ~0U, 0) == 0)
+		return;
+#endif
+	{
+		long max = sysconf(_SC_OPEN_MAX);
+		int fd;
+
+		if (max < 0 || max > 65536)
+			max = 65536;
+		for (fd = lowfd; fd < max; fd++)
+			(void)close(fd);
+	}
+}
+
+/* exec_above - fd moved to 3 or above (so 0, 1, 2 can be set freely). */
+static int
+exec_above(int fd, int low)
+{
+	int nfd;
+
+	if (fd >= low)
+		return fd;
+	if ((nfd = fcntl(fd, F_DUPFD_CLOEXEC, low)) == -1)
+		return fd;
+	return nfd;
+}
+
+/*
+ * exec_child - in the forked child: become the leader of a process group,
+ * put the connection on 0 and 1 and the pipe on 2, close the rest, and
+ * exec.  On failure the errno goes back on the status pipe (fd statw,
+ * close-on-exec, so it reads as end of file when exec succeeds).
+ */
+static void __attribute__((noreturn))
+exec_child(int sock, int errw, int statw, pid_t worker, char *const *argv,
+    char *const *env)
+{
+	int e;
+
+	(void)setpgid(0, 0);
+#if defined(HAVE_PRCTL) && defined(PR_SET_PDEATHSIG)
+	/* A worker killed with -9 takes the program with it. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != worker)
+		_exit(127);
+#else
+	(void)worker;
+#endif
+	/* First: it closes the worker's self-pipe, wherever that is. */
+	sig_reset_child();
+	sock = exec_above(sock, 3);
+	errw = exec_above(errw, 3);
+	statw = exec_above(statw, 3);
+	if (dup2(sock, 0) == -1 || dup2(sock, 1) == -1 ||
+	    dup2(errw, 2) == -1)
+		goto fail;
+	if (statw != 3) {
+		if (dup2(statw, 3) == -1)
+			goto fail;
+		statw = 3;
+	}
+	fcntl(statw, F_SETFD, FD_CLOEXEC);
+	exec_close_from(4);
+	sig_block(0);
+	execve(argv[0], argv, env);
+fail:
+	e = errno;
+	(void)write(statw, &e, sizeof(e));
+	_exit(127);
+}
+
+/* ----------------------------------------------------------------- stderr */
+
+/* exec_errlog_line - log what is buffered as one line (possibly a part). */
+static void
+exec_errlog_line(struct exec_errlog *el)
+{
+	size_t i;
+
+	if (el->len > 0 && el->buf[el->len - 1] == '\r')
+		el->len--;
+	for (i = 0; i < el->len; i++)
+		if (el->buf[i] == '\0')
+			el->buf[i] = '?';
+	el->buf[el->len] = '\0';
+	log_notice("service %s pid %ld: %s", el->service, (long)el->pid,
+	    el->buf);
+	el->len = 0;
+}
+
+/*
+ * exec_errlog_read - take what the pipe has (non-blocking) and log every
+ * complete line; a line longer than the buffer is logged in parts.  0
+ * while the pipe is open, -1 at its end (then the rest is logged too).
+ */
+static int
+exec_errlog_read(struct exec_errlog *el)
+{
+	char chunk[4096];
+	ssize_t n, i;
+
+	for (;;) {
+		n = read(el->fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+		if (n == 0) {
+			if (el->len > 0)
+				exec_errlog_line(el);
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			if (chunk[i] == '\n') {
+				exec_errlog_line(el);
+				continue;
+			}
+			el->buf[el->len++] = chunk[i];
+			if (el->len == EXEC_LINE_MAX)
+				exec_errlog_line(el);
+		}
+	}
+}
+
+/* ------------------------------------------------------- per connection */
+
+/* exec_kill_group - signo to the program's process group, if still there. */
+static void
+exec_kill_group(pid_t pgid, int signo)
+{
+	/* Never kill(-0) or kill(-1): that would be us, or everyone. */
+	if (pgid > 1)
+		(void)kill(-pgid, signo);
+}
+
+/*
+ * exec_wait - wait for the program while copying its stderr to the log;
+ * stop its group at timeout (TERM, then KILL a second later).  When the
+ * worker itself gets TERM, the group goes first and then the worker, by
+ * the same signal.  Returns the program's wait status.
+ */
+static int
+exec_wait(struct preforkd_conn *c, pid_t pid, struct exec_errlog *el,
+    int64_t deadline)
+{
+	struct pollfd pfd[2];
+	int64_t now, kill_at = 0, t;
+	int status = 0, nfd, timeout;
+	pid_t r;
+	char drain[64];
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid || (r == -1 && errno == ECHILD))
+			break;
+		now = now_ms();
+		if (exec_got_term) {
+			log_info("service %s: stopping program %ld and its "
+			    "process group: this worker was told to stop",
+			    c->service->name, (long)pid);
+			exec_kill_group(pid, SIGTERM);
+			deadline = 0;
+			kill_at = kill_at == 0 ? now + EXEC_KILL_GRACE_MS :
+			    kill_at;
+			exec_got_term = 0;
+			c->end = CONN_ERROR;
+			/* The worker leaves once the group is gone. */
+			exec_stopping = 1;
+		}
+		if (deadline > 0 && now >= deadline && kill_at == 0) {
+			log_warning("service %s: program %ld still running "
+			    "after timeout %d s; stopping its process group",
+			    c->service->name, (long)pid, c->service->timeout);
+			exec_kill_group(pid, SIGTERM);
+			kill_at = now + EXEC_KILL_GRACE_MS;
+			c->end = CONN_TIMEOUT;
+		}
+		if (kill_at > 0 && now >= kill_at) {
+			log_warning("service %s: program %ld did not stop on "
+			    "SIGTERM; killing its process group",
+			    c->service->name, (long)pid);
+			exec_kill_group(pid, SIGKILL);
+			kill_at = -1;
+		}
+
+		timeout = -1;
+		if (kill_at > 0)
+			t = kill_at - now;
+		else if (deadline > 0 && kill_at == 0)
+			t = deadline - now;
+		else
+			t = -1;
+		if (t >= 0)
+			timeout = t > INT_MAX ? INT_MAX : (int)t;
+		nfd = 0;
+		pfd[nfd].fd = exec_wake[0];
+		pfd[nfd++].events = POLLIN;
+		if (el->fd != -1) {
+			pfd[nfd].fd = el->fd;
+			pfd[nfd++].events = POLLIN;
+		}
+		if (poll(pfd, (nfds_t)nfd, timeout) <= 0)
+			continue;
+		if (pfd[0].revents != 0)
+			while (read(exec_wake[0], drain, sizeof(drain)) > 0)
+				;
+		if (nfd > 1 && pfd[1].revents != 0 &&
+		    exec_errlog_read(el) == -1) {
+			close(el->fd);
+			el->fd = -1;
+		}
+	}
+	/* What the program said last; its children may keep the pipe. */
+	if (el->fd != -1) {
+		if (exec_errlog_read(el) != -1 && el->len > 0)
+			exec_errlog_line(el);
+	}
+	/* Stopped for a timeout or a stop: no member of its group stays. */
+	if (kill_at != 0)
+		exec_kill_group(pid, SIGKILL);
+	return status;
+}
+
+/* exec_log_end - how the program ended, in the error log. */
+static void
+exec_log_end(const struct preforkd_conn *c, pid_t pid, const char *prog,
+    int status)
+{
+	if (WIFEXITED(status))
+		log_msg(WEXITSTATUS(status) == 0 ? LL_DEBUG : LL_INFO,
+		    "service %s: program %s (pid %ld) exited with status %d",
+		    c->service->name, prog, (long)pid, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		log_info("service %s: program %s (pid %ld) killed by signal "
+		    "%d (%s)", c->service->name, prog, (long)pid,
+		    WTERMSIG(status), sig_name(WTERMSIG(status)));
+}
+
+/*
+ * exec_stream - run the program for connection c and wait for it.  The
+ * worker's copy of the connection is closed once the program has it, so
+ * the client sees the end of the stream when the program closes it.
+ */
+static void
+exec_stream(struct preforkd_conn *c)
+{
+	const struct conf_exec *x = c->service->state;
+	struct exec_errlog el;
+	struct exec_env env;
+	struct slot *slot = worker_slot();
+	int errp[2] = { -1, -1 }, statp[2] = { -1, -1 }, e, status;
+	int64_t deadline = 0;
+	ssize_t n;
+	pid_t pid, self = getpid();
+
+	memset(&env, 0, sizeof(env));
+	exec_env_base(&env, x);
+	exec_env_conn(&env, c);
+	if (env.failed) {
+		log_error("service %s: out of memory", c->service->name);
+		c->end = CONN_ERROR;
+		goto out;
+	}
+	if (pipe(errp) == -1 || pipe(statp) == -1) {
+		log_error("service %s: pipe: %s", c->service->name,
+		    strerror(errno));
+		c->end = CONN_ERROR;
+		goto out;
+	}
+	fcntl(errp[0], F_SETFD, FD_CLOEXEC);
+	fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	fcntl(errp[1], F_SETFD, FD_CLOEXEC);
+	fcntl(statp[0], F_SETFD, FD_CLOEXEC);
+	fcntl(statp[1], F_SETFD, FD_CLOEXEC);
+
+	exec_got_term = 0;
+	exec_catch(SIGTERM, exec_signal);
+	exec_catch(SIGCHLD, exec_signal);
+	sig_block(1);
+	pid = fork();
+	if (pid == 0)
+		exec_child(c->fd, errp[1], statp[1], self, x->argv, env.v);
+	sig_block(0);
+	if (pid == -1) {
+		log_error("service %s: fork: %s", c->service->name,
+		    strerror(errno));
+		c->end = CONN_ERROR;
+		goto restore;
+	}
+	(void)setpgid(pid, pid);	/* as the child does: no race */
+	slot->child_pgid = pid;
+	close(errp[1]);
+	errp[1] = -1;
+	close(statp[1]);
+	statp[1] = -1;
+
+	/* End of file: exec succeeded.  An errno: it did not. */
+	do
+		n = read(statp[0], &e, sizeof(e));
+	while (n == -1 && errno == EINTR);
+	if (n == (ssize_t)sizeof(e)) {
+		log_error("service %s: cannot execute \"%s\": %s",
+		    c->service->name, x->argv[0], strerror(e));
+		c->end = CONN_ERROR;
+	} else if (log_would(LL_DEBUG))
+		log_debug("service %s: program %s started (pid %ld)",
+		    c->service->name, x->argv[0], (long)pid);
+	close(c->fd);
+	c->fd = -1;
+
+	el.fd = errp[0];
+	el.service = c->service->name;
+	el.pid = pid;
+	el.len = 0;
+	if (c->service->timeout > 0)
+		deadline = slot->busy_since + c->service->timeout * 1000LL;
+	status = exec_wait(c, pid, &el, deadline);
+	errp[0] = el.fd;
+	slot->child_pgid = 0;
+	c->exec_status = status;
+	exec_log_end(c, pid, x->argv[0], status);
+	if (exec_stopping) {
+		/* As if TERM had found us idle: leave now, by that signal. */
+		signal(SIGTERM, SIG_DFL);
+		raise(SIGTERM);
+	}
+
+restore:
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	if (exec_got_term) {
+		signal(SIGTERM, SIG_DFL);
+		raise(SIGTERM);
+	}
+out:
+	if (errp[0] != -1)
+		close(errp[0]);
+	if (errp[1] != -1)
+		close(errp[1]);
+	if (statp[0] != -1)
+		close(statp[0]);
+	if (statp[1] != -1)
+		close(statp[1]);
+	exec_env_free(&env);
+}
+
+/* ----------------------------------------------------------- per worker */
+
+/*
+ * exec_worker_run - mode "worker": become the program.  The listeners go
+ * to fds 3, 4, ... in the order of the listen setting, without
+ * close-on-exec; everything else of ours is close-on-exec already.  The
+ * slot stays "starting": the master counts the program ready once it has
+ * run for a second (exec_at), so one that dies at once is throttled.
+ */
+void
+exec_worker_run(struct worker_ctx *ctx)
+{
+	const struct conf_exec *x = ctx->service->view.state;
+	struct exec_env env;
+	char num[24], *names = NULL;
+	size_t i, n = ctx->nlisteners, len;
+	int *tmp = NULL, fd, e;
+
+	if (access(x->argv[0], X_OK) == -1) {
+		log_error("service %s: cannot execute \"%s\": %s",
+		    ctx->service->name, x->argv[0], strerror(errno));
+		exit(2);
+	}
+	memset(&env, 0, sizeof(env));
+	exec_env_base(&env, x);
+	snprintf(num, sizeof(num), "%zu", n);
+	exec_env_add(&env, "LISTEN_FDS", num);
+	snprintf(num, sizeof(num), "%ld", (long)getpid());
+	exec_env_add(&env, "LISTEN_PID", num);
+	len = n * (strlen(ctx->service->name) + 1) + 1;
+	if ((names = malloc(len)) != NULL) {
+		names[0] = '\0';
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				strcat(names, ":");
+			strcat(names, ctx->service->name);
+		}
+		exec_env_add(&env, "LISTEN_FDNAMES", names);
+		free(names);
+	}
+	if (names == NULL || env.failed ||
+	    (tmp = calloc(n, sizeof(*tmp))) == NULL) {
+		log_error("service %s: out of memory", ctx->service->name);
+		exit(2);
+	}
+
+	/* The program's stderr: the error log when it is a file. */
+	if ((fd = log_fd()) != -1 && fd != 2)
+		(void)dup2(fd, 2);
+	/*
+	 * Out of the way of 3 .. 3+n-1 first, then into place: a listener
+	 * may already sit where another one has to go.
+	 */
+	for (i = 0; i < n; i++) {
+		tmp[i] = fcntl(ctx->listeners[i].fd, F_DUPFD_CLOEXEC,
+		    3 + (int)n);
+		if (tmp[i] == -1) {
+			log_error("service %s: cannot pass the sockets: "
+			    "fcntl F_DUPFD: %s", ctx->service->name,
+			    strerror(errno));
+			exit(2);
+		}
+	}
+	ctx->slot->exec_at = now_ms();
+	/* Before the moves: this closes the self-pipe, wherever it is. */
+	sig_block(1);
+	sig_reset_child();
+	/* From here on, the error log's descriptor may be gone. */
+	for (i = 0; i < n; i++) {
+		if (dup2(tmp[i], 3 + (int)i) == -1)
+			_exit(2);
+		fcntl(3 + (int)i, F_SETFD, 0);
+	}
+	sig_block(0);
+	execve(x->argv[0], x->argv, env.v);
+	e = errno;
+	/* Too late for the log: say it on stderr, which may be the log. */
+	dprintf(2, "preforkd: service %s: cannot execute \"%s\": %s\n",
+	    ctx->service->name, x->argv[0], strerror(e));
+	_exit(2);
+}
