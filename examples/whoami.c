@@ -19,6 +19,8 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#define _POSIX_C_SOURCE 200809L	/* strdup */
+
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>

@@ -244,6 +244,9 @@ master_reap(void)
 			    (long)pid, how, (unsigned long long)slot->served,
 			    client);
 		}
+		/* An exec'd program's children must not outlive its worker. */
+		if (slot->child_pgid > 1)
+			kill(-slot->child_pgid, SIGKILL);
 		if (!slot->retiring)
 			s->nworkers--;
 		s->served_dead += slot->served;

@@ -313,12 +313,12 @@ test_usr2(void)
 	 * reload the master about to retire).
 	 */
 	needle = tap_strdup_printf("master pid %ld,", (long)newpid);
-	for (i = 0, by_new = 0; i < 10; i++)
+	for (i = 0, by_new = 0; i < 20; i++)
 		if (status_of(d, out, sizeof(out)) == 0 &&
 		    strstr(out, needle) != NULL)
 			by_new++;
-	is_int(10, by_new, "after the upgrade, -s status is answered by the "
-	    "new master (10 tries)");
+	is_int(20, by_new, "after the upgrade, -s status is answered by the "
+	    "new master (20 tries)");
 	free(needle);
 
 	pf_kill(d, SIGQUIT);

@@ -1,7 +1,7 @@
 /*
  * load.c - the load generator of load.h, on POSIX threads.  Counters are
- * kept per phase under one mutex; the phase is the test's at the moment an
- * outcome is known.
+ * kept per phase under one mutex; an outcome counts in the phase in which
+ * its connection (or, on a long connection, its exchange) began.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -37,7 +37,7 @@ struct pf_load {
 	int			 port;
 	int			 interval_ms;
 	_Atomic int		 stop;
-	volatile int		 phase;
+	_Atomic int		 phase;
 	pthread_mutex_t		 lock;
 	struct pf_load_counts	 counts[PF_LOAD_PHASES];
 	pthread_t		 threads[PF_LOAD_THREADS];
@@ -45,15 +45,15 @@ struct pf_load {
 	int			 nthreads;
 };
 
-/* load_record - count one outcome in the current phase. */
+/* load_record - count one outcome in phase (when its connection began). */
 static void
-load_record(struct pf_load *ld, struct pf_load_client *c, int outcome,
-    const char *what, int err)
+load_record(struct pf_load *ld, struct pf_load_client *c, int phase,
+    int outcome, const char *what, int err)
 {
 	struct pf_load_counts *k;
 
 	pthread_mutex_lock(&ld->lock);
-	k = &ld->counts[ld->phase];
+	k = &ld->counts[phase];
 	if (c->is_long)
 		k->l[outcome]++;
 	else
@@ -138,21 +138,23 @@ load_short(void *arg)
 	const char *what;
 	char msg[64];
 	long k = 0;
-	int fd, r, err;
+	int fd, r, err, phase;
 
 	while (!ld->stop) {
+		phase = ld->phase;
 		snprintf(msg, sizeof(msg), "short %d %ld\n", c->id, k++);
 		fd = pf_tcp_connect(ld->host, ld->port);
 		if (fd < 0) {
 			err = errno;
-			load_record(ld, c, load_classify(err), "connect", err);
+			load_record(ld, c, phase, load_classify(err), "connect",
+			    err);
 			/* A refused port answers at once: do not spin. */
 			load_pause(5);
 			continue;
 		}
 		r = load_exchange(fd, msg, 1, &what, &err);
 		close(fd);
-		load_record(ld, c, r, what, err);
+		load_record(ld, c, phase, r, what, err);
 	}
 	return NULL;
 }
@@ -165,18 +167,20 @@ load_long(void *arg)
 	const char *what;
 	char msg[64];
 	long k = 0;
-	int fd = -1, r, err;
+	int fd = -1, r, err, phase;
 
 	while (!ld->stop) {
+		phase = ld->phase;
 		if (fd < 0 && (fd = pf_tcp_connect(ld->host, ld->port)) < 0) {
 			err = errno;
-			load_record(ld, c, load_classify(err), "connect", err);
+			load_record(ld, c, phase, load_classify(err), "connect",
+			    err);
 			load_pause(ld->interval_ms);
 			continue;
 		}
 		snprintf(msg, sizeof(msg), "long %d %ld\n", c->id, k++);
 		r = load_exchange(fd, msg, 0, &what, &err);
-		load_record(ld, c, r, what, err);
+		load_record(ld, c, phase, r, what, err);
 		if (r != PF_LOAD_OK) {
 			close(fd);
 			fd = -1;
@@ -222,7 +226,7 @@ pf_load_start(const char *host, int port, int nshort, int nlong,
 	return ld;
 }
 
-/* pf_load_phase - from now on, outcomes count in phase. */
+/* pf_load_phase - what begins from now on counts in phase. */
 void
 pf_load_phase(struct pf_load *ld, int phase)
 {
@@ -258,8 +262,7 @@ pf_load_long_failures(const struct pf_load_counts *k)
 
 /*
  * pf_load_stop - stop the clients and wait for them (each within its I/O
- * bound); outcomes seen while stopping still count in the current phase.
- * The counters stay readable until pf_load_free.
+ * bound).  The counters stay readable until pf_load_free.
  */
 void
 pf_load_stop(struct pf_load *ld)

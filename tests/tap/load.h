@@ -6,7 +6,10 @@
  * Short clients loop on: connect, send one line, shut down the writing
  * side, read the echo up to EOF, close.  Long clients keep one connection
  * and exchange a line on it every interval_ms, reconnecting after a
- * failure.  Every wait is bounded (PF_LOAD_IO_MS).
+ * failure.  Every wait is bounded (PF_LOAD_IO_MS).  An outcome counts in
+ * the phase in which its connection (or exchange) began, so a connection
+ * left hanging by a phase is that phase's failure even when it times out
+ * in the next one.
  *
  * SPDX-License-Identifier: MIT
  */
