@@ -128,6 +128,32 @@ access_exec_status(char *buf, size_t len, int wstatus)
 }
 
 /*
+ * access_value - an address as a logfmt value: as is, or quoted (with \"
+ * and \\ escaped) when it holds a space, a quote or an "=", as a unix
+ * socket path may.
+ */
+static void
+access_value(char *buf, size_t len, const struct sockaddr *sa, socklen_t sl)
+{
+	char raw[ADDR_TEXT_MAX];
+	size_t i, n = 0;
+
+	addr_sockaddr_format(sa, sl, raw, sizeof(raw));
+	if (strpbrk(raw, " \"=\\") == NULL) {
+		snprintf(buf, len, "%s", raw);
+		return;
+	}
+	buf[n++] = '"';
+	for (i = 0; raw[i] != '\0' && n + 3 < len; i++) {
+		if (raw[i] == '"' || raw[i] == '\\')
+			buf[n++] = '\\';
+		buf[n++] = raw[i];
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+}
+
+/*
  * access_write - the line for connection c, which began at started (ms on
  * the monotonic clock).  Addresses are printed by our own code, never from
  * client bytes, so they need no quoting.
@@ -148,10 +174,10 @@ access_write(const struct preforkd_conn *c, int64_t started)
 	localtime_r(&ts.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "time=%Y-%m-%dT%H:%M:%S", &tm);
 	strftime(zone, sizeof(zone), "%z", &tm);
-	addr_sockaddr_format((const struct sockaddr *)&c->local, c->locallen,
-	    local, sizeof(local));
-	addr_sockaddr_format((const struct sockaddr *)&c->remote, c->remotelen,
-	    remote, sizeof(remote));
+	access_value(local, sizeof(local), (const struct sockaddr *)&c->local,
+	    c->locallen);
+	access_value(remote, sizeof(remote), (const struct sockaddr *)
+	    &c->remote, c->remotelen);
 	n += (size_t)snprintf(line + n, sizeof(line) - n,
 	    ".%03ld%.3s:%s service=%s proto=%s local=%s remote=%s pid=%ld "
 	    "in=%llu out=%llu duration=%lld.%03lld end=%s",

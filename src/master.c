@@ -232,6 +232,11 @@ master_reap(void)
 			    s->conf->name, (long)pid,
 			    (unsigned long long)slot->served,
 			    s->conf->max_requests);
+		else if (slot->kill_at != 0)
+			log_warning("service %s: worker %ld %s after %llu "
+			    "connections, killed as hung; replacing it",
+			    s->conf->name, (long)pid, how,
+			    (unsigned long long)slot->served);
 		else if (!ready) {
 			throttle_failed(&s->throttle, now_ms());
 			log_error("service %s: worker %ld %s before it was "
