@@ -23,6 +23,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -155,6 +156,11 @@ main(int argc, char **argv)
 			usage();
 		t0 = now_ms();
 		if ((pid = fork()) == 0) {
+			/* Not our stdout: whoever reads it would wait for us. */
+			int fd = open("/dev/null", O_RDWR);
+
+			dup2(fd, 0);
+			dup2(fd, 1);
 			execvp(argv[optind], argv + optind);
 			_exit(127);
 		}

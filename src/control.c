@@ -102,6 +102,22 @@ control_disown(void)
 	ctl.shared = 1;
 }
 
+/*
+ * control_release - the new master of an upgrade answers from now on:
+ * stop answering, without removing the socket it took over.
+ */
+void
+control_release(void)
+{
+	size_t i;
+
+	for (i = 0; i < CONTROL_CLIENTS_MAX; i++)
+		control_client_close(&clients[i]);
+	if (ctl.fd != -1)
+		close(ctl.fd);
+	ctl.fd = -1;
+}
+
 /* control_close - at exit: close everything, remove the socket file. */
 void
 control_close(void)

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 
@@ -112,7 +113,7 @@ ctl_wait_gone(pid_t pid, int64_t ms)
 {
 	int64_t deadline = now_ms() + ms;
 
-	while (kill(pid, 0) == 0 || errno == EPERM) {
+	while (daemon_alive(pid)) {
 		if (now_ms() >= deadline)
 			return -1;
 		poll(NULL, 0, 20);
@@ -129,11 +130,14 @@ static int
 ctl_upgrade(const struct conf *conf, pid_t old)
 {
 	char err[512], *oldbin;
+	struct stat st, before;
 	const char *what;
 	int64_t deadline;
 	int started = 0;
 	pid_t pid;
 
+	if (stat(conf->pid_file, &before) == -1)
+		memset(&before, 0, sizeof(before));
 	if (kill(old, SIGUSR2) == -1) {
 		fprintf(stderr, "preforkd: cannot send SIGUSR2 to pid %ld: %s\n",
 		    (long)old, strerror(errno));
@@ -150,7 +154,16 @@ ctl_upgrade(const struct conf *conf, pid_t old)
 		if (pid > 0 && pid != old)
 			break;
 		what = NULL;
-		if (kill(old, 0) == -1 && errno == ESRCH)
+		/*
+		 * A new binary that fails at once may come and go between two
+		 * looks: its rename of the pid file back still shows, in the
+		 * file's change time.
+		 */
+		if (stat(conf->pid_file, &st) == 0 &&
+		    (st.st_ctim.tv_sec != before.st_ctim.tv_sec ||
+		    st.st_ctim.tv_nsec != before.st_ctim.tv_nsec))
+			started = 1;
+		if (!daemon_alive(old))
 			what = "the old master is gone, and no new master is "
 			    "ready";
 		else if (started && pid == old)

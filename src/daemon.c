@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,6 +325,37 @@ daemon_pidfile_read(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	return pid;
+}
+
+/*
+ * daemon_alive - is process pid alive?  A zombie (dead, not yet reaped by
+ * a parent that does not reap) is not.
+ */
+int
+daemon_alive(pid_t pid)
+{
+#ifdef __linux__
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+#endif
+
+	if (pid <= 0 || (kill(pid, 0) == -1 && errno != EPERM))
+		return 0;
+#ifdef __linux__
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')'. */
+	if ((p = strrchr(buf, ')')) != NULL && p[1] == ' ' && p[2] == 'Z')
+		return 0;
+#endif
+	return 1;
 }
 
 /*

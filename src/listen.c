@@ -317,9 +317,13 @@ listen_describe(const struct listener *l, char *buf, size_t len)
 static struct {
 	int		 n;
 	int		*taken;
+	int		*shared;	/* "@shared": systemd holds it too */
 	char		**names;
-	int		 upgrade;	/* from our own predecessor */
+	pid_t		 upgrade;	/* our predecessor, or 0 */
 } inh;
+
+/* How a predecessor marks a socket it had from systemd, in LISTEN_FDNAMES. */
+#define SHARED_SUFFIX	"@shared"
 
 #define LISTEN_FDS_START	3
 #define LISTEN_FDS_MAX		1024
@@ -334,7 +338,8 @@ listen_inherit_init(void)
 	long n = 0;
 	int i;
 
-	inh.upgrade = getenv("PREFORKD_UPGRADE") != NULL;
+	if (getenv("PREFORKD_UPGRADE") != NULL)
+		inh.upgrade = (pid_t)strtol(getenv("PREFORKD_UPGRADE"), NULL, 10);
 	if (pid != NULL && fds != NULL && strtol(pid, NULL, 10) == getpid())
 		n = strtol(fds, NULL, 10);
 	if (n < 0 || n > LISTEN_FDS_MAX)
@@ -350,23 +355,35 @@ listen_inherit_init(void)
 		return 0;
 	}
 	inh.taken = calloc((size_t)n, sizeof(*inh.taken));
+	inh.shared = calloc((size_t)n, sizeof(*inh.shared));
 	inh.names = calloc((size_t)n, sizeof(*inh.names));
-	if (inh.taken == NULL || inh.names == NULL) {
+	if (inh.taken == NULL || inh.shared == NULL || inh.names == NULL) {
 		free(copy);
 		return -1;
 	}
 	inh.n = (int)n;
 	for (i = 0, p = copy; i < inh.n; i++) {
 		fcntl(LISTEN_FDS_START + i, F_SETFD, FD_CLOEXEC);
-		if (p != NULL && (name = strsep(&p, ":")) != NULL)
+		if (p != NULL && (name = strsep(&p, ":")) != NULL) {
+			size_t len = strlen(name), sl = strlen(SHARED_SUFFIX);
+
+			if (len > sl && strcmp(name + len - sl,
+			    SHARED_SUFFIX) == 0) {
+				name[len - sl] = '\0';
+				inh.shared[i] = 1;
+			}
 			inh.names[i] = strdup(name);
+		}
 	}
 	free(copy);
 	return inh.n;
 }
 
-/* listen_inherit_upgrade - were we started by our predecessor's USR2? */
-int
+/*
+ * listen_inherit_upgrade - the pid of the master whose USR2 started us,
+ * or 0 when we were not started by an upgrade.
+ */
+pid_t
 listen_inherit_upgrade(void)
 {
 	return inh.upgrade;
@@ -439,7 +456,8 @@ listen_inherit_take(struct listener *l, const char *service, int backlog,
 		l->bound = bound;
 		l->bound.wildcard = l->addr.wildcard;
 		l->inherited = 1;
-		l->shared = !inh.upgrade;
+		/* From systemd, directly or through our predecessor. */
+		l->shared = !inh.upgrade || inh.shared[i];
 		l->unix_dev = 0;
 		l->unix_ino = 0;
 		if (l->addr.proto == PROTO_UNIX && inh.upgrade) {
@@ -477,5 +495,8 @@ listen_inherit_done(void)
 	}
 	free(inh.names);
 	free(inh.taken);
-	memset(&inh, 0, sizeof(inh));
+	free(inh.shared);
+	inh.names = NULL;
+	inh.taken = inh.shared = NULL;
+	inh.n = 0;
 }

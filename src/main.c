@@ -119,7 +119,8 @@ main(int argc, char *argv[])
 	struct listener **listeners;
 	struct conf *conf;
 	char err[512], cwd[PATH_MAX], conf_path[PATH_MAX + 64];
-	int ch, foreground = 0, test = 0, json = 0, upgrading, rc;
+	int ch, foreground = 0, test = 0, json = 0, rc;
+	pid_t upgrading;
 
 	while ((ch = getopt_long(argc, argv, "c:fhs:tV", longopts, NULL)) !=
 	    -1) {
@@ -194,11 +195,13 @@ main(int argc, char *argv[])
 		return EXIT_RUNTIME;
 	}
 	upgrading = listen_inherit_upgrade();
-	/* Reloads read the file again after chdir("/"): remember where. */
-	if (file[0] == '/')
-		snprintf(conf_path, sizeof(conf_path), "%s", file);
-	else if (getcwd(cwd, sizeof(cwd)) == NULL ||
-	    snprintf(conf_path, sizeof(conf_path), "%s/%s", cwd, file) >=
+	/*
+	 * Reloads read the file again after chdir("/"), and resolve its
+	 * relative paths: remember where we started.
+	 */
+	if (getcwd(cwd, sizeof(cwd)) == NULL || (file[0] == '/' ?
+	    snprintf(conf_path, sizeof(conf_path), "%s", file) :
+	    snprintf(conf_path, sizeof(conf_path), "%s/%s", cwd, file)) >=
 	    (int)sizeof(conf_path)) {
 		log_error("cannot make the config path %s absolute", file);
 		return EXIT_RUNTIME;
@@ -237,13 +240,19 @@ main(int argc, char *argv[])
 		return EXIT_RUNTIME;
 	}
 	listen_inherit_done();
-	/* A new master of an upgrade is already detached: its parent was. */
+	/*
+	 * A new master of an upgrade is already detached, as its parent
+	 * was; it only leaves the start directory it was run in.
+	 */
+	if (!foreground && upgrading && chdir("/") == -1)
+		log_warning("chdir /: %s", strerror(errno));
 	if (!foreground && !upgrading && daemon_start() == -1) {
 		log_error("cannot become a daemon: %s", strerror(errno));
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;
 	}
-	rc = master_run(conf, listeners, foreground, conf_path);
+	rc = master_run(conf, listeners, foreground, conf_path, cwd,
+	    upgrading);
 	daemon_pidfile_remove();
 	return rc;
 }

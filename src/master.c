@@ -58,6 +58,8 @@ static struct {
 	int			 foreground;
 	char			*conf_path;	/* absolute, for reloads */
 	pid_t			 successor;	/* new master of an upgrade */
+	pid_t			 predecessor;	/* old master, after one */
+	char			*start_dir;	/* where relative paths start */
 	struct scoreboard	 sb;
 	int			 alive[2];	/* workers see EOF when we die */
 	unsigned int		 generation;
@@ -73,7 +75,7 @@ static struct {
 
 static void	master_trim(void);
 static void	master_upgrade_failed(int);
-static void	master_hand_over(void);
+static int	master_hand_over(void);
 static void	master_stop_listeners(int);
 static void	master_log_listeners(void);
 static int64_t	master_fill(int64_t);
@@ -574,9 +576,10 @@ master_stop(int signo, int graceful)
 	else
 		log_notice("received %s: fast stop", sig_name(signo));
 	m.state = STOPPING;
-	notify_send("STOPPING=1\nSTATUS=%s stop", graceful ? "graceful" :
-	    "fast");
-	master_hand_over();
+	/* After an upgrade the service goes on: systemd must not hear STOPPING. */
+	if (!master_hand_over())
+		notify_send("STOPPING=1\nSTATUS=%s stop", graceful ?
+		    "graceful" : "fast");
 	/* Workers first: an idle worker exits before it could see the
 	 * shut-down listener. */
 	master_signal_all(graceful ? SIGQUIT : SIGTERM);
@@ -681,18 +684,19 @@ master_rebind(const struct conf *nc, char *err, size_t errlen)
 				    &cs->listen[j], desc, sizeof(desc)), cause);
 				goto fail;
 			}
-			log_notice("service %s: listening on %s (fd %d, new "
-			    "in this configuration)", cs->name,
-			    listen_describe(&nl[i][j], desc, sizeof(desc)),
-			    nl[i][j].fd);
 		}
 	}
 	/* Every bind worked: now take the kept sockets over. */
 	for (i = 0; i < nc->nservices; i++) {
 		cs = &nc->services[i];
 		for (j = 0; j < cs->nlisten; j++) {
-			if ((old = from[i][j]) == NULL)
+			if ((old = from[i][j]) == NULL) {
+				log_notice("service %s: listening on %s (fd %d, "
+				    "new in this configuration)", cs->name,
+				    listen_describe(&nl[i][j], desc,
+				    sizeof(desc)), nl[i][j].fd);
 				continue;
+			}
 			nl[i][j].fd = old->fd;
 			nl[i][j].bound = old->bound;
 			nl[i][j].shared = old->shared;
@@ -820,7 +824,14 @@ master_reload(void)
 	log_notice("reloading %s", m.conf_path);
 	if ((f = open_memstream(&reply, &i)) == NULL)
 		return NULL;
-	if ((nc = conf_load(m.conf_path, &errs)) == NULL) {
+	/* Relative paths in the file mean what they meant at start. */
+	if (chdir(m.start_dir) == -1)
+		log_warning("reload: chdir %s: %s; relative paths are taken "
+		    "from /", m.start_dir, strerror(errno));
+	nc = conf_load(m.conf_path, &errs);
+	if (!m.foreground && chdir("/") == -1)
+		log_warning("reload: chdir /: %s", strerror(errno));
+	if (nc == NULL) {
 		for (i = 0; i < errs.n; i++) {
 			log_error("reload: %s", errs.msg[i]);
 			fprintf(f, "%s\n", errs.msg[i]);
@@ -992,8 +1003,9 @@ master_free_old(void)
 static void
 master_upgrade(void)
 {
-	int fds[UPGRADE_SOCKETS_MAX], n = 0;
-	const char *names[UPGRADE_SOCKETS_MAX];
+	int fds[UPGRADE_SOCKETS_MAX], n = 0, k;
+	char *names[UPGRADE_SOCKETS_MAX];
+	struct listener *l;
 	size_t i, j;
 	pid_t pid;
 
@@ -1004,22 +1016,32 @@ master_upgrade(void)
 	}
 	for (i = 0; i < m.nsvc; i++) {
 		for (j = 0; j < m.svc[i].nlisteners; j++) {
-			if (m.svc[i].listeners[j].fd == -1 ||
-			    n == UPGRADE_SOCKETS_MAX - 1)
+			l = &m.svc[i].listeners[j];
+			if (l->fd == -1 || n == UPGRADE_SOCKETS_MAX - 1)
 				continue;
-			fds[n] = m.svc[i].listeners[j].fd;
-			names[n++] = m.svc[i].conf->name;
+			/* Sockets of systemd's stay systemd's after us. */
+			if (asprintf(&names[n], "%s%s", m.svc[i].conf->name,
+			    l->shared ? "@shared" : "") == -1)
+				goto done;
+			fds[n++] = l->fd;
 		}
 	}
 	if (control_fd() != -1) {
-		fds[n] = control_fd();
-		names[n++] = CONTROL_FDNAME;
+		if ((names[n] = strdup(CONTROL_FDNAME)) == NULL)
+			goto done;
+		fds[n++] = control_fd();
 	}
 	log_notice("received SIGUSR2: upgrading to %s", upgrade_binary());
-	if ((pid = upgrade_start(fds, names, n, m.conf_path, m.foreground)) ==
-	    -1)
-		return;
-	m.successor = pid;
+	pid = upgrade_start(fds, (const char *const *)names, n, m.conf_path,
+	    m.start_dir, m.foreground);
+	if (pid != -1) {
+		m.successor = pid;
+		/* The new master answers -s status and -s reload now. */
+		control_release();
+	}
+done:
+	for (k = 0; k < n; k++)
+		free(names[k]);
 }
 
 /*
@@ -1029,32 +1051,37 @@ master_upgrade(void)
 static void
 master_upgrade_failed(int status)
 {
-	char how[96];
+	char how[96], err[512];
 
 	log_error("upgrade: the new master %ld %s; this master (pid %ld) "
 	    "goes on serving", (long)m.successor,
 	    master_exit_text(status, how, sizeof(how)), (long)m.pid);
 	m.successor = 0;
 	daemon_pidfile_restore();
+	if (m.conf->control_socket != NULL && control_fd() == -1 &&
+	    control_open(m.conf->control_socket, err, sizeof(err)) == -1)
+		log_error("upgrade: %s", err);
 	notify_send("MAINPID=%ld\nREADY=1\nSTATUS=upgrade failed; running "
 	    "generation %u", (long)m.pid, m.generation);
 }
 
 /*
- * master_hand_over - while stopping after an upgrade, the sockets belong
- * to the new master too: never shut them down or remove their files.
+ * master_hand_over - while stopping with the other master of an upgrade
+ * alive (the new one, or the old one we would hand back to), the sockets
+ * belong to it too: never shut them down or remove their files.  1 if so.
  */
-static void
+static int
 master_hand_over(void)
 {
 	size_t i, j;
 
-	if (m.successor <= 0 || kill(m.successor, 0) == -1)
-		return;
+	if (!daemon_alive(m.successor) && !daemon_alive(m.predecessor))
+		return 0;
 	for (i = 0; i < m.nsvc; i++)
 		for (j = 0; j < m.svc[i].nlisteners; j++)
 			m.svc[i].listeners[j].shared = 1;
 	control_disown();
+	return 1;
 }
 
 /* master_signals - act on every signal that came, reaping first. */
@@ -1202,7 +1229,7 @@ master_status(int json)
  */
 int
 master_run(struct conf *conf, struct listener **listeners, int foreground,
-    const char *conf_path)
+    const char *conf_path, const char *start_dir, pid_t predecessor)
 {
 	struct pollfd pfd[1 + 1 + CONTROL_CLIENTS_MAX];
 	int64_t now, wait, timeout;
@@ -1210,7 +1237,9 @@ master_run(struct conf *conf, struct listener **listeners, int foreground,
 	size_t i;
 
 	m.foreground = foreground;
-	if ((m.conf_path = strdup(conf_path)) == NULL) {
+	m.predecessor = predecessor;
+	if ((m.conf_path = strdup(conf_path)) == NULL ||
+	    (m.start_dir = strdup(start_dir)) == NULL) {
 		log_error("out of memory");
 		return EXIT_RUNTIME;
 	}

@@ -197,7 +197,7 @@ int		 listen_open(struct listener *, int, mode_t, int, char *, size_t);
 void		 listen_close(struct listener *);
 int		 listen_adjust(struct listener *, int, mode_t, int);
 int		 listen_inherit_init(void);
-int		 listen_inherit_upgrade(void);
+pid_t		 listen_inherit_upgrade(void);
 int		 listen_inherit_take(struct listener *, const char *, int, mode_t,
 		    int);
 void		 listen_inherit_done(void);
@@ -315,6 +315,7 @@ void		 control_handle(struct pollfd *, int);
 void		 control_child_close(void);
 int		 control_fd(void);
 void		 control_disown(void);
+void		 control_release(void);
 
 /* The name of the control socket among the fds an upgrade passes. */
 #define CONTROL_FDNAME		"preforkd-control"
@@ -334,7 +335,7 @@ unsigned long long notify_monotonic_usec(void);
 void		 upgrade_init(const char *);
 const char	*upgrade_binary(void);
 pid_t		 upgrade_start(const int *, const char *const *, int,
-		    const char *, int);
+		    const char *, const char *, int);
 
 /* ----------------------------------------------------------------- sig.c */
 
@@ -377,6 +378,7 @@ void		 daemon_pidfile_remove(void);
 int		 daemon_pidfile_rename_oldbin(void);
 void		 daemon_pidfile_restore(void);
 void		 daemon_child_close(void);
+int		 daemon_alive(pid_t);
 pid_t		 daemon_pidfile_read(const char *, char *, size_t);
 int		 daemon_drop_privileges(const struct conf *, char *, size_t);
 
@@ -415,7 +417,7 @@ struct status_view {
 };
 
 int		 master_run(struct conf *, struct listener **, int,
-		    const char *);
+		    const char *, const char *, pid_t);
 char		*master_status(int);
 char		*master_reload_request(void);
 

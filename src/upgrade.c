@@ -66,7 +66,7 @@ upgrade_binary(void)
  */
 static void __attribute__((noreturn))
 upgrade_exec(const int *fds, const char *const *names, int n,
-    const char *conf_path, int foreground, pid_t old)
+    const char *conf_path, const char *start_dir, int foreground, pid_t old)
 {
 	char buf[32], *fdnames;
 	size_t len = 1;
@@ -104,6 +104,9 @@ upgrade_exec(const int *fds, const char *const *names, int n,
 	if (notify_socket() != NULL)
 		setenv("NOTIFY_SOCKET", notify_socket(), 1);
 
+	/* Relative paths in the config mean what they meant at start. */
+	if (chdir(start_dir) == -1)
+		log_warning("upgrade: chdir %s: %s", start_dir, strerror(errno));
 	argv[ac++] = self;
 	if (foreground)
 		argv[ac++] = "-f";
@@ -122,7 +125,7 @@ upgrade_exec(const int *fds, const char *const *names, int n,
  */
 pid_t
 upgrade_start(const int *fds, const char *const *names, int n,
-    const char *conf_path, int foreground)
+    const char *conf_path, const char *start_dir, int foreground)
 {
 	pid_t pid, old = getpid();
 
@@ -144,7 +147,8 @@ upgrade_start(const int *fds, const char *const *names, int n,
 	pid = fork();
 	if (pid == 0) {
 		sig_reset_child();
-		upgrade_exec(fds, names, n, conf_path, foreground, old);
+		upgrade_exec(fds, names, n, conf_path, start_dir, foreground,
+		    old);
 	}
 	sig_block(0);
 	if (pid == -1) {

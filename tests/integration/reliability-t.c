@@ -70,6 +70,19 @@ window(int phase, long since)
 		pf_sleep_ms(20);
 }
 
+/*
+ * settle - before acting on the daemon, let every client's connection of
+ * the previous phase end, so that the failures the action causes count in
+ * its own phase.
+ */
+static void
+settle(struct pf_load *ld)
+{
+	if (!pf_load_settle(ld, PF_LOAD_IO_MS + 1000))
+		diag("some clients are still busy with a connection of the "
+		    "previous phase");
+}
+
 /* write_conf - the config with workers and shutdown_timeout. */
 static void
 write_conf(struct pf_daemon *d, int workers, int shutdown)
@@ -152,6 +165,7 @@ main(void)
 	/* 1: HUP with 6 workers. */
 	pf_load_phase(ld, HUP);
 	t = pf_now_ms();
+	settle(ld);
 	write_conf(d, 6, (int)secs + 60);
 	pf_kill(d, SIGHUP);
 	r = pf_log_wait(d, "reload: generation 2 is serving", 8000);
@@ -161,6 +175,7 @@ main(void)
 	/* 2: upgrade by hand, as an administrator would. */
 	pf_load_phase(ld, UPGRADE);
 	t = pf_now_ms();
+	settle(ld);
 	pf_kill(d, SIGUSR2);
 	newpid = pf_wait_pid_change(d->pid_file, old, 10000);
 	if (newpid > 0)
@@ -178,6 +193,7 @@ main(void)
 	/* 3: kill -9 one worker of the new master. */
 	pf_load_phase(ld, KILL9);
 	t = pf_now_ms();
+	settle(ld);
 	if (nd != NULL && current_workers(nd, 0, w, 64) > 0)
 		victim = w[0];
 	ok(victim > 0 && kill(victim, SIGKILL) == 0, "kill -9 worker %ld",

@@ -30,6 +30,7 @@ struct pf_load_client {
 	struct pf_load	*load;
 	int		 id;
 	int		 is_long;
+	_Atomic int	 phase;		/* of the operation under way */
 };
 
 struct pf_load {
@@ -141,7 +142,7 @@ load_short(void *arg)
 	int fd, r, err, phase;
 
 	while (!ld->stop) {
-		phase = ld->phase;
+		c->phase = phase = ld->phase;
 		snprintf(msg, sizeof(msg), "short %d %ld\n", c->id, k++);
 		fd = pf_tcp_connect(ld->host, ld->port);
 		if (fd < 0) {
@@ -170,7 +171,7 @@ load_long(void *arg)
 	int fd = -1, r, err, phase;
 
 	while (!ld->stop) {
-		phase = ld->phase;
+		c->phase = phase = ld->phase;
 		if (fd < 0 && (fd = pf_tcp_connect(ld->host, ld->port)) < 0) {
 			err = errno;
 			load_record(ld, c, phase, load_classify(err), "connect",
@@ -235,6 +236,34 @@ pf_load_phase(struct pf_load *ld, int phase)
 	pthread_mutex_lock(&ld->lock);
 	ld->phase = phase;
 	pthread_mutex_unlock(&ld->lock);
+}
+
+/*
+ * pf_load_settle - poll until every client's operation under way began in
+ * the current phase, so that what the test does next cannot hit one that
+ * counts in the previous phase: 1, or 0 after timeout_ms.
+ */
+int
+pf_load_settle(struct pf_load *ld, int timeout_ms)
+{
+	struct timespec ts;
+	long long deadline, now;
+	int i, behind;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	deadline = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	    timeout_ms;
+	for (;;) {
+		for (behind = 0, i = 0; i < ld->nthreads; i++)
+			behind += ld->clients[i].phase != ld->phase;
+		if (behind == 0)
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (now >= deadline)
+			return 0;
+		load_pause(2);
+	}
 }
 
 /* pf_load_get - a copy of phase's counters as they are now. */

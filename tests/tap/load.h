@@ -38,6 +38,7 @@ struct pf_load;
 struct pf_load	*pf_load_start(const char *host, int port, int nshort,
 		    int nlong, int interval_ms);
 void		 pf_load_phase(struct pf_load *, int phase);
+int		 pf_load_settle(struct pf_load *, int timeout_ms);
 void		 pf_load_get(struct pf_load *, int phase,
 		    struct pf_load_counts *);
 long		 pf_load_short_failures(const struct pf_load_counts *);
