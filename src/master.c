@@ -236,9 +236,9 @@ master_reap(void)
 			    s->conf->max_requests);
 		else if (slot->kill_at != 0)
 			log_warning("service %s: worker %ld %s after %llu "
-			    "connections, killed as hung; replacing it",
+			    "connections%s, killed as hung; replacing it",
 			    s->conf->name, (long)pid, how,
-			    (unsigned long long)slot->served);
+			    (unsigned long long)slot->served, client);
 		else if (!ready) {
 			throttle_failed(&s->throttle, now_ms());
 			log_error("service %s: worker %ld %s before it was "
@@ -1311,7 +1311,13 @@ master_run(struct conf *conf, struct listener **listeners, int foreground,
 	daemon_pidfile_remove();
 	control_close();
 	log_notice("exiting");
+	master_free_old();
 	scoreboard_destroy(&m.sb);
+	for (i = 0; i < m.nsvc; i++)
+		free(m.svc[i].listeners);
 	free(m.svc);
+	conf_free(m.conf);
+	free(m.conf_path);
+	free(m.start_dir);
 	return EXIT_OK;
 }

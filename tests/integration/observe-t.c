@@ -552,7 +552,7 @@ test_status(struct pf_daemon *d, const char *conf, int port, int uport,
 	needle = tap_strdup_printf(": master pid %ld, up ", (long)d->pid);
 	like(out, needle, "status: names the master pid");
 	free(needle);
-	needle = tap_strdup_printf("\nconfig %s, generation 1\n", conf);
+	needle = tap_strdup_printf("\nconfig %s, generation 1", conf);
 	like(out, needle, "status: config %s, generation 1", conf);
 	free(needle);
 	needle = tap_strdup_printf("\nservice echo: handler echo, static pool "

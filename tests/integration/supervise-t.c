@@ -455,6 +455,8 @@ test_hung(void)
 	ok(line != NULL && strstr(line, p) != NULL &&
 	    strcmp(line + strlen(line) - 14, "; replacing it") == 0,
 	    "hung: its death names our client, and it is replaced");
+	if (line != NULL && strstr(line, p) == NULL)
+		diag("got: %s", line);
 	free(p);
 	free(line);
 	free(needle);
@@ -634,8 +636,10 @@ test_winch(void)
 		ok(fd >= 0 && n < 0 && errno == ETIMEDOUT,
 		    "WINCH (%d): nobody serves it while paused", round + 1);
 		ok(pf_kill(d, sigs[round]) == 0, "%s: sent", resume[round]);
-		want = tap_strdup_printf("received SIG%s: workers resume after "
-		    "WINCH", resume[round]);
+		/* HUP is a reload too: only its first words are checked. */
+		want = tap_strdup_printf(round == 0 ? "received SIG%s" :
+		    "received SIG%s: workers resume after WINCH",
+		    resume[round]);
 		ok(pf_log_wait(d, want, 3000), "%s: log: %s", resume[round],
 		    want);
 		free(want);
