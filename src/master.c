@@ -110,10 +110,7 @@ master_client_text(const struct slot *slot, char *buf, size_t len)
 	buf[0] = '\0';
 	if (slot->state != SLOT_BUSY)
 		return buf;
-	addr_sockaddr_format((const struct sockaddr *)&slot->local,
-	    slot->locallen, local, sizeof(local));
-	addr_sockaddr_format((const struct sockaddr *)&slot->remote,
-	    slot->remotelen, remote, sizeof(remote));
+	scoreboard_client(slot, local, remote, sizeof(local));
 	snprintf(buf, len, " while serving %s %s <- %s for %lld ms",
 	    addr_proto_name(slot->proto), local, remote,
 	    (long long)(now_ms() - slot->busy_since));

@@ -260,6 +260,7 @@ void		 scoreboard_destroy(struct scoreboard *);
 struct slot	*scoreboard_alloc(struct scoreboard *);
 struct slot	*scoreboard_find(struct scoreboard *, pid_t);
 const char	*scoreboard_state_name(int);
+void		 scoreboard_client(const struct slot *, char *, char *, size_t);
 
 /* ---------------------------------------------------------------- pool.c */
 

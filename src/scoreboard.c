@@ -85,6 +85,20 @@ scoreboard_find(struct scoreboard *sb, pid_t pid)
 	return NULL;
 }
 
+/*
+ * scoreboard_client - the two addresses of the connection a busy worker
+ * is serving, as text ("127.0.0.1:7007"), each in a buffer of len bytes.
+ */
+void
+scoreboard_client(const struct slot *slot, char *local, char *remote,
+    size_t len)
+{
+	addr_sockaddr_format((const struct sockaddr *)&slot->local,
+	    slot->locallen, local, len);
+	addr_sockaddr_format((const struct sockaddr *)&slot->remote,
+	    slot->remotelen, remote, len);
+}
+
 const char *
 scoreboard_state_name(int state)
 {

@@ -174,12 +174,8 @@ status_text(FILE *f, const struct status_view *v)
 			    (long)slot->pid, status_slot_state(slot),
 			    (unsigned long long)slot->served);
 			if (slot->state == SLOT_BUSY) {
-				addr_sockaddr_format((const struct sockaddr *)
-				    &slot->local, slot->locallen, local,
+				scoreboard_client(slot, local, remote,
 				    sizeof(local));
-				addr_sockaddr_format((const struct sockaddr *)
-				    &slot->remote, slot->remotelen, remote,
-				    sizeof(remote));
 				fprintf(f, ", %s %s <- %s for %.1f s",
 				    addr_proto_name(slot->proto), local,
 				    remote, (double)(now - slot->busy_since) /
@@ -260,12 +256,8 @@ status_json(FILE *f, const struct status_view *v)
 			    status_time(&slot->started, when, sizeof(when)));
 			first = 0;
 			if (slot->state == SLOT_BUSY) {
-				addr_sockaddr_format((const struct sockaddr *)
-				    &slot->local, slot->locallen, local,
+				scoreboard_client(slot, local, remote,
 				    sizeof(local));
-				addr_sockaddr_format((const struct sockaddr *)
-				    &slot->remote, slot->remotelen, remote,
-				    sizeof(remote));
 				fprintf(f, ",\"client\":{\"proto\":\"%s\","
 				    "\"local\":", addr_proto_name(slot->proto));
 				status_json_string(f, local);
