@@ -245,7 +245,7 @@ struct slot {
 	socklen_t		 remotelen;
 	struct sockaddr_storage	 local;
 	struct sockaddr_storage	 remote;
-};
+} __attribute__((aligned(64)));	/* no two workers write one cache line */
 
 struct scoreboard {
 	struct slot		*slots;
