@@ -86,6 +86,28 @@ test_port_in_use(void)
 	free(listen);
 }
 
+/*
+ * test_not_here - an address no interface of this host has: binding it
+ * fails (bind sends nothing; 192.0.2.1 is TEST-NET-1, never assigned).
+ */
+static void
+test_not_here(void)
+{
+	struct pf_daemon *d;
+	char *conf;
+	int st;
+
+	conf = echo_service("192.0.2.1:7007");
+	d = pf_prepare_raw(conf);
+	pf_run2((const char *[]){ "-f", "-c", d->conf, NULL }, &st, out,
+	    sizeof(out), err, sizeof(err));
+	is_int(1, exit_status(st), "address not on this host: exit status 1");
+	like(err, "service echo: cannot listen on tcp 192.0.2.1:7007: address "
+	    "not available (no interface on this host has this address)",
+	    "address not on this host: the error on stderr");
+	free(conf);
+}
+
 static void
 test_bad_config(void)
 {
@@ -311,6 +333,7 @@ main(void)
 {
 	plan_lazy();
 	test_port_in_use();
+	test_not_here();
 	test_bad_config();
 	test_check();
 	test_command_line();
