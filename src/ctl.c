@@ -238,11 +238,6 @@ ctl_send(const struct conf *conf, const char *name, int json)
 		return strncmp(first, "reloaded", 8) == 0 ? EXIT_OK :
 		    EXIT_RUNTIME;
 	}
-	if (ctl_table[i].signo == 0) {
-		fprintf(stderr, "preforkd: -s %s is not available in this "
-		    "version\n", name);
-		return EXIT_RUNTIME;
-	}
 	if ((pid = daemon_pidfile_read(conf->pid_file, err, sizeof(err))) ==
 	    -1) {
 		fprintf(stderr, "preforkd: %s\n", err);
