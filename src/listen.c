@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -271,6 +274,45 @@ listen_adjust(struct listener *l, int backlog, mode_t unix_mode,
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * listen_set_blocking - whether accept() on this socket blocks.  The
+ * setting belongs to the socket, shared by every process that holds it.
+ */
+int
+listen_set_blocking(struct listener *l, int blocking)
+{
+	int fl = fcntl(l->fd, F_GETFL);
+
+	if (fl == -1)
+		return -1;
+	fl = blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK;
+	return fcntl(l->fd, F_SETFL, fl);
+}
+
+/*
+ * listen_policy - how the workers of a service with these n listeners
+ * wait.  A single stream listener is left blocking: an idle worker sleeps
+ * in accept() itself, where the kernel wakes one waiter per connection,
+ * and the socket sits in no epoll set (worker.c), so a connection costs
+ * what it costs a minimal preforking server.  With several listeners, or
+ * UDP, the sockets are non-blocking and workers wait in epoll.  Without
+ * PR_SET_PDEATHSIG a worker asleep in accept() would not notice its
+ * master's death, so there every socket is non-blocking.
+ */
+void
+listen_policy(struct listener *ls, size_t n)
+{
+	size_t i;
+	int blocking = 0;
+
+#if defined(HAVE_PRCTL) && defined(PR_SET_PDEATHSIG)
+	blocking = n == 1 && ls[0].addr.proto != PROTO_UDP;
+#endif
+	for (i = 0; i < n; i++)
+		if (ls[i].fd != -1)
+			(void)listen_set_blocking(&ls[i], blocking);
 }
 
 /*

@@ -88,8 +88,11 @@ main_listen(const struct conf *conf)
 			}
 		}
 	}
-	if (!failed)
+	if (!failed) {
+		for (i = 0; i < conf->nservices; i++)
+			listen_policy(ls[i], conf->services[i].nlisten);
 		return ls;
+	}
 	main_unlisten(conf, ls);
 	return NULL;
 }

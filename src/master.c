@@ -281,6 +281,8 @@ master_retire(struct slot *slot, int signo)
 		slot->retiring = 1;
 		slot->svc->nworkers--;
 	}
+	if (signo == SIGQUIT)
+		slot->quit_at = now_ms();
 	if (kill(slot->pid, signo) == -1 && errno != ESRCH)
 		log_warning("kill(%ld, %s): %s", (long)slot->pid,
 		    sig_name(signo), strerror(errno));
@@ -459,6 +461,19 @@ master_tick(int64_t now)
 			throttle_ready(&slot->svc->throttle);
 	}
 	master_hung(now);
+	/*
+	 * A QUIT that lands just before an idle worker enters a blocking
+	 * accept() only sets its flag; say it again until the worker goes.
+	 */
+	for (i = 0; i < m.sb.nslots; i++) {
+		slot = &m.sb.slots[i];
+		if (slot->retiring && slot->state == SLOT_IDLE &&
+		    slot->quit_at != 0 && now - slot->quit_at >= 1000 &&
+		    slot->pid > 0) {
+			kill(slot->pid, SIGQUIT);
+			slot->quit_at = now;
+		}
+	}
 	if (m.state != RUNNING || m.paused)
 		return;
 	for (i = 0; i < m.nsvc; i++)
@@ -710,6 +725,8 @@ master_rebind(const struct conf *nc, char *err, size_t errlen)
 		free(from[i]);
 	}
 	free(from);
+	for (i = 0; i < nc->nservices; i++)
+		listen_policy(nl[i], nc->services[i].nlisten);
 	return nl;
 
 nomem:

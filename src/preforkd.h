@@ -196,6 +196,8 @@ struct listener {
 int		 listen_open(struct listener *, int, mode_t, int, char *, size_t);
 void		 listen_close(struct listener *);
 int		 listen_adjust(struct listener *, int, mode_t, int);
+int		 listen_set_blocking(struct listener *, int);
+void		 listen_policy(struct listener *, size_t);
 int		 listen_inherit_init(void);
 pid_t		 listen_inherit_upgrade(void);
 int		 listen_inherit_take(struct listener *, const char *, int, mode_t,
@@ -226,6 +228,7 @@ struct slot {
 	unsigned int		 generation;
 	struct timespec		 started;	/* wall clock, for status */
 	int			 retiring;	/* master: asked to exit */
+	int64_t			 quit_at;	/* master: when QUIT was sent */
 	struct service		*svc;		/* master: the worker's service */
 	int64_t			 kill_at;	/* master: hung, KILL at (ms) */
 	volatile int		 state;

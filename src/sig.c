@@ -140,8 +140,12 @@ sig_init(int role)
 		    sig_table[i].signo != SIGCHLD)
 			sig_set(sig_table[i].signo, SIG_IGN);
 	sig_set(SIGCHLD, SIG_DFL);
-	/* SA_RESTART: a handler's read() goes on; the loop sees the flag. */
-	if (sig_catch(SIGQUIT, 1) == -1 || sig_catch(SIGUSR1, 1) == -1)
+	/*
+	 * No SA_RESTART: a worker blocked in accept() must come out of it
+	 * (EINTR) to see the flag.  Everything a worker does retries on
+	 * EINTR (conn.c, the exec handler's waits).
+	 */
+	if (sig_catch(SIGQUIT, 0) == -1 || sig_catch(SIGUSR1, 0) == -1)
 		return -1;
 	sig_block(0);
 	return 0;

@@ -5,17 +5,23 @@
  * its master dies.
  *
  * How workers wait, and the thundering herd.  All workers of a service
- * share the same listening sockets, which the master made non-blocking.
- * A worker first tries accept() (recvfrom() for UDP) on each of them; only
- * when none has anything does it sleep, in one epoll_wait() over all of its
- * listeners plus its own self-pipe and the master's pipe.  On Linux each
- * listener is registered with EPOLLEXCLUSIVE, so a new connection wakes one
- * idle worker (or a few), not the whole pool; a worker that wakes to find
- * the connection already taken gets EAGAIN and simply sleeps again, so no
- * worker ever spins.  Under load the first accept() succeeds and the worker
- * makes no wait call at all: one system call per connection, as with a
- * plain blocking accept().  Without epoll the same loop runs on poll(),
- * which wakes every idle worker per connection: correct, only less frugal.
+ * share its listening sockets.  When the service has a single stream
+ * listener (the common case), the master leaves that socket blocking
+ * (listen.c) and an idle worker sleeps in accept() itself: Linux queues
+ * such sleepers as exclusive waiters and wakes exactly one per connection,
+ * and under load each accept() returns at once, one system call per
+ * connection as in a minimal preforking server.  QUIT and USR1 interrupt
+ * that accept() (their handlers are installed without SA_RESTART), and the
+ * kernel's parent-death signal ends a worker whose master died.
+ *
+ * With several listeners, or UDP, a worker cannot block in one call: the
+ * sockets are non-blocking, a worker first tries accept() (recvfrom()) on
+ * each, and only when none has anything sleeps in one epoll_wait() over
+ * all of them plus its self-pipe and the master's pipe.  Each listener is
+ * registered with EPOLLEXCLUSIVE, so a connection wakes one idle worker (or
+ * a few), not the pool; one that wakes to find the connection taken gets
+ * EAGAIN and sleeps again, so no worker spins.  Without epoll the same loop
+ * runs on poll(), which wakes every idle worker: correct, less frugal.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -54,6 +60,7 @@ static int			 request_limit;	/* max_requests, jittered */
 
 #ifdef HAVE_EPOLL_CREATE1
 static int			 wait_fd = -1;
+static unsigned char		*wait_added;	/* listener i in the set */
 #else
 static struct pollfd		*wait_pfd;
 static size_t			 wait_npfd;
@@ -109,16 +116,38 @@ worker_wait_add(int fd, long tag, int exclusive)
 	return epoll_ctl(wait_fd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/*
+ * worker_wait_need - wait in epoll on listener i from now on.  A blocking
+ * listener (a service's only stream socket, listen.c) is left out until it
+ * says EAGAIN: its workers sleep in accept() itself, and a socket in no
+ * epoll set costs nothing per connection, where one in every idle and busy
+ * worker's set would walk all their wait entries on each connection.
+ */
+static int
+worker_wait_need(size_t i)
+{
+	if (wait_added[i])
+		return 0;
+	wait_added[i] = 1;
+	return worker_wait_add(ctx->listeners[i].fd, (long)i, 1);
+}
+
 static int
 worker_wait_init(void)
 {
 	size_t i;
+	int fl;
 
-	if ((wait_fd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+	if ((wait_fd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    (wait_added = calloc(ctx->nlisteners, 1)) == NULL)
 		return -1;
-	for (i = 0; i < ctx->nlisteners; i++)
-		if (worker_wait_add(ctx->listeners[i].fd, (long)i, 1) == -1)
+	for (i = 0; i < ctx->nlisteners; i++) {
+		fl = fcntl(ctx->listeners[i].fd, F_GETFL);
+		if (fl != -1 && (fl & O_NONBLOCK) == 0)
+			continue;
+		if (worker_wait_need(i) == -1)
 			return -1;
+	}
 	if (worker_wait_add(sig_fd(), WAIT_SIG, 0) == -1 ||
 	    worker_wait_add(ctx->master_fd, WAIT_MASTER, 0) == -1)
 		return -1;
@@ -129,7 +158,9 @@ worker_wait_init(void)
 static void
 worker_wait_drop(size_t i)
 {
-	epoll_ctl(wait_fd, EPOLL_CTL_DEL, ctx->listeners[i].fd, NULL);
+	if (wait_added[i])
+		epoll_ctl(wait_fd, EPOLL_CTL_DEL, ctx->listeners[i].fd, NULL);
+	wait_added[i] = 0;
 }
 
 /* worker_wait - sleep until something is ready; flags what woke us. */
@@ -162,6 +193,13 @@ worker_wait_init(void)
 	wait_pfd[i].fd = ctx->master_fd;
 	for (i = 0; i < wait_npfd; i++)
 		wait_pfd[i].events = POLLIN;
+	return 0;
+}
+
+static int
+worker_wait_need(size_t i)
+{
+	(void)i;	/* poll() always watches every listener */
 	return 0;
 }
 
@@ -290,6 +328,10 @@ worker_accept_error(size_t i, int error)
 #if EAGAIN != EWOULDBLOCK
 	case EWOULDBLOCK:
 #endif
+		/* Non-blocking after all (a reload may do that): wait on it. */
+		if (worker_wait_need(i) == -1)
+			log_error("epoll_ctl: %s", strerror(errno));
+		return 1;
 	case EINTR:
 	case ECONNABORTED:
 	case EPROTO:
