@@ -135,7 +135,7 @@ main(void)
 	pid_t old, newpid, victim = 0, w[64];
 	long t, secs, took;
 	int port, i, n, r, st = -1;
-	char *needle;
+	char *needle, status[16384], serr[1024];
 
 	secs = env != NULL ? atol(env) : 0;
 	if (secs <= 0)
@@ -159,8 +159,14 @@ main(void)
 	    "%ld s", NSHORT, NLONG, port, secs);
 	ld = pf_load_start("127.0.0.1", port, NSHORT, NLONG, LONG_MS);
 
-	/* 0: warm-up. */
-	window(WARMUP, pf_now_ms());
+	/* 0: warm-up; the status answers while the load runs. */
+	t = pf_now_ms();
+	is_int(0, pf_status(d, 0, status, sizeof(status), serr, sizeof(serr)),
+	    "-s status answers under load");
+	like(status, "workers 4, busy ", "-s status under load: the counts");
+	ok(pf_now_ms() - t < 5000, "-s status under load: within 5 s (%ld ms)",
+	    pf_now_ms() - t);
+	window(WARMUP, t);
 
 	/* 1: HUP with 6 workers. */
 	pf_load_phase(ld, HUP);
