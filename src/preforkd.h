@@ -365,6 +365,7 @@ void		 sig_drain(void);
 int		 sig_take(enum sig_flag);
 int		 sig_quit_requested(void);
 void		 sig_reset_child(void);
+void		 sig_default_all(void);
 void		 sig_block(int);
 const char	*sig_name(int);
 

@@ -204,6 +204,20 @@ sig_quit_requested(void)
 }
 
 /*
+ * sig_default_all - every signal we touch back to its default action.
+ * Writes no memory, so a vfork() child may call it before it execs.
+ */
+void
+sig_default_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < SIG_TABLE_LEN; i++)
+		sig_set(sig_table[i].signo, SIG_DFL);
+	sig_set(SIGPIPE, SIG_DFL);
+}
+
+/*
  * sig_reset_child - in a freshly forked child: default dispositions, no
  * pending flags, the parent's self-pipe closed.  Signals stay blocked until
  * the child has its own handlers (sig_init) or execs (sig_block(0)).
@@ -213,9 +227,7 @@ sig_reset_child(void)
 {
 	size_t i;
 
-	for (i = 0; i < SIG_TABLE_LEN; i++)
-		sig_set(sig_table[i].signo, SIG_DFL);
-	sig_set(SIGPIPE, SIG_DFL);
+	sig_default_all();
 	for (i = 0; i < SIGF_COUNT; i++)
 		sig_flags[i] = 0;
 	close(sig_pipe[0]);

@@ -321,8 +321,11 @@ exec_child(int sock, int errw, int statw, pid_t worker, char *const *argv,
 #else
 	(void)worker;
 #endif
-	/* First: it closes the worker's self-pipe, wherever that is. */
-	sig_reset_child();
+	/*
+	 * Default signal actions; the worker's self-pipe is close-on-exec.
+	 * Nothing here writes memory: this may be a vfork() child.
+	 */
+	sig_default_all();
 	sock = exec_above(sock, 3);
 	errw = exec_above(errw, 3);
 	statw = exec_above(statw, 3);
@@ -552,7 +555,16 @@ exec_stream(struct preforkd_conn *c)
 	exec_catch(SIGTERM, exec_signal);
 	exec_catch(SIGCHLD, exec_signal);
 	sig_block(1);
+	/*
+	 * vfork(): the worker waits until the program is exec'd anyway (the
+	 * status pipe), and skips copying its page tables for a child that
+	 * keeps none of them.  exec_child() writes no memory of ours.
+	 */
+#ifdef HAVE_VFORK
+	pid = vfork();
+#else
 	pid = fork();
+#endif
 	if (pid == 0)
 		exec_child(c->fd, errp[1], statp[1], self, x->argv, env.v);
 	sig_block(0);
