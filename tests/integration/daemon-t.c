@@ -26,17 +26,6 @@
 
 static char out[16384], err[16384];
 
-static int
-exit_status(int st)
-{
-	if (st != -1 && WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (st == -1)
-		diag("did not finish");
-	else if (WIFSIGNALED(st))
-		diag("killed by signal %d", WTERMSIG(st));
-	return -1;
-}
 
 static void
 test_start_stop(void)
@@ -54,7 +43,7 @@ test_start_stop(void)
 	pid = pf_read_pid_file(d->pid_file);
 	if (pid > 0)
 		pf_adopt(d, pid);
-	if (!is_int(0, exit_status(st), "without -f: the launcher exits 0"))
+	if (!is_int(0, pf_exit_code(st), "without -f: the launcher exits 0"))
 		diag("stderr: %s", err);
 	ok(out[0] == '\0' && err[0] == '\0', "the launcher prints nothing");
 	ok(r == 0, "the launcher's stdout and stderr are closed by then "
@@ -83,7 +72,7 @@ test_start_stop(void)
 
 	r = pf_run2((const char *[]){ "-s", "stop", "-c", d->conf, NULL }, &st,
 	    out, sizeof(out), err, sizeof(err));
-	if (!is_int(0, exit_status(st), "-s stop: exit 0"))
+	if (!is_int(0, pf_exit_code(st), "-s stop: exit 0"))
 		diag("stderr: %s", err);
 	want = tap_strdup_printf("preforkd: stopped (pid %ld)\n", (long)pid);
 	is_string(want, out, "-s stop: prints preforkd: stopped (pid N)");
@@ -99,7 +88,7 @@ test_start_stop(void)
 	/* Again, now that nothing runs. */
 	pf_run2((const char *[]){ "-s", "stop", "-c", d->conf, NULL }, &st,
 	    out, sizeof(out), err, sizeof(err));
-	is_int(1, exit_status(st), "-s stop when not running: exit 1");
+	is_int(1, pf_exit_code(st), "-s stop when not running: exit 1");
 	want = tap_strdup_printf("preforkd: not running (no pid file %s)",
 	    d->pid_file);
 	like(err, want, "-s stop when not running: %s", want);
@@ -129,7 +118,7 @@ test_stale_pid_file(void)
 	free(text);
 	pf_run2((const char *[]){ "-s", "stop", "-c", d->conf, NULL }, &st,
 	    out, sizeof(out), err, sizeof(err));
-	is_int(1, exit_status(st), "-s stop with a stale pid file: exit 1");
+	is_int(1, pf_exit_code(st), "-s stop with a stale pid file: exit 1");
 	want = tap_strdup_printf("preforkd: not running (stale pid file %s: "
 	    "pid %ld is not a running preforkd)", d->pid_file, (long)dead);
 	like(err, want, "-s stop with a stale pid file: %s", want);
@@ -153,9 +142,9 @@ test_bind_failure(void)
 	free(conf);
 	r = pf_run2((const char *[]){ "-c", d->conf, NULL }, &st, out,
 	    sizeof(out), err, sizeof(err));
-	ok(exit_status(st) > 0, "a failing bind: the launcher fails (%d)",
-	    exit_status(st));
-	is_int(1, exit_status(st), "a failing bind: exit status 1");
+	ok(pf_exit_code(st) > 0, "a failing bind: the launcher fails (%d)",
+	    pf_exit_code(st));
+	is_int(1, pf_exit_code(st), "a failing bind: exit status 1");
 	want = tap_strdup_printf("service echo: cannot listen on tcp "
 	    "127.0.0.1:%d: address already in use (another socket is bound "
 	    "to this port)", port);

@@ -36,17 +36,6 @@
 static char out[16384], err[16384];
 
 /* exit_status - the exit code of a wait status, or -1 (diagnosed). */
-static int
-exit_status(int st)
-{
-	if (st != -1 && WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (st == -1)
-		diag("did not finish");
-	else if (WIFSIGNALED(st))
-		diag("killed by signal %d", WTERMSIG(st));
-	return -1;
-}
 
 /* echo_service - a config with one echo service on listen, nothing else. */
 static char *
@@ -74,7 +63,7 @@ test_port_in_use(void)
 	d = pf_prepare_raw(conf);
 	pf_run2((const char *[]){ "-f", "-c", d->conf, NULL }, &st, out,
 	    sizeof(out), err, sizeof(err));
-	is_int(1, exit_status(st), "port in use: exit status 1");
+	is_int(1, pf_exit_code(st), "port in use: exit status 1");
 	want = tap_strdup_printf("service echo: cannot listen on tcp "
 	    "127.0.0.1:%d: address already in use (another socket is bound "
 	    "to this port)", port);
@@ -101,7 +90,7 @@ test_not_here(void)
 	d = pf_prepare_raw(conf);
 	pf_run2((const char *[]){ "-f", "-c", d->conf, NULL }, &st, out,
 	    sizeof(out), err, sizeof(err));
-	is_int(1, exit_status(st), "address not on this host: exit status 1");
+	is_int(1, pf_exit_code(st), "address not on this host: exit status 1");
 	like(err, "service echo: cannot listen on tcp 192.0.2.1:7007: address "
 	    "not available (no interface on this host has this address)",
 	    "address not on this host: the error on stderr");
@@ -126,7 +115,7 @@ test_bad_config(void)
 	    ");\n");
 	pf_run2((const char *[]){ "-f", "-c", d->conf, NULL }, &st, out,
 	    sizeof(out), err, sizeof(err));
-	is_int(78, exit_status(st), "bad config: exit status 78");
+	is_int(78, pf_exit_code(st), "bad config: exit status 78");
 	want = tap_strdup_printf("%s:6: services.[0].workers: must be between "
 	    "1 and 4096 (got 0)\n", d->conf);
 	like(err, want, "bad config: FILE:LINE: SETTING: message on stderr");
@@ -137,7 +126,7 @@ test_bad_config(void)
 	want = tap_strdup_printf("%s/nonexistent.conf", d->dir);
 	pf_run2((const char *[]){ "-f", "-c", want, NULL }, &st, out,
 	    sizeof(out), err, sizeof(err));
-	ok(exit_status(st) > 0, "missing config file: a failure");
+	ok(pf_exit_code(st) > 0, "missing config file: a failure");
 	free(want);
 	want = tap_strdup_printf("%s/nonexistent.conf: cannot read: No such "
 	    "file or directory", d->dir);
@@ -167,7 +156,7 @@ test_check(void)
 	    "                          \"udp://[::1]:0\" ]; } );\n");
 	pf_run2((const char *[]){ "-t", "-c", good->conf, NULL }, &st, out,
 	    sizeof(out), err, sizeof(err));
-	is_int(0, exit_status(st), "-t on a good config: exit 0");
+	is_int(0, pf_exit_code(st), "-t on a good config: exit 0");
 	want = tap_strdup_printf("%s: configuration OK\n", good->conf);
 	is_string(want, out, "-t on a good config: FILE: configuration OK");
 	is_string("", err, "-t on a good config: nothing on stderr");
@@ -190,7 +179,7 @@ test_check(void)
 	    ");\n");
 	pf_run2((const char *[]){ "-t", "-c", bad->conf, NULL }, &st, out,
 	    sizeof(out), err, sizeof(err));
-	is_int(78, exit_status(st), "-t on a bad config: exit 78");
+	is_int(78, pf_exit_code(st), "-t on a bad config: exit 78");
 	for (i = 0; i < (int)(sizeof(expect) / sizeof(expect[0])); i++) {
 		want = tap_strdup_printf("%s%s\n", bad->conf, expect[i]);
 		like(err, want, "-t reports every error: FILE%s", expect[i]);
@@ -207,32 +196,32 @@ test_command_line(void)
 
 	pf_run2((const char *[]){ "-Z", NULL }, &st, out, sizeof(out), err,
 	    sizeof(err));
-	is_int(64, exit_status(st), "unknown option: exit 64");
+	is_int(64, pf_exit_code(st), "unknown option: exit 64");
 	like(err, "[-c FILE]", "unknown option: the usage on stderr");
 	ok(strstr(err, "usage") != NULL || strstr(err, "Usage") != NULL,
 	    "unknown option: it says \"usage\"");
 
 	pf_run2((const char *[]){ "-c", NULL }, &st, out, sizeof(out), err,
 	    sizeof(err));
-	is_int(64, exit_status(st), "-c without a file: exit 64");
+	is_int(64, pf_exit_code(st), "-c without a file: exit 64");
 
 	pf_run2((const char *[]){ "-s", "explode", "-c", "/nonexistent", NULL },
 	    &st, out, sizeof(out), err, sizeof(err));
-	is_int(64, exit_status(st), "-s with an unknown signal: exit 64");
+	is_int(64, pf_exit_code(st), "-s with an unknown signal: exit 64");
 
 	pf_run2((const char *[]){ "extra-argument", NULL }, &st, out,
 	    sizeof(out), err, sizeof(err));
-	is_int(64, exit_status(st), "a stray argument: exit 64");
+	is_int(64, pf_exit_code(st), "a stray argument: exit 64");
 
 	pf_run2((const char *[]){ "-V", NULL }, &st, out, sizeof(out), err,
 	    sizeof(err));
-	is_int(0, exit_status(st), "-V: exit 0");
+	is_int(0, pf_exit_code(st), "-V: exit 0");
 	like(out, PACKAGE_VERSION, "-V: prints the version " PACKAGE_VERSION);
 	like(out, "preforkd", "-V: and the name");
 
 	pf_run2((const char *[]){ "-h", NULL }, &st, out, sizeof(out), err,
 	    sizeof(err));
-	is_int(0, exit_status(st), "-h: exit 0");
+	is_int(0, pf_exit_code(st), "-h: exit 0");
 	like(out, "[-c FILE]", "-h: the usage on stdout");
 }
 
@@ -285,13 +274,13 @@ test_low_port(void)
 	pf_run2((const char *[]){ "-f", "-c", d->conf, NULL }, &st, out,
 	    sizeof(out), err, sizeof(err));
 	pf_run_as((uid_t)-1, 0);
-	if (exit_status(st) == 127) {
+	if (pf_exit_code(st) == 127) {
 		diag("%s", err);
 		skip("nobody cannot run $PREFORKD here");
 		skip("nobody cannot run $PREFORKD here");
 		return;
 	}
-	is_int(1, exit_status(st), "port 1 as %s: exit status 1",
+	is_int(1, pf_exit_code(st), "port 1 as %s: exit status 1",
 	    pw != NULL ? "nobody" : "an ordinary user");
 	like(err, "service echo: cannot listen on tcp 127.0.0.1:1: permission "
 	    "denied (ports below 1024 need root)",
@@ -317,7 +306,7 @@ test_same_pid_file(void)
 	free(conf);
 	pf_run2((const char *[]){ "-f", "-c", second->conf, NULL }, &st, out,
 	    sizeof(out), err, sizeof(err));
-	is_int(1, exit_status(st), "same pid file: the second exits 1");
+	is_int(1, pf_exit_code(st), "same pid file: the second exits 1");
 	like(err, first->pid_file, "same pid file: the message names it");
 	is_int(first->pid, pf_read_pid_file(first->pid_file),
 	    "same pid file: it still holds the first master's pid");

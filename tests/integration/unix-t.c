@@ -28,17 +28,6 @@
 
 static char out[16384], err[16384];
 
-static int
-exit_status(int st)
-{
-	if (st != -1 && WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (st == -1)
-		diag("did not finish");
-	else if (WIFSIGNALED(st))
-		diag("killed by signal %d", WTERMSIG(st));
-	return -1;
-}
 
 /* socket_mode - the permission bits of the socket file path, or -1. */
 static int
@@ -166,7 +155,7 @@ test_unix_live(void)
 		sysbail("listen on %s", path);
 	pf_run2((const char *[]){ "-f", "-c", d->conf, NULL }, &st, out,
 	    sizeof(out), err, sizeof(err));
-	is_int(1, exit_status(st), "a live socket at the path: exit 1");
+	is_int(1, pf_exit_code(st), "a live socket at the path: exit 1");
 	want = tap_strdup_printf("service echo: cannot listen on unix %s: "
 	    "address already in use (another process is listening on this "
 	    "socket)", path);
@@ -195,7 +184,7 @@ test_unix_not_socket(void)
 	pf_write_file(path, "precious\n");
 	pf_run2((const char *[]){ "-f", "-c", d->conf, NULL }, &st, out,
 	    sizeof(out), err, sizeof(err));
-	ok(exit_status(st) == 1, "a regular file at the path: exit 1");
+	ok(pf_exit_code(st) == 1, "a regular file at the path: exit 1");
 	like(err, path, "the error names the path");
 	text = pf_file(path);
 	is_string("precious\n", text, "the regular file is left alone");

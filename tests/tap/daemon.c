@@ -1222,9 +1222,13 @@ pf_wait_workers_min(struct pf_daemon *d, int n, int timeout_ms)
 int
 pf_exit_code(int status)
 {
-	if (status == -1 || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
+	if (status != -1 && WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (status == -1)
+		diag("did not finish");
+	else if (WIFSIGNALED(status))
+		diag("killed by signal %d", WTERMSIG(status));
+	return -1;
 }
 
 /*
