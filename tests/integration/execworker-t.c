@@ -27,16 +27,6 @@
 
 static char out[16384], err[16384];
 
-static int
-contains(const pid_t *pids, int n, pid_t pid)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (pids[i] == pid)
-			return 1;
-	return 0;
-}
 
 /* hello - connect, read sdserver's first line; the pid in it, or -1. */
 static long
@@ -115,7 +105,7 @@ test_pool(const char *sd)
 	is_int(2, pf_wait_workers(d, 2, 5000), "workers = 2: two programs");
 	n = pf_workers(d, before, 16);
 	pid = hello(port, line, sizeof(line));
-	ok(pid > 0 && contains(before, n, (pid_t)pid),
+	ok(pid > 0 && pf_pid_in(before, n, (pid_t)pid),
 	    "a worker's program answers, as the worker's pid (%ld)", pid);
 	like(line, " fds 2 names sd:sd ", "LISTEN_FDS=2, LISTEN_FDNAMES=sd:sd");
 	like(line, "path /usr/local/bin:/usr/bin:/bin", "a clean environment");
@@ -142,9 +132,9 @@ test_pool(const char *sd)
 	is_int(2, pf_wait_workers(d, 2, 5000), "back to two programs");
 	n = pf_workers(d, after, 16);
 	for (i = 0; i < n; i++)
-		if (!contains(before, 2, after[i]))
+		if (!pf_pid_in(before, 2, after[i]))
 			fresh = after[i];
-	ok(fresh > 0 && !contains(after, n, victim), "a new program (%ld)",
+	ok(fresh > 0 && !pf_pid_in(after, n, victim), "a new program (%ld)",
 	    (long)fresh);
 	for (i = 0; i < 20; i++) {
 		pid = hello(port, line, sizeof(line));

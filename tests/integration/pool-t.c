@@ -23,16 +23,6 @@
 #include "../tap/daemon.h"
 #include "../tap/net.h"
 
-static int
-contains(const pid_t *pids, int n, pid_t pid)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (pids[i] == pid)
-			return 1;
-	return 0;
-}
 
 int
 main(void)
@@ -85,12 +75,12 @@ main(void)
 	is_int(3, pf_wait_workers(d, 3, 5000), "back to 3 workers");
 	nafter = pf_workers(d, after, 16);
 	for (i = 0; i < nafter && i < 16; i++)
-		if (!contains(before, nbefore, after[i]))
+		if (!pf_pid_in(before, nbefore, after[i]))
 			fresh = after[i];
-	ok(fresh > 0 && !contains(after, nafter, victim),
+	ok(fresh > 0 && !pf_pid_in(after, nafter, victim),
 	    "a new worker (pid %ld) replaced it", (long)fresh);
-	ok(contains(after, nafter, before[0]) &&
-	    contains(after, nafter, before[2]),
+	ok(pf_pid_in(after, nafter, before[0]) &&
+	    pf_pid_in(after, nafter, before[2]),
 	    "the other two workers were left alone");
 	if (fresh > 0) {
 		needle = tap_strdup_printf("service echo: worker %ld started",

@@ -25,20 +25,6 @@
 #include "../tap/daemon.h"
 #include "../tap/net.h"
 
-/* exited_zero - whether a wait status is a plain exit 0 (diagnosed if not). */
-static int
-exited_zero(int st)
-{
-	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return 1;
-	if (st == -1)
-		diag("still running");
-	else if (WIFEXITED(st))
-		diag("exit status %d", WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		diag("killed by signal %d", WTERMSIG(st));
-	return 0;
-}
 
 /* last_line_is - whether the log's last line ends with ": LEVEL: message". */
 static int
@@ -94,7 +80,7 @@ test_term(void)
 	pf_kill(d, SIGTERM);
 	pf_wait_exit(d, 10000, &st);
 	took = pf_now_ms() - t0;
-	ok(exited_zero(st), "TERM: the master exits 0");
+	ok(pf_exited_zero(st), "TERM: the master exits 0");
 	/* Workers exit at once on TERM: well before the 3 s KILL grace. */
 	ok(st != -1 && took < 2500, "TERM: promptly (%ld ms, < 2500)", took);
 	ok(fd >= 0 && closed_by_peer(fd, 2000),
@@ -173,7 +159,7 @@ test_quit(void)
 		close(fd);
 	t0 = pf_now_ms();
 	pf_wait_exit(d, 5000, &st);
-	ok(exited_zero(st), "QUIT: the master exits 0 once the client closed "
+	ok(pf_exited_zero(st), "QUIT: the master exits 0 once the client closed "
 	    "(%ld ms)", pf_now_ms() - t0);
 	ok(access(d->pid_file, F_OK) < 0 && errno == ENOENT,
 	    "QUIT: the pid file is removed");
@@ -207,7 +193,7 @@ test_quit_timeout(void)
 	    "log: received SIGQUIT: graceful stop (up to 1 s)");
 	pf_wait_exit(d, 8000, &st);
 	took = pf_now_ms() - t0;
-	ok(exited_zero(st), "the master exits 0");
+	ok(pf_exited_zero(st), "the master exits 0");
 	ok(st != -1 && took >= 900 && took <= 4000,
 	    "after about shutdown_timeout (%ld ms, within 900-4000)", took);
 	ok(worker > 0 && pf_wait_gone(&worker, 1, 1000) == 0,

@@ -44,16 +44,6 @@ struct client {
 	size_t	got;
 };
 
-static int
-contains(const pid_t *pids, int n, pid_t pid)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (pids[i] == pid)
-			return 1;
-	return 0;
-}
 
 /* client_open - connect and send one short line (no read). 0 or -1. */
 static int
@@ -371,7 +361,7 @@ test_max_requests(void)
 	    "max_requests: log (info, master): %s", want);
 	free(want);
 	free(line);
-	ok(contains(before, nbefore, victim), "max_requests: the first "
+	ok(pf_pid_in(before, nbefore, victim), "max_requests: the first "
 	    "recycled worker was one of the first two");
 	want = tap_strdup_printf("preforkd/echo[%ld]: info: served 5 "
 	    "connections (max_requests); exiting to be replaced",
@@ -384,7 +374,7 @@ test_max_requests(void)
 	    "workers");
 	nafter = pf_workers(d, after, 8);
 	for (i = 0; i < nafter && i < 8; i++)
-		if (!contains(before, nbefore, after[i]))
+		if (!pf_pid_in(before, nbefore, after[i]))
 			fresh++;
 	ok(fresh >= 1, "max_requests: the worker pids changed (%d new)",
 	    fresh);

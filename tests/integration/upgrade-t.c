@@ -36,20 +36,6 @@
 	"services = ( { name = \"echo\"; handler = \"echo\"; workers = 2;\n" \
 	"  listen = [ \"127.0.0.1:0\", \"unix:@DIR@/echo.sock\" ]; } );\n"
 
-/* exited_zero - a plain exit 0 (diagnosed if not). */
-static int
-exited_zero(int st)
-{
-	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return 1;
-	if (st == -1)
-		diag("still running (or not our child)");
-	else if (WIFEXITED(st))
-		diag("exit status %d", WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		diag("killed by signal %d", WTERMSIG(st));
-	return 0;
-}
 
 /* unix_echo - one round trip on the unix socket at path. */
 static int
@@ -322,7 +308,7 @@ test_usr2(void)
 	free(needle);
 
 	pf_kill(d, SIGQUIT);
-	ok(pf_wait_exit(d, 10000, &st) == 0 && exited_zero(st),
+	ok(pf_wait_exit(d, 10000, &st) == 0 && pf_exited_zero(st),
 	    "QUIT: the old master exits 0");
 	needle = tap_strdup_printf("preforkd[%ld]: notice: exiting", (long)old);
 	ok(pf_log_wait(d, needle, 10), "log: %s", needle);
@@ -378,7 +364,7 @@ test_ctl_upgrade(void)
 	free(needle);
 	if (rc != 0)
 		diag("stdout: %s\nstderr: %s", out, err);
-	ok(pf_wait_exit(d, 1000, &st) == 0 && exited_zero(st),
+	ok(pf_wait_exit(d, 1000, &st) == 0 && pf_exited_zero(st),
 	    "the old master is gone (exit 0)");
 	ok(many_echo(port, 10), "echo still answers on port %d", port);
 	ok(nd != NULL && pf_wait_workers(nd, 2, 5000) == 2,

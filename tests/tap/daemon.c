@@ -685,32 +685,7 @@ pf_argv(const char *const *args, const char *dir)
 pid_t
 pf_launch(struct pf_daemon *d, const char *const *args)
 {
-	const char *deflt[] = { "-f", "-c", d->conf, NULL };
-	char **argv;
-	pid_t pid;
-	int fd;
-
-	argv = pf_argv(args != NULL ? args : deflt, d->dir);
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		sysbail("fork");
-	if (pid == 0) {
-		pf_child_setup();
-		fd = open(d->stderr_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		pf_close_from();
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	d->pid = pid;
-	d->child = 1;
-	d->reaped = 0;
-	return pid;
+	return pf_launch_with(d, NULL, args, NULL, 0, NULL);
 }
 
 /*
@@ -1229,6 +1204,29 @@ pf_exit_code(int status)
 	else if (WIFSIGNALED(status))
 		diag("killed by signal %d", WTERMSIG(status));
 	return -1;
+}
+
+/* pf_exited_zero - whether a wait status is a plain exit 0 (diagnosed if not). */
+int
+pf_exited_zero(int status)
+{
+	int code = pf_exit_code(status);
+
+	if (code > 0)
+		diag("exit status %d", code);
+	return code == 0;
+}
+
+/* pf_pid_in - whether pid is one of pids[0..n-1]. */
+int
+pf_pid_in(const pid_t *pids, int n, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return 1;
+	return 0;
 }
 
 /*

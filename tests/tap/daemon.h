@@ -89,6 +89,8 @@ int	 pf_wait_workers_min(struct pf_daemon *, int n, int timeout_ms);
 int	 pf_status(struct pf_daemon *, int json, char *out, size_t outlen,
 	    char *err, size_t errlen);
 int	 pf_exit_code(int status);
+int	 pf_exited_zero(int status);
+int	 pf_pid_in(const pid_t *, int, pid_t);
 
 /* Added for the reload, upgrade and systemd tests. */
 pid_t	 pf_launch_with(struct pf_daemon *, const char *bin,
