@@ -73,12 +73,6 @@ access_close(void)
 	access_path = NULL;
 }
 
-int
-access_enabled(void)
-{
-	return access_fd != -1;
-}
-
 /*
  * access_reopen - after logrotate renamed the file: open it again by name
  * onto the same descriptor, so no line is lost in between.  A worker that

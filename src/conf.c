@@ -112,17 +112,6 @@ static const char *const conf_pool_names[] = {
 	"workers", "min_spare", "max_spare", "max_workers", NULL
 };
 
-static const struct {
-	const char	*name;
-	int		 level;
-} conf_log_levels[] = {
-	{ "error",	LL_ERROR },
-	{ "warning",	LL_WARNING },
-	{ "notice",	LL_NOTICE },
-	{ "info",	LL_INFO },
-	{ "debug",	LL_DEBUG },
-};
-
 static size_t	 conf_distance(const char *, const char *);
 static void	 conf_err_at(struct conf_ctx *, const char *, int, const char *,
 		    const char *, ...) __attribute__((format(printf, 5, 6)));
@@ -496,8 +485,7 @@ conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
 	const config_setting_t *services = NULL, *pid_file = NULL;
 	const config_setting_t *control = NULL;
 	const char *name, *v;
-	size_t i;
-	int n, control_off = 0;
+	int n, level, control_off = 0;
 
 	for (n = 0; n < config_setting_length(root); n++) {
 		s = config_setting_get_elem(root, (unsigned int)n);
@@ -525,17 +513,12 @@ conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
 		} else if (strcmp(name, "log_level") == 0) {
 			if ((v = conf_string(ctx, s)) == NULL)
 				continue;
-			for (i = 0; i < sizeof(conf_log_levels) /
-			    sizeof(conf_log_levels[0]); i++)
-				if (strcmp(v, conf_log_levels[i].name) == 0)
-					break;
-			if (i == sizeof(conf_log_levels) /
-			    sizeof(conf_log_levels[0]))
+			if ((level = log_level_parse(v)) == -1)
 				conf_err(ctx, s, "must be one of error, "
 				    "warning, notice, info, debug (got \"%s\")",
 				    v);
 			else
-				conf->log_level = conf_log_levels[i].level;
+				conf->log_level = level;
 		} else if (strcmp(name, "shutdown_timeout") == 0) {
 			conf_int(ctx, s, 0, SHUTDOWN_TIMEOUT_MAX,
 			    &conf->shutdown_timeout);

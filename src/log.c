@@ -65,14 +65,6 @@ log_level_parse(const char *name)
 	return -1;
 }
 
-const char *
-log_level_name(int level)
-{
-	if (level < 0 || level > LL_DEBUG)
-		return "?";
-	return level_names[level];
-}
-
 /* log_init - log to stderr at this level until log_open says otherwise. */
 void
 log_init(int level)

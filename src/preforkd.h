@@ -158,7 +158,6 @@ enum log_level {
 };
 
 int		 log_level_parse(const char *);
-const char	*log_level_name(int);
 void		 log_init(int);
 int		 log_open(const char *, int);
 int		 log_reopen(void);
@@ -305,7 +304,6 @@ struct preforkd_conn;
 int		 access_open(const char *, uid_t, gid_t);
 int		 access_reopen(void);
 void		 access_close(void);
-int		 access_enabled(void);
 void		 access_write(const struct preforkd_conn *, int64_t);
 
 /* ------------------------------------------------------------- control.c */
