@@ -212,6 +212,8 @@ enum slot_state {
 	SLOT_IDLE,
 	SLOT_BUSY,
 	SLOT_EXITING,
+	SLOT_PAUSED,		/* not waiting on its listeners: backing off */
+	SLOT_STATES,		/* how many there are */
 };
 
 /*
@@ -233,6 +235,7 @@ struct slot {
 	volatile int		 state;
 	volatile uint64_t	 served;
 	volatile uint64_t	 io_timeouts;
+	volatile uint64_t	 access_lost;	/* access-log lines not written */
 	/* Handlers (exec.c): the process group of the program that the
 	 * worker runs for a connection, 0 when none; the master kills it
 	 * with a hung worker.  exec_at: now_ms() when the worker exec'd

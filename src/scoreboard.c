@@ -20,7 +20,7 @@
 #endif
 
 static const char *const state_names[] = {
-	"free", "starting", "idle", "busy", "exiting",
+	"free", "starting", "idle", "busy", "exiting", "paused",
 };
 
 /*
@@ -102,7 +102,7 @@ scoreboard_client(const struct slot *slot, char *local, char *remote,
 const char *
 scoreboard_state_name(int state)
 {
-	if (state < 0 || state > SLOT_EXITING)
+	if (state < 0 || state >= SLOT_STATES)
 		return "?";
 	return state_names[state];
 }
