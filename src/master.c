@@ -60,7 +60,8 @@ static struct {
 	pid_t			 successor;	/* new master of an upgrade */
 	pid_t			 predecessor;	/* old master, after one */
 	char			*start_dir;	/* where relative paths start */
-	struct scoreboard	 sb;
+	struct scoreboard	 sb;		/* what workers report */
+	struct proctab		 pt;		/* what the master knows */
 	int			 alive[2];	/* workers see EOF when we die */
 	unsigned int		 generation;
 	enum master_state	 state;
@@ -101,20 +102,54 @@ master_exit_text(int status, char *buf, size_t len)
 	return buf;
 }
 
-/* master_client_text - ", serving tcp 127.0.0.1:7 <- 127.0.0.1:5000" or "". */
+/* master_client_text - " while serving tcp 127.0.0.1:7 <- 127.0.0.1:5000 for 12 ms" or "". */
 static char *
-master_client_text(const struct slot *slot, char *buf, size_t len)
+master_client_text(const struct slot_report *r, int64_t now, char *buf,
+    size_t len)
 {
 	char local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];
 
 	buf[0] = '\0';
-	if (slot->state != SLOT_BUSY)
+	if (r->state != SLOT_BUSY)
 		return buf;
-	scoreboard_client(slot, local, remote, sizeof(local));
+	scoreboard_client(r, local, remote, sizeof(local));
 	snprintf(buf, len, " while serving %s %s <- %s for %lld ms",
-	    addr_proto_name(slot->proto), local, remote,
-	    (long long)(now_ms() - slot->busy_since));
+	    addr_proto_name(r->proto), local, remote,
+	    (long long)(now - r->busy_since));
 	return buf;
+}
+
+/* master_report - read worker p's slot as the untrusted report it is. */
+static int
+master_report(const struct proc *p, int64_t now, struct slot_report *r)
+{
+	return scoreboard_read(&m.sb.slots[proc_index(&m.pt, p)], now, r);
+}
+
+/*
+ * master_descendants - signo to the process group of worker p's
+ * descendants: the one its slot reports (r, may be NULL) and the one
+ * confirmed before, each only if proc_group_ok() confirms it now.  A
+ * report that names someone else's group is logged and ignored.
+ */
+static void
+master_descendants(struct proc *p, const struct slot_report *r, int signo)
+{
+	pid_t g[2];
+	int i;
+
+	g[0] = r != NULL && r->bad == NULL ? r->group : 0;
+	g[1] = p->group != g[0] ? p->group : 0;
+	for (i = 0; i < 2; i++) {
+		if (g[i] <= 0)
+			continue;
+		if (proc_kill_group(&m.pt, p, g[i], signo) == 0)
+			p->group = g[i];
+		else if (errno == EPERM && i == 0)
+			log_error("service %s: worker %ld reports process group "
+			    "%ld, which is not its descendants'; not signalled",
+			    p->svc->conf->name, (long)p->pid, (long)g[i]);
+	}
 }
 
 /* master_close_others - in a new worker: let go of what is not its own. */
@@ -143,19 +178,20 @@ static int
 master_spawn(struct service *s)
 {
 	struct worker_ctx ctx;
+	struct proc *p;
 	struct slot *slot;
 	char role[SERVICE_NAME_MAX + 16];
 	pid_t pid;
 
-	if ((slot = scoreboard_alloc(&m.sb)) == NULL) {
+	if ((p = proc_alloc(&m.pt)) == NULL) {
 		log_error("service %s: no free scoreboard slot for a worker",
 		    s->conf->name);
 		return -1;
 	}
-	slot->service = (int)(s - m.svc);
-	slot->svc = s;
-	slot->generation = m.generation;
-	clock_gettime(CLOCK_REALTIME, &slot->started);
+	slot = scoreboard_reset(&m.sb, proc_index(&m.pt, p));
+	p->svc = s;
+	p->generation = m.generation;
+	clock_gettime(CLOCK_REALTIME, &p->started);
 
 	sig_block(1);
 	pid = fork();
@@ -178,85 +214,146 @@ master_spawn(struct service *s)
 	if (pid == -1) {
 		log_error("service %s: fork: %s", s->conf->name,
 		    strerror(errno));
-		slot->state = SLOT_FREE;
+		proc_release(p);
 		/* Out of processes or memory: back off as for a crash. */
 		throttle_failed(&s->throttle, now_ms());
 		return -1;
 	}
-	slot->pid = pid;
+	p->pid = pid;
 	s->nworkers++;
 	log_info("service %s: worker %ld started", s->conf->name, (long)pid);
 	return 0;
 }
 
 /*
- * master_reap - collect every dead child and say how it ended: service,
- * pid, exit status or signal, connections served, and the client it was
- * serving.  A worker that dies before it was ready throttles its service.
+ * master_ended - worker p is dead (status): say how it ended (service,
+ * pid, exit status or signal, connections served, the client it was
+ * serving), fold its counters into its service and free its entry.  A
+ * worker that dies before it was ready throttles its service.
+ */
+static void
+master_ended(struct proc *p, int status)
+{
+	struct service *s = p->svc;
+	struct slot_report r;
+	char how[96], client[2 * ADDR_TEXT_MAX + 64];
+	int64_t now = now_ms();
+	int ready, recycled;
+	pid_t pid = p->pid;
+
+	master_report(p, now, &r);
+	master_exit_text(status, how, sizeof(how));
+	master_client_text(&r, now, client, sizeof(client));
+	ready = p->ready || r.state != SLOT_STARTING;
+	recycled = WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    s->conf->max_requests > 0 &&
+	    r.served >= (uint64_t)s->conf->max_requests;
+
+	if (p->retiring || m.state != RUNNING ||
+	    p->generation != m.generation)
+		log_info("service %s: worker %ld %s after %llu "
+		    "connections%s", s->conf->name, (long)pid, how,
+		    (unsigned long long)r.served, client);
+	else if (p->condemned && !ready) {
+		throttle_failed(&s->throttle, now);
+		log_error("service %s: worker %ld %s (its scoreboard slot was "
+		    "inconsistent) before it was ready; respawning in %d s",
+		    s->conf->name, (long)pid, how, s->throttle.delay_ms / 1000);
+	} else if (p->condemned) {
+		s->respawns++;
+		log_warning("service %s: worker %ld %s (its scoreboard slot "
+		    "was inconsistent); replacing it", s->conf->name,
+		    (long)pid, how);
+	} else if (recycled)
+		log_info("service %s: worker %ld recycled after %llu "
+		    "connections (max_requests %d); replacing it",
+		    s->conf->name, (long)pid, (unsigned long long)r.served,
+		    s->conf->max_requests);
+	else if (p->hung)
+		log_warning("service %s: worker %ld %s after %llu "
+		    "connections%s, killed as hung; replacing it",
+		    s->conf->name, (long)pid, how,
+		    (unsigned long long)r.served, client);
+	else if (!ready) {
+		throttle_failed(&s->throttle, now);
+		log_error("service %s: worker %ld %s before it was "
+		    "ready; respawning in %d s", s->conf->name,
+		    (long)pid, how, s->throttle.delay_ms / 1000);
+	} else {
+		s->respawns++;
+		log_warning("service %s: worker %ld %s after %llu "
+		    "connections%s; replacing it", s->conf->name,
+		    (long)pid, how, (unsigned long long)r.served, client);
+	}
+	if (!p->retiring)
+		s->nworkers--;
+	s->served_dead = scoreboard_add(s->served_dead, r.served);
+	s->io_timeouts_dead = scoreboard_add(s->io_timeouts_dead,
+	    r.io_timeouts);
+	s->access_lost_dead = scoreboard_add(s->access_lost_dead,
+	    r.access_lost);
+	proc_release(p);
+}
+
+/*
+ * master_orphan_ended - a child we did not fork is dying: an orphan of a
+ * worker's program, come back to us (proc.c).  If it led the process
+ * group of a worker's descendants, the rest of that group goes with it.
+ */
+static void
+master_orphan_ended(pid_t pid)
+{
+	struct slot_report r;
+	struct proc *p;
+	size_t i;
+
+	for (i = 0; i < m.pt.n; i++) {
+		p = &m.pt.procs[i];
+		if (p->pid <= 0)
+			continue;
+		if (p->group != pid && (master_report(p, now_ms(), &r) == -1 ||
+		    r.group != pid))
+			continue;
+		if (proc_kill_group(&m.pt, p, pid, SIGKILL) == 0)
+			return;
+	}
+}
+
+/*
+ * master_reap - collect every dead child.  Each is looked at while still
+ * a zombie (WNOWAIT), so that its pid, and a process group it leads,
+ * cannot be reused while the process group of a dead worker's
+ * descendants is checked and killed: they must not outlive it.
  */
 static void
 master_reap(void)
 {
-	struct service *s;
-	struct slot *slot;
-	char how[96], client[2 * ADDR_TEXT_MAX + 64];
-	int status, ready, recycled;
+	struct slot_report r;
+	struct proc *p;
+	siginfo_t si;
+	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == m.successor) {
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
+		    si.si_pid == 0)
+			break;
+		pid = si.si_pid;
+		if ((p = proc_find(&m.pt, pid)) != NULL) {
+			master_report(p, now_ms(), &r);
+			master_descendants(p, &r, SIGKILL);
+		} else if (pid != m.successor)
+			master_orphan_ended(pid);
+		if (waitpid(pid, &status, 0) != pid)
+			continue;
+		if (pid == m.successor)
 			master_upgrade_failed(status);
-			continue;
-		}
-		if ((slot = scoreboard_find(&m.sb, pid)) == NULL) {
-			log_debug("reaped unknown child %ld", (long)pid);
-			continue;
-		}
-		s = slot->svc;
-		master_exit_text(status, how, sizeof(how));
-		master_client_text(slot, client, sizeof(client));
-		ready = slot->state != SLOT_STARTING;
-		recycled = WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-		    s->conf->max_requests > 0 &&
-		    slot->served >= (uint64_t)s->conf->max_requests;
-
-		if (slot->retiring || m.state != RUNNING ||
-		    slot->generation != m.generation)
-			log_info("service %s: worker %ld %s after %llu "
-			    "connections%s", s->conf->name, (long)pid, how,
-			    (unsigned long long)slot->served, client);
-		else if (recycled)
-			log_info("service %s: worker %ld recycled after %llu "
-			    "connections (max_requests %d); replacing it",
-			    s->conf->name, (long)pid,
-			    (unsigned long long)slot->served,
-			    s->conf->max_requests);
-		else if (slot->kill_at != 0)
-			log_warning("service %s: worker %ld %s after %llu "
-			    "connections%s, killed as hung; replacing it",
-			    s->conf->name, (long)pid, how,
-			    (unsigned long long)slot->served, client);
-		else if (!ready) {
-			throttle_failed(&s->throttle, now_ms());
-			log_error("service %s: worker %ld %s before it was "
-			    "ready; respawning in %d s", s->conf->name,
-			    (long)pid, how, s->throttle.delay_ms / 1000);
-		} else {
-			s->respawns++;
-			log_warning("service %s: worker %ld %s after %llu "
-			    "connections%s; replacing it", s->conf->name,
-			    (long)pid, how, (unsigned long long)slot->served,
-			    client);
-		}
-		/* An exec'd program's children must not outlive its worker. */
-		if (slot->child_pgid > 1)
-			kill(-slot->child_pgid, SIGKILL);
-		if (!slot->retiring)
-			s->nworkers--;
-		s->served_dead += slot->served;
-		s->io_timeouts_dead += slot->io_timeouts;
-		slot->state = SLOT_FREE;
-		slot->pid = 0;
+		else if (p != NULL)
+			master_ended(p, status);
+		else
+			log_debug("reaped child %ld, an orphan of a worker's "
+			    "program", (long)pid);
 	}
 }
 
@@ -264,27 +361,21 @@ master_reap(void)
 static int
 master_live(void)
 {
-	size_t i;
-	int n = 0;
-
-	for (i = 0; i < m.sb.nslots; i++)
-		if (m.sb.slots[i].state != SLOT_FREE)
-			n++;
-	return n;
+	return proc_live(&m.pt);
 }
 
-/* master_retire - ask the worker in slot to go (signo), and stop counting it. */
+/* master_retire - ask worker p to go (signo), and stop counting it. */
 static void
-master_retire(struct slot *slot, int signo)
+master_retire(struct proc *p, int signo)
 {
-	if (!slot->retiring) {
-		slot->retiring = 1;
-		slot->svc->nworkers--;
+	if (!p->retiring) {
+		p->retiring = 1;
+		p->svc->nworkers--;
 	}
 	if (signo == SIGQUIT)
-		slot->quit_at = now_ms();
-	if (kill(slot->pid, signo) == -1 && errno != ESRCH)
-		log_warning("kill(%ld, %s): %s", (long)slot->pid,
+		p->quit_at = now_ms();
+	if (proc_kill(&m.pt, p, signo) == -1 && errno != ESRCH)
+		log_warning("kill(%ld, %s): %s", (long)p->pid,
 		    sig_name(signo), strerror(errno));
 }
 
@@ -292,14 +383,11 @@ master_retire(struct slot *slot, int signo)
 static void
 master_signal_all(int signo)
 {
-	struct slot *slot;
 	size_t i;
 
-	for (i = 0; i < m.sb.nslots; i++) {
-		slot = &m.sb.slots[i];
-		if (slot->state != SLOT_FREE && slot->pid > 0)
-			master_retire(slot, signo);
-	}
+	for (i = 0; i < m.pt.n; i++)
+		if (m.pt.procs[i].pid > 0)
+			master_retire(&m.pt.procs[i], signo);
 }
 
 /* master_forward - pass signo on to every live worker (log reopen). */
@@ -308,9 +396,9 @@ master_forward(int signo)
 {
 	size_t i;
 
-	for (i = 0; i < m.sb.nslots; i++)
-		if (m.sb.slots[i].state != SLOT_FREE && m.sb.slots[i].pid > 0)
-			kill(m.sb.slots[i].pid, signo);
+	for (i = 0; i < m.pt.n; i++)
+		if (m.pt.procs[i].pid > 0)
+			(void)proc_kill(&m.pt, &m.pt.procs[i], signo);
 }
 
 /*
@@ -346,17 +434,19 @@ master_fill(int64_t now)
 
 /* master_size_pool - once a second: grow or shrink one dynamic pool. */
 static void
-master_size_pool(struct service *s)
+master_size_pool(struct service *s, int64_t now)
 {
 	struct pool_decision d;
-	struct slot *slot;
+	struct slot_report r;
+	struct proc *p;
 	int idle = 0;
 	size_t i;
 
-	for (i = 0; i < m.sb.nslots; i++) {
-		slot = &m.sb.slots[i];
-		if (slot->svc == s && !slot->retiring &&
-		    (slot->state == SLOT_IDLE || slot->state == SLOT_STARTING))
+	for (i = 0; i < m.pt.n; i++) {
+		p = &m.pt.procs[i];
+		if (p->pid > 0 && p->svc == s && !p->retiring &&
+		    master_report(p, now, &r) == 0 &&
+		    (r.state == SLOT_IDLE || r.state == SLOT_STARTING))
 			idle++;
 	}
 	pool_decide(s->min_spare, s->max_spare, s->conf->max_workers, idle,
@@ -371,15 +461,16 @@ master_size_pool(struct service *s)
 		s->want = s->nworkers + d.spawn;
 	}
 	if (d.retire) {
-		for (i = 0; i < m.sb.nslots; i++) {
-			slot = &m.sb.slots[i];
-			if (slot->svc != s || slot->retiring ||
-			    slot->state != SLOT_IDLE)
+		for (i = 0; i < m.pt.n; i++) {
+			p = &m.pt.procs[i];
+			if (p->pid <= 0 || p->svc != s || p->retiring ||
+			    master_report(p, now, &r) == -1 ||
+			    r.state != SLOT_IDLE)
 				continue;
 			log_info("service %s: %d idle workers, above max_spare "
 			    "%d; retiring worker %ld", s->conf->name, idle,
-			    s->max_spare, (long)slot->pid);
-			master_retire(slot, SIGQUIT);
+			    s->max_spare, (long)p->pid);
+			master_retire(p, SIGQUIT);
 			break;
 		}
 		s->want = s->nworkers;
@@ -388,51 +479,85 @@ master_size_pool(struct service *s)
 
 /*
  * master_hung - kill workers busy on one connection longer than their
- * service's timeout: TERM, then KILL a second later, naming the client.
+ * service's timeout: TERM, then KILL a second later, naming the client;
+ * the process group of the worker's descendants (an exec'd program's)
+ * with it, checked again before each signal since it may be gone by then.
  */
 static void
 master_hung(int64_t now)
 {
 	const struct conf_service *cs;
 	char client[2 * ADDR_TEXT_MAX + 64];
-	struct slot *slot;
+	struct slot_report r;
+	struct proc *p;
 	size_t i;
-	pid_t pgid;
 
-	for (i = 0; i < m.sb.nslots; i++) {
-		slot = &m.sb.slots[i];
-		if (slot->state == SLOT_FREE || slot->pid <= 0)
+	for (i = 0; i < m.pt.n; i++) {
+		p = &m.pt.procs[i];
+		if (p->pid <= 0)
 			continue;
-		if (slot->kill_at != 0 && now >= slot->kill_at) {
-			kill(slot->pid, SIGKILL);
-			/* exec handler: and the program's group (below). */
-			pgid = slot->child_pgid;
-			if (pgid > 1)
-				kill(-pgid, SIGKILL);
-			slot->kill_at = 0;
+		if (p->kill_at != 0 && now >= p->kill_at) {
+			(void)proc_kill(&m.pt, p, SIGKILL);
+			master_descendants(p, NULL, SIGKILL);
+			p->kill_at = 0;
 			continue;
 		}
-		cs = slot->svc->conf;
-		if (slot->state != SLOT_BUSY || cs->timeout <= 0 ||
-		    slot->kill_at != 0 ||
-		    now - slot->busy_since <= cs->timeout * 1000LL)
+		cs = p->svc->conf;
+		if (p->condemned || p->kill_at != 0 || cs->timeout <= 0 ||
+		    master_report(p, now, &r) == -1 || r.state != SLOT_BUSY ||
+		    now - r.busy_since <= cs->timeout * 1000LL)
 			continue;
 		log_error("service %s: worker %ld hung%s (timeout %d s); "
-		    "killing it", cs->name, (long)slot->pid,
-		    master_client_text(slot, client, sizeof(client)),
+		    "killing it", cs->name, (long)p->pid,
+		    master_client_text(&r, now, client, sizeof(client)),
 		    cs->timeout);
-		slot->svc->hung_kills++;
-		slot->kill_at = now + HUNG_KILL_MS;
-		kill(slot->pid, SIGTERM);
+		p->svc->hung_kills++;
+		p->hung = 1;
+		p->kill_at = now + HUNG_KILL_MS;
+		(void)proc_kill(&m.pt, p, SIGTERM);
+		master_descendants(p, &r, SIGTERM);
+	}
+}
+
+/*
+ * master_check - once a second, each worker's slot as read: one that holds
+ * what no honest worker writes is killed (it is our own child) and logged;
+ * one seen idle or busy is ready, which ends its service's backoff.
+ */
+static void
+master_check(int64_t now)
+{
+	struct slot_report r;
+	struct proc *p;
+	size_t i;
+
+	for (i = 0; i < m.pt.n; i++) {
+		p = &m.pt.procs[i];
+		if (p->pid <= 0 || p->condemned)
+			continue;
+		if (master_report(p, now, &r) == -1) {
+			log_error("service %s: worker %ld wrote an inconsistent "
+			    "scoreboard slot (%s); killing it",
+			    p->svc->conf->name, (long)p->pid, r.bad);
+			p->condemned = 1;
+			(void)proc_kill(&m.pt, p, SIGKILL);
+			continue;
+		}
 		/*
-		 * exec handler (exec.c): the worker runs a program in a
-		 * process group of its own, which the worker's death would
-		 * leave behind: stop it too.  Read once (the worker clears
-		 * it), and never kill(-0) or kill(-1).
+		 * exec mode "worker" (exec.c): a program cannot write its
+		 * slot, so one that has run for a second since its exec
+		 * counts as ready (the mapping is no longer the program's).
 		 */
-		pgid = slot->child_pgid;
-		if (pgid > 1)
-			kill(-pgid, SIGTERM);
+		if (r.state == SLOT_STARTING && r.exec_at != 0 &&
+		    now - r.exec_at >= 1000) {
+			m.sb.slots[i].state = SLOT_IDLE;
+			r.state = SLOT_IDLE;
+		}
+		if (r.state == SLOT_STARTING)
+			continue;
+		p->ready = 1;
+		if (!p->retiring && p->svc->throttle.delay_ms > 0)
+			throttle_ready(&p->svc->throttle);
 	}
 }
 
@@ -440,45 +565,30 @@ master_hung(int64_t now)
 static void
 master_tick(int64_t now)
 {
-	struct slot *slot;
+	struct slot_report r;
+	struct proc *p;
 	size_t i;
 
-	/*
-	 * exec mode "worker" (exec.c): a program cannot write its slot, so
-	 * one that has run for a second since its exec counts as ready.
-	 */
-	for (i = 0; i < m.sb.nslots; i++) {
-		slot = &m.sb.slots[i];
-		if (slot->state == SLOT_STARTING && slot->exec_at != 0 &&
-		    now - slot->exec_at >= 1000)
-			slot->state = SLOT_IDLE;
-	}
-	/* A worker that made it to idle clears its service's backoff. */
-	for (i = 0; i < m.sb.nslots; i++) {
-		slot = &m.sb.slots[i];
-		if (slot->state >= SLOT_IDLE && !slot->retiring &&
-		    slot->svc->throttle.delay_ms > 0)
-			throttle_ready(&slot->svc->throttle);
-	}
+	master_check(now);
 	master_hung(now);
 	/*
 	 * A QUIT that lands just before an idle worker enters a blocking
 	 * accept() only sets its flag; say it again until the worker goes.
 	 */
-	for (i = 0; i < m.sb.nslots; i++) {
-		slot = &m.sb.slots[i];
-		if (slot->retiring && slot->state == SLOT_IDLE &&
-		    slot->quit_at != 0 && now - slot->quit_at >= 1000 &&
-		    slot->pid > 0) {
-			kill(slot->pid, SIGQUIT);
-			slot->quit_at = now;
+	for (i = 0; i < m.pt.n; i++) {
+		p = &m.pt.procs[i];
+		if (p->pid > 0 && p->retiring && p->quit_at != 0 &&
+		    now - p->quit_at >= 1000 &&
+		    master_report(p, now, &r) == 0 && r.state == SLOT_IDLE) {
+			(void)proc_kill(&m.pt, p, SIGQUIT);
+			p->quit_at = now;
 		}
 	}
 	if (m.state != RUNNING || m.paused)
 		return;
 	for (i = 0; i < m.nsvc; i++)
 		if (m.svc[i].conf->dynamic)
-			master_size_pool(&m.svc[i]);
+			master_size_pool(&m.svc[i], now);
 }
 
 /* master_resize - TTIN (+1) or TTOU (-1): every pool one worker bigger or smaller. */
@@ -529,8 +639,10 @@ master_resize(int signo, int delta)
 static void
 master_trim(void)
 {
+	struct slot_report r;
 	struct service *s;
-	struct slot *slot;
+	struct proc *p;
+	int64_t now = now_ms();
 	size_t i, j;
 	int pass;
 
@@ -538,15 +650,13 @@ master_trim(void)
 		s = &m.svc[i];
 		/* First pass: idle workers; second: busy ones, gracefully. */
 		for (pass = 0; pass < 2 && s->nworkers > s->want; pass++) {
-			for (j = 0; j < m.sb.nslots && s->nworkers > s->want;
-			    j++) {
-				slot = &m.sb.slots[j];
-				if (slot->svc != s ||
-				    slot->retiring || slot->pid <= 0 ||
-				    slot->state == SLOT_FREE ||
-				    (pass == 0 && slot->state == SLOT_BUSY))
+			for (j = 0; j < m.pt.n && s->nworkers > s->want; j++) {
+				p = &m.pt.procs[j];
+				if (p->svc != s || p->retiring || p->pid <= 0 ||
+				    (pass == 0 && (master_report(p, now, &r) ==
+				    -1 || r.state == SLOT_BUSY)))
 					continue;
-				master_retire(slot, SIGQUIT);
+				master_retire(p, SIGQUIT);
 			}
 		}
 	}
@@ -881,6 +991,7 @@ master_reload(void)
 			continue;
 		nsvc[i].served_dead = os->served_dead;
 		nsvc[i].io_timeouts_dead = os->io_timeouts_dead;
+		nsvc[i].access_lost_dead = os->access_lost_dead;
 		nsvc[i].respawns = os->respawns;
 		nsvc[i].hung_kills = os->hung_kills;
 	}
@@ -930,9 +1041,9 @@ master_ready_workers(const struct service *s)
 	size_t i;
 	int n = 0;
 
-	for (i = 0; i < m.sb.nslots; i++)
-		if (m.sb.slots[i].svc == s && !m.sb.slots[i].retiring &&
-		    m.sb.slots[i].state >= SLOT_IDLE)
+	for (i = 0; i < m.pt.n; i++)
+		if (m.pt.procs[i].pid > 0 && m.pt.procs[i].svc == s &&
+		    !m.pt.procs[i].retiring && m.pt.procs[i].ready)
 			n++;
 	return n;
 }
@@ -948,23 +1059,22 @@ static void
 master_retire_old(int64_t now)
 {
 	struct service *cur;
-	struct slot *slot;
+	struct proc *p;
 	size_t i;
 	int left = 0, ready;
 
 	if (!m.reloading)
 		return;
-	for (i = 0; i < m.sb.nslots; i++) {
-		slot = &m.sb.slots[i];
-		if (slot->state == SLOT_FREE || slot->retiring ||
-		    slot->generation == m.generation || slot->pid <= 0)
+	for (i = 0; i < m.pt.n; i++) {
+		p = &m.pt.procs[i];
+		if (p->pid <= 0 || p->retiring || p->generation == m.generation)
 			continue;
-		cur = master_service_named(slot->svc->conf->name);
+		cur = master_service_named(p->svc->conf->name);
 		ready = cur != NULL ? master_ready_workers(cur) : 0;
 		if (cur == NULL || cur->want == 0 || ready >= cur->want ||
 		    (now >= m.reload_deadline && ready > 0)) {
-			master_retire(slot, SIGQUIT);
-			slot->kill_at = now + m.conf->shutdown_timeout * 1000LL;
+			master_retire(p, SIGQUIT);
+			p->kill_at = now + m.conf->shutdown_timeout * 1000LL;
 		} else
 			left++;
 	}
@@ -990,10 +1100,10 @@ master_free_old(void)
 
 	for (gp = &m.old; (g = *gp) != NULL;) {
 		used = 0;
-		for (i = 0; i < m.sb.nslots && !used; i++)
-			used = m.sb.slots[i].state != SLOT_FREE &&
-			    m.sb.slots[i].svc >= g->svc &&
-			    m.sb.slots[i].svc < g->svc + g->nsvc;
+		for (i = 0; i < m.pt.n && !used; i++)
+			used = m.pt.procs[i].reserved &&
+			    m.pt.procs[i].svc >= g->svc &&
+			    m.pt.procs[i].svc < g->svc + g->nsvc;
 		if (used) {
 			gp = &g->older;
 			continue;
@@ -1049,7 +1159,7 @@ master_upgrade(void)
 	pid = upgrade_start(fds, (const char *const *)names, n, m.conf_path,
 	    m.start_dir, m.foreground);
 	if (pid != -1) {
-		m.successor = pid;
+		m.successor = m.pt.successor = pid;
 		/* The new master answers -s status and -s reload now. */
 		control_release();
 	}
@@ -1070,7 +1180,7 @@ master_upgrade_failed(int status)
 	log_error("upgrade: the new master %ld %s; this master (pid %ld) "
 	    "goes on serving", (long)m.successor,
 	    master_exit_text(status, how, sizeof(how)), (long)m.pid);
-	m.successor = 0;
+	m.successor = m.pt.successor = 0;
 	daemon_pidfile_restore();
 	if (m.conf->control_socket != NULL && control_fd() == -1 &&
 	    control_open(m.conf->control_socket, err, sizeof(err)) == -1)
@@ -1207,7 +1317,8 @@ master_setup(struct conf *conf, struct listener **listeners)
 	if ((m.svc = master_services(conf, listeners)) == NULL)
 		return -1;
 	free(listeners);
-	if (scoreboard_create(&m.sb, SCOREBOARD_SLOTS) == -1)
+	if (scoreboard_create(&m.sb, SCOREBOARD_SLOTS) == -1 ||
+	    proc_init(&m.pt, SCOREBOARD_SLOTS) == -1)
 		return -1;
 	if (pipe(m.alive) == -1)
 		return -1;
@@ -1227,6 +1338,7 @@ master_status(int json)
 	v.svc = m.svc;
 	v.nsvc = m.nsvc;
 	v.sb = &m.sb;
+	v.pt = &m.pt;
 	v.pid = m.pid;
 	v.generation = m.generation;
 	v.started = m.started;
@@ -1327,6 +1439,7 @@ master_run(struct conf *conf, struct listener **listeners, int foreground,
 	log_notice("exiting");
 	master_free_old();
 	scoreboard_destroy(&m.sb);
+	proc_free(&m.pt);
 	for (i = 0; i < m.nsvc; i++)
 		free(m.svc[i].listeners);
 	free(m.svc);

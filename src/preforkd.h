@@ -217,31 +217,25 @@ enum slot_state {
 };
 
 /*
- * One worker's slot in shared memory.  The master fills pid, service,
- * generation and started before the fork, and alone writes the fields
- * marked "master"; the worker alone writes the rest, with plain stores
- * (no lock: a reader may see a connection's fields half-updated, which a
- * status display can live with).
+ * One worker's slot in shared memory: what the worker reports, and nothing
+ * else.  The worker alone writes it, with plain stores (no lock: a reader
+ * may see a connection's fields half-updated, which a status display can
+ * live with).  Every worker can write every slot, so for the master all
+ * of it is untrusted input: it reads a slot only through scoreboard_read(),
+ * and keeps what it acts on (pid, service, generation, timers) in its own
+ * memory (proc.c).  Never put a pointer or a pid to signal in here.
  */
 struct slot {
-	pid_t			 pid;
-	int			 service;
-	unsigned int		 generation;
-	struct timespec		 started;	/* wall clock, for status */
-	int			 retiring;	/* master: asked to exit */
-	int64_t			 quit_at;	/* master: when QUIT was sent */
-	struct service		*svc;		/* master: the worker's service */
-	int64_t			 kill_at;	/* master: hung, KILL at (ms) */
-	volatile int		 state;
+	volatile int		 state;		/* enum slot_state */
 	volatile uint64_t	 served;
 	volatile uint64_t	 io_timeouts;
 	volatile uint64_t	 access_lost;	/* access-log lines not written */
-	/* Handlers (exec.c): the process group of the program that the
-	 * worker runs for a connection, 0 when none; the master kills it
-	 * with a hung worker.  exec_at: now_ms() when the worker exec'd
-	 * its program (exec mode "worker"): the master counts it ready
-	 * once it has lived a second, since a program cannot write here. */
-	volatile pid_t		 child_pgid;
+	/* The process group the worker's descendants run in (the exec
+	 * handler's program), 0 when none: a hint the master checks in
+	 * /proc before it signals (proc.c). */
+	volatile pid_t		 group;
+	/* now_ms() when the worker exec'd its program (exec mode "worker"),
+	 * which cannot write here: ready once it has lived a second. */
 	volatile int64_t	 exec_at;
 	/* The current connection, while state is SLOT_BUSY. */
 	int64_t			 busy_since;	/* now_ms() at accept */
@@ -252,9 +246,25 @@ struct slot {
 	struct sockaddr_storage	 remote;
 } __attribute__((aligned(64)));	/* no two workers write one cache line */
 
+/* A slot as the master read it, checked: the only form it acts on. */
+struct slot_report {
+	int			 state;		/* SLOT_STARTING .. SLOT_PAUSED */
+	uint64_t		 served;
+	uint64_t		 io_timeouts;
+	uint64_t		 access_lost;
+	pid_t			 group;		/* a hint: proc_group_ok() */
+	int64_t			 exec_at;
+	int64_t			 busy_since;
+	int			 proto;
+	socklen_t		 locallen;
+	socklen_t		 remotelen;
+	struct sockaddr_storage	 local;
+	struct sockaddr_storage	 remote;
+	const char		*bad;		/* NULL, or what is wrong */
+};
+
 struct scoreboard {
-	struct slot		*slots;
-	size_t			 nslots;	/* in use so far: scans stop here */
+	struct slot		*slots;		/* shared with every worker */
 	size_t			 capacity;
 };
 
@@ -262,10 +272,55 @@ struct scoreboard {
 
 int		 scoreboard_create(struct scoreboard *, size_t);
 void		 scoreboard_destroy(struct scoreboard *);
-struct slot	*scoreboard_alloc(struct scoreboard *);
-struct slot	*scoreboard_find(struct scoreboard *, pid_t);
+struct slot	*scoreboard_reset(struct scoreboard *, size_t);
+int		 scoreboard_read(const struct slot *, int64_t,
+		    struct slot_report *);
 const char	*scoreboard_state_name(int);
-void		 scoreboard_client(const struct slot *, char *, char *, size_t);
+void		 scoreboard_client(const struct slot_report *, char *, char *,
+		    size_t);
+uint64_t	 scoreboard_add(uint64_t, uint64_t);
+
+/* ---------------------------------------------------------------- proc.c */
+
+/*
+ * What the master alone knows of one worker, in its private memory.
+ * Entry i goes with scoreboard slot i.
+ */
+struct proc {
+	pid_t			 pid;		/* 0: not forked (yet) */
+	int			 reserved;	/* entry in use */
+	struct service		*svc;
+	unsigned int		 generation;
+	struct timespec		 started;	/* wall clock, for status */
+	int			 ready;		/* was seen idle or busy */
+	int			 retiring;	/* asked to exit */
+	int64_t			 quit_at;	/* when QUIT was sent */
+	int64_t			 kill_at;	/* KILL at (hung, retire deadline) */
+	int			 hung;		/* TERMed as hung */
+	int			 condemned;	/* its slot was inconsistent */
+	pid_t			 group;		/* its descendants', as checked */
+};
+
+struct proctab {
+	struct proc		*procs;
+	size_t			 n;		/* in use so far: scans stop here */
+	size_t			 capacity;
+	pid_t			 self;
+	pid_t			 successor;	/* a child we forked, not a worker */
+};
+
+int		 proc_init(struct proctab *, size_t);
+void		 proc_free(struct proctab *);
+struct proc	*proc_alloc(struct proctab *);
+void		 proc_release(struct proc *);
+size_t		 proc_index(const struct proctab *, const struct proc *);
+struct proc	*proc_find(struct proctab *, pid_t);
+int		 proc_live(const struct proctab *);
+int		 proc_kill(const struct proctab *, const struct proc *, int);
+int		 proc_stat_parse(const char *, pid_t *, pid_t *);
+int		 proc_group_ok(const struct proctab *, const struct proc *, pid_t);
+int		 proc_kill_group(const struct proctab *, const struct proc *,
+		    pid_t, int);
 
 /* ---------------------------------------------------------------- pool.c */
 
@@ -403,6 +458,7 @@ struct service {
 	struct pool_state		 pool;
 	uint64_t			 served_dead;	/* by workers gone */
 	uint64_t			 io_timeouts_dead;
+	uint64_t			 access_lost_dead;
 	uint64_t			 respawns;
 	uint64_t			 hung_kills;
 };
@@ -414,6 +470,7 @@ struct status_view {
 	const struct service		*svc;
 	size_t				 nsvc;
 	const struct scoreboard		*sb;
+	const struct proctab		*pt;
 	pid_t				 pid;
 	unsigned int			 generation;
 	struct timespec			 started;	/* wall clock */
@@ -445,7 +502,9 @@ struct worker_ctx {
 };
 
 void		 worker_main(struct worker_ctx *) __attribute__((noreturn));
-struct slot	*worker_slot(void);
+void		 worker_report_group(pid_t);
+void		 worker_report_exec(void);
+int64_t		 worker_busy_since(void);
 
 /* ---------------------------------------------------------------- ctl.c */
 

@@ -1,8 +1,10 @@
 /*
- * scoreboard.c - the shared-memory slot table: one slot per worker, created
+ * scoreboard.c - the shared-memory slot table: one slot per worker, mapped
  * by the master before the first fork so every worker shares it.  A worker
- * writes only its own slot (state, connections served); the master fills
- * and frees slots and reads the rest.  No lock: each field has one writer.
+ * writes only what it reports (state, counters, the current client); the
+ * master resets a slot before it forks a worker into it and otherwise only
+ * reads, through scoreboard_read(), which treats the slot as untrusted
+ * input: any worker can write any slot.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -26,7 +28,7 @@ static const char *const state_names[] = {
 /*
  * scoreboard_create - map room for n slots shared with future children.
  * The mapping starts zeroed and only the pages of slots in use are ever
- * touched: nslots is the high-water mark that every scan stops at.
+ * touched: the master's table (proc.c) knows how many are.
  */
 int
 scoreboard_create(struct scoreboard *sb, size_t n)
@@ -38,7 +40,6 @@ scoreboard_create(struct scoreboard *sb, size_t n)
 	if (p == MAP_FAILED)
 		return -1;
 	sb->slots = p;
-	sb->nslots = 0;
 	sb->capacity = n;
 	return 0;
 }
@@ -49,48 +50,86 @@ scoreboard_destroy(struct scoreboard *sb)
 	if (sb->slots != NULL)
 		munmap(sb->slots, sb->capacity * sizeof(struct slot));
 	sb->slots = NULL;
-	sb->nslots = sb->capacity = 0;
+	sb->capacity = 0;
 }
 
-/* scoreboard_alloc - a free slot, marked starting; NULL when all are used. */
+/* scoreboard_reset - slot i made ready for a new worker: zeroed, starting. */
 struct slot *
-scoreboard_alloc(struct scoreboard *sb)
+scoreboard_reset(struct scoreboard *sb, size_t i)
 {
-	size_t i;
-
-	for (i = 0; i < sb->nslots; i++)
-		if (sb->slots[i].state == SLOT_FREE)
-			break;
-	if (i == sb->nslots) {
-		if (sb->nslots == sb->capacity) {
-			errno = ENOSPC;
-			return NULL;
-		}
-		sb->nslots++;
-	}
 	memset(&sb->slots[i], 0, sizeof(sb->slots[i]));
 	sb->slots[i].state = SLOT_STARTING;
 	return &sb->slots[i];
 }
 
-/* scoreboard_find - the slot of a live worker pid, or NULL. */
-struct slot *
-scoreboard_find(struct scoreboard *sb, pid_t pid)
+/* scoreboard_add - a + b, stopping at the largest value instead of wrapping. */
+uint64_t
+scoreboard_add(uint64_t a, uint64_t b)
 {
-	size_t i;
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
 
-	for (i = 0; i < sb->nslots; i++)
-		if (sb->slots[i].state != SLOT_FREE && sb->slots[i].pid == pid)
-			return &sb->slots[i];
-	return NULL;
+/*
+ * scoreboard_read - copy slot into r (each field read once) and check it
+ * as what it is, input from a process that may lie.  A value that no
+ * honest worker writes (a state or protocol out of range, an address
+ * longer than its buffer, a negative process group, a time in the future)
+ * makes it inconsistent: -1, with r->bad saying what, and r's fields made
+ * harmless for display.  0 when it is consistent.  now is now_ms().
+ */
+int
+scoreboard_read(const struct slot *slot, int64_t now, struct slot_report *r)
+{
+	/* Stores of an honest worker may be up to this far ahead of our clock
+	 * read (it read now_ms() after we did). */
+	const int64_t slack = 1000;
+
+	r->state = slot->state;
+	r->served = slot->served;
+	r->io_timeouts = slot->io_timeouts;
+	r->access_lost = slot->access_lost;
+	r->group = slot->group;
+	r->exec_at = slot->exec_at;
+	r->busy_since = slot->busy_since;
+	r->proto = slot->proto;
+	r->locallen = slot->locallen;
+	r->remotelen = slot->remotelen;
+	r->bad = NULL;
+	if (r->state <= SLOT_FREE || r->state >= SLOT_STATES)
+		r->bad = "state out of range";
+	else if (r->proto < PROTO_TCP || r->proto > PROTO_UNIX)
+		r->bad = "protocol out of range";
+	else if (r->locallen > sizeof(r->local) ||
+	    r->remotelen > sizeof(r->remote))
+		r->bad = "address length out of range";
+	else if (r->group < 0 || r->group == 1)
+		r->bad = "process group out of range";
+	else if (r->exec_at < 0 || r->exec_at > now + slack)
+		r->bad = "exec time out of range";
+	else if (r->state == SLOT_BUSY &&
+	    (r->busy_since < 0 || r->busy_since > now + slack))
+		r->bad = "connection start out of range";
+	if (r->bad != NULL) {
+		r->state = SLOT_STARTING;
+		r->proto = PROTO_TCP;
+		r->locallen = r->remotelen = 0;
+		r->group = 0;
+		r->exec_at = 0;
+		r->busy_since = now;
+		return -1;
+	}
+	memcpy(&r->local, (const void *)&slot->local, r->locallen);
+	memcpy(&r->remote, (const void *)&slot->remote, r->remotelen);
+	return 0;
 }
 
 /*
  * scoreboard_client - the two addresses of the connection a busy worker
  * is serving, as text ("127.0.0.1:7007"), each in a buffer of len bytes.
+ * The addresses come from a worker: the formatter checks their lengths.
  */
 void
-scoreboard_client(const struct slot *slot, char *local, char *remote,
+scoreboard_client(const struct slot_report *slot, char *local, char *remote,
     size_t len)
 {
 	addr_sockaddr_format((const struct sockaddr *)&slot->local,

@@ -21,37 +21,60 @@
 
 /* What one service adds up to right now. */
 struct status_counts {
-	int		 workers, busy, idle, starting, exiting;
-	uint64_t	 served, io_timeouts;
+	int		 workers, busy, idle, starting, exiting, paused;
+	uint64_t	 served, io_timeouts, access_lost;
 };
 
-static void
-status_count(const struct status_view *v, size_t si, struct status_counts *c)
+/*
+ * status_worker - the next worker of service si in the current
+ * generation from entry *i on, with its slot read (and checked: a worker
+ * may have written anything there); NULL when there is none.
+ */
+static const struct proc *
+status_worker(const struct status_view *v, size_t si, size_t *i,
+    int64_t now, struct slot_report *r)
 {
-	const struct slot *slot;
-	size_t i;
+	const struct proc *p;
+
+	for (; *i < v->pt->n; (*i)++) {
+		p = &v->pt->procs[*i];
+		if (p->pid <= 0 || p->svc != &v->svc[si] ||
+		    p->generation != v->generation)
+			continue;
+		scoreboard_read(&v->sb->slots[*i], now, r);
+		(*i)++;
+		return p;
+	}
+	return NULL;
+}
+
+static void
+status_count(const struct status_view *v, size_t si, int64_t now,
+    struct status_counts *c)
+{
+	struct slot_report r;
+	const struct proc *p;
+	size_t i = 0;
 
 	memset(c, 0, sizeof(*c));
 	c->served = v->svc[si].served_dead;
 	c->io_timeouts = v->svc[si].io_timeouts_dead;
-	for (i = 0; i < v->sb->nslots; i++) {
-		slot = &v->sb->slots[i];
-		if (slot->state == SLOT_FREE || slot->service != (int)si ||
-		    slot->generation != v->generation)
-			continue;
+	c->access_lost = v->svc[si].access_lost_dead;
+	while ((p = status_worker(v, si, &i, now, &r)) != NULL) {
 		c->workers++;
-		c->served += slot->served;
-		c->io_timeouts += slot->io_timeouts;
-		if (slot->retiring)
+		c->served = scoreboard_add(c->served, r.served);
+		c->io_timeouts = scoreboard_add(c->io_timeouts, r.io_timeouts);
+		c->access_lost = scoreboard_add(c->access_lost, r.access_lost);
+		if (p->retiring || r.state == SLOT_EXITING)
 			c->exiting++;
-		else if (slot->state == SLOT_BUSY)
+		else if (r.state == SLOT_BUSY)
 			c->busy++;
-		else if (slot->state == SLOT_IDLE)
+		else if (r.state == SLOT_IDLE)
 			c->idle++;
-		else if (slot->state == SLOT_STARTING)
-			c->starting++;
+		else if (r.state == SLOT_PAUSED)
+			c->paused++;
 		else
-			c->exiting++;
+			c->starting++;
 	}
 }
 
@@ -62,19 +85,22 @@ status_older(const struct status_view *v)
 	size_t i;
 	int n = 0;
 
-	for (i = 0; i < v->sb->nslots; i++)
-		if (v->sb->slots[i].state != SLOT_FREE &&
-		    v->sb->slots[i].generation != v->generation)
+	for (i = 0; i < v->pt->n; i++)
+		if (v->pt->procs[i].pid > 0 &&
+		    v->pt->procs[i].generation != v->generation)
 			n++;
 	return n;
 }
 
+/* status_state - what a worker is doing, in a word. */
 static const char *
-status_slot_state(const struct slot *slot)
+status_state(const struct proc *p, const struct slot_report *r)
 {
-	if (slot->retiring && slot->state != SLOT_BUSY)
+	if (r->bad != NULL)
+		return "invalid";
+	if (p->retiring && r->state != SLOT_BUSY)
 		return "exiting";
-	return scoreboard_state_name(slot->state);
+	return scoreboard_state_name(r->state);
 }
 
 /* status_time - "2026-11-21T17:44:00+00:00" for a wall-clock time. */
@@ -128,7 +154,8 @@ status_text(FILE *f, const struct status_view *v)
 	char desc[ADDR_TEXT_MAX];
 	struct status_counts c;
 	const struct service *s;
-	const struct slot *slot;
+	struct slot_report r;
+	const struct proc *p;
 	int64_t now = now_ms(), up;
 	size_t i, j;
 
@@ -145,7 +172,7 @@ status_text(FILE *f, const struct status_view *v)
 	    status_older(v));
 	for (i = 0; i < v->nsvc; i++) {
 		s = &v->svc[i];
-		status_count(v, i, &c);
+		status_count(v, i, now, &c);
 		fprintf(f, "\nservice %s: handler %s, ", s->conf->name,
 		    s->conf->handler->name);
 		status_pool_text(f, s);
@@ -158,27 +185,25 @@ status_text(FILE *f, const struct status_view *v)
 			    sizeof(desc)), s->listeners[j].fd);
 		}
 		fprintf(f, "  workers %d, busy %d, idle %d, starting %d, "
-		    "exiting %d; served %llu, respawns %llu, timeouts %llu "
-		    "(hung %llu, io %llu)\n", c.workers, c.busy, c.idle,
-		    c.starting, c.exiting, (unsigned long long)c.served,
+		    "exiting %d, paused %d; served %llu, respawns %llu, "
+		    "timeouts %llu (hung %llu, io %llu)\n", c.workers, c.busy,
+		    c.idle, c.starting, c.exiting, c.paused,
+		    (unsigned long long)c.served,
 		    (unsigned long long)s->respawns,
 		    (unsigned long long)(s->hung_kills + c.io_timeouts),
 		    (unsigned long long)s->hung_kills,
 		    (unsigned long long)c.io_timeouts);
-		for (j = 0; j < v->sb->nslots; j++) {
-			slot = &v->sb->slots[j];
-			if (slot->state == SLOT_FREE || slot->service != (int)i ||
-			    slot->generation != v->generation)
-				continue;
+		j = 0;
+		while ((p = status_worker(v, i, &j, now, &r)) != NULL) {
 			fprintf(f, "  worker %-7ld %-8s served %llu",
-			    (long)slot->pid, status_slot_state(slot),
-			    (unsigned long long)slot->served);
-			if (slot->state == SLOT_BUSY) {
-				scoreboard_client(slot, local, remote,
+			    (long)p->pid, status_state(p, &r),
+			    (unsigned long long)r.served);
+			if (r.state == SLOT_BUSY) {
+				scoreboard_client(&r, local, remote,
 				    sizeof(local));
 				fprintf(f, ", %s %s <- %s for %.1f s",
-				    addr_proto_name(slot->proto), local,
-				    remote, (double)(now - slot->busy_since) /
+				    addr_proto_name(r.proto), local,
+				    remote, (double)(now - r.busy_since) /
 				    1000.0);
 			}
 			fprintf(f, "\n");
@@ -193,7 +218,8 @@ status_json(FILE *f, const struct status_view *v)
 	char desc[ADDR_TEXT_MAX];
 	struct status_counts c;
 	const struct service *s;
-	const struct slot *slot;
+	struct slot_report r;
+	const struct proc *p;
 	int64_t now = now_ms();
 	size_t i, j;
 	int first;
@@ -209,7 +235,7 @@ status_json(FILE *f, const struct status_view *v)
 	    v->paused ? "true" : "false", v->stopping ? "true" : "false");
 	for (i = 0; i < v->nsvc; i++) {
 		s = &v->svc[i];
-		status_count(v, i, &c);
+		status_count(v, i, now, &c);
 		fprintf(f, "%s{\"name\":", i ? "," : "");
 		status_json_string(f, s->conf->name);
 		fprintf(f, ",\"handler\":\"%s\",", s->conf->handler->name);
@@ -234,37 +260,35 @@ status_json(FILE *f, const struct status_view *v)
 			first = 0;
 		}
 		fprintf(f, "],\"counts\":{\"workers\":%d,\"busy\":%d,\"idle\":"
-		    "%d,\"starting\":%d,\"exiting\":%d,\"served\":%llu,"
-		    "\"respawns\":%llu,\"timeouts\":%llu,\"hung_kills\":%llu,"
-		    "\"io_timeouts\":%llu},\"workers\":[", c.workers, c.busy,
-		    c.idle, c.starting, c.exiting,
+		    "%d,\"starting\":%d,\"exiting\":%d,\"paused\":%d,"
+		    "\"served\":%llu,\"respawns\":%llu,\"timeouts\":%llu,"
+		    "\"hung_kills\":%llu,\"io_timeouts\":%llu},\"workers\":[",
+		    c.workers, c.busy, c.idle, c.starting, c.exiting, c.paused,
 		    (unsigned long long)c.served,
 		    (unsigned long long)s->respawns,
 		    (unsigned long long)(s->hung_kills + c.io_timeouts),
 		    (unsigned long long)s->hung_kills,
 		    (unsigned long long)c.io_timeouts);
-		for (j = 0, first = 1; j < v->sb->nslots; j++) {
-			slot = &v->sb->slots[j];
-			if (slot->state == SLOT_FREE || slot->service != (int)i ||
-			    slot->generation != v->generation)
-				continue;
+		j = 0;
+		first = 1;
+		while ((p = status_worker(v, i, &j, now, &r)) != NULL) {
 			fprintf(f, "%s{\"pid\":%ld,\"state\":\"%s\","
 			    "\"generation\":%u,\"served\":%llu,\"started\":"
-			    "\"%s\"", first ? "" : ",", (long)slot->pid,
-			    status_slot_state(slot), slot->generation,
-			    (unsigned long long)slot->served,
-			    status_time(&slot->started, when, sizeof(when)));
+			    "\"%s\"", first ? "" : ",", (long)p->pid,
+			    status_state(p, &r), p->generation,
+			    (unsigned long long)r.served,
+			    status_time(&p->started, when, sizeof(when)));
 			first = 0;
-			if (slot->state == SLOT_BUSY) {
-				scoreboard_client(slot, local, remote,
+			if (r.state == SLOT_BUSY) {
+				scoreboard_client(&r, local, remote,
 				    sizeof(local));
 				fprintf(f, ",\"client\":{\"proto\":\"%s\","
-				    "\"local\":", addr_proto_name(slot->proto));
+				    "\"local\":", addr_proto_name(r.proto));
 				status_json_string(f, local);
 				fprintf(f, ",\"remote\":");
 				status_json_string(f, remote);
 				fprintf(f, ",\"busy_s\":%.3f}",
-				    (double)(now - slot->busy_since) / 1000.0);
+				    (double)(now - r.busy_since) / 1000.0);
 			}
 			fprintf(f, "}");
 		}

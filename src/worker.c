@@ -66,11 +66,29 @@ static struct pollfd		*wait_pfd;
 static size_t			 wait_npfd;
 #endif
 
-/* worker_slot - this worker's scoreboard slot (for handlers: exec.c). */
-struct slot *
-worker_slot(void)
+/*
+ * worker_report_group - tell the master the process group our descendants
+ * run in (a handler's program: exec.c), or 0 when none; the master stops
+ * it with a hung worker, once it has checked the group is ours (proc.c).
+ */
+void
+worker_report_group(pid_t pgid)
 {
-	return ctx->slot;
+	ctx->slot->group = pgid;
+}
+
+/* worker_report_exec - we exec a program now, which cannot report (exec.c). */
+void
+worker_report_exec(void)
+{
+	ctx->slot->exec_at = now_ms();
+}
+
+/* worker_busy_since - now_ms() when the current connection was accepted. */
+int64_t
+worker_busy_since(void)
+{
+	return ctx->slot->busy_since;
 }
 
 /* worker_exit - leave cleanly: the handler's goodbye, then exit status. */

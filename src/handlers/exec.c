@@ -525,9 +525,10 @@ exec_stream(struct preforkd_conn *c)
 	const struct conf_exec *x = c->service->state;
 	struct exec_errlog el;
 	struct exec_env env;
-	struct slot *slot = worker_slot();
 	int errp[2] = { -1, -1 }, statp[2] = { -1, -1 }, e, status;
-	int64_t deadline = 0;
+	/* When the program is stopped: timeout after the accept. */
+	const int64_t deadline = c->service->timeout > 0 ?
+	    worker_busy_since() + c->service->timeout * 1000LL : 0;
 	ssize_t n;
 	pid_t pid, self = getpid();
 
@@ -575,7 +576,7 @@ exec_stream(struct preforkd_conn *c)
 		goto restore;
 	}
 	(void)setpgid(pid, pid);	/* as the child does: no race */
-	slot->child_pgid = pid;
+	worker_report_group(pid);
 	close(errp[1]);
 	errp[1] = -1;
 	close(statp[1]);
@@ -599,11 +600,9 @@ exec_stream(struct preforkd_conn *c)
 	el.service = c->service->name;
 	el.pid = pid;
 	el.len = 0;
-	if (c->service->timeout > 0)
-		deadline = slot->busy_since + c->service->timeout * 1000LL;
 	status = exec_wait(c, pid, &el, deadline);
 	errp[0] = el.fd;
-	slot->child_pgid = 0;
+	worker_report_group(0);
 	c->exec_status = status;
 	exec_log_end(c, pid, x->argv[0], status);
 	if (exec_stopping) {
@@ -694,7 +693,7 @@ exec_worker_run(struct worker_ctx *ctx)
 			exit(2);
 		}
 	}
-	ctx->slot->exec_at = now_ms();
+	worker_report_exec();
 	/* Before the moves: this closes the self-pipe, wherever it is. */
 	sig_block(1);
 	sig_reset_child();
