@@ -122,40 +122,30 @@ access_exec_status(char *buf, size_t len, int wstatus)
 }
 
 /*
- * access_value - an address as a logfmt value: as is, or quoted (with \"
- * and \\ escaped) when it holds a space, a quote or an "=", as a unix
- * socket path may.
+ * access_address - an address as a logfmt value.  addr_sockaddr_format
+ * has escaped whatever bytes a unix peer chose for its path; the value is
+ * quoted when it holds a space, an "=" or an escape (escape_logfmt).
  */
 static void
-access_value(char *buf, size_t len, const struct sockaddr *sa, socklen_t sl)
+access_address(char *buf, size_t len, const struct sockaddr *sa,
+    socklen_t sl)
 {
-	char raw[ADDR_TEXT_MAX];
-	size_t i, n = 0;
+	char text[ADDR_TEXT_MAX];
 
-	addr_sockaddr_format(sa, sl, raw, sizeof(raw));
-	if (strpbrk(raw, " \"=\\") == NULL) {
-		snprintf(buf, len, "%s", raw);
-		return;
-	}
-	buf[n++] = '"';
-	for (i = 0; raw[i] != '\0' && n + 3 < len; i++) {
-		if (raw[i] == '"' || raw[i] == '\\')
-			buf[n++] = '\\';
-		buf[n++] = raw[i];
-	}
-	buf[n++] = '"';
-	buf[n] = '\0';
+	addr_sockaddr_format(sa, sl, text, sizeof(text));
+	escape_logfmt(buf, len, text);
 }
 
 /*
  * access_write - the line for connection c, which began at started (ms on
- * the monotonic clock).  Addresses are printed by our own code, never from
- * client bytes, so they need no quoting.
+ * the monotonic clock).  A unix client's address holds bytes it chose:
+ * escaped and quoted, they can never end the line or forge a field.
  */
 void
 access_write(const struct preforkd_conn *c, int64_t started)
 {
-	char line[512], local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX], zone[8];
+	char line[2048], local[ADDR_TEXT_MAX + 2], remote[ADDR_TEXT_MAX + 2];
+	char zone[8];
 	struct timespec ts;
 	struct tm tm;
 	int64_t ms;
@@ -168,9 +158,9 @@ access_write(const struct preforkd_conn *c, int64_t started)
 	localtime_r(&ts.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "time=%Y-%m-%dT%H:%M:%S", &tm);
 	strftime(zone, sizeof(zone), "%z", &tm);
-	access_value(local, sizeof(local), (const struct sockaddr *)&c->local,
+	access_address(local, sizeof(local), (const struct sockaddr *)&c->local,
 	    c->locallen);
-	access_value(remote, sizeof(remote), (const struct sockaddr *)
+	access_address(remote, sizeof(remote), (const struct sockaddr *)
 	    &c->remote, c->remotelen);
 	n += (size_t)snprintf(line + n, sizeof(line) - n,
 	    ".%03ld%.3s:%s service=%s proto=%s local=%s remote=%s pid=%ld "

@@ -125,7 +125,7 @@ static void
 status_text(FILE *f, const struct status_view *v)
 {
 	char when[40], local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];
-	char desc[ADDR_TEXT_MAX];
+	char desc[ADDR_TEXT_MAX], handler[256];
 	struct status_counts c;
 	const struct service *s;
 	const struct slot *slot;
@@ -146,8 +146,11 @@ status_text(FILE *f, const struct status_view *v)
 	for (i = 0; i < v->nsvc; i++) {
 		s = &v->svc[i];
 		status_count(v, i, &c);
+		/* A module names its handler: escaped like a client's bytes. */
+		escape_text(handler, sizeof(handler), s->conf->handler->name,
+		    strlen(s->conf->handler->name), ESCAPE_VALUE);
 		fprintf(f, "\nservice %s: handler %s, ", s->conf->name,
-		    s->conf->handler->name);
+		    handler);
 		status_pool_text(f, s);
 		fprintf(f, "\n");
 		for (j = 0; j < s->nlisteners; j++) {
@@ -212,7 +215,9 @@ status_json(FILE *f, const struct status_view *v)
 		status_count(v, i, &c);
 		fprintf(f, "%s{\"name\":", i ? "," : "");
 		status_json_string(f, s->conf->name);
-		fprintf(f, ",\"handler\":\"%s\",", s->conf->handler->name);
+		fprintf(f, ",\"handler\":");
+		status_json_string(f, s->conf->handler->name);
+		fprintf(f, ",");
 		if (s->conf->dynamic)
 			fprintf(f, "\"pool\":{\"type\":\"dynamic\",\"min_spare\""
 			    ":%d,\"max_spare\":%d,\"max_workers\":%d},",
