@@ -255,6 +255,9 @@ master_reap(void)
 			s->nworkers--;
 		s->served_dead += slot->served;
 		s->io_timeouts_dead += slot->io_timeouts;
+		if (__builtin_add_overflow(s->access_lost_dead,
+		    slot->access_lost, &s->access_lost_dead))
+			s->access_lost_dead = UINT64_MAX;
 		slot->state = SLOT_FREE;
 		slot->pid = 0;
 	}
@@ -881,6 +884,7 @@ master_reload(void)
 			continue;
 		nsvc[i].served_dead = os->served_dead;
 		nsvc[i].io_timeouts_dead = os->io_timeouts_dead;
+		nsvc[i].access_lost_dead = os->access_lost_dead;
 		nsvc[i].respawns = os->respawns;
 		nsvc[i].hung_kills = os->hung_kills;
 	}

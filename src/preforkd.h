@@ -321,6 +321,7 @@ int		 access_open(const char *, uid_t, gid_t);
 int		 access_reopen(void);
 void		 access_close(void);
 void		 access_write(const struct preforkd_conn *, int64_t);
+uint64_t	 access_lost(void);
 
 /* ------------------------------------------------------------- control.c */
 
@@ -416,6 +417,7 @@ struct service {
 	struct pool_state		 pool;
 	uint64_t			 served_dead;	/* by workers gone */
 	uint64_t			 io_timeouts_dead;
+	uint64_t			 access_lost_dead;	/* saturating */
 	uint64_t			 respawns;
 	uint64_t			 hung_kills;
 };

@@ -22,7 +22,7 @@
 /* What one service adds up to right now. */
 struct status_counts {
 	int		 workers, busy, idle, starting, exiting;
-	uint64_t	 served, io_timeouts;
+	uint64_t	 served, io_timeouts, access_lost;
 };
 
 static void
@@ -34,6 +34,7 @@ status_count(const struct status_view *v, size_t si, struct status_counts *c)
 	memset(c, 0, sizeof(*c));
 	c->served = v->svc[si].served_dead;
 	c->io_timeouts = v->svc[si].io_timeouts_dead;
+	c->access_lost = v->svc[si].access_lost_dead;
 	for (i = 0; i < v->sb->nslots; i++) {
 		slot = &v->sb->slots[i];
 		if (slot->state == SLOT_FREE || slot->service != (int)si ||
@@ -42,6 +43,9 @@ status_count(const struct status_view *v, size_t si, struct status_counts *c)
 		c->workers++;
 		c->served += slot->served;
 		c->io_timeouts += slot->io_timeouts;
+		if (__builtin_add_overflow(c->access_lost, slot->access_lost,
+		    &c->access_lost))
+			c->access_lost = UINT64_MAX;
 		if (slot->retiring)
 			c->exiting++;
 		else if (slot->state == SLOT_BUSY)
@@ -168,6 +172,9 @@ status_text(FILE *f, const struct status_view *v)
 		    (unsigned long long)(s->hung_kills + c.io_timeouts),
 		    (unsigned long long)s->hung_kills,
 		    (unsigned long long)c.io_timeouts);
+		if (c.access_lost > 0)
+			fprintf(f, "  access log lines lost: %llu\n",
+			    (unsigned long long)c.access_lost);
 		for (j = 0; j < v->sb->nslots; j++) {
 			slot = &v->sb->slots[j];
 			if (slot->state == SLOT_FREE || slot->service != (int)i ||
@@ -241,13 +248,14 @@ status_json(FILE *f, const struct status_view *v)
 		fprintf(f, "],\"counts\":{\"workers\":%d,\"busy\":%d,\"idle\":"
 		    "%d,\"starting\":%d,\"exiting\":%d,\"served\":%llu,"
 		    "\"respawns\":%llu,\"timeouts\":%llu,\"hung_kills\":%llu,"
-		    "\"io_timeouts\":%llu},\"workers\":[", c.workers, c.busy,
-		    c.idle, c.starting, c.exiting,
+		    "\"io_timeouts\":%llu,\"access_lost\":%llu},\"workers\":[",
+		    c.workers, c.busy, c.idle, c.starting, c.exiting,
 		    (unsigned long long)c.served,
 		    (unsigned long long)s->respawns,
 		    (unsigned long long)(s->hung_kills + c.io_timeouts),
 		    (unsigned long long)s->hung_kills,
-		    (unsigned long long)c.io_timeouts);
+		    (unsigned long long)c.io_timeouts,
+		    (unsigned long long)c.access_lost);
 		for (j = 0, first = 1; j < v->sb->nslots; j++) {
 			slot = &v->sb->slots[j];
 			if (slot->state == SLOT_FREE || slot->service != (int)i ||
