@@ -105,6 +105,25 @@ whoami_worker_start(const struct preforkd_service *svc)
 	return 0;
 }
 
+/*
+ * whoami_json_text - text as the inside of a JSON string.  format_addr
+ * gives printable ASCII only (it escapes what a unix client put in its
+ * path, as \n or \xHH), so only its backslashes and quotes need a
+ * backslash more here.
+ */
+static void
+whoami_json_text(char *dst, size_t len, const char *text)
+{
+	size_t n = 0;
+
+	for (; *text != '\0' && n + 3 < len; text++) {
+		if (*text == '\\' || *text == '"')
+			dst[n++] = '\\';
+		dst[n++] = *text;
+	}
+	dst[n] = '\0';
+}
+
 /* whoami_answer - the answer for connection c into buf; its length. */
 static size_t
 whoami_answer(struct preforkd_conn *c, char *buf, size_t len)
@@ -112,6 +131,8 @@ whoami_answer(struct preforkd_conn *c, char *buf, size_t len)
 	const struct whoami *w = c->service->state;
 	static const char *const protos[] = { "tcp", "udp", "unix" };
 	char local[PREFORKD_ADDR_TEXT_MAX], remote[PREFORKD_ADDR_TEXT_MAX];
+	char jlocal[2 * PREFORKD_ADDR_TEXT_MAX];
+	char jremote[2 * PREFORKD_ADDR_TEXT_MAX];
 	const char *proto;
 	int n;
 
@@ -121,13 +142,15 @@ whoami_answer(struct preforkd_conn *c, char *buf, size_t len)
 	c->api->format_addr((const struct sockaddr *)&c->remote,
 	    c->remotelen, remote, sizeof(remote));
 	whoami_served++;
-	/* Our own texts: addresses and numbers, nothing that needs quoting. */
-	if (w->json)
+	/* A unix path may hold a backslash or a quote: JSON needs them escaped. */
+	if (w->json) {
+		whoami_json_text(jlocal, sizeof(jlocal), local);
+		whoami_json_text(jremote, sizeof(jremote), remote);
 		n = snprintf(buf, len, "{\"proto\":\"%s\",\"local\":\"%s\","
 		    "\"remote\":\"%s\",\"service\":\"%s\",\"worker\":%ld,"
-		    "\"served\":%lu}\n", proto, local, remote,
+		    "\"served\":%lu}\n", proto, jlocal, jremote,
 		    c->service->name, (long)getpid(), whoami_served);
-	else
+	} else
 		n = snprintf(buf, len, "%s%sproto %s\nlocal %s\nremote %s\n"
 		    "service %s\nworker %ld\nserved %lu\n",
 		    w->greeting != NULL ? w->greeting : "",

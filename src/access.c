@@ -2,7 +2,9 @@
  * access.c - the access log: one logfmt line (key=value) per connection
  * and per datagram, with its 5-tuple, the worker, the bytes each way, how
  * long it took and how it ended.  Workers append to the file the master
- * opened, each line in a single write(), so lines never interleave.
+ * opened, each line in a single write(), so lines never interleave.  A
+ * line that cannot be written (a full disk) is counted and reported, and
+ * logging resumes by itself with the next line that fits.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -27,6 +29,14 @@ static int	 access_fd = -1;
 static char	*access_path;
 static uid_t	 access_uid = (uid_t)-1;
 static gid_t	 access_gid = (gid_t)-1;
+
+/* Lines this process could not write (a full disk), and how it told. */
+static uint64_t	 access_lost_lines;
+static uint64_t	 access_lost_before;	/* when the failure began */
+static int	 access_failing;	/* the last line was lost */
+static int	 access_told;		/* ... and the error log said so */
+static int	 access_torn;		/* a line went out only in part */
+static int64_t	 access_reported_ms;	/* last "cannot write", or 0 */
 
 static int
 access_open_file(const char *path)
@@ -122,57 +132,128 @@ access_exec_status(char *buf, size_t len, int wstatus)
 }
 
 /*
- * access_value - an address as a logfmt value: as is, or quoted (with \"
- * and \\ escaped) when it holds a space, a quote or an "=", as a unix
- * socket path may.
+ * access_put - all of buf to the file: 0, or -1 with errno.  A line that
+ * went out in part (the disk filled up in its middle) leaves access_torn
+ * set, so that the next line begins with a newline and ends the fragment
+ * instead of being glued to it.
+ */
+static int
+access_put(const char *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t w;
+
+	while (done < len) {
+		w = write(access_fd, buf + done, len - done);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			if (done > 0)
+				access_torn = 1;
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	access_torn = 0;
+	return 0;
+}
+
+/*
+ * access_failed - a line is lost (errno error): count it, and say so in
+ * the error log at most once a second, with the cause and the count.
  */
 static void
-access_value(char *buf, size_t len, const struct sockaddr *sa, socklen_t sl)
+access_failed(int error)
 {
-	char raw[ADDR_TEXT_MAX];
-	size_t i, n = 0;
+	int64_t now = now_ms();
 
-	addr_sockaddr_format(sa, sl, raw, sizeof(raw));
-	if (strpbrk(raw, " \"=\\") == NULL) {
-		snprintf(buf, len, "%s", raw);
+	if (access_lost_lines < UINT64_MAX)
+		access_lost_lines++;
+	if (!access_failing) {
+		access_failing = 1;
+		access_lost_before = access_lost_lines - 1;
+	}
+	if (access_reported_ms != 0 && now - access_reported_ms < 1000)
 		return;
-	}
-	buf[n++] = '"';
-	for (i = 0; raw[i] != '\0' && n + 3 < len; i++) {
-		if (raw[i] == '"' || raw[i] == '\\')
-			buf[n++] = '\\';
-		buf[n++] = raw[i];
-	}
-	buf[n++] = '"';
-	buf[n] = '\0';
+	access_reported_ms = now;
+	access_told = 1;
+	log_error("access log %s: cannot write: %s; %llu line%s lost so far",
+	    access_path, strerror(error),
+	    (unsigned long long)access_lost_lines,
+	    access_lost_lines == 1 ? "" : "s");
+}
+
+/*
+ * access_recovered - a line was written after some were lost: say so,
+ * once, if the failure was told (a failure that the rate limit kept
+ * quiet shows in the next one's count and in the status).
+ */
+static void
+access_recovered(void)
+{
+	uint64_t lost;
+
+	access_failing = 0;
+	if (!access_told)
+		return;
+	access_told = 0;
+	lost = access_lost_lines - access_lost_before;
+	log_notice("access log %s: writing again after losing %llu line%s "
+	    "(%llu lost in all)", access_path, (unsigned long long)lost,
+	    lost == 1 ? "" : "s", (unsigned long long)access_lost_lines);
+}
+
+/* access_lost - the lines this process could not write, for its slot. */
+uint64_t
+access_lost(void)
+{
+	return access_lost_lines;
+}
+
+/*
+ * access_address - an address as a logfmt value.  addr_sockaddr_format
+ * has escaped whatever bytes a unix peer chose for its path; the value is
+ * quoted when it holds a space, an "=" or an escape (escape_logfmt).
+ */
+static void
+access_address(char *buf, size_t len, const struct sockaddr *sa,
+    socklen_t sl)
+{
+	char text[ADDR_TEXT_MAX];
+
+	addr_sockaddr_format(sa, sl, text, sizeof(text));
+	escape_logfmt(buf, len, text);
 }
 
 /*
  * access_write - the line for connection c, which began at started (ms on
- * the monotonic clock).  Addresses are printed by our own code, never from
- * client bytes, so they need no quoting.
+ * the monotonic clock).  A line that cannot be written is counted
+ * (access_lost) and reported; serving goes on.
  */
 void
 access_write(const struct preforkd_conn *c, int64_t started)
 {
-	char line[512], local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX], zone[8];
+	char buf[2048], local[ADDR_TEXT_MAX + 2], remote[ADDR_TEXT_MAX + 2];
+	char zone[8], *line = buf + 1;
+	size_t len = sizeof(buf) - 1, n;
 	struct timespec ts;
 	struct tm tm;
 	int64_t ms;
-	size_t n;
 
 	if (access_fd == -1)
 		return;
 	ms = now_ms() - started;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
-	n = strftime(line, sizeof(line), "time=%Y-%m-%dT%H:%M:%S", &tm);
+	n = strftime(line, len, "time=%Y-%m-%dT%H:%M:%S", &tm);
 	strftime(zone, sizeof(zone), "%z", &tm);
-	access_value(local, sizeof(local), (const struct sockaddr *)&c->local,
+	access_address(local, sizeof(local), (const struct sockaddr *)&c->local,
 	    c->locallen);
-	access_value(remote, sizeof(remote), (const struct sockaddr *)
+	access_address(remote, sizeof(remote), (const struct sockaddr *)
 	    &c->remote, c->remotelen);
-	n += (size_t)snprintf(line + n, sizeof(line) - n,
+	n += (size_t)snprintf(line + n, len - n,
 	    ".%03ld%.3s:%s service=%s proto=%s local=%s remote=%s pid=%ld "
 	    "in=%llu out=%llu duration=%lld.%03lld end=%s",
 	    ts.tv_nsec / 1000000, zone, zone + 3, c->service->name,
@@ -180,11 +261,17 @@ access_write(const struct preforkd_conn *c, int64_t started)
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
 	    (long long)(ms / 1000), (long long)(ms % 1000),
 	    conn_end_name(c->end));
-	if (n < sizeof(line))
-		n += access_exec_status(line + n, sizeof(line) - n,
-		    c->exec_status);
-	if (n >= sizeof(line) - 1)
-		n = sizeof(line) - 2;
+	if (n < len)
+		n += access_exec_status(line + n, len - n, c->exec_status);
+	if (n >= len - 1)
+		n = len - 2;
 	line[n++] = '\n';
-	(void)write(access_fd, line, n);
+	if (access_torn) {
+		*--line = '\n';
+		n++;
+	}
+	if (access_put(line, n) == -1)
+		access_failed(errno);
+	else if (access_failing)
+		access_recovered();
 }

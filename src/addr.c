@@ -273,8 +273,11 @@ addr_format(const struct addr *addr, char *buf, size_t len)
 }
 
 /*
- * addr_sockaddr_format - "127.0.0.1:7007", "[::1]:7007", "/path",
- * "(unnamed)" for an unbound unix peer, "(unknown)" for anything else.
+ * addr_sockaddr_format - "127.0.0.1:7007", "[::1]:7007", "/path", "@name"
+ * for Linux's abstract namespace, "(unnamed)" for an unbound unix peer,
+ * "(unknown)" for anything else.  A unix path is whatever bytes the peer
+ * bound its socket to, so it is escaped (escape_text, ESCAPE_VALUE): the
+ * text is always printable ASCII, safe for every log and report.
  * Returns buf.
  */
 char *
@@ -314,15 +317,26 @@ addr_sockaddr_format(const struct sockaddr *sa, socklen_t salen, char *buf,
 		return buf;
 	case AF_UNIX:
 		un = (const struct sockaddr_un *)sa;
-		if (salen <= off || un->sun_path[0] == '\0') {
+		if (salen <= off) {
 			snprintf(buf, len, "(unnamed)");
 			return buf;
 		}
 		plen = salen - off;
 		if (plen > sizeof(un->sun_path))
 			plen = sizeof(un->sun_path);
-		snprintf(buf, len, "%.*s", (int)strnlen(un->sun_path, plen),
-		    un->sun_path);
+		/* The client chose these bytes: escaped, never as they are. */
+		if (un->sun_path[0] != '\0') {
+			escape_text(buf, len, un->sun_path,
+			    strnlen(un->sun_path, plen), ESCAPE_VALUE);
+			return buf;
+		}
+		/* Linux's abstract namespace: "@name", NUL bytes and all. */
+		buf[0] = '@';
+		if (len > 1)
+			escape_text(buf + 1, len - 1, un->sun_path + 1, plen - 1,
+			    ESCAPE_VALUE);
+		else
+			buf[0] = '\0';
 		return buf;
 	default:
 		break;

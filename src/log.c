@@ -217,30 +217,6 @@ log_timestamp(char *buf, size_t len)
 	return n;
 }
 
-/*
- * log_clean - copy msg with control characters escaped, so that bytes from
- * a client or a file name can never forge a log line.
- */
-static size_t
-log_clean(char *dst, size_t len, const char *msg)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)msg;
-	size_t n = 0;
-
-	for (; *s != '\0' && n + 5 < len; s++) {
-		if (*s < 0x20 || *s == 0x7f) {
-			dst[n++] = '\\';
-			dst[n++] = 'x';
-			dst[n++] = hex[*s >> 4];
-			dst[n++] = hex[*s & 0xf];
-		} else
-			dst[n++] = (char)*s;
-	}
-	dst[n] = '\0';
-	return n;
-}
-
 static void
 log_write(int fd, const char *buf, size_t len)
 {
@@ -270,7 +246,8 @@ log_vmsg(int level, const char *fmt, va_list ap)
 		return;
 	}
 	vsnprintf(raw, sizeof(raw), fmt, ap);
-	log_clean(msg, sizeof(msg), raw);
+	/* Bytes from a client, a program or a file name never forge a line. */
+	escape_text(msg, sizeof(msg), raw, strlen(raw), ESCAPE_LINE);
 
 	if (level <= lg.level) {
 		if (lg.dest == DEST_SYSLOG)

@@ -60,7 +60,8 @@ struct addr {
 	socklen_t		sslen;
 };
 
-#define ADDR_TEXT_MAX	128	/* enough for "unix /108-byte path" too */
+/* Enough for "unix " and a 108-byte unix path with every byte as \xHH. */
+#define ADDR_TEXT_MAX	512
 #define ADDR_ERR_MAX	160
 
 int		 addr_parse(const char *, struct addr *, char *, size_t);
@@ -73,6 +74,18 @@ int		 addr_conflict(const struct addr *, const struct addr *);
 int		 addr_same(const struct addr *, const struct addr *);
 int		 addr_sockaddr_same(const struct sockaddr *,
 		    const struct sockaddr *, int);
+
+/* -------------------------------------------------------------- escape.c */
+
+/* What escape_text leaves alone besides printable ASCII. */
+enum escape_mode {
+	ESCAPE_VALUE,		/* nothing: \ and " are escaped too */
+	ESCAPE_LINE,		/* \ and ", in a line of our own words */
+};
+
+size_t		 escape_text(char *, size_t, const void *, size_t,
+		    enum escape_mode);
+size_t		 escape_logfmt(char *, size_t, const char *);
 
 /* ---------------------------------------------------------------- conf.c */
 
@@ -363,6 +376,7 @@ int		 access_open(const char *, uid_t, gid_t);
 int		 access_reopen(void);
 void		 access_close(void);
 void		 access_write(const struct preforkd_conn *, int64_t);
+uint64_t	 access_lost(void);
 
 /* ------------------------------------------------------------- control.c */
 

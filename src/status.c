@@ -151,7 +151,7 @@ static void
 status_text(FILE *f, const struct status_view *v)
 {
 	char when[40], local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];
-	char desc[ADDR_TEXT_MAX];
+	char desc[ADDR_TEXT_MAX], handler[256];
 	struct status_counts c;
 	const struct service *s;
 	struct slot_report r;
@@ -173,8 +173,11 @@ status_text(FILE *f, const struct status_view *v)
 	for (i = 0; i < v->nsvc; i++) {
 		s = &v->svc[i];
 		status_count(v, i, now, &c);
+		/* A module names its handler: escaped like a client's bytes. */
+		escape_text(handler, sizeof(handler), s->conf->handler->name,
+		    strlen(s->conf->handler->name), ESCAPE_VALUE);
 		fprintf(f, "\nservice %s: handler %s, ", s->conf->name,
-		    s->conf->handler->name);
+		    handler);
 		status_pool_text(f, s);
 		fprintf(f, "\n");
 		for (j = 0; j < s->nlisteners; j++) {
@@ -193,6 +196,9 @@ status_text(FILE *f, const struct status_view *v)
 		    (unsigned long long)(s->hung_kills + c.io_timeouts),
 		    (unsigned long long)s->hung_kills,
 		    (unsigned long long)c.io_timeouts);
+		if (c.access_lost > 0)
+			fprintf(f, "  access log lines lost: %llu\n",
+			    (unsigned long long)c.access_lost);
 		j = 0;
 		while ((p = status_worker(v, i, &j, now, &r)) != NULL) {
 			fprintf(f, "  worker %-7ld %-8s served %llu",
@@ -238,7 +244,9 @@ status_json(FILE *f, const struct status_view *v)
 		status_count(v, i, now, &c);
 		fprintf(f, "%s{\"name\":", i ? "," : "");
 		status_json_string(f, s->conf->name);
-		fprintf(f, ",\"handler\":\"%s\",", s->conf->handler->name);
+		fprintf(f, ",\"handler\":");
+		status_json_string(f, s->conf->handler->name);
+		fprintf(f, ",");
 		if (s->conf->dynamic)
 			fprintf(f, "\"pool\":{\"type\":\"dynamic\",\"min_spare\""
 			    ":%d,\"max_spare\":%d,\"max_workers\":%d},",
@@ -262,13 +270,15 @@ status_json(FILE *f, const struct status_view *v)
 		fprintf(f, "],\"counts\":{\"workers\":%d,\"busy\":%d,\"idle\":"
 		    "%d,\"starting\":%d,\"exiting\":%d,\"paused\":%d,"
 		    "\"served\":%llu,\"respawns\":%llu,\"timeouts\":%llu,"
-		    "\"hung_kills\":%llu,\"io_timeouts\":%llu},\"workers\":[",
+		    "\"hung_kills\":%llu,\"io_timeouts\":%llu,\"access_lost\":"
+		    "%llu},\"workers\":[",
 		    c.workers, c.busy, c.idle, c.starting, c.exiting, c.paused,
 		    (unsigned long long)c.served,
 		    (unsigned long long)s->respawns,
 		    (unsigned long long)(s->hung_kills + c.io_timeouts),
 		    (unsigned long long)s->hung_kills,
-		    (unsigned long long)c.io_timeouts);
+		    (unsigned long long)c.io_timeouts,
+		    (unsigned long long)c.access_lost);
 		j = 0;
 		first = 1;
 		while ((p = status_worker(v, i, &j, now, &r)) != NULL) {

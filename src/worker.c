@@ -324,6 +324,9 @@ worker_idle(struct preforkd_conn *c)
 			    "a silent client:");
 	}
 	access_write(c, slot->busy_since);
+	/* Lines lost to a full disk, for the status: stored only on change. */
+	if (slot->access_lost != access_lost())
+		slot->access_lost = access_lost();
 	if (log_would(LL_DEBUG))
 		worker_log_conn(c, LL_DEBUG, c->proto == PROTO_UDP ?
 		    "answered" : "served");

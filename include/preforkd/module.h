@@ -89,13 +89,15 @@ struct preforkd_api {
 	int	(*reply)(struct preforkd_conn *, const void *, size_t);
 	/* A line in the error log, tagged with the service and the pid. */
 	void	(*log)(int, const char *, ...) PREFORKD_PRINTF(2, 3);
-	/* "127.0.0.1:5000", "[::1]:80", "unix /path" for an address. */
+	/* "127.0.0.1:5000", "[::1]:80", "/path" or "@name" (unix) for an
+	 * address: printable ASCII only, a unix path's other bytes (the
+	 * client chose them) escaped as \n, \t, \\, \" or \xHH. */
 	char	*(*format_addr)(const struct sockaddr *, socklen_t, char *,
 		    size_t);
 };
 
-/* Enough for any text format_addr writes. */
-#define PREFORKD_ADDR_TEXT_MAX	128
+/* Enough for any text format_addr writes (a 108-byte path, all \xHH). */
+#define PREFORKD_ADDR_TEXT_MAX	512
 
 /* A service as its handler sees it, in the workers. */
 struct preforkd_service {

@@ -276,9 +276,37 @@ test_sockaddr(void)
 	is_int(-1, addr_port((struct sockaddr *)&un), "unix has no port");
 	is_string("(unnamed)", addr_sockaddr_format((struct sockaddr *)&un,
 	    sizeof(sa_family_t), buf, sizeof(buf)), "unnamed unix peer");
-	un.sun_path[0] = '\0';
-	is_string("(unnamed)", addr_sockaddr_format((struct sockaddr *)&un,
-	    sizeof(un), buf, sizeof(buf)), "unix peer with empty path");
+
+	/* A peer chooses its path: what it holds is escaped, never raw. */
+	strcpy(un.sun_path, "/tmp/d/c\ntime=2026 service=FAKE \x1b[2J\"\\");
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(un.sun_path) + 1);
+	is_string("/tmp/d/c\\ntime=2026 service=FAKE \\x1b[2J\\\"\\\\",
+	    addr_sockaddr_format((struct sockaddr *)&un, len, buf,
+	    sizeof(buf)), "hostile unix path escaped");
+	memset(un.sun_path, 0xff, sizeof(un.sun_path));
+	addr_sockaddr_format((struct sockaddr *)&un, sizeof(un), buf,
+	    sizeof(buf));
+	is_int(4 * sizeof(un.sun_path), strlen(buf),
+	    "a full path of bytes to escape fits ADDR_TEXT_MAX whole");
+
+	/* Linux's abstract namespace: "@" and the name, NUL bytes too. */
+	memset(&un, 0, sizeof(un));
+	un.sun_family = AF_UNIX;
+	memcpy(un.sun_path, "\0app\0x\n", 7);
+	is_string("@app\\x00x\\n", addr_sockaddr_format((struct sockaddr *)
+	    &un, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 7), buf,
+	    sizeof(buf)), "abstract name, escaped");
+	is_string("@", addr_sockaddr_format((struct sockaddr *)&un,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1), buf,
+	    sizeof(buf)), "empty abstract name");
+	memcpy(un.sun_path, "\0" "0001f", 6);
+	is_string("@0001f", addr_sockaddr_format((struct sockaddr *)&un,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 6), buf,
+	    sizeof(buf)), "autobound abstract name");
+	is_string("@00", addr_sockaddr_format((struct sockaddr *)&un,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 6), buf, 4),
+	    "a short buffer cuts it");
 
 	memset(&ss, 0, sizeof(ss));
 	ss.ss_family = AF_UNSPEC;
@@ -297,7 +325,7 @@ int
 main(void)
 {
 	plan((int)(NELEM(good) * 5 + 14 + NELEM(bad) * 2 +
-	    NELEM(pairs) * 2 + 15));
+	    NELEM(pairs) * 2 + 20));
 	test_good();
 	test_details();
 	test_bad();
