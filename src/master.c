@@ -803,13 +803,13 @@ master_logs_follow(const struct conf *oc, const struct conf *nc)
 	if (!master_same_string(oc->error_log, nc->error_log) &&
 	    log_open(nc->error_log, m.foreground) == -1)
 		log_error("reload: cannot open the error log %s: %s; keeping "
-		    "the old one", nc->error_log, strerror(errno));
+		    "the old one", nc->error_log, file_error(errno));
 	if (!master_same_string(oc->access_log, nc->access_log)) {
 		access_close();
 		if (access_open(nc->access_log, nc->user != NULL ? nc->uid :
 		    (uid_t)-1, nc->gid) == -1)
 			log_error("reload: cannot open the access log %s: %s",
-			    nc->access_log, strerror(errno));
+			    nc->access_log, file_error(errno));
 	}
 	if (nc->user != NULL && geteuid() == 0)
 		log_chown(nc->uid, nc->gid);
@@ -1120,11 +1120,11 @@ master_signals(void)
 	if (sig_take(SIGF_USR1)) {
 		log_notice("received SIGUSR1: reopening the log files");
 		if (log_reopen() == -1)
-			log_error("cannot reopen the error log: %s",
-			    strerror(errno));
+			log_error("cannot reopen the error log %s: %s",
+			    log_file(), file_error(errno));
 		if (access_reopen() == -1)
-			log_error("cannot reopen the access log: %s",
-			    strerror(errno));
+			log_error("cannot reopen the access log %s: %s",
+			    access_file(), file_error(errno));
 		master_forward(SIGUSR1);
 	}
 	if (sig_take(SIGF_WINCH)) {
