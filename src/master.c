@@ -714,13 +714,13 @@ master_rebind(const struct conf *nc, char *err, size_t errlen)
 			nl[i][j].shared = old->shared;
 			nl[i][j].unix_dev = old->unix_dev;
 			nl[i][j].unix_ino = old->unix_ino;
+			nl[i][j].unix_mode = old->unix_mode;
 			old->fd = -1;
 			if (listen_adjust(&nl[i][j], cs->backlog, cs->unix_mode,
-			    cs->io_timeout) == -1)
-				log_warning("service %s: %s: cannot apply the new "
-				    "backlog, io_timeout or unix_mode: %s",
-				    cs->name, listen_describe(&nl[i][j], desc,
-				    sizeof(desc)), strerror(errno));
+			    cs->io_timeout, cause, sizeof(cause)) == -1)
+				log_warning("service %s: %s: %s", cs->name,
+				    listen_describe(&nl[i][j], desc,
+				    sizeof(desc)), cause);
 		}
 		free(from[i]);
 	}

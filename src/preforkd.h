@@ -205,11 +205,13 @@ struct listener {
 	int			 inherited;	/* passed in LISTEN_FDS */
 	dev_t			 unix_dev;	/* the socket file we made, */
 	ino_t			 unix_ino;	/*   removed only if still ours */
+	mode_t			 unix_mode;	/* its mode; -1: not known */
 };
 
 int		 listen_open(struct listener *, int, mode_t, int, char *, size_t);
 void		 listen_close(struct listener *);
-int		 listen_adjust(struct listener *, int, mode_t, int);
+int		 listen_adjust(struct listener *, int, mode_t, int, char *,
+		    size_t);
 int		 listen_set_blocking(struct listener *, int);
 void		 listen_policy(struct listener *, size_t);
 int		 listen_inherit_init(void);
