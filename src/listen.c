@@ -215,9 +215,14 @@ listen_open(struct listener *l, int backlog, mode_t unix_mode, int io_timeout,
 			goto fail;
 	}
 	if (family != AF_UNIX) {
+		/*
+		 * TCP: a restart may bind while old connections linger in
+		 * TIME_WAIT.  Not UDP: there it would let any local user
+		 * bind the same address and port and answer our clients.
+		 */
 		step = "setsockopt SO_REUSEADDR";
-		if (setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &on,
-		    sizeof(on)) == -1)
+		if (type == SOCK_STREAM && setsockopt(l->fd, SOL_SOCKET,
+		    SO_REUSEADDR, &on, sizeof(on)) == -1)
 			goto fail;
 		step = NULL;	/* bind: explained by listen_cause */
 		if (bind(l->fd, (struct sockaddr *)&l->bound.ss,
