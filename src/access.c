@@ -38,17 +38,17 @@ static int	 access_told;		/* ... and the error log said so */
 static int	 access_torn;		/* a line went out only in part */
 static int64_t	 access_reported_ms;	/* last "cannot write", or 0 */
 
+/*
+ * access_open_file - open (or create) the access log: never through a
+ * symbolic link, only a regular file, and given to the workers' user only
+ * when the master has just created it (file.c says why).
+ */
 static int
 access_open_file(const char *path)
 {
-	int fd;
+	int created;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0644);
-	/* Workers reopen it after a rotation, as their own user. */
-	if (fd != -1 && geteuid() == 0 && access_uid != (uid_t)-1)
-		(void)fchown(fd, access_uid, access_gid);
-	return fd;
+	return file_append(path, access_uid, access_gid, &created);
 }
 
 /*
@@ -70,6 +70,13 @@ access_open(const char *path, uid_t uid, gid_t gid)
 		return -1;
 	}
 	return 0;
+}
+
+/* access_file - the path of the access log, or "-" when it is off. */
+const char *
+access_file(void)
+{
+	return access_path != NULL ? access_path : "-";
 }
 
 /* access_close - stop logging (a reload turned it off or moved it). */

@@ -158,18 +158,34 @@ daemon_pidfile_parse(int fd)
  * daemon_pidfile_lock - create and lock the pid file for the life of this
  * master.  The lock, not the pid in the file, tells whether a master is
  * alive: a stale file of a dead run is simply taken over, and a recycled
- * pid can never be mistaken for preforkd.
+ * pid can never be mistaken for preforkd.  The file is opened as file.c
+ * opens what root writes (no symbolic link, a regular file only), and one
+ * that someone else owns is refused: whoever can write the pid file
+ * chooses the process that "preforkd -s stop" signals.
  */
 int
 daemon_pidfile_lock(const char *path, char *err, size_t errlen)
 {
+	struct stat st;
+	int created;
 	pid_t other;
 
-	pidfile_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	pidfile_fd = file_open(path, O_RDWR, 0644, &created);
 	if (pidfile_fd == -1) {
 		snprintf(err, errlen, "cannot open pid file %s: %s", path,
-		    strerror(errno));
+		    file_error(errno));
 		return -1;
+	}
+	if (fstat(pidfile_fd, &st) == -1) {
+		snprintf(err, errlen, "cannot stat pid file %s: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "cannot use pid file %s: it belongs to "
+		    "uid %ld, not to us (uid %ld); remove it if no preforkd "
+		    "runs with it", path, (long)st.st_uid, (long)geteuid());
+		goto fail;
 	}
 	if (flock(pidfile_fd, LOCK_EX | LOCK_NB) == -1) {
 		other = daemon_pidfile_parse(pidfile_fd);
@@ -183,15 +199,25 @@ daemon_pidfile_lock(const char *path, char *err, size_t errlen)
 		else
 			snprintf(err, errlen, "cannot lock pid file %s: %s",
 			    path, strerror(errno));
-		close(pidfile_fd);
-		pidfile_fd = -1;
-		return -1;
+		goto fail;
+	}
+	/* Ours now: writable by us alone, whatever it was left with. */
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && fchmod(pidfile_fd,
+	    st.st_mode & 0755) == -1) {
+		snprintf(err, errlen, "cannot chmod pid file %s: %s", path,
+		    strerror(errno));
+		goto fail;
 	}
 	if ((pidfile_path = strdup(path)) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		goto fail;
 	}
 	return 0;
+
+fail:
+	close(pidfile_fd);
+	pidfile_fd = -1;
+	return -1;
 }
 
 /* daemon_pidfile_write - put our pid in the locked pid file. */
@@ -209,13 +235,16 @@ daemon_pidfile_write(void)
 	return 0;
 }
 
-/* daemon_pidfile_remove - at exit: remove the pid file and drop the lock. */
+/*
+ * daemon_pidfile_remove - at exit: remove the pid file, if the name is
+ * still our file (not one put in its place), and drop the lock.
+ */
 void
 daemon_pidfile_remove(void)
 {
 	if (pidfile_fd == -1)
 		return;
-	if (pidfile_path != NULL)
+	if (pidfile_path != NULL && file_same(pidfile_path, pidfile_fd))
 		unlink(pidfile_path);
 	close(pidfile_fd);
 	pidfile_fd = -1;
@@ -225,7 +254,8 @@ daemon_pidfile_remove(void)
 
 /*
  * daemon_pidfile_rename_oldbin - USR2: our pid file becomes pid_file.oldbin
- * (the lock goes with it), making room for the new master's.
+ * (the lock goes with it), making room for the new master's.  rename()
+ * follows no symbolic link: one planted at pid_file.oldbin is replaced.
  */
 int
 daemon_pidfile_rename_oldbin(void)
@@ -261,7 +291,8 @@ daemon_pidfile_restore(void)
 		return;
 	if ((orig = strndup(pidfile_path, n - 7)) == NULL)
 		return;
-	if ((fd = open(orig, O_RDONLY | O_CLOEXEC)) != -1) {
+	/* Not through a link, not blocking on a FIFO planted there. */
+	if ((fd = file_open(orig, O_RDONLY, 0, NULL)) != -1) {
 		if (flock(fd, LOCK_SH | LOCK_NB) == -1) {
 			close(fd);	/* a live master has it: keep .oldbin */
 			free(orig);
@@ -289,21 +320,39 @@ daemon_child_close(void)
 
 /*
  * daemon_pidfile_read - the pid of the live master behind path, or -1 with
- * the reason in err.  Live means the pid file is locked.
+ * the reason in err.  Live means the pid file is locked.  Only a regular
+ * file that root or the caller owns, writable by its owner alone, is
+ * believed: its pid is about to be signalled.
  */
 pid_t
 daemon_pidfile_read(const char *path, char *err, size_t errlen)
 {
+	struct stat st;
 	pid_t pid;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	if ((fd = file_open(path, O_RDONLY, 0, NULL)) == -1) {
 		if (errno == ENOENT)
 			snprintf(err, errlen, "not running (no pid file %s)",
 			    path);
 		else
 			snprintf(err, errlen, "cannot open pid file %s: %s",
-			    path, strerror(errno));
+			    path, file_error(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "cannot stat pid file %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(err, errlen, "not trusting pid file %s: it belongs "
+		    "to uid %ld with mode %04o (it must be root's or yours, "
+		    "and writable by its owner only)", path, (long)st.st_uid,
+		    (unsigned)(st.st_mode & 07777));
+		close(fd);
 		return -1;
 	}
 	pid = daemon_pidfile_parse(fd);

@@ -122,7 +122,12 @@ listen_socket(int family, int type)
 	return fd;
 }
 
-/* listen_bind_unix - bind with a tight umask, then give the socket its mode. */
+/*
+ * listen_bind_unix - bind the socket file with its mode already right: the
+ * umask makes it, so the file is never chmod()ed by a name that someone
+ * who can write the directory may have replaced meanwhile.  The device
+ * and inode it got are what later checks compare with.
+ */
 static int
 listen_bind_unix(struct listener *l, mode_t mode)
 {
@@ -133,15 +138,16 @@ listen_bind_unix(struct listener *l, mode_t mode)
 
 	if (listen_unix_stale(sun, l->addr.sslen) == -1)
 		return -1;
-	old = umask(0177);
+	old = umask(~mode & 0777);
 	rc = bind(l->fd, (const struct sockaddr *)sun, l->addr.sslen);
 	umask(old);
-	if (rc == -1)
+	if (rc == -1 || lstat(sun->sun_path, &st) == -1)
 		return -1;
-	if (chmod(sun->sun_path, mode) == -1 || stat(sun->sun_path, &st) == -1)
-		return -1;
-	l->unix_dev = st.st_dev;
-	l->unix_ino = st.st_ino;
+	if (S_ISSOCK(st.st_mode)) {
+		l->unix_dev = st.st_dev;
+		l->unix_ino = st.st_ino;
+		l->unix_mode = mode;
+	}
 	return 0;
 }
 
@@ -183,6 +189,7 @@ listen_open(struct listener *l, int backlog, mode_t unix_mode, int io_timeout,
 	l->bound = l->addr;
 	l->unix_dev = 0;
 	l->unix_ino = 0;
+	l->unix_mode = (mode_t)-1;
 
 	if ((l->fd = listen_socket(family, type)) == -1 &&
 	    l->addr.wildcard && errno == EAFNOSUPPORT) {
@@ -208,9 +215,14 @@ listen_open(struct listener *l, int backlog, mode_t unix_mode, int io_timeout,
 			goto fail;
 	}
 	if (family != AF_UNIX) {
+		/*
+		 * TCP: a restart may bind while old connections linger in
+		 * TIME_WAIT.  Not UDP: there it would let any local user
+		 * bind the same address and port and answer our clients.
+		 */
 		step = "setsockopt SO_REUSEADDR";
-		if (setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &on,
-		    sizeof(on)) == -1)
+		if (type == SOCK_STREAM && setsockopt(l->fd, SOL_SOCKET,
+		    SO_REUSEADDR, &on, sizeof(on)) == -1)
 			goto fail;
 		step = NULL;	/* bind: explained by listen_cause */
 		if (bind(l->fd, (struct sockaddr *)&l->bound.ss,
@@ -253,26 +265,108 @@ fail:
 }
 
 /*
+ * listen_unix_chmod - give the socket file we bound a new mode, through a
+ * descriptor of the very inode we bound.  Whoever can write the directory
+ * can put something else under the name (a symbolic link to a file of
+ * root's, say): then the change is refused, never applied by the name.
+ * fchmod() cannot do it (on an O_PATH descriptor it fails with EBADF, on
+ * the socket it changes the socket's own inode, not the file), so the
+ * descriptor is named through /proc; where there is no O_PATH, only a
+ * mode that is already right passes.  0, or -1 with the reason in err.
+ */
+static int
+listen_unix_chmod(struct listener *l, mode_t mode, char *err, size_t errlen)
+{
+	const char *path = ((const struct sockaddr_un *)&l->addr.ss)->sun_path;
+	struct stat st;
+	int fd = -1, rc;
+#if defined(__linux__) && defined(O_PATH)
+	char proc[64];
+#endif
+
+	if (l->unix_mode == mode)
+		return 0;
+	if (l->unix_ino == 0) {
+		snprintf(err, errlen, "unix_mode %04o not applied: %s is not "
+		    "a socket file that preforkd made (restart preforkd to "
+		    "bind it again)", (unsigned)mode, path);
+		return -1;
+	}
+#if defined(__linux__) && defined(O_PATH)
+	if ((fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) != -1)
+		rc = fstat(fd, &st);
+	else
+		rc = -1;
+#else
+	rc = lstat(path, &st);
+#endif
+	if (rc == -1) {
+		snprintf(err, errlen, "unix_mode %04o not applied: %s: %s%s",
+		    (unsigned)mode, path, strerror(errno), errno == ENOENT ?
+		    " (the socket file was removed; restart preforkd to bind "
+		    "it again)" : "");
+		goto fail;
+	}
+	if (st.st_dev != l->unix_dev || st.st_ino != l->unix_ino) {
+		snprintf(err, errlen, "unix_mode %04o not applied: %s is no "
+		    "longer the socket preforkd bound: %s is in its place "
+		    "(not followed; restart preforkd to bind it again)",
+		    (unsigned)mode, path, S_ISLNK(st.st_mode) ?
+		    "a symbolic link" : "another file");
+		goto fail;
+	}
+	if ((st.st_mode & 07777) != mode) {
+#if defined(__linux__) && defined(O_PATH)
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (chmod(proc, mode) == -1) {
+			snprintf(err, errlen, "unix_mode %04o not applied: "
+			    "chmod %s (as %s): %s", (unsigned)mode, path, proc,
+			    strerror(errno));
+			goto fail;
+		}
+#else
+		snprintf(err, errlen, "unix_mode %04o not applied: %s: this "
+		    "system offers no safe way to change the mode of an "
+		    "existing socket file (restart preforkd to bind it with "
+		    "the new mode)", (unsigned)mode, path);
+		goto fail;
+#endif
+	}
+	if (fd != -1)
+		close(fd);
+	l->unix_mode = mode;
+	return 0;
+
+fail:
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/*
  * listen_adjust - give an open listener (kept across a reload) the options
  * of the new configuration: backlog, io_timeout, unix_mode.  Same fd, so
- * the connections waiting in its accept queue stay.  0, or -1 with errno.
+ * the connections waiting in its accept queue stay.  0, or -1 with what
+ * could not be done in err (what could, is).
  */
 int
 listen_adjust(struct listener *l, int backlog, mode_t unix_mode,
-    int io_timeout)
+    int io_timeout, char *err, size_t errlen)
 {
-	const struct sockaddr_un *sun;
-
 	if (l->addr.proto == PROTO_UDP)
 		return 0;
-	if (listen(l->fd, backlog) == -1 ||
-	    listen_timeouts(l->fd, io_timeout) == -1)
+	if (listen(l->fd, backlog) == -1) {
+		snprintf(err, errlen, "cannot apply the new backlog: listen: "
+		    "%s", strerror(errno));
 		return -1;
-	if (l->addr.proto == PROTO_UNIX && !l->shared) {
-		sun = (const struct sockaddr_un *)&l->addr.ss;
-		if (chmod(sun->sun_path, unix_mode) == -1)
-			return -1;
 	}
+	if (listen_timeouts(l->fd, io_timeout) == -1) {
+		snprintf(err, errlen, "cannot apply the new io_timeout: "
+		    "setsockopt SO_RCVTIMEO/SO_SNDTIMEO: %s", strerror(errno));
+		return -1;
+	}
+	if (l->addr.proto == PROTO_UNIX && !l->shared)
+		return listen_unix_chmod(l, unix_mode, err, errlen);
 	return 0;
 }
 
@@ -332,7 +426,7 @@ listen_close(struct listener *l)
 	if (l->addr.proto != PROTO_UNIX || l->unix_ino == 0 || l->shared)
 		return;
 	sun = (const struct sockaddr_un *)&l->addr.ss;
-	if (stat(sun->sun_path, &st) == 0 && st.st_dev == l->unix_dev &&
+	if (lstat(sun->sun_path, &st) == 0 && st.st_dev == l->unix_dev &&
 	    st.st_ino == l->unix_ino)
 		unlink(sun->sun_path);
 }
@@ -477,6 +571,7 @@ listen_inherit_take(struct listener *l, const char *service, int backlog,
     mode_t unix_mode, int io_timeout)
 {
 	const struct sockaddr_un *sun;
+	char desc[ADDR_TEXT_MAX], err[512];
 	struct addr bound;
 	struct stat st;
 	int i, fd, named;
@@ -502,15 +597,22 @@ listen_inherit_take(struct listener *l, const char *service, int backlog,
 		l->shared = !inh.upgrade || inh.shared[i];
 		l->unix_dev = 0;
 		l->unix_ino = 0;
+		l->unix_mode = (mode_t)-1;	/* not known: checked below */
 		if (l->addr.proto == PROTO_UNIX && inh.upgrade) {
+			/* Our predecessor's file, as far as a name tells. */
 			sun = (const struct sockaddr_un *)&l->addr.ss;
-			if (stat(sun->sun_path, &st) == 0) {
+			if (lstat(sun->sun_path, &st) == 0 &&
+			    S_ISSOCK(st.st_mode)) {
 				l->unix_dev = st.st_dev;
 				l->unix_ino = st.st_ino;
 			}
 		}
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-		(void)listen_adjust(l, backlog, unix_mode, io_timeout);
+		if (listen_adjust(l, backlog, unix_mode, io_timeout, err,
+		    sizeof(err)) == -1)
+			log_warning("service %s: %s: %s", service != NULL ?
+			    service : "-", listen_describe(l, desc,
+			    sizeof(desc)), err);
 		return 1;
 	}
 	return 0;

@@ -42,8 +42,9 @@ static struct {
 	pid_t		 pid;
 	uid_t		 uid;		/* owner of the file, when root */
 	gid_t		 gid;
+	int		 created;	/* the file was created by us */
 } lg = { DEST_STDERR, 2, NULL, LL_INFO, -1, "preforkd", 0, (uid_t)-1,
-    (gid_t)-1 };
+    (gid_t)-1, 0 };
 
 static const char *const level_names[] = {
 	"error", "warning", "notice", "info", "debug",
@@ -109,6 +110,13 @@ log_set_role(const char *role)
 	}
 }
 
+/* log_file - the path of the error log file, or "-" when it is none. */
+const char *
+log_file(void)
+{
+	return lg.dest == DEST_FILE && lg.path != NULL ? lg.path : "-";
+}
+
 /* log_fd - the file descriptor of the log file, or -1 (for exec'd children). */
 int
 log_fd(void)
@@ -116,28 +124,27 @@ log_fd(void)
 	return lg.dest == DEST_SYSLOG ? -1 : lg.fd;
 }
 
+/*
+ * log_open_file - open (or create) the error log: never through a
+ * symbolic link, only a regular file, and given to the workers' user only
+ * when the master has just created it (file.c says why).
+ */
 static int
-log_open_file(const char *path)
+log_open_file(const char *path, int *created)
 {
-	int fd;
-
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0644);
-	if (fd != -1 && geteuid() == 0 && lg.uid != (uid_t)-1)
-		(void)fchown(fd, lg.uid, lg.gid);
-	return fd;
+	return file_append(path, lg.uid, lg.gid, created);
 }
 
 /*
- * log_chown - when root, give the log file to the workers' user, so that
- * they can open it again themselves after a rotation.
+ * log_chown - when root, remember the workers' user, and give it the log
+ * file if this master created it (log_open_file explains why only then).
  */
 int
 log_chown(uid_t uid, gid_t gid)
 {
 	lg.uid = uid;
 	lg.gid = gid;
-	if (lg.dest != DEST_FILE || geteuid() != 0)
+	if (lg.dest != DEST_FILE || geteuid() != 0 || !lg.created)
 		return 0;
 	return fchown(lg.fd, uid, gid);
 }
@@ -150,7 +157,7 @@ log_chown(uid_t uid, gid_t gid)
 int
 log_open(const char *spec, int foreground)
 {
-	int fd;
+	int fd, created;
 
 	if (spec == NULL)
 		spec = foreground ? "stderr" : "syslog";
@@ -161,7 +168,7 @@ log_open(const char *spec, int foreground)
 		lg.dest = DEST_SYSLOG;
 		openlog(lg.role, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	} else {
-		if ((fd = log_open_file(spec)) == -1)
+		if ((fd = log_open_file(spec, &created)) == -1)
 			return -1;
 		if (lg.dest == DEST_FILE && lg.fd >= 0)
 			close(lg.fd);
@@ -172,6 +179,7 @@ log_open(const char *spec, int foreground)
 		}
 		lg.dest = DEST_FILE;
 		lg.fd = fd;
+		lg.created = created;
 	}
 	return 0;
 }
@@ -184,11 +192,11 @@ log_open(const char *spec, int foreground)
 int
 log_reopen(void)
 {
-	int fd;
+	int fd, created;
 
 	if (lg.dest != DEST_FILE)
 		return 0;
-	if ((fd = log_open_file(lg.path)) == -1)
+	if ((fd = log_open_file(lg.path, &created)) == -1)
 		return -1;
 	if (dup2(fd, lg.fd) == -1) {
 		close(fd);
@@ -196,6 +204,7 @@ log_reopen(void)
 	}
 	close(fd);
 	fcntl(lg.fd, F_SETFD, FD_CLOEXEC);
+	lg.created = created;
 	return 0;
 }
 

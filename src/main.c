@@ -218,7 +218,7 @@ main(int argc, char *argv[])
 	}
 	if (log_open(conf->error_log, foreground) == -1) {
 		log_error("cannot open the error log %s: %s", conf->error_log,
-		    strerror(errno));
+		    file_error(errno));
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;
 	}
@@ -227,7 +227,7 @@ main(int argc, char *argv[])
 	if (access_open(conf->access_log, conf->user != NULL ? conf->uid :
 	    (uid_t)-1, conf->gid) == -1) {
 		log_error("cannot open the access log %s: %s",
-		    conf->access_log, strerror(errno));
+		    conf->access_log, file_error(errno));
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;
 	}

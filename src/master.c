@@ -824,13 +824,13 @@ master_rebind(const struct conf *nc, char *err, size_t errlen)
 			nl[i][j].shared = old->shared;
 			nl[i][j].unix_dev = old->unix_dev;
 			nl[i][j].unix_ino = old->unix_ino;
+			nl[i][j].unix_mode = old->unix_mode;
 			old->fd = -1;
 			if (listen_adjust(&nl[i][j], cs->backlog, cs->unix_mode,
-			    cs->io_timeout) == -1)
-				log_warning("service %s: %s: cannot apply the new "
-				    "backlog, io_timeout or unix_mode: %s",
-				    cs->name, listen_describe(&nl[i][j], desc,
-				    sizeof(desc)), strerror(errno));
+			    cs->io_timeout, cause, sizeof(cause)) == -1)
+				log_warning("service %s: %s: %s", cs->name,
+				    listen_describe(&nl[i][j], desc,
+				    sizeof(desc)), cause);
 		}
 		free(from[i]);
 	}
@@ -913,13 +913,13 @@ master_logs_follow(const struct conf *oc, const struct conf *nc)
 	if (!master_same_string(oc->error_log, nc->error_log) &&
 	    log_open(nc->error_log, m.foreground) == -1)
 		log_error("reload: cannot open the error log %s: %s; keeping "
-		    "the old one", nc->error_log, strerror(errno));
+		    "the old one", nc->error_log, file_error(errno));
 	if (!master_same_string(oc->access_log, nc->access_log)) {
 		access_close();
 		if (access_open(nc->access_log, nc->user != NULL ? nc->uid :
 		    (uid_t)-1, nc->gid) == -1)
 			log_error("reload: cannot open the access log %s: %s",
-			    nc->access_log, strerror(errno));
+			    nc->access_log, file_error(errno));
 	}
 	if (nc->user != NULL && geteuid() == 0)
 		log_chown(nc->uid, nc->gid);
@@ -1230,11 +1230,11 @@ master_signals(void)
 	if (sig_take(SIGF_USR1)) {
 		log_notice("received SIGUSR1: reopening the log files");
 		if (log_reopen() == -1)
-			log_error("cannot reopen the error log: %s",
-			    strerror(errno));
+			log_error("cannot reopen the error log %s: %s",
+			    log_file(), file_error(errno));
 		if (access_reopen() == -1)
-			log_error("cannot reopen the access log: %s",
-			    strerror(errno));
+			log_error("cannot reopen the access log %s: %s",
+			    access_file(), file_error(errno));
 		master_forward(SIGUSR1);
 	}
 	if (sig_take(SIGF_WINCH)) {

@@ -160,6 +160,20 @@ void		 errlist_add(struct errlist *, const char *, ...)
 void		 errlist_free(struct errlist *);
 const char	*conf_closest(const char *, const char *const *);
 
+/* ---------------------------------------------------------------- file.c */
+
+/* file_open's errno for "not a regular file" (strerror would mislead). */
+#ifdef EFTYPE
+#define FILE_ENOTREG	EFTYPE
+#else
+#define FILE_ENOTREG	EINVAL
+#endif
+
+int		 file_open(const char *, int, mode_t, int *);
+int		 file_append(const char *, uid_t, gid_t, int *);
+const char	*file_error(int);
+int		 file_same(const char *, int);
+
 /* ----------------------------------------------------------------- log.c */
 
 enum log_level {
@@ -180,6 +194,7 @@ int		 log_would(int);
 void		 log_set_startup_fd(int);
 void		 log_set_role(const char *);
 int		 log_fd(void);
+const char	*log_file(void);
 void		 log_msg(int, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 log_vmsg(int, const char *, va_list);
@@ -203,11 +218,13 @@ struct listener {
 	int			 inherited;	/* passed in LISTEN_FDS */
 	dev_t			 unix_dev;	/* the socket file we made, */
 	ino_t			 unix_ino;	/*   removed only if still ours */
+	mode_t			 unix_mode;	/* its mode; -1: not known */
 };
 
 int		 listen_open(struct listener *, int, mode_t, int, char *, size_t);
 void		 listen_close(struct listener *);
-int		 listen_adjust(struct listener *, int, mode_t, int);
+int		 listen_adjust(struct listener *, int, mode_t, int, char *,
+		    size_t);
 int		 listen_set_blocking(struct listener *, int);
 void		 listen_policy(struct listener *, size_t);
 int		 listen_inherit_init(void);
@@ -375,6 +392,7 @@ struct preforkd_conn;
 int		 access_open(const char *, uid_t, gid_t);
 int		 access_reopen(void);
 void		 access_close(void);
+const char	*access_file(void);
 void		 access_write(const struct preforkd_conn *, int64_t);
 uint64_t	 access_lost(void);
 

@@ -471,9 +471,11 @@ static void
 worker_reopen(void)
 {
 	if (log_reopen() == -1)
-		log_error("cannot reopen the error log: %s", strerror(errno));
+		log_error("cannot reopen the error log %s: %s", log_file(),
+		    file_error(errno));
 	if (access_reopen() == -1)
-		log_error("cannot reopen the access log: %s", strerror(errno));
+		log_error("cannot reopen the access log %s: %s",
+		    access_file(), file_error(errno));
 }
 
 /*
