@@ -31,7 +31,10 @@
 
 #include "../tap/basic.h"
 #include "../tap/daemon.h"
+#include "../tap/json.h"
 #include "../tap/net.h"
+
+static char out[262144], err[4096];
 
 static pid_t sentinel;
 static int sentinel_fd = -1;	/* a byte per signal it caught */
@@ -141,6 +144,29 @@ attack(int port, const char *cmd)
 	return ok_;
 }
 
+/*
+ * status_sane - -s status, text and JSON, over slots a worker forged:
+ * both answer, and the JSON parses.  1 if so.
+ */
+static int
+status_sane(struct pf_daemon *d)
+{
+	const char *where = NULL;
+
+	if (pf_status(d, 0, out, sizeof(out), err, sizeof(err)) != 0 ||
+	    strstr(out, "service hostile:") == NULL) {
+		diag("status text: %s%s", out, err);
+		return 0;
+	}
+	if (pf_status(d, 1, out, sizeof(out), err, sizeof(err)) != 0 ||
+	    !pf_json_valid(out, &where)) {
+		diag("status json invalid at %.40s: %s", where ? where : "?",
+		    err);
+		return 0;
+	}
+	return 1;
+}
+
 /* serving - 1 once echo answers on port, trying for up to 10 s. */
 static int
 serving(int port)
@@ -208,6 +234,7 @@ main(void)
 	ok(attack(hport, tap_strdup_printf("forge %ld", (long)sentinel)),
 	    "forge: every slot says: busy since the epoch, program group = "
 	    "the sentinel");
+	ok(status_sane(d), "-s status and --json answer over forged slots");
 	ok(pf_log_wait(d, "killed as hung; replacing it", 15000),
 	    "the hung-worker path ran (and killed our own workers)");
 	ok(pf_log_wait(d, refused, 1000), "log: the forged group was refused");
@@ -250,6 +277,7 @@ main(void)
 	fill = tap_strdup_printf("fill32 %ld", (long)sentinel);
 	ok(attack(hport, fill), "fill32 with the sentinel's pid");
 	free(fill);
+	ok(status_sane(d), "-s status and --json answer over filled slots");
 	ok(pf_log_wait_count(d, "wrote an inconsistent scoreboard slot",
 	    n + 1, 5000), "log: the inconsistent slots are named, their "
 	    "workers killed");
@@ -267,6 +295,7 @@ main(void)
 	ok(serving(eport) && hostile_serving(hport), "and replaced");
 	ok(attack(hport, "fill64 0xffffffffffffffff"),
 	    "fill64 with 2^64-1");
+	ok(status_sane(d), "-s status and --json answer over 2^64-1 slots");
 	ok(serving(eport), "the master serves through it");
 	ok(sentinel_intact("after the fills"), "the fills sent the sentinel "
 	    "nothing");

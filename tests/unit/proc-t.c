@@ -241,12 +241,15 @@ test_groups(void)
 	    "an orphan that came back to us and leads its group is taken");
 	ok(proc_kill_group(&t, w, grandchild, SIGKILL) == 0,
 	    "the worker's descendants' group is signalled");
+	reap(ours);
+	ok(!proc_group_ok(&t, w, ours) && proc_kill_group(&t, w, ours,
+	    SIGKILL) == -1, "a group whose leader is gone (its id free for "
+	    "reuse) is refused");
 	ok(kill(foreign, 0) == 0 && waitpid(middle, &status, WNOHANG) == 0,
 	    "the foreign process is alive and untouched");
 
 	reap(worker);
 	reap(stray);
-	reap(ours);
 	kill(foreign, SIGKILL);
 	reap(middle);
 	proc_free(&t);
