@@ -307,10 +307,7 @@ master_orphan_ended(pid_t pid)
 	struct proc *p;
 	size_t i;
 
-	for (i = 0; i < m.pt.n; i++) {
-		p = &m.pt.procs[i];
-		if (p->pid <= 0)
-			continue;
+	for (i = 0; (p = proc_next(&m.pt, &i)) != NULL;) {
 		if (p->group != pid && (master_report(p, now_ms(), &r) == -1 ||
 		    r.group != pid))
 			continue;
@@ -383,22 +380,22 @@ master_retire(struct proc *p, int signo)
 static void
 master_signal_all(int signo)
 {
+	struct proc *p;
 	size_t i;
 
-	for (i = 0; i < m.pt.n; i++)
-		if (m.pt.procs[i].pid > 0)
-			master_retire(&m.pt.procs[i], signo);
+	for (i = 0; (p = proc_next(&m.pt, &i)) != NULL;)
+		master_retire(p, signo);
 }
 
 /* master_forward - pass signo on to every live worker (log reopen). */
 static void
 master_forward(int signo)
 {
+	struct proc *p;
 	size_t i;
 
-	for (i = 0; i < m.pt.n; i++)
-		if (m.pt.procs[i].pid > 0)
-			(void)proc_kill(&m.pt, &m.pt.procs[i], signo);
+	for (i = 0; (p = proc_next(&m.pt, &i)) != NULL;)
+		(void)proc_kill(&m.pt, p, signo);
 }
 
 /*
@@ -442,9 +439,8 @@ master_size_pool(struct service *s, int64_t now)
 	int idle = 0;
 	size_t i;
 
-	for (i = 0; i < m.pt.n; i++) {
-		p = &m.pt.procs[i];
-		if (p->pid > 0 && p->svc == s && !p->retiring &&
+	for (i = 0; (p = proc_next(&m.pt, &i)) != NULL;) {
+		if (p->svc == s && !p->retiring &&
 		    master_report(p, now, &r) == 0 &&
 		    (r.state == SLOT_IDLE || r.state == SLOT_STARTING))
 			idle++;
@@ -461,9 +457,8 @@ master_size_pool(struct service *s, int64_t now)
 		s->want = s->nworkers + d.spawn;
 	}
 	if (d.retire) {
-		for (i = 0; i < m.pt.n; i++) {
-			p = &m.pt.procs[i];
-			if (p->pid <= 0 || p->svc != s || p->retiring ||
+		for (i = 0; (p = proc_next(&m.pt, &i)) != NULL;) {
+			if (p->svc != s || p->retiring ||
 			    master_report(p, now, &r) == -1 ||
 			    r.state != SLOT_IDLE)
 				continue;
@@ -492,10 +487,7 @@ master_hung(int64_t now)
 	struct proc *p;
 	size_t i;
 
-	for (i = 0; i < m.pt.n; i++) {
-		p = &m.pt.procs[i];
-		if (p->pid <= 0)
-			continue;
+	for (i = 0; (p = proc_next(&m.pt, &i)) != NULL;) {
 		if (p->kill_at != 0 && now >= p->kill_at) {
 			(void)proc_kill(&m.pt, p, SIGKILL);
 			master_descendants(p, NULL, SIGKILL);
@@ -531,9 +523,8 @@ master_check(int64_t now)
 	struct proc *p;
 	size_t i;
 
-	for (i = 0; i < m.pt.n; i++) {
-		p = &m.pt.procs[i];
-		if (p->pid <= 0 || p->condemned)
+	for (i = 0; (p = proc_next(&m.pt, &i)) != NULL;) {
+		if (p->condemned)
 			continue;
 		if (master_report(p, now, &r) == -1) {
 			log_error("service %s: worker %ld wrote an inconsistent "
@@ -575,9 +566,8 @@ master_tick(int64_t now)
 	 * A QUIT that lands just before an idle worker enters a blocking
 	 * accept() only sets its flag; say it again until the worker goes.
 	 */
-	for (i = 0; i < m.pt.n; i++) {
-		p = &m.pt.procs[i];
-		if (p->pid > 0 && p->retiring && p->quit_at != 0 &&
+	for (i = 0; (p = proc_next(&m.pt, &i)) != NULL;) {
+		if (p->retiring && p->quit_at != 0 &&
 		    now - p->quit_at >= 1000 &&
 		    master_report(p, now, &r) == 0 && r.state == SLOT_IDLE) {
 			(void)proc_kill(&m.pt, p, SIGQUIT);
@@ -650,9 +640,9 @@ master_trim(void)
 		s = &m.svc[i];
 		/* First pass: idle workers; second: busy ones, gracefully. */
 		for (pass = 0; pass < 2 && s->nworkers > s->want; pass++) {
-			for (j = 0; j < m.pt.n && s->nworkers > s->want; j++) {
-				p = &m.pt.procs[j];
-				if (p->svc != s || p->retiring || p->pid <= 0 ||
+			for (j = 0; s->nworkers > s->want &&
+			    (p = proc_next(&m.pt, &j)) != NULL;) {
+				if (p->svc != s || p->retiring ||
 				    (pass == 0 && (master_report(p, now, &r) ==
 				    -1 || r.state == SLOT_BUSY)))
 					continue;
@@ -1038,12 +1028,12 @@ master_reload_request(void)
 static int
 master_ready_workers(const struct service *s)
 {
+	struct proc *p;
 	size_t i;
 	int n = 0;
 
-	for (i = 0; i < m.pt.n; i++)
-		if (m.pt.procs[i].pid > 0 && m.pt.procs[i].svc == s &&
-		    !m.pt.procs[i].retiring && m.pt.procs[i].ready)
+	for (i = 0; (p = proc_next(&m.pt, &i)) != NULL;)
+		if (p->svc == s && !p->retiring && p->ready)
 			n++;
 	return n;
 }
@@ -1065,9 +1055,8 @@ master_retire_old(int64_t now)
 
 	if (!m.reloading)
 		return;
-	for (i = 0; i < m.pt.n; i++) {
-		p = &m.pt.procs[i];
-		if (p->pid <= 0 || p->retiring || p->generation == m.generation)
+	for (i = 0; (p = proc_next(&m.pt, &i)) != NULL;) {
+		if (p->retiring || p->generation == m.generation)
 			continue;
 		cur = master_service_named(p->svc->conf->name);
 		ready = cur != NULL ? master_ready_workers(cur) : 0;

@@ -345,6 +345,7 @@ struct proc	*proc_alloc(struct proctab *);
 void		 proc_release(struct proc *);
 size_t		 proc_index(const struct proctab *, const struct proc *);
 struct proc	*proc_find(struct proctab *, pid_t);
+struct proc	*proc_next(const struct proctab *, size_t *);
 int		 proc_live(const struct proctab *);
 int		 proc_kill(const struct proctab *, const struct proc *, int);
 int		 proc_stat_parse(const char *, pid_t *, pid_t *);

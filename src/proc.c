@@ -118,16 +118,29 @@ proc_find(struct proctab *t, pid_t pid)
 	return NULL;
 }
 
-/* proc_live - how many workers are alive (forked, not yet reaped). */
+/*
+ * proc_next - the next live worker (forked, not yet reaped) from entry *i
+ * on, *i moved past it; NULL at the end.  For loops:
+ * for (i = 0; (p = proc_next(t, &i)) != NULL;).
+ */
+struct proc *
+proc_next(const struct proctab *t, size_t *i)
+{
+	for (; *i < t->n; (*i)++)
+		if (t->procs[*i].pid > 0)
+			return &t->procs[(*i)++];
+	return NULL;
+}
+
+/* proc_live - how many workers are alive. */
 int
 proc_live(const struct proctab *t)
 {
-	size_t i;
+	size_t i = 0;
 	int n = 0;
 
-	for (i = 0; i < t->n; i++)
-		if (t->procs[i].pid > 0)
-			n++;
+	while (proc_next(t, &i) != NULL)
+		n++;
 	return n;
 }
 

@@ -36,13 +36,10 @@ status_worker(const struct status_view *v, size_t si, size_t *i,
 {
 	const struct proc *p;
 
-	for (; *i < v->pt->n; (*i)++) {
-		p = &v->pt->procs[*i];
-		if (p->pid <= 0 || p->svc != &v->svc[si] ||
-		    p->generation != v->generation)
+	while ((p = proc_next(v->pt, i)) != NULL) {
+		if (p->svc != &v->svc[si] || p->generation != v->generation)
 			continue;
-		scoreboard_read(&v->sb->slots[*i], now, r);
-		(*i)++;
+		scoreboard_read(&v->sb->slots[proc_index(v->pt, p)], now, r);
 		return p;
 	}
 	return NULL;
@@ -82,12 +79,12 @@ status_count(const struct status_view *v, size_t si, int64_t now,
 static int
 status_older(const struct status_view *v)
 {
-	size_t i;
+	const struct proc *p;
+	size_t i = 0;
 	int n = 0;
 
-	for (i = 0; i < v->pt->n; i++)
-		if (v->pt->procs[i].pid > 0 &&
-		    v->pt->procs[i].generation != v->generation)
+	while ((p = proc_next(v->pt, &i)) != NULL)
+		if (p->generation != v->generation)
 			n++;
 	return n;
 }
