@@ -13,8 +13,10 @@
  *
  * Signals go through proc_kill() (a live worker of this table, never a
  * pid <= 1) and proc_kill_group() (the process group of a worker's
- * descendants, checked in /proc first).  tests/unit/proc-t.c holds both
- * to it, and checks that no other file of the master calls kill().
+ * descendants, checked in /proc first), and both through proc_send(), the
+ * master's one kill(), which refuses 0, 1 and -1 whoever asks.
+ * tests/unit/proc-t.c holds them to it, and checks that no other file of
+ * the master sends a signal.
  *
  * A worker's descendants.  A worker may run programs in a process group
  * of their own (the exec handler does) and reports that group in its slot
@@ -145,19 +147,40 @@ proc_live(const struct proctab *t)
 }
 
 /*
- * proc_kill - the master's only way to signal a process: signo to worker
- * p, which must be a live entry of table t with a pid above 1 that is not
- * the master itself.  0, or -1 with errno (EPERM when refused).
+ * proc_send - the master's one call of kill(): target is a process (> 1)
+ * or a process group (< -1), never 0 (our own group), -1 (every process)
+ * or 1 (init).  The callers below have checked whose it is.
+ */
+static int
+proc_send(pid_t target, int signo)
+{
+	if (target >= -1 && target <= 1) {
+		errno = EPERM;
+		return -1;
+	}
+	return kill(target, signo);
+}
+
+/* proc_mine - whether p is an entry of table t. */
+static int
+proc_mine(const struct proctab *t, const struct proc *p)
+{
+	return p != NULL && p >= t->procs && p < t->procs + t->n;
+}
+
+/*
+ * proc_kill - signo to worker p, which must be a live entry of table t
+ * with a pid above 1 that is not the master itself.  0, or -1 with errno
+ * (EPERM when refused).
  */
 int
 proc_kill(const struct proctab *t, const struct proc *p, int signo)
 {
-	if (p == NULL || p < t->procs || p >= t->procs + t->n ||
-	    p->pid <= 1 || p->pid == t->self) {
+	if (!proc_mine(t, p) || p->pid <= 1 || p->pid == t->self) {
 		errno = EPERM;
 		return -1;
 	}
-	return kill(p->pid, signo);
+	return proc_send(p->pid, signo);
 }
 
 /*
@@ -244,10 +267,9 @@ int
 proc_kill_group(const struct proctab *t, const struct proc *p, pid_t pgid,
     int signo)
 {
-	if (p == NULL || p < t->procs || p >= t->procs + t->n ||
-	    !proc_group_ok(t, p, pgid)) {
+	if (!proc_mine(t, p) || !proc_group_ok(t, p, pgid)) {
 		errno = EPERM;
 		return -1;
 	}
-	return kill(-pgid, signo);
+	return proc_send(-pgid, signo);
 }

@@ -424,12 +424,14 @@ exec_wait(struct preforkd_conn *c, pid_t pid, struct exec_errlog *el,
 	struct pollfd pfd[2];
 	int64_t now, kill_at = 0, t;
 	int status = 0, nfd, timeout;
-	pid_t r;
+	siginfo_t si;
 	char drain[64];
 
 	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid || (r == -1 && errno == ECHILD))
+		/* Ended?  Looked at, not reaped: see below. */
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG |
+		    WNOWAIT) == -1 || si.si_pid == pid)
 			break;
 		now = now_ms();
 		if (exec_got_term) {
@@ -493,9 +495,15 @@ exec_wait(struct preforkd_conn *c, pid_t pid, struct exec_errlog *el,
 		if (exec_errlog_read(el) != -1 && el->len > 0)
 			exec_errlog_line(el);
 	}
-	/* Stopped for a timeout or a stop: no member of its group stays. */
+	/*
+	 * Stopped for a timeout or a stop: no member of its group stays.
+	 * The leader is not reaped yet, so the group id is still its own
+	 * and cannot have gone to someone else.
+	 */
 	if (kill_at != 0)
 		exec_kill_group(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
 	return status;
 }
 

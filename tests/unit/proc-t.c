@@ -455,8 +455,8 @@ test_no_other_kill(void)
 	ok(files >= 15, "looked at the master's %d source files", files);
 	is_int(0, bad, "no file of the master sends a signal but proc.c");
 	snprintf(path, sizeof(path), "%s/src/proc.c", top);
-	is_int(2, signal_calls(path, where, sizeof(where)),
-	    "proc.c has the two checked calls (a worker, a worker's group)");
+	is_int(1, signal_calls(path, where, sizeof(where)),
+	    "proc.c calls kill() once: in proc_send(), behind the checks");
 }
 
 int
