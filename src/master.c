@@ -171,6 +171,8 @@ master_spawn(struct service *s)
 		ctx.slot = slot;
 		ctx.master_fd = m.alive[0];
 		ctx.master_pid = m.pid;
+		ctx.services = m.svc;
+		ctx.nservices = m.nsvc;
 		worker_main(&ctx);
 		/* NOTREACHED */
 	}

@@ -373,6 +373,7 @@ const char	*sig_name(int);
 /* ---------------------------------------------------------------- time.c */
 
 int64_t		 now_ms(void);
+int		 time_every(int64_t *, int64_t);
 
 /* -------------------------------------------------------------- daemon.c */
 
@@ -442,6 +443,10 @@ struct worker_ctx {
 	struct slot			*slot;
 	int				 master_fd;	/* EOF when the master dies */
 	pid_t				 master_pid;
+	/* Every service of this generation, for the UDP ports the loop
+	 * guard refuses (handler.c); their other fds are closed. */
+	const struct service		*services;
+	size_t				 nservices;
 };
 
 void		 worker_main(struct worker_ctx *) __attribute__((noreturn));

@@ -48,6 +48,7 @@
 
 #include "preforkd.h"
 #include "handler.h"
+#include "handlers/builtin.h"
 
 /* Tags of the non-listener descriptors in the wait set. */
 #define WAIT_SIG	(-1)
@@ -445,6 +446,27 @@ worker_try(void)
 	return 0;
 }
 
+/*
+ * worker_guard_init - tell the UDP loop guard (handler.c) every port on
+ * which this daemon receives datagrams, ports chosen for port 0 included:
+ * a datagram from one of them is our own service talking, never a client.
+ */
+static void
+worker_guard_init(void)
+{
+	const struct service *s;
+	size_t i, j;
+
+	for (i = 0; i < ctx->nservices; i++) {
+		s = &ctx->services[i];
+		for (j = 0; j < s->nlisteners; j++)
+			if (s->listeners[j].addr.proto == PROTO_UDP)
+				handler_dgram_own_port(addr_port(
+				    (const struct sockaddr *)
+				    &s->listeners[j].bound.ss));
+	}
+}
+
 /* worker_reopen - USR1: the master rotated the logs; follow it, when idle. */
 static void
 worker_reopen(void)
@@ -490,6 +512,7 @@ worker_main(struct worker_ctx *c)
 
 	request_limit = pool_request_limit(ctx->service->max_requests,
 	    (uint32_t)getpid() * 2654435761u ^ (uint32_t)now_ms());
+	worker_guard_init();
 	ctx->slot->state = SLOT_IDLE;
 	for (;;) {
 		if (sig_quit_requested())
