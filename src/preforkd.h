@@ -449,7 +449,22 @@ struct worker_ctx {
 	size_t				 nservices;
 };
 
+/* What a worker does after accept() or recvfrom() failed with an errno. */
+enum worker_next {
+	WORKER_NEXT_WAIT,	/* nothing there: wait for the listener */
+	WORKER_NEXT_AGAIN,	/* passing: back to the same wait at once */
+	WORKER_NEXT_PAUSE,	/* out of fds or memory: back off, then again */
+	WORKER_NEXT_DEAD,	/* shut down for a stop: let go of it */
+	WORKER_NEXT_EXIT,	/* unexpected: exit, to be replaced */
+};
+
+/* How long a worker out of descriptors (EMFILE...) stops accepting, and
+ * how long one that cannot go on waits before it exits to be replaced. */
+#define WORKER_PAUSE_MS		500
+#define WORKER_EXIT_PAUSE_MS	1000
+
 void		 worker_main(struct worker_ctx *) __attribute__((noreturn));
+enum worker_next worker_next_after(int, int);
 struct slot	*worker_slot(void);
 
 /* ---------------------------------------------------------------- ctl.c */

@@ -318,47 +318,139 @@ worker_idle(struct preforkd_conn *c)
 	slot->state = SLOT_IDLE;
 }
 
-/* worker_accept_error - 1 if the error is passing, 0 if the listener is dead. */
-static int
-worker_accept_error(size_t i, int error)
+/*
+ * worker_next_after - what a worker does once accept() (or recvfrom()) on
+ * a listener failed with error; blocking: its idle workers sleep in
+ * accept() on it (listen.c).  Whatever passes goes back to the very wait
+ * it came from: a worker must never end up asleep where no connection can
+ * wake it, as one did once in epoll_wait() on a set that never held its
+ * blocking listener.
+ */
+enum worker_next
+worker_next_after(int error, int blocking)
 {
-	char desc[ADDR_TEXT_MAX];
-
 	switch (error) {
 	case EAGAIN:
 #if EAGAIN != EWOULDBLOCK
 	case EWOULDBLOCK:
 #endif
-		/* Non-blocking after all (a reload may do that): wait on it. */
-		if (worker_wait_need(i) == -1)
-			log_error("epoll_ctl: %s", strerror(errno));
-		return 1;
-	case EINTR:
-	case ECONNABORTED:
+		/* Blocking, it means io_timeout's SO_RCVTIMEO ran out. */
+		return blocking ? WORKER_NEXT_AGAIN : WORKER_NEXT_WAIT;
+	case EINTR:		/* a signal; SIGSTOP then SIGCONT too */
+	case ECONNABORTED:	/* the client left before we took it */
 	case EPROTO:
-		return 1;
+	/* Linux hands over the pending connection's network error (accept(2)). */
+	case ENETDOWN:
+	case ENOPROTOOPT:
+	case EHOSTDOWN:
+#ifdef ENONET
+	case ENONET:
+#endif
+	case EHOSTUNREACH:
+	case EOPNOTSUPP:
+	case ENETUNREACH:
+	case ECONNREFUSED:	/* an ICMP error on a UDP socket */
+		return WORKER_NEXT_AGAIN;
 	case EMFILE:
 	case ENFILE:
 	case ENOBUFS:
 	case ENOMEM:
-		/* Out of resources: say so, and do not spin on it. */
-		log_error("accept on %s: %s", listen_describe(
-		    &ctx->listeners[i], desc, sizeof(desc)), strerror(error));
-		poll(NULL, 0, 100);
-		return 1;
+		return WORKER_NEXT_PAUSE;
+	case EINVAL:
+		/* Not listening: shut down by the master's graceful stop. */
+		return WORKER_NEXT_DEAD;
 	default:
-		/* Shut down by the master for a graceful stop, or broken. */
-		log_debug("accept on %s: %s; no longer waiting on it",
-		    listen_describe(&ctx->listeners[i], desc, sizeof(desc)),
-		    strerror(error));
-		worker_wait_drop(i);
-		return 0;
+		/* An LSM's EPERM, a descriptor gone bad: nothing to wait for. */
+		return WORKER_NEXT_EXIT;
 	}
 }
 
-/* worker_serve_stream - accept one connection on listener i and serve it. */
+/* worker_accept_error - act on a failed accept() or recvfrom() on listener i. */
+static enum worker_next
+worker_accept_error(size_t i, int error)
+{
+	static int64_t logged;
+	static uint64_t pauses;
+	struct listener *l = &ctx->listeners[i];
+	char desc[ADDR_TEXT_MAX];
+	enum worker_next next;
+	int fl = -1;
+
+	if (error == EAGAIN || error == EWOULDBLOCK)
+		fl = fcntl(l->fd, F_GETFL);
+	next = worker_next_after(error, fl != -1 && (fl & O_NONBLOCK) == 0);
+	listen_describe(l, desc, sizeof(desc));
+	switch (next) {
+	case WORKER_NEXT_WAIT:
+		/* Non-blocking after all (a reload may do that): wait on it. */
+		if (worker_wait_need(i) == -1) {
+			log_error("epoll_ctl: cannot wait on %s: %s; exiting "
+			    "to be replaced", desc, strerror(errno));
+			return WORKER_NEXT_EXIT;
+		}
+		break;
+	case WORKER_NEXT_AGAIN:
+		/* A signal also wrote to the self-pipe, read in no wait. */
+		if (error == EINTR)
+			sig_drain();
+		break;
+	case WORKER_NEXT_PAUSE:
+		/* Out of resources: say so, once a second at most. */
+		pauses++;
+		if (time_every(&logged, 1000))
+			log_error("accept on %s: %s; not accepting for %d ms "
+			    "(%llu times in this worker)", desc,
+			    strerror(error), WORKER_PAUSE_MS,
+			    (unsigned long long)pauses);
+		break;
+	case WORKER_NEXT_DEAD:
+		log_debug("accept on %s: %s; no longer waiting on it", desc,
+		    strerror(error));
+		worker_wait_drop(i);
+		break;
+	case WORKER_NEXT_EXIT:
+		log_error("accept on %s: %s; exiting to be replaced", desc,
+		    strerror(error));
+		break;
+	}
+	return next;
+}
+
+/*
+ * worker_pause - stop accepting for ms (out of descriptors, say), as
+ * "paused", not idle: this worker waits on no listener.  Signals and the
+ * master's death still end the pause.
+ */
+static void
+worker_pause(int ms)
+{
+	struct pollfd pfd[2];
+	int64_t until = now_ms() + ms, left;
+
+	ctx->slot->state = SLOT_PAUSED;
+	pfd[0].fd = sig_fd();
+	pfd[1].fd = ctx->master_fd;
+	pfd[0].events = pfd[1].events = POLLIN;
+	while (!sig_quit_requested() && (left = until - now_ms()) > 0) {
+		pfd[0].revents = pfd[1].revents = 0;
+		if (poll(pfd, 2, (int)left) <= 0)
+			continue;
+		if (pfd[0].revents != 0)
+			sig_drain();
+		if (pfd[1].revents != 0) {
+			log_warning("the master is gone; exiting");
+			_exit(EXIT_RUNTIME);
+		}
+	}
+	ctx->slot->state = SLOT_IDLE;
+}
+
+/*
+ * worker_serve_stream - accept one connection on listener i and serve it:
+ * 1, or 0 with what to do next in *next when accept() failed.
+ */
 static int
-worker_serve_stream(size_t i)
+worker_serve_stream(size_t i, enum worker_next *next)
 {
 	struct listener *l = &ctx->listeners[i];
 	struct preforkd_conn c;
@@ -376,8 +468,10 @@ worker_serve_stream(size_t i)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 #endif
-	if (fd == -1)
-		return worker_accept_error(i, errno) ? -1 : -2;
+	if (fd == -1) {
+		*next = worker_accept_error(i, errno);
+		return 0;
+	}
 
 	worker_busy(&c, l, fd);
 	ctx->service->handler->serve_stream(&c);
@@ -385,12 +479,12 @@ worker_serve_stream(size_t i)
 	if (c.fd != -1)
 		close(c.fd);
 	worker_idle(&c);
-	return 0;
+	return 1;
 }
 
-/* worker_serve_datagram - receive one datagram on listener i and answer it. */
+/* worker_serve_datagram - as worker_serve_stream, for one datagram. */
 static int
-worker_serve_datagram(size_t i)
+worker_serve_datagram(size_t i, enum worker_next *next)
 {
 	struct listener *l = &ctx->listeners[i];
 	struct preforkd_conn c;
@@ -399,8 +493,10 @@ worker_serve_datagram(size_t i)
 	c.remotelen = sizeof(c.remote);
 	n = recvfrom(l->fd, dgram, sizeof(dgram), 0,
 	    (struct sockaddr *)&c.remote, &c.remotelen);
-	if (n == -1)
-		return worker_accept_error(i, errno) ? -1 : -2;
+	if (n == -1) {
+		*next = worker_accept_error(i, errno);
+		return 0;
+	}
 
 	worker_busy(&c, l, l->fd);
 	if ((size_t)n > DGRAM_MAX) {
@@ -412,38 +508,53 @@ worker_serve_datagram(size_t i)
 		ctx->service->handler->serve_datagram(&c, dgram, (size_t)n);
 	}
 	worker_idle(&c);
-	return 0;
+	return 1;
 }
 
 /*
  * worker_try - one pass over the listeners, starting after the one served
- * last so that no listener starves.  1 if something was served.
+ * last so that no listener starves.  WORKER_NEXT_AGAIN once something was
+ * served or a passing error wants the same wait again, WORKER_NEXT_WAIT
+ * when no listener had anything (all are in the wait set then), or
+ * WORKER_NEXT_PAUSE / WORKER_NEXT_EXIT.
  */
-static int
+static enum worker_next
 worker_try(void)
 {
-	size_t k, i, n = ctx->nlisteners;
-	int rc;
+	size_t k, i, n = ctx->nlisteners, live = 0;
+	enum worker_next next = WORKER_NEXT_WAIT;
+	int served;
 
 	for (k = 0; k < n; k++) {
 		i = (next_listener + k) % n;
 		if (ctx->listeners[i].fd == -1)
 			continue;
 		if (ctx->listeners[i].addr.proto == PROTO_UDP)
-			rc = worker_serve_datagram(i);
+			served = worker_serve_datagram(i, &next);
 		else
-			rc = worker_serve_stream(i);
-		if (rc == -2) {
-			/* Dead (shut down for a stop): let go of it. */
+			served = worker_serve_stream(i, &next);
+		if (served) {
+			next_listener = (i + 1) % n;
+			return WORKER_NEXT_AGAIN;
+		}
+		if (next == WORKER_NEXT_DEAD) {
+			/* Shut down for a stop: let go of it. */
 			close(ctx->listeners[i].fd);
 			ctx->listeners[i].fd = -1;
+			continue;
 		}
-		if (rc == 0) {
-			next_listener = (i + 1) % n;
-			return 1;
-		}
+		live++;
+		if (next != WORKER_NEXT_WAIT)
+			return next;
 	}
-	return 0;
+	if (live == 0) {
+		/* Nothing left to wait on is no reason to sit idle. */
+		if (!sig_quit_requested())
+			log_error("no listening socket left; exiting to be "
+			    "replaced");
+		return WORKER_NEXT_EXIT;
+	}
+	return WORKER_NEXT_WAIT;
 }
 
 /*
@@ -519,8 +630,23 @@ worker_main(struct worker_ctx *c)
 			worker_exit(EXIT_OK);
 		if (sig_take(SIGF_USR1))
 			worker_reopen();
-		if (worker_try())
+		switch (worker_try()) {
+		case WORKER_NEXT_AGAIN:
 			continue;
+		case WORKER_NEXT_PAUSE:
+			worker_pause(WORKER_PAUSE_MS);
+			continue;
+		case WORKER_NEXT_EXIT:
+			/*
+			 * Not at once (but at once for a QUIT): a lasting
+			 * error must not make the master fork in a loop.
+			 */
+			worker_pause(WORKER_EXIT_PAUSE_MS);
+			worker_exit(sig_quit_requested() ? EXIT_OK :
+			    EXIT_RUNTIME);
+		default:
+			break;
+		}
 		sig = master = 0;
 		worker_wait(&sig, &master);
 		if (sig)
