@@ -35,6 +35,7 @@
 #ifdef HAVE_SYS_PRCTL_H
 #include <sys/prctl.h>
 #endif
+#include <sys/time.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -446,6 +447,25 @@ worker_pause(int ms)
 }
 
 /*
+ * worker_unix_timeouts - io_timeout on an accepted unix connection.  TCP
+ * connections inherit their listener's SO_RCVTIMEO and SO_SNDTIMEO
+ * (listen.c); Linux does not copy them from a unix listener, so they are
+ * set here, for unix connections only: no system call more per TCP one.
+ */
+static int
+worker_unix_timeouts(int fd)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ctx->service->io_timeout;
+	tv.tv_usec = 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+		return -1;
+	return 0;
+}
+
+/*
  * worker_serve_stream - accept one connection on listener i and serve it:
  * 1, or 0 with what to do next in *next when accept() failed.
  */
@@ -454,6 +474,7 @@ worker_serve_stream(size_t i, enum worker_next *next)
 {
 	struct listener *l = &ctx->listeners[i];
 	struct preforkd_conn c;
+	char desc[ADDR_TEXT_MAX];
 	int fd;
 
 	c.remotelen = sizeof(c.remote);
@@ -470,6 +491,16 @@ worker_serve_stream(size_t i, enum worker_next *next)
 #endif
 	if (fd == -1) {
 		*next = worker_accept_error(i, errno);
+		return 0;
+	}
+	if (l->addr.proto == PROTO_UNIX && ctx->service->io_timeout > 0 &&
+	    worker_unix_timeouts(fd) == -1) {
+		/* Never serve a client that io_timeout could not bound. */
+		log_error("setsockopt SO_RCVTIMEO/SO_SNDTIMEO on a connection "
+		    "to %s: %s; closing it", listen_describe(l, desc,
+		    sizeof(desc)), strerror(errno));
+		close(fd);
+		*next = WORKER_NEXT_AGAIN;
 		return 0;
 	}
 
