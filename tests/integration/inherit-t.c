@@ -70,11 +70,11 @@ launch_leaky(struct pf_daemon *d, int leak)
 	return pid;
 }
 
-/* holds - does process pid hold a descriptor to "pipe:[ino]"?  -1: unknown. */
+/* holds - does process pid hold a descriptor to target ("pipe:[ino]")? */
 static int
 holds(pid_t pid, const char *target)
 {
-	char path[96], link[128];
+	char path[64 + sizeof(((struct dirent *)0)->d_name)], link[128];
 	struct dirent *de;
 	DIR *dir;
 	ssize_t n;
