@@ -134,6 +134,13 @@ worker_wait_need(size_t i)
 	return worker_wait_add(ctx->listeners[i].fd, (long)i, 1);
 }
 
+/* worker_wait_has - is listener i in the wait set? */
+static int
+worker_wait_has(size_t i)
+{
+	return wait_added[i];
+}
+
 static int
 worker_wait_init(void)
 {
@@ -203,6 +210,12 @@ worker_wait_need(size_t i)
 {
 	(void)i;	/* poll() always watches every listener */
 	return 0;
+}
+
+static int
+worker_wait_has(size_t i)
+{
+	return wait_pfd[i].fd != -1;
 }
 
 static void
@@ -377,16 +390,21 @@ worker_accept_error(size_t i, int error)
 	enum worker_next next;
 	int fl = -1;
 
-	if (error == EAGAIN || error == EWOULDBLOCK)
+	/*
+	 * EAGAIN is the common case with several listeners: no system call
+	 * more for one already in the wait set.  One outside it was left
+	 * blocking, unless a reload has made it non-blocking since.
+	 */
+	if ((error == EAGAIN || error == EWOULDBLOCK) && !worker_wait_has(i))
 		fl = fcntl(l->fd, F_GETFL);
 	next = worker_next_after(error, fl != -1 && (fl & O_NONBLOCK) == 0);
-	listen_describe(l, desc, sizeof(desc));
 	switch (next) {
 	case WORKER_NEXT_WAIT:
-		/* Non-blocking after all (a reload may do that): wait on it. */
+		/* Non-blocking: wait on it. */
 		if (worker_wait_need(i) == -1) {
 			log_error("epoll_ctl: cannot wait on %s: %s; exiting "
-			    "to be replaced", desc, strerror(errno));
+			    "to be replaced", listen_describe(l, desc,
+			    sizeof(desc)), strerror(errno));
 			return WORKER_NEXT_EXIT;
 		}
 		break;
@@ -400,18 +418,18 @@ worker_accept_error(size_t i, int error)
 		pauses++;
 		if (time_every(&logged, 1000))
 			log_error("accept on %s: %s; not accepting for %d ms "
-			    "(%llu times in this worker)", desc,
-			    strerror(error), WORKER_PAUSE_MS,
-			    (unsigned long long)pauses);
+			    "(%llu times in this worker)", listen_describe(l,
+			    desc, sizeof(desc)), strerror(error),
+			    WORKER_PAUSE_MS, (unsigned long long)pauses);
 		break;
 	case WORKER_NEXT_DEAD:
-		log_debug("accept on %s: %s; no longer waiting on it", desc,
-		    strerror(error));
+		log_debug("accept on %s: %s; no longer waiting on it",
+		    listen_describe(l, desc, sizeof(desc)), strerror(error));
 		worker_wait_drop(i);
 		break;
 	case WORKER_NEXT_EXIT:
-		log_error("accept on %s: %s; exiting to be replaced", desc,
-		    strerror(error));
+		log_error("accept on %s: %s; exiting to be replaced",
+		    listen_describe(l, desc, sizeof(desc)), strerror(error));
 		break;
 	}
 	return next;
