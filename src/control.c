@@ -1,8 +1,9 @@
 /*
  * control.c - the control socket: a unix stream socket (mode 0600) on
  * which the master answers "status" and "status json" (preforkd -s
- * status) and "reload" (preforkd -s reload, which so learns the outcome).  Everything is non-blocking and bounded in time, so that a slow
- * or silent client can never stall the master's loop.
+ * status) and "reload" (preforkd -s reload, which so learns the outcome).
+ * Everything is non-blocking and bounded in time, so that a slow or
+ * silent client can never stall the master's loop.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -269,8 +270,11 @@ control_io(struct control_client *cl, short revents)
 }
 
 /*
- * control_handle - act on what poll() said about the control descriptors,
- * and drop clients that outlived their deadline.
+ * control_handle - act on what poll() said about the control descriptors
+ * (all revents 0 when it timed out), and drop clients that outlived their
+ * deadline.  The master calls it on every turn of its loop, which wakes at
+ * least once a second, so a client that sends nothing is gone soon after
+ * CONTROL_CLIENT_MS even when nothing else happens.
  */
 void
 control_handle(struct pollfd *pfd, int n)
@@ -288,7 +292,12 @@ control_handle(struct pollfd *pfd, int n)
 		else if ((cl = control_client_of(pfd[k].fd)) != NULL)
 			control_io(cl, pfd[k].revents);
 	}
-	for (i = 0; i < CONTROL_CLIENTS_MAX; i++)
-		if (clients[i].fd != -1 && now >= clients[i].deadline)
-			control_client_close(&clients[i]);
+	for (i = 0; i < CONTROL_CLIENTS_MAX; i++) {
+		if (clients[i].fd == -1 || now < clients[i].deadline)
+			continue;
+		log_info("control socket: a client %s within %d ms; closing it",
+		    clients[i].out == NULL ? "sent no complete request" :
+		    "did not read the answer", CONTROL_CLIENT_MS);
+		control_client_close(&clients[i]);
+	}
 }

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "handler.h"
@@ -27,8 +28,16 @@ const struct preforkd_module *const handlers[] = {
 	NULL,
 };
 
-/* The ports of the classic UDP services that answer any datagram. */
-static const int handler_reply_ports[] = { 7, 13, 19, 37 };
+/*
+ * The UDP ports on which this daemon answers datagrams (all its services,
+ * ports the kernel chose for port 0 included), as a bitmap: the loop guard
+ * refuses them as source ports.  Filled once by each worker at start-up.
+ */
+static unsigned char	handler_own_ports[65536 / 8];
+
+/* What the guard turned away in this worker, and when it last said so. */
+static uint64_t		handler_ignored;
+static int64_t		handler_ignored_logged;
 
 static int	handler_sockaddr_port(const struct sockaddr_storage *,
 		    socklen_t);
@@ -59,17 +68,28 @@ handler_sockaddr_port(const struct sockaddr_storage *ss, socklen_t len)
 	return (-1);
 }
 
+/* handler_dgram_own_port - a UDP port of this daemon: never answer it. */
+void
+handler_dgram_own_port(int port)
+{
+	if (port > 0 && port < 65536)
+		handler_own_ports[port / 8] |= (unsigned char)(1u << (port % 8));
+}
+
 /*
  * Whether a datagram must go unanswered because the reply could start a
- * loop: a (spoofed) source port of a service that answers every datagram,
- * as in the classic echo-chargen ping-pong, including our own port on this
- * or another host; or port 0, which cannot be answered.  A connected peer
- * (remotelen 0) is never a loop.
+ * loop.  A (spoofed) source port below 1024 is a system service's, and
+ * those that answer every datagram (echo, chargen, daytime, time, and
+ * more) are the classic ping-pong partners; xinetd refuses them all.  A
+ * port of one of our own UDP services is the same loop inside this
+ * daemon: one datagram "from" our echo to our chargen would bounce
+ * between them for ever.  Our own port on another host is refused too;
+ * port 0 cannot be answered.  A connected peer (remotelen 0) is never a
+ * loop.
  */
 int
 handler_dgram_loop(const struct preforkd_conn *c)
 {
-	size_t	i;
 	int	port;
 
 	if (c->remotelen == 0)
@@ -77,13 +97,41 @@ handler_dgram_loop(const struct preforkd_conn *c)
 	port = handler_sockaddr_port(&c->remote, c->remotelen);
 	if (port == -1)
 		return (0);
-	if (port == 0)
+	if (port < HANDLER_DGRAM_PORT_MIN)
 		return (1);
-	for (i = 0; i < sizeof(handler_reply_ports) /
-	    sizeof(handler_reply_ports[0]); i++)
-		if (port == handler_reply_ports[i])
-			return (1);
+	if (handler_own_ports[port / 8] & (1u << (port % 8)))
+		return (1);
 	if (port == handler_sockaddr_port(&c->local, c->locallen))
 		return (1);
 	return (0);
+}
+
+/*
+ * handler_dgram_refuse - the built-ins' guard: 1 when the datagram must go
+ * unanswered (handler_dgram_loop), counted, and logged at most once a
+ * second with the count so far, since a flood of spoofed datagrams must
+ * not become a flood of log lines.
+ */
+int
+handler_dgram_refuse(const struct preforkd_conn *c)
+{
+	char	local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];
+	int	port;
+
+	if (!handler_dgram_loop(c))
+		return (0);
+	handler_ignored++;
+	if (!time_every(&handler_ignored_logged, 1000))
+		return (1);
+	port = handler_sockaddr_port(&c->remote, c->remotelen);
+	addr_sockaddr_format((const struct sockaddr *)&c->remote, c->remotelen,
+	    remote, sizeof(remote));
+	addr_sockaddr_format((const struct sockaddr *)&c->local, c->locallen,
+	    local, sizeof(local));
+	log_warning("udp %s <- %s: datagram ignored: its source port is %s, "
+	    "and a reply could start a loop; %llu ignored by this worker so "
+	    "far", local, remote, port < HANDLER_DGRAM_PORT_MIN ?
+	    "below 1024" : "that of a UDP service of this daemon",
+	    (unsigned long long)handler_ignored);
+	return (1);
 }

@@ -1,12 +1,15 @@
 /*
  * main.c - the preforkd command: parse the command line, then either check
  * the config (-t), signal a running master (-s), or start one in the fixed
- * order: validate, lock the pid file, bind, daemonize, fork the workers,
- * write the pid file.
+ * order: close inherited descriptors, validate, lock the pid file, bind,
+ * daemonize, fork the workers, write the pid file.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
+
+#include <sys/types.h>
+#include <sys/resource.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -97,6 +100,28 @@ main_listen(const struct conf *conf)
 	return NULL;
 }
 
+/*
+ * main_close_inherited - close every descriptor that whoever started us
+ * left open, from 3 up, except the keep sockets of LISTEN_FDS (at 3..):
+ * a leaked file or pipe would otherwise reach every worker and every
+ * program they run.  Runs before we open anything of our own.
+ */
+static void
+main_close_inherited(int keep)
+{
+	struct rlimit rl;
+	rlim_t fd;
+
+#ifdef HAVE_CLOSE_RANGE
+	if (close_range((unsigned int)(3 + keep), ~0U, 0) == 0)
+		return;
+#endif
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		rl.rlim_cur = 65536;
+	for (fd = (rlim_t)(3 + keep); fd < rl.rlim_cur; fd++)
+		(void)close((int)fd);
+}
+
 /* main_check - -t: "FILE: configuration OK", or every error. */
 static int
 main_load(const char *file, struct conf **conf)
@@ -122,7 +147,8 @@ main(int argc, char *argv[])
 	struct listener **listeners;
 	struct conf *conf;
 	char err[512], cwd[PATH_MAX], conf_path[PATH_MAX + 64];
-	int ch, foreground = 0, test = 0, json = 0, rc;
+	int ch, foreground = 0, test = 0, json = 0, rc, inherited = 0;
+	int inherit_errno = 0;
 	pid_t upgrading;
 
 	while ((ch = getopt_long(argc, argv, "c:fhs:tV", longopts, NULL)) !=
@@ -175,6 +201,15 @@ main(int argc, char *argv[])
 		return EXIT_USAGE;
 	}
 
+	/*
+	 * Starting a master: take LISTEN_FDS, then close what else came in,
+	 * before anything of ours is open (the config file, a module's).
+	 */
+	if (!test && signame == NULL) {
+		if ((inherited = listen_inherit_init()) == -1)
+			inherit_errno = errno;
+		main_close_inherited(inherited > 0 ? inherited : 0);
+	}
 	if ((rc = main_load(file, &conf)) != EXIT_OK)
 		return rc;
 	if (test) {
@@ -192,9 +227,9 @@ main(int argc, char *argv[])
 	log_set_startup_fd(2);
 	upgrade_init(argv[0]);
 	notify_init();
-	if (listen_inherit_init() == -1) {
+	if (inherited == -1) {
 		log_error("cannot take the sockets in LISTEN_FDS: %s",
-		    strerror(errno));
+		    strerror(inherit_errno));
 		return EXIT_RUNTIME;
 	}
 	upgrading = listen_inherit_upgrade();

@@ -207,6 +207,8 @@ master_spawn(struct service *s)
 		ctx.slot = slot;
 		ctx.master_fd = m.alive[0];
 		ctx.master_pid = m.pid;
+		ctx.services = m.svc;
+		ctx.nservices = m.nsvc;
 		worker_main(&ctx);
 		/* NOTREACHED */
 	}
@@ -1395,11 +1397,11 @@ master_run(struct conf *conf, struct listener **listeners, int foreground,
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
 		n = control_pollfds(pfd + 1, 1 + CONTROL_CLIENTS_MAX);
-		if (poll(pfd, (nfds_t)(1 + n), (int)timeout) > 0) {
-			if (pfd[0].revents != 0)
-				sig_drain();
-			control_handle(pfd + 1, n);
-		}
+		if (poll(pfd, (nfds_t)(1 + n), (int)timeout) > 0 &&
+		    pfd[0].revents != 0)
+			sig_drain();
+		/* Every turn: a silent control client must go on time. */
+		control_handle(pfd + 1, n);
 		master_signals();
 
 		now = now_ms();

@@ -461,6 +461,7 @@ const char	*sig_name(int);
 /* ---------------------------------------------------------------- time.c */
 
 int64_t		 now_ms(void);
+int		 time_every(int64_t *, int64_t);
 
 /* -------------------------------------------------------------- daemon.c */
 
@@ -532,9 +533,28 @@ struct worker_ctx {
 	struct slot			*slot;
 	int				 master_fd;	/* EOF when the master dies */
 	pid_t				 master_pid;
+	/* Every service of this generation, for the UDP ports the loop
+	 * guard refuses (handler.c); their other fds are closed. */
+	const struct service		*services;
+	size_t				 nservices;
 };
 
+/* What a worker does after accept() or recvfrom() failed with an errno. */
+enum worker_next {
+	WORKER_NEXT_WAIT,	/* nothing there: wait for the listener */
+	WORKER_NEXT_AGAIN,	/* passing: back to the same wait at once */
+	WORKER_NEXT_PAUSE,	/* out of fds or memory: back off, then again */
+	WORKER_NEXT_DEAD,	/* shut down for a stop: let go of it */
+	WORKER_NEXT_EXIT,	/* unexpected: exit, to be replaced */
+};
+
+/* How long a worker out of descriptors (EMFILE...) stops accepting, and
+ * how long one that cannot go on waits before it exits to be replaced. */
+#define WORKER_PAUSE_MS		500
+#define WORKER_EXIT_PAUSE_MS	1000
+
 void		 worker_main(struct worker_ctx *) __attribute__((noreturn));
+enum worker_next worker_next_after(int, int);
 void		 worker_report_group(pid_t);
 void		 worker_report_exec(void);
 int64_t		 worker_busy_since(void);

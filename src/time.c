@@ -1,6 +1,7 @@
 /*
  * time.c - the monotonic clock in milliseconds that every deadline of the
- * master (throttle, stop, maintenance) is measured against.
+ * master (throttle, stop, maintenance) is measured against, and the rate
+ * limit of messages that could otherwise repeat without end.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -18,4 +19,20 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * time_every - 1 (and *last set to now) when period_ms has passed since
+ * *last, or *last is 0: at most one "yes" per period, for log lines about
+ * something that may happen thousands of times a second.
+ */
+int
+time_every(int64_t *last, int64_t period_ms)
+{
+	int64_t now = now_ms();
+
+	if (*last != 0 && now - *last < period_ms)
+		return 0;
+	*last = now;
+	return 1;
 }

@@ -35,6 +35,7 @@
 #ifdef HAVE_SYS_PRCTL_H
 #include <sys/prctl.h>
 #endif
+#include <sys/time.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -48,6 +49,7 @@
 
 #include "preforkd.h"
 #include "handler.h"
+#include "handlers/builtin.h"
 
 /* Tags of the non-listener descriptors in the wait set. */
 #define WAIT_SIG	(-1)
@@ -150,6 +152,13 @@ worker_wait_need(size_t i)
 	return worker_wait_add(ctx->listeners[i].fd, (long)i, 1);
 }
 
+/* worker_wait_has - is listener i in the wait set? */
+static int
+worker_wait_has(size_t i)
+{
+	return wait_added[i];
+}
+
 static int
 worker_wait_init(void)
 {
@@ -219,6 +228,12 @@ worker_wait_need(size_t i)
 {
 	(void)i;	/* poll() always watches every listener */
 	return 0;
+}
+
+static int
+worker_wait_has(size_t i)
+{
+	return wait_pfd[i].fd != -1;
 }
 
 static void
@@ -338,50 +353,167 @@ worker_idle(struct preforkd_conn *c)
 	slot->state = SLOT_IDLE;
 }
 
-/* worker_accept_error - 1 if the error is passing, 0 if the listener is dead. */
-static int
-worker_accept_error(size_t i, int error)
+/*
+ * worker_next_after - what a worker does once accept() (or recvfrom()) on
+ * a listener failed with error; blocking: its idle workers sleep in
+ * accept() on it (listen.c).  Whatever passes goes back to the very wait
+ * it came from: a worker must never end up asleep where no connection can
+ * wake it, as one did once in epoll_wait() on a set that never held its
+ * blocking listener.
+ */
+enum worker_next
+worker_next_after(int error, int blocking)
 {
-	char desc[ADDR_TEXT_MAX];
-
 	switch (error) {
 	case EAGAIN:
 #if EAGAIN != EWOULDBLOCK
 	case EWOULDBLOCK:
 #endif
-		/* Non-blocking after all (a reload may do that): wait on it. */
-		if (worker_wait_need(i) == -1)
-			log_error("epoll_ctl: %s", strerror(errno));
-		return 1;
-	case EINTR:
-	case ECONNABORTED:
+		/* Blocking, it means io_timeout's SO_RCVTIMEO ran out. */
+		return blocking ? WORKER_NEXT_AGAIN : WORKER_NEXT_WAIT;
+	case EINTR:		/* a signal; SIGSTOP then SIGCONT too */
+	case ECONNABORTED:	/* the client left before we took it */
 	case EPROTO:
-		return 1;
+	/* Linux hands over the pending connection's network error (accept(2)). */
+	case ENETDOWN:
+	case ENOPROTOOPT:
+	case EHOSTDOWN:
+#ifdef ENONET
+	case ENONET:
+#endif
+	case EHOSTUNREACH:
+	case EOPNOTSUPP:
+	case ENETUNREACH:
+	case ECONNREFUSED:	/* an ICMP error on a UDP socket */
+		return WORKER_NEXT_AGAIN;
 	case EMFILE:
 	case ENFILE:
 	case ENOBUFS:
 	case ENOMEM:
-		/* Out of resources: say so, and do not spin on it. */
-		log_error("accept on %s: %s", listen_describe(
-		    &ctx->listeners[i], desc, sizeof(desc)), strerror(error));
-		poll(NULL, 0, 100);
-		return 1;
+		return WORKER_NEXT_PAUSE;
+	case EINVAL:
+		/* Not listening: shut down by the master's graceful stop. */
+		return WORKER_NEXT_DEAD;
 	default:
-		/* Shut down by the master for a graceful stop, or broken. */
-		log_debug("accept on %s: %s; no longer waiting on it",
-		    listen_describe(&ctx->listeners[i], desc, sizeof(desc)),
-		    strerror(error));
-		worker_wait_drop(i);
-		return 0;
+		/* An LSM's EPERM, a descriptor gone bad: nothing to wait for. */
+		return WORKER_NEXT_EXIT;
 	}
 }
 
-/* worker_serve_stream - accept one connection on listener i and serve it. */
+/* worker_accept_error - act on a failed accept() or recvfrom() on listener i. */
+static enum worker_next
+worker_accept_error(size_t i, int error)
+{
+	static int64_t logged;
+	static uint64_t pauses;
+	struct listener *l = &ctx->listeners[i];
+	char desc[ADDR_TEXT_MAX];
+	enum worker_next next;
+	int fl = -1;
+
+	/*
+	 * EAGAIN is the common case with several listeners: no system call
+	 * more for one already in the wait set.  One outside it was left
+	 * blocking, unless a reload has made it non-blocking since.
+	 */
+	if ((error == EAGAIN || error == EWOULDBLOCK) && !worker_wait_has(i))
+		fl = fcntl(l->fd, F_GETFL);
+	next = worker_next_after(error, fl != -1 && (fl & O_NONBLOCK) == 0);
+	switch (next) {
+	case WORKER_NEXT_WAIT:
+		/* Non-blocking: wait on it. */
+		if (worker_wait_need(i) == -1) {
+			log_error("epoll_ctl: cannot wait on %s: %s; exiting "
+			    "to be replaced", listen_describe(l, desc,
+			    sizeof(desc)), strerror(errno));
+			return WORKER_NEXT_EXIT;
+		}
+		break;
+	case WORKER_NEXT_AGAIN:
+		/* A signal also wrote to the self-pipe, read in no wait. */
+		if (error == EINTR)
+			sig_drain();
+		break;
+	case WORKER_NEXT_PAUSE:
+		/* Out of resources: say so, once a second at most. */
+		pauses++;
+		if (time_every(&logged, 1000))
+			log_error("accept on %s: %s; not accepting for %d ms "
+			    "(%llu times in this worker)", listen_describe(l,
+			    desc, sizeof(desc)), strerror(error),
+			    WORKER_PAUSE_MS, (unsigned long long)pauses);
+		break;
+	case WORKER_NEXT_DEAD:
+		log_debug("accept on %s: %s; no longer waiting on it",
+		    listen_describe(l, desc, sizeof(desc)), strerror(error));
+		worker_wait_drop(i);
+		break;
+	case WORKER_NEXT_EXIT:
+		log_error("accept on %s: %s; exiting to be replaced",
+		    listen_describe(l, desc, sizeof(desc)), strerror(error));
+		break;
+	}
+	return next;
+}
+
+/*
+ * worker_pause - stop accepting for ms (out of descriptors, say), as
+ * "paused", not idle: this worker waits on no listener.  Signals and the
+ * master's death still end the pause.
+ */
+static void
+worker_pause(int ms)
+{
+	struct pollfd pfd[2];
+	int64_t until = now_ms() + ms, left;
+
+	ctx->slot->state = SLOT_PAUSED;
+	pfd[0].fd = sig_fd();
+	pfd[1].fd = ctx->master_fd;
+	pfd[0].events = pfd[1].events = POLLIN;
+	while (!sig_quit_requested() && (left = until - now_ms()) > 0) {
+		pfd[0].revents = pfd[1].revents = 0;
+		if (poll(pfd, 2, (int)left) <= 0)
+			continue;
+		if (pfd[0].revents != 0)
+			sig_drain();
+		if (pfd[1].revents != 0) {
+			log_warning("the master is gone; exiting");
+			_exit(EXIT_RUNTIME);
+		}
+	}
+	ctx->slot->state = SLOT_IDLE;
+}
+
+/*
+ * worker_unix_timeouts - io_timeout on an accepted unix connection.  TCP
+ * connections inherit their listener's SO_RCVTIMEO and SO_SNDTIMEO
+ * (listen.c); Linux does not copy them from a unix listener, so they are
+ * set here, for unix connections only: no system call more per TCP one.
+ */
 static int
-worker_serve_stream(size_t i)
+worker_unix_timeouts(int fd)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ctx->service->io_timeout;
+	tv.tv_usec = 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * worker_serve_stream - accept one connection on listener i and serve it:
+ * 1, or 0 with what to do next in *next when accept() failed.
+ */
+static int
+worker_serve_stream(size_t i, enum worker_next *next)
 {
 	struct listener *l = &ctx->listeners[i];
 	struct preforkd_conn c;
+	char desc[ADDR_TEXT_MAX];
 	int fd;
 
 	c.remotelen = sizeof(c.remote);
@@ -396,8 +528,20 @@ worker_serve_stream(size_t i)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 #endif
-	if (fd == -1)
-		return worker_accept_error(i, errno) ? -1 : -2;
+	if (fd == -1) {
+		*next = worker_accept_error(i, errno);
+		return 0;
+	}
+	if (l->addr.proto == PROTO_UNIX && ctx->service->io_timeout > 0 &&
+	    worker_unix_timeouts(fd) == -1) {
+		/* Never serve a client that io_timeout could not bound. */
+		log_error("setsockopt SO_RCVTIMEO/SO_SNDTIMEO on a connection "
+		    "to %s: %s; closing it", listen_describe(l, desc,
+		    sizeof(desc)), strerror(errno));
+		close(fd);
+		*next = WORKER_NEXT_AGAIN;
+		return 0;
+	}
 
 	worker_busy(&c, l, fd);
 	ctx->service->handler->serve_stream(&c);
@@ -405,12 +549,12 @@ worker_serve_stream(size_t i)
 	if (c.fd != -1)
 		close(c.fd);
 	worker_idle(&c);
-	return 0;
+	return 1;
 }
 
-/* worker_serve_datagram - receive one datagram on listener i and answer it. */
+/* worker_serve_datagram - as worker_serve_stream, for one datagram. */
 static int
-worker_serve_datagram(size_t i)
+worker_serve_datagram(size_t i, enum worker_next *next)
 {
 	struct listener *l = &ctx->listeners[i];
 	struct preforkd_conn c;
@@ -419,8 +563,10 @@ worker_serve_datagram(size_t i)
 	c.remotelen = sizeof(c.remote);
 	n = recvfrom(l->fd, dgram, sizeof(dgram), 0,
 	    (struct sockaddr *)&c.remote, &c.remotelen);
-	if (n == -1)
-		return worker_accept_error(i, errno) ? -1 : -2;
+	if (n == -1) {
+		*next = worker_accept_error(i, errno);
+		return 0;
+	}
 
 	worker_busy(&c, l, l->fd);
 	if ((size_t)n > DGRAM_MAX) {
@@ -432,38 +578,74 @@ worker_serve_datagram(size_t i)
 		ctx->service->handler->serve_datagram(&c, dgram, (size_t)n);
 	}
 	worker_idle(&c);
-	return 0;
+	return 1;
 }
 
 /*
  * worker_try - one pass over the listeners, starting after the one served
- * last so that no listener starves.  1 if something was served.
+ * last so that no listener starves.  WORKER_NEXT_AGAIN once something was
+ * served or a passing error wants the same wait again, WORKER_NEXT_WAIT
+ * when no listener had anything (all are in the wait set then), or
+ * WORKER_NEXT_PAUSE / WORKER_NEXT_EXIT.
  */
-static int
+static enum worker_next
 worker_try(void)
 {
-	size_t k, i, n = ctx->nlisteners;
-	int rc;
+	size_t k, i, n = ctx->nlisteners, live = 0;
+	enum worker_next next = WORKER_NEXT_WAIT;
+	int served;
 
 	for (k = 0; k < n; k++) {
 		i = (next_listener + k) % n;
 		if (ctx->listeners[i].fd == -1)
 			continue;
 		if (ctx->listeners[i].addr.proto == PROTO_UDP)
-			rc = worker_serve_datagram(i);
+			served = worker_serve_datagram(i, &next);
 		else
-			rc = worker_serve_stream(i);
-		if (rc == -2) {
-			/* Dead (shut down for a stop): let go of it. */
+			served = worker_serve_stream(i, &next);
+		if (served) {
+			next_listener = (i + 1) % n;
+			return WORKER_NEXT_AGAIN;
+		}
+		if (next == WORKER_NEXT_DEAD) {
+			/* Shut down for a stop: let go of it. */
 			close(ctx->listeners[i].fd);
 			ctx->listeners[i].fd = -1;
+			continue;
 		}
-		if (rc == 0) {
-			next_listener = (i + 1) % n;
-			return 1;
-		}
+		live++;
+		if (next != WORKER_NEXT_WAIT)
+			return next;
 	}
-	return 0;
+	if (live == 0) {
+		/* Nothing left to wait on is no reason to sit idle. */
+		if (!sig_quit_requested())
+			log_error("no listening socket left; exiting to be "
+			    "replaced");
+		return WORKER_NEXT_EXIT;
+	}
+	return WORKER_NEXT_WAIT;
+}
+
+/*
+ * worker_guard_init - tell the UDP loop guard (handler.c) every port on
+ * which this daemon receives datagrams, ports chosen for port 0 included:
+ * a datagram from one of them is our own service talking, never a client.
+ */
+static void
+worker_guard_init(void)
+{
+	const struct service *s;
+	size_t i, j;
+
+	for (i = 0; i < ctx->nservices; i++) {
+		s = &ctx->services[i];
+		for (j = 0; j < s->nlisteners; j++)
+			if (s->listeners[j].addr.proto == PROTO_UDP)
+				handler_dgram_own_port(addr_port(
+				    (const struct sockaddr *)
+				    &s->listeners[j].bound.ss));
+	}
 }
 
 /* worker_reopen - USR1: the master rotated the logs; follow it, when idle. */
@@ -513,14 +695,30 @@ worker_main(struct worker_ctx *c)
 
 	request_limit = pool_request_limit(ctx->service->max_requests,
 	    (uint32_t)getpid() * 2654435761u ^ (uint32_t)now_ms());
+	worker_guard_init();
 	ctx->slot->state = SLOT_IDLE;
 	for (;;) {
 		if (sig_quit_requested())
 			worker_exit(EXIT_OK);
 		if (sig_take(SIGF_USR1))
 			worker_reopen();
-		if (worker_try())
+		switch (worker_try()) {
+		case WORKER_NEXT_AGAIN:
 			continue;
+		case WORKER_NEXT_PAUSE:
+			worker_pause(WORKER_PAUSE_MS);
+			continue;
+		case WORKER_NEXT_EXIT:
+			/*
+			 * Not at once (but at once for a QUIT): a lasting
+			 * error must not make the master fork in a loop.
+			 */
+			worker_pause(WORKER_EXIT_PAUSE_MS);
+			worker_exit(sig_quit_requested() ? EXIT_OK :
+			    EXIT_RUNTIME);
+		default:
+			break;
+		}
 		sig = master = 0;
 		worker_wait(&sig, &master);
 		if (sig)

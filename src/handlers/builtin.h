@@ -38,7 +38,11 @@ size_t		 daytime_format(char *, size_t, time_t);
 uint32_t	 time_rfc868(time_t);
 void		 time_encode(unsigned char [4], uint32_t);
 
-/* handler.c */
+/* handler.c: source ports below this one are never answered (xinetd's rule) */
+#define HANDLER_DGRAM_PORT_MIN	1024
+
+void		 handler_dgram_own_port(int);
 int		 handler_dgram_loop(const struct preforkd_conn *);
+int		 handler_dgram_refuse(const struct preforkd_conn *);
 
 #endif /* PREFORKD_BUILTIN_H */

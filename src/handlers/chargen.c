@@ -150,7 +150,7 @@ chargen_datagram(struct preforkd_conn *c, const unsigned char *data,
 
 	(void)data;
 	(void)len;
-	if (handler_dgram_loop(c))
+	if (handler_dgram_refuse(c))
 		return;
 	n = chargen_dgram_len();
 	chargen_fill(buf, n, &offset);

@@ -64,7 +64,7 @@ daytime_datagram(struct preforkd_conn *c, const unsigned char *data,
 
 	(void)data;
 	(void)len;
-	if (handler_dgram_loop(c))
+	if (handler_dgram_refuse(c))
 		return;
 	if ((n = daytime_format(buf, sizeof(buf), time(NULL))) > 0)
 		(void)conn_sendto(c, buf, n);

@@ -44,7 +44,7 @@ static void
 echo_datagram(struct preforkd_conn *c, const unsigned char *data,
     size_t len)
 {
-	if (handler_dgram_loop(c))
+	if (handler_dgram_refuse(c))
 		return;
 	(void)conn_sendto(c, data, len);
 }

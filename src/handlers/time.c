@@ -67,7 +67,7 @@ time_datagram(struct preforkd_conn *c, const unsigned char *data,
 
 	(void)data;
 	(void)len;
-	if (handler_dgram_loop(c))
+	if (handler_dgram_refuse(c))
 		return;
 	time_encode(buf, time_rfc868(time(NULL)));
 	(void)conn_sendto(c, buf, sizeof(buf));

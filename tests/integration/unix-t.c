@@ -192,6 +192,52 @@ test_unix_not_socket(void)
 	free(path);
 }
 
+/*
+ * io_timeout on unix-domain connections: Linux does not copy SO_RCVTIMEO
+ * from a unix listener to the sockets it accepts, so without the worker
+ * setting it a silent local client held a worker for ever.
+ */
+static void
+test_unix_io_timeout(void)
+{
+	struct pf_daemon *d;
+	char *path;
+	long t0, took;
+	int fd, i, st;
+
+	d = pf_prepare("services = ( { name = \"echo\"; handler = \"echo\";\n"
+	    "  workers = 1; io_timeout = 1;\n"
+	    "  listen = \"unix:@DIR@/slow.sock\"; } );\n");
+	path = pf_path(d, "slow.sock");
+	pf_launch(d, NULL);
+	if (pf_wait_ready(d, 10000) < 0) {
+		pf_show(d);
+		bail("preforkd did not start");
+	}
+	ok(unix_echo(path, "quick\n"), "io_timeout: a quick client is served");
+	for (i = 1; i <= 2; i++) {
+		fd = pf_unix_connect(path);
+		t0 = pf_now_ms();
+		ok(fd >= 0 && pf_wait_eof(fd, 5000) == 0,
+		    "io_timeout %d: a unix client that says nothing is "
+		    "disconnected (EOF)", i);
+		took = pf_now_ms() - t0;
+		ok(took >= 900 && took < 4000, "io_timeout %d: after about 1 s "
+		    "(%ld ms)", i, took);
+		if (fd >= 0)
+			close(fd);
+	}
+	ok(pf_log_wait_count(d, "io_timeout: disconnected a silent client: "
+	    "unix ", 2, 5000) == 2, "io_timeout: the worker logged both");
+	ok(pf_status(d, 0, out, sizeof(out), err, sizeof(err)) == 0 &&
+	    strstr(out, "(hung 0, io 2)") != NULL,
+	    "io_timeout: the status counts 2 io timeouts");
+	ok(unix_echo(path, "after\n"), "io_timeout: the worker serves again");
+	st = pf_stop(d);
+	ok(pf_exited_zero(st), "io_timeout: TERM, the master exits 0");
+	free(path);
+}
+
 int
 main(void)
 {
@@ -200,5 +246,6 @@ main(void)
 	test_unix_echo();
 	test_unix_live();
 	test_unix_not_socket();
+	test_unix_io_timeout();
 	return 0;
 }

@@ -385,6 +385,46 @@ test_loop(void)
 	r6->sin6_port = htons(7);
 	c.remotelen = sizeof(*r6);
 	ok(handler_dgram_loop(&c), "loop: IPv6 echo port is not answered");
+
+	/* xinetd's rule: every source port below 1024. */
+	memset(&c.remote, 0, sizeof(c.remote));
+	r->sin_family = AF_INET;
+	r->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	c.remotelen = sizeof(*r);
+	r->sin_port = htons(1023);
+	ok(handler_dgram_loop(&c), "loop: source port 1023 is not answered");
+	r->sin_port = htons(123);
+	ok(handler_dgram_loop(&c), "loop: source port 123 (ntp) is not "
+	    "answered");
+	r->sin_port = htons(1024);
+	ok(!handler_dgram_loop(&c), "loop: source port 1024 is answered");
+
+	/* The ports of this daemon's other UDP services (17007: echo). */
+	r->sin_port = htons(17007);
+	ok(!handler_dgram_loop(&c), "loop: 17007 is answered while no "
+	    "service of ours is on it");
+	handler_dgram_own_port(17007);
+	handler_dgram_own_port(41000);	/* say, chosen by the kernel */
+	handler_dgram_own_port(0);	/* ignored, not a crash */
+	handler_dgram_own_port(65536);
+	handler_dgram_own_port(-1);
+	ok(handler_dgram_loop(&c), "loop: from our own UDP echo's port "
+	    "(17007) to chargen (7007) is not answered");
+	ok(handler_dgram_refuse(&c), "loop: handler_dgram_refuse agrees");
+	r->sin_port = htons(41000);
+	ok(handler_dgram_loop(&c), "loop: a kernel-chosen port of ours is "
+	    "not answered");
+	r->sin_port = htons(17008);
+	ok(!handler_dgram_loop(&c), "loop: the port next to it is answered");
+	ok(!handler_dgram_refuse(&c), "loop: handler_dgram_refuse agrees");
+	r->sin_port = htons(65535);
+	ok(!handler_dgram_loop(&c), "loop: port 65535 is answered");
+	memset(&c.remote, 0, sizeof(c.remote));
+	r6->sin6_family = AF_INET6;
+	r6->sin6_addr = in6addr_loopback;
+	r6->sin6_port = htons(17007);
+	c.remotelen = sizeof(*r6);
+	ok(handler_dgram_loop(&c), "loop: our port over IPv6 is not answered");
 }
 
 static void
@@ -639,7 +679,7 @@ test_udp(void)
 int
 main(void)
 {
-	plan(74);
+	plan(85);
 	alarm(120);
 	/* daytime is local time: make it UTC so the strings are known. */
 	if (setenv("TZ", "UTC0", 1) == -1)
