@@ -112,6 +112,13 @@ handler_dgram_loop(const struct preforkd_conn *c)
  * second with the count so far, since a flood of spoofed datagrams must
  * not become a flood of log lines.
  */
+/* handler_dgram_ignored - how many datagrams this worker's guard refused. */
+uint64_t
+handler_dgram_ignored(void)
+{
+	return (handler_ignored);
+}
+
 int
 handler_dgram_refuse(const struct preforkd_conn *c)
 {

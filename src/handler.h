@@ -40,6 +40,8 @@ enum conn_end {
 extern const struct preforkd_module *const handlers[];	/* NULL-ended */
 const struct preforkd_module *handler_find(const char *);
 
+uint64_t	 handler_dgram_ignored(void);
+
 /* conn.c */
 extern const struct preforkd_api conn_api;
 ssize_t		 conn_read(struct preforkd_conn *, void *, size_t);

@@ -294,6 +294,7 @@ master_ended(struct proc *p, int status)
 	    r.io_timeouts);
 	s->access_lost_dead = scoreboard_add(s->access_lost_dead,
 	    r.access_lost);
+	s->ignored_dead = scoreboard_add(s->ignored_dead, r.ignored);
 	proc_release(p);
 }
 
@@ -984,6 +985,7 @@ master_reload(void)
 		nsvc[i].served_dead = os->served_dead;
 		nsvc[i].io_timeouts_dead = os->io_timeouts_dead;
 		nsvc[i].access_lost_dead = os->access_lost_dead;
+		nsvc[i].ignored_dead = os->ignored_dead;
 		nsvc[i].respawns = os->respawns;
 		nsvc[i].hung_kills = os->hung_kills;
 	}

@@ -260,6 +260,7 @@ struct slot {
 	volatile uint64_t	 served;
 	volatile uint64_t	 io_timeouts;
 	volatile uint64_t	 access_lost;	/* access-log lines not written */
+	volatile uint64_t	 ignored;	/* datagrams the loop guard refused */
 	/* The process group the worker's descendants run in (the exec
 	 * handler's program), 0 when none: a hint the master checks in
 	 * /proc before it signals (proc.c). */
@@ -282,6 +283,7 @@ struct slot_report {
 	uint64_t		 served;
 	uint64_t		 io_timeouts;
 	uint64_t		 access_lost;
+	uint64_t		 ignored;
 	pid_t			 group;		/* a hint: proc_group_ok() */
 	int64_t			 exec_at;
 	int64_t			 busy_since;
@@ -493,6 +495,7 @@ struct service {
 	uint64_t			 served_dead;	/* by workers gone */
 	uint64_t			 io_timeouts_dead;
 	uint64_t			 access_lost_dead;
+	uint64_t			 ignored_dead;
 	uint64_t			 respawns;
 	uint64_t			 hung_kills;
 };

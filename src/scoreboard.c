@@ -88,6 +88,7 @@ scoreboard_read(const struct slot *slot, int64_t now, struct slot_report *r)
 	r->served = slot->served;
 	r->io_timeouts = slot->io_timeouts;
 	r->access_lost = slot->access_lost;
+	r->ignored = slot->ignored;
 	r->group = slot->group;
 	r->exec_at = slot->exec_at;
 	r->busy_since = slot->busy_since;

@@ -22,7 +22,7 @@
 /* What one service adds up to right now. */
 struct status_counts {
 	int		 workers, busy, idle, starting, exiting, paused;
-	uint64_t	 served, io_timeouts, access_lost;
+	uint64_t	 served, io_timeouts, access_lost, ignored;
 };
 
 /*
@@ -57,11 +57,13 @@ status_count(const struct status_view *v, size_t si, int64_t now,
 	c->served = v->svc[si].served_dead;
 	c->io_timeouts = v->svc[si].io_timeouts_dead;
 	c->access_lost = v->svc[si].access_lost_dead;
+	c->ignored = v->svc[si].ignored_dead;
 	while ((p = status_worker(v, si, &i, now, &r)) != NULL) {
 		c->workers++;
 		c->served = scoreboard_add(c->served, r.served);
 		c->io_timeouts = scoreboard_add(c->io_timeouts, r.io_timeouts);
 		c->access_lost = scoreboard_add(c->access_lost, r.access_lost);
+		c->ignored = scoreboard_add(c->ignored, r.ignored);
 		if (p->retiring || r.state == SLOT_EXITING)
 			c->exiting++;
 		else if (r.state == SLOT_BUSY)
@@ -196,6 +198,9 @@ status_text(FILE *f, const struct status_view *v)
 		if (c.access_lost > 0)
 			fprintf(f, "  access log lines lost: %llu\n",
 			    (unsigned long long)c.access_lost);
+		if (c.ignored > 0)
+			fprintf(f, "  datagrams ignored (a reply could start a "
+			    "loop): %llu\n", (unsigned long long)c.ignored);
 		j = 0;
 		while ((p = status_worker(v, i, &j, now, &r)) != NULL) {
 			fprintf(f, "  worker %-7ld %-8s served %llu",
@@ -268,14 +273,15 @@ status_json(FILE *f, const struct status_view *v)
 		    "%d,\"starting\":%d,\"exiting\":%d,\"paused\":%d,"
 		    "\"served\":%llu,\"respawns\":%llu,\"timeouts\":%llu,"
 		    "\"hung_kills\":%llu,\"io_timeouts\":%llu,\"access_lost\":"
-		    "%llu},\"workers\":[",
+		    "%llu,\"ignored\":%llu},\"workers\":[",
 		    c.workers, c.busy, c.idle, c.starting, c.exiting, c.paused,
 		    (unsigned long long)c.served,
 		    (unsigned long long)s->respawns,
 		    (unsigned long long)(s->hung_kills + c.io_timeouts),
 		    (unsigned long long)s->hung_kills,
 		    (unsigned long long)c.io_timeouts,
-		    (unsigned long long)c.access_lost);
+		    (unsigned long long)c.access_lost,
+		    (unsigned long long)c.ignored);
 		j = 0;
 		first = 1;
 		while ((p = status_worker(v, i, &j, now, &r)) != NULL) {

@@ -576,6 +576,9 @@ worker_serve_datagram(size_t i, enum worker_next *next)
 	} else {
 		c.bytes_in = (uint64_t)n;
 		ctx->service->handler->serve_datagram(&c, dgram, (size_t)n);
+		/* The loop guard's count, for the status: stored on change. */
+		if (ctx->slot->ignored != handler_dgram_ignored())
+			ctx->slot->ignored = handler_dgram_ignored();
 	}
 	worker_idle(&c);
 	return 1;

@@ -34,6 +34,29 @@
 #include "../tap/daemon.h"
 #include "../tap/net.h"
 
+static char sout[65536], serr[4096];
+
+/*
+ * status_ignored - the "ignored" count of service name in the JSON
+ * status (-1 when not found): the datagrams its loop guard refused, by
+ * live and dead workers.
+ */
+static long long
+status_ignored(struct pf_daemon *d, const char *name)
+{
+	char *key, *p;
+	long long n = -1;
+
+	if (pf_status(d, 1, sout, sizeof(sout), serr, sizeof(serr)) != 0)
+		return -1;
+	key = tap_strdup_printf("{\"name\":\"%s\"", name);
+	if ((p = strstr(sout, key)) != NULL &&
+	    (p = strstr(p, "\"ignored\":")) != NULL)
+		n = strtoll(p + 10, NULL, 10);
+	free(key);
+	return n;
+}
+
 /* A datagram as it goes on the wire: IPv4 header, UDP header, payload. */
 struct spoofed {
 	struct iphdr	ip;
@@ -185,7 +208,7 @@ main(void)
 	long t0;
 	struct pollfd pfd;
 
-	plan(22);
+	plan(25);
 	alarm(120);
 
 	/* The shipped configuration, on ports the kernel chooses. */
@@ -309,6 +332,15 @@ main(void)
 	    MSG_DONTWAIT) < 0, "no answer came back to port 1023");
 	close(fd);
 	close(raw);
+
+	/* Counted where the administrator looks: the status. */
+	is_int(n, status_ignored(d, "chargen"), "status: chargen ignored the "
+	    "%d datagrams from echo's port", n);
+	is_int(2, status_ignored(d, "echo"), "status: echo ignored 2 (from "
+	    "chargen's port, from port 1023)");
+	pf_status(d, 0, sout, sizeof(sout), serr, sizeof(serr));
+	like(sout, "datagrams ignored (a reply could start a loop): ",
+	    "status text: the count has its line");
 
 	st = pf_stop(d);
 	ok(pf_exited_zero(st), "TERM: the master exits 0");
