@@ -197,7 +197,7 @@ json_lost(struct pf_daemon *d, long n)
 		diag("status --json: %s", out);
 		return 0;
 	}
-	needle = tap_strdup_printf("\"access_lost\":%ld}", n);
+	needle = tap_strdup_printf("\"access_lost\":%ld,", n);
 	good = strstr(out, needle) != NULL;
 	if (!good)
 		diag("no %s in %s", needle, out);
