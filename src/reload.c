@@ -23,9 +23,6 @@
 #include "preforkd.h"
 #include "master.h"
 
-/* After a reload, how long the old generation waits for all new workers. */
-#define RELOAD_READY_MS	5000
-
 static int	reload_same_string(const char *a, const char *b);
 static void	reload_keep_globals(struct conf *nc);
 static struct service *	reload_service_named(const char *name);
@@ -246,8 +243,8 @@ reload_retire_old(int64_t now)
 			continue;
 		cur = reload_service_named(p->svc->conf->name);
 		ready = cur != NULL ? reload_ready_workers(cur) : 0;
-		if (cur == NULL || cur->want == 0 || ready >= cur->want ||
-		    (now >= master.reload_deadline && ready > 0)) {
+		if (policy_retire_old(cur != NULL, cur != NULL ? cur->want : 0,
+		    ready, now, master.reload_deadline)) {
 			spawn_retire(p, SIGQUIT);
 			p->kill_at = now + master.conf->shutdown_timeout * 1000LL;
 		} else

@@ -175,55 +175,68 @@ static void
 spawn_ended(struct proc *p, int status)
 {
 	struct service *s = p->svc;
+	struct policy_death_facts f;
 	struct slot_report r;
 	char how[96], client[2 * ADDR_TEXT_MAX + 64];
 	int64_t now = now_ms();
-	int ready, recycled;
+	enum policy_death d;
 	pid_t pid = p->pid;
 
 	master_report(p, now, &r);
 	spawn_exit_text(status, how, sizeof(how));
 	spawn_client_text(&r, now, client, sizeof(client));
-	ready = p->ready || r.state != SLOT_STARTING;
-	recycled = WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-	    s->conf->max_requests > 0 &&
-	    r.served >= (uint64_t)s->conf->max_requests;
+	f.expected = p->retiring || master.state != MASTER_RUNNING ||
+	    p->generation != master.generation;
+	f.condemned = p->condemned;
+	f.hung = p->hung;
+	f.ready = p->ready || r.state != SLOT_STARTING;
+	f.exited_zero = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	f.max_requests = s->conf->max_requests;
+	f.served = r.served;
+	d = policy_death(&f);
+	if (policy_death_throttles(d))
+		throttle_failed(&s->throttle, now);
+	if (d == DEATH_CRASH || d == DEATH_CONDEMNED)
+		s->respawns++;
 
-	if (p->retiring || master.state != MASTER_RUNNING ||
-	    p->generation != master.generation)
+	switch (d) {
+	case DEATH_EXPECTED:
 		log_info("service %s: worker %ld %s after %llu "
 		    "connections%s", s->conf->name, (long)pid, how,
 		    (unsigned long long)r.served, client);
-	else if (p->condemned && !ready) {
-		throttle_failed(&s->throttle, now);
+		break;
+	case DEATH_CONDEMNED_EARLY:
 		log_error("service %s: worker %ld %s (its scoreboard slot was "
 		    "inconsistent) before it was ready; respawning in %d s",
 		    s->conf->name, (long)pid, how, s->throttle.delay_ms / 1000);
-	} else if (p->condemned) {
-		s->respawns++;
+		break;
+	case DEATH_CONDEMNED:
 		log_warning("service %s: worker %ld %s (its scoreboard slot "
 		    "was inconsistent); replacing it", s->conf->name,
 		    (long)pid, how);
-	} else if (recycled)
+		break;
+	case DEATH_RECYCLED:
 		log_info("service %s: worker %ld recycled after %llu "
 		    "connections (max_requests %d); replacing it",
 		    s->conf->name, (long)pid, (unsigned long long)r.served,
 		    s->conf->max_requests);
-	else if (p->hung)
+		break;
+	case DEATH_HUNG:
 		log_warning("service %s: worker %ld %s after %llu "
 		    "connections%s, killed as hung; replacing it",
 		    s->conf->name, (long)pid, how,
 		    (unsigned long long)r.served, client);
-	else if (!ready) {
-		throttle_failed(&s->throttle, now);
+		break;
+	case DEATH_EARLY:
 		log_error("service %s: worker %ld %s before it was "
 		    "ready; respawning in %d s", s->conf->name,
 		    (long)pid, how, s->throttle.delay_ms / 1000);
-	} else {
-		s->respawns++;
+		break;
+	case DEATH_CRASH:
 		log_warning("service %s: worker %ld %s after %llu "
 		    "connections%s; replacing it", s->conf->name,
 		    (long)pid, how, (unsigned long long)r.served, client);
+		break;
 	}
 	if (!p->retiring)
 		s->nworkers--;

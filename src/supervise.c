@@ -173,9 +173,9 @@ supervise_check(int64_t now)
 		 * slot, so one that has run for a second since its exec
 		 * counts as ready (the mapping is no longer the program's).
 		 */
-		if (r.state == SLOT_STARTING && r.exec_at != 0 &&
-		    now - r.exec_at >= 1000) {
-			master.sb.slots[i].state = SLOT_IDLE;
+		if (policy_exec_ready(r.state, r.exec_at, now)) {
+			master.sb.slots[proc_index(&master.pt, p)].state =
+			    SLOT_IDLE;
 			r.state = SLOT_IDLE;
 		}
 		if (r.state == SLOT_STARTING)
@@ -276,9 +276,10 @@ supervise_trim(void)
 		for (pass = 0; pass < 2 && s->nworkers > s->want; pass++) {
 			for (j = 0; s->nworkers > s->want &&
 			    (p = proc_next(&master.pt, &j)) != NULL;) {
+				/* An unreadable slot waits for the check. */
 				if (p->svc != s || p->retiring ||
-				    (pass == 0 && (master_report(p, now, &r) ==
-				    -1 || r.state == SLOT_BUSY)))
+				    master_report(p, now, &r) == -1 ||
+				    policy_trim_round(r.state) != pass)
 					continue;
 				spawn_retire(p, SIGQUIT);
 			}
