@@ -85,9 +85,7 @@ void		 supervise_resize(int, int);
 void		 stop_listeners(int);
 void		 stop_begin(int, int);
 
-/* sockets.c */
-void		 sockets_free(const struct conf *, struct listener **);
-struct listener **sockets_take(const struct conf *, char *, size_t);
+/* sockets.c (sockets_open and sockets_free: preforkd.h) */
 void		 sockets_log(void);
 
 /* reload.c */

@@ -234,6 +234,11 @@ int		 listen_inherit_take(struct listener *, const char *, int, mode_t,
 void		 listen_inherit_done(void);
 char		*listen_describe(const struct listener *, char *, size_t);
 
+/* ------------------------------------------------------------- sockets.c */
+
+struct listener	**sockets_open(const struct conf *, struct errlist *);
+void		 sockets_free(const struct conf *, struct listener **);
+
 /* ---------------------------------------------------------- scoreboard.c */
 
 enum slot_state {

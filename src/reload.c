@@ -116,7 +116,8 @@ reload_run(void)
 	struct listener **nl;
 	struct service *nsvc, *os;
 	struct conf *nc;
-	char err[512], *reply = NULL;
+	struct errlist berrs = { NULL, 0 };
+	char *reply = NULL;
 	size_t i, replylen;
 	FILE *f;
 
@@ -149,11 +150,15 @@ reload_run(void)
 		goto done;
 	}
 	reload_keep_globals(nc);
-	if ((nl = sockets_take(nc, err, sizeof(err))) == NULL) {
-		log_error("reload failed: %s; nothing changed, still running "
-		    "generation %u", err, master.generation);
-		fprintf(f, "reload failed: %s; still running generation %u\n",
-		    err, master.generation);
+	if ((nl = sockets_open(nc, &berrs)) == NULL) {
+		for (i = 0; i < berrs.n; i++) {
+			log_error("reload failed: %s; nothing changed, still "
+			    "running generation %u", berrs.msg[i],
+			    master.generation);
+			fprintf(f, "reload failed: %s; still running "
+			    "generation %u\n", berrs.msg[i], master.generation);
+		}
+		errlist_free(&berrs);
 		conf_free(nc);
 		goto done;
 	}

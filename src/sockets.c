@@ -81,19 +81,23 @@ sockets_free(const struct conf *conf, struct listener **nl)
 }
 
 /*
- * sockets_take - the listeners of a new configuration.  Unchanged
- * addresses keep their socket (same fd: the kernel's accept queue, with
- * the connections waiting in it, survives); new ones are bound.  All or
- * nothing: if one bind fails, what was bound is closed, nothing of the
- * running generation is touched, and NULL is returned with err.
+ * sockets_open - the listeners of configuration nc, a table per service.
+ * Each address takes, in this order: the socket of the running
+ * generation with the same address (a reload: same fd, the kernel's
+ * accept queue with the connections waiting in it survives), a socket
+ * passed in LISTEN_FDS or by the old master of an upgrade (start-up), or
+ * a new one bound now.  All or nothing: every address that cannot be
+ * bound is added to errs ("service S: cannot listen on A: cause"), what
+ * was bound is closed again, nothing of the running generation is
+ * touched, and NULL is returned.
  */
 struct listener **
-sockets_take(const struct conf *nc, char *err, size_t errlen)
+sockets_open(const struct conf *nc, struct errlist *errs)
 {
 	const struct conf_service *cs;
 	struct listener **nl, ***from, *old;
 	char cause[256], desc[ADDR_TEXT_MAX];
-	size_t i, j;
+	size_t i, j, before = errs->n;
 
 	nl = calloc(nc->nservices, sizeof(*nl));
 	from = calloc(nc->nservices, sizeof(*from));
@@ -112,24 +116,28 @@ sockets_take(const struct conf *nc, char *err, size_t errlen)
 			if ((from[i][j] = sockets_old(cs->name,
 			    &cs->listen[j], from, nc)) != NULL)
 				continue;
+			if (listen_inherit_take(&nl[i][j], cs->name,
+			    cs->backlog, cs->unix_mode, cs->io_timeout))
+				continue;
 			if (listen_open(&nl[i][j], cs->backlog, cs->unix_mode,
-			    cs->io_timeout, cause, sizeof(cause)) == -1) {
-				snprintf(err, errlen, "service %s: cannot listen "
-				    "on %s: %s", cs->name, addr_format(
+			    cs->io_timeout, cause, sizeof(cause)) == -1)
+				errlist_add(errs, "service %s: cannot listen on "
+				    "%s: %s", cs->name, addr_format(
 				    &cs->listen[j], desc, sizeof(desc)), cause);
-				goto fail;
-			}
 		}
 	}
+	if (errs->n > before)
+		goto fail;
 	/* Every bind worked: now take the kept sockets over. */
 	for (i = 0; i < nc->nservices; i++) {
 		cs = &nc->services[i];
 		for (j = 0; j < cs->nlisten; j++) {
 			if ((old = from[i][j]) == NULL) {
-				log_notice("service %s: listening on %s (fd %d, "
-				    "new in this configuration)", cs->name,
-				    listen_describe(&nl[i][j], desc,
-				    sizeof(desc)), nl[i][j].fd);
+				if (master.nsvc > 0)
+					log_notice("service %s: listening on %s "
+					    "(fd %d, new in this configuration)",
+					    cs->name, listen_describe(&nl[i][j],
+					    desc, sizeof(desc)), nl[i][j].fd);
 				continue;
 			}
 			nl[i][j].fd = old->fd;
@@ -145,15 +153,16 @@ sockets_take(const struct conf *nc, char *err, size_t errlen)
 				    listen_describe(&nl[i][j], desc,
 				    sizeof(desc)), cause);
 		}
-		free(from[i]);
 	}
+	for (i = 0; i < nc->nservices; i++)
+		free(from[i]);
 	free(from);
 	for (i = 0; i < nc->nservices; i++)
 		listen_policy(nl[i], nc->services[i].nlisten);
 	return nl;
 
 nomem:
-	snprintf(err, errlen, "out of memory");
+	errlist_add(errs, "out of memory");
 fail:
 	if (from != NULL) {
 		for (i = 0; i < nc->nservices; i++)
