@@ -102,7 +102,7 @@ master_setup(struct conf *conf, struct listener **listeners, char *err,
 		return -1;
 	}
 	for (i = 0; i < 2; i++)
-		if (fcntl(master.alive[i], F_SETFD, FD_CLOEXEC) == -1) {
+		if (fd_cloexec(master.alive[i], 1) == -1) {
 			snprintf(err, errlen, "fcntl FD_CLOEXEC on the alive "
 			    "pipe: %s", strerror(errno));
 			return -1;

@@ -87,6 +87,11 @@ size_t		 escape_text(char *, size_t, const void *, size_t,
 		    enum escape_mode);
 size_t		 escape_logfmt(char *, size_t, const char *);
 
+/* ------------------------------------------------------------------ fd.c */
+
+int		 fd_cloexec(int, int);
+int		 fd_nonblock(int, int);
+
 /* ---------------------------------------------------------------- conf.c */
 
 /* exec = { argv = [...]; mode = "connection" | "worker"; env = [...]; } */
