@@ -169,7 +169,7 @@ int
 daemon_pidfile_lock(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
-	int created;
+	int created, e;
 	pid_t other;
 
 	pidfile_fd = file_open(path, O_RDWR, 0644, &created);
@@ -190,7 +190,10 @@ daemon_pidfile_lock(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	if (flock(pidfile_fd, LOCK_EX | LOCK_NB) == -1) {
+		/* Read before the pid file is: its read() may change errno. */
+		e = errno;
 		other = daemon_pidfile_parse(pidfile_fd);
+		errno = e;
 		if (errno == EWOULDBLOCK && other > 0)
 			snprintf(err, errlen, "preforkd is already running "
 			    "(pid %ld holds the pid file %s)", (long)other,
@@ -227,13 +230,18 @@ int
 daemon_pidfile_write(void)
 {
 	char buf[32];
+	ssize_t w;
 	int n;
 
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (ftruncate(pidfile_fd, 0) == -1)
 		return -1;
-	if (pwrite(pidfile_fd, buf, (size_t)n, 0) != n)
+	if ((w = pwrite(pidfile_fd, buf, (size_t)n, 0)) == -1)
 		return -1;
+	if (w != n) {
+		errno = ENOSPC;		/* a short write: the disk is full */
+		return -1;
+	}
 	return 0;
 }
 

@@ -666,8 +666,9 @@ worker_reopen(void)
 }
 
 /*
- * worker_main - the life of a worker, from fork to exit.  Exit status 2
- * means it could not start (the master throttles its respawns).
+ * worker_main - the life of a worker, from fork to exit.  One that cannot
+ * start exits with status 2; the master throttles the respawns of any
+ * worker that dies before it was ready, whatever its status (policy.c).
  */
 void
 worker_main(struct worker_ctx *c)
