@@ -2,7 +2,7 @@
  * master.c - the master process's loop: set up the runtime tables, start
  * the pools, then poll() over the signal self-pipe and the control socket
  * with a timeout, dispatching each signal to the file that acts on it
- * (spawn.c, supervise.c, stop.c, reload.c, takeover.c) and running the
+ * (spawn.c, supervise.c, stop.c, reload.c, upgrade.c) and running the
  * once-a-second maintenance, until the last worker of a stop is gone.
  *
  * SPDX-License-Identifier: MIT

@@ -93,7 +93,7 @@ char		*reload_run(void);
 void		 reload_retire_old(int64_t);
 void		 reload_free_old(void);
 
-/* takeover.c */
+/* upgrade.c: the master's side */
 void		 upgrade_begin(void);
 void		 upgrade_failed(int);
 int		 upgrade_hand_over(void);
