@@ -191,6 +191,18 @@ conf_control_socket(struct conf_ctx *ctx, const config_setting_t *s,
 }
 
 /*
+ * conf_not_found - whether getpwnam() or getgrnam() returning NULL with
+ * errno err means "no such name" (0, or one of the values systems use
+ * for it), not a lookup that failed (a name service down, no memory).
+ */
+static int
+conf_not_found(int err)
+{
+	return err == 0 || err == ENOENT || err == ESRCH || err == EBADF ||
+	    err == EPERM;
+}
+
+/*
  * conf_users - resolve user and group (the settings, when present; their
  * values are in conf once they passed the type check).  A root start needs
  * a user.
@@ -202,6 +214,7 @@ conf_users(struct conf_ctx *ctx, const config_setting_t *user,
 	struct conf *conf = ctx->conf;
 	struct passwd *pw;
 	struct group *gr;
+	int err;
 
 	if (user == NULL && conf->group != NULL)
 		conf_err(ctx, group, "needs user");
@@ -211,16 +224,29 @@ conf_users(struct conf_ctx *ctx, const config_setting_t *user,
 		    "workers as root)");
 	if (conf->user == NULL)
 		return;
+	errno = 0;
 	if ((pw = getpwnam(conf->user)) == NULL) {
-		conf_err(ctx, user, "no such user \"%s\"", conf->user);
+		err = errno;
+		if (conf_not_found(err))
+			conf_err(ctx, user, "no such user \"%s\"", conf->user);
+		else
+			conf_err(ctx, user, "cannot look up user \"%s\": %s",
+			    conf->user, strerror(err));
 		return;
 	}
 	conf->uid = pw->pw_uid;
 	conf->gid = pw->pw_gid;
 	if (conf->group == NULL)
 		return;
+	errno = 0;
 	if ((gr = getgrnam(conf->group)) == NULL) {
-		conf_err(ctx, group, "no such group \"%s\"", conf->group);
+		err = errno;
+		if (conf_not_found(err))
+			conf_err(ctx, group, "no such group \"%s\"",
+			    conf->group);
+		else
+			conf_err(ctx, group, "cannot look up group \"%s\": %s",
+			    conf->group, strerror(err));
 		return;
 	}
 	conf->gid = gr->gr_gid;

@@ -13,7 +13,10 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,52 @@
 
 #define CTL_DEFAULT "; it defaults to pid_file with \".ctl\": set " \
 	"control_socket to another path or to \"off\""
+
+/*
+ * The name whose lookup fails as when the name service is down: this
+ * program's getpwnam() and getgrnam() stand in for the C library's (the
+ * linker takes ours for conf.c's calls) and say EIO for it.
+ */
+#define LOOKUP_FAILS	"preforkd-lookup-fails"
+#define LOOKUP_BUF	16384
+
+struct passwd *
+getpwnam(const char *name)
+{
+	static struct passwd pw;
+	static char buf[LOOKUP_BUF];
+	struct passwd *found;
+	int rc;
+
+	if (strcmp(name, LOOKUP_FAILS) == 0) {
+		errno = EIO;
+		return NULL;
+	}
+	if ((rc = getpwnam_r(name, &pw, buf, sizeof(buf), &found)) != 0)
+		errno = rc;
+	else if (found == NULL)
+		errno = 0;
+	return found;
+}
+
+struct group *
+getgrnam(const char *name)
+{
+	static struct group gr;
+	static char buf[LOOKUP_BUF];
+	struct group *found;
+	int rc;
+
+	if (strcmp(name, LOOKUP_FAILS) == 0) {
+		errno = EIO;
+		return NULL;
+	}
+	if ((rc = getgrnam_r(name, &gr, buf, sizeof(buf), &found)) != 0)
+		errno = rc;
+	else if (found == NULL)
+		errno = 0;
+	return found;
+}
 
 static const struct bad_conf bad[] = {
 	/* globals: types, ranges, values */
@@ -70,6 +119,13 @@ static const struct bad_conf bad[] = {
 	  "test.conf:1: user: no such user \"no-such-user-preforkd\"", 0 },
 	{ SVC "user = \"root\";\ngroup = \"no-such-group-preforkd\";\n",
 	  "test.conf:3: group: no such group \"no-such-group-preforkd\"", 0 },
+	/* a lookup that fails is not a name that does not exist */
+	{ "user = \"" LOOKUP_FAILS "\";\n" SVC,
+	  "test.conf:1: user: cannot look up user \"" LOOKUP_FAILS "\": "
+	  "Input/output error", 0 },
+	{ SVC "user = \"root\";\ngroup = \"" LOOKUP_FAILS "\";\n",
+	  "test.conf:3: group: cannot look up group \"" LOOKUP_FAILS "\": "
+	  "Input/output error", 0 },
 
 	/* unknown settings at the top level */
 	{ SVC "shutdown_timeot = 3;\n",
