@@ -109,8 +109,7 @@ access_reopen(void)
 		return -1;
 	}
 	close(fd);
-	fcntl(access_fd, F_SETFD, FD_CLOEXEC);
-	return 0;
+	return fd_cloexec(access_fd, 1);
 }
 
 /*

@@ -193,8 +193,12 @@ control_accept(void)
 			close(fd);
 			continue;
 		}
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		if (fd_cloexec(fd, 1) == -1 || fd_nonblock(fd, 1) == -1) {
+			log_warning("control socket: fcntl on a new client: "
+			    "%s; closing it", strerror(errno));
+			close(fd);
+			continue;
+		}
 		cl->fd = fd;
 		cl->deadline = now_ms() + CONTROL_CLIENT_MS;
 	}

@@ -100,7 +100,9 @@ daemon_start(void)
 		daemon_launcher(fds[0], pid);
 	}
 	close(fds[0]);
-	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	/* Not for the workers' programs: the launcher waits for its EOF. */
+	if (fd_cloexec(fds[1], 1) == -1)
+		return -1;
 	ready_fd = fds[1];
 	log_set_role("preforkd");	/* our pid changed */
 	log_set_startup_fd(ready_fd);

@@ -56,7 +56,7 @@ int
 file_open(const char *path, int flags, mode_t mode, int *created)
 {
 	struct stat st;
-	int fd = -1, i, fl;
+	int fd = -1, i;
 
 	if (created != NULL)
 		*created = 0;
@@ -89,8 +89,7 @@ file_open(const char *path, int flags, mode_t mode, int *created)
 		errno = FILE_ENOTREG;
 		goto fail;
 	}
-	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
+	if (fd_nonblock(fd, 0) == -1)
 		goto fail;
 	return fd;
 

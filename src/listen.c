@@ -115,7 +115,7 @@ listen_socket(int family, int type)
 
 	if ((fd = socket(family, type, 0)) == -1)
 		return -1;
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+	if (fd_cloexec(fd, 1) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -242,7 +242,7 @@ listen_open(struct listener *l, int backlog, mode_t unix_mode, int io_timeout,
 			goto fail;
 	}
 	step = "fcntl O_NONBLOCK";
-	if (fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK) == -1)
+	if (fd_nonblock(l->fd, 1) == -1)
 		goto fail;
 	if (family != AF_UNIX) {
 		l->bound.sslen = sizeof(l->bound.ss);
@@ -377,12 +377,7 @@ listen_adjust(struct listener *l, int backlog, mode_t unix_mode,
 int
 listen_set_blocking(struct listener *l, int blocking)
 {
-	int fl = fcntl(l->fd, F_GETFL);
-
-	if (fl == -1)
-		return -1;
-	fl = blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK;
-	return fcntl(l->fd, F_SETFL, fl);
+	return fd_nonblock(l->fd, !blocking);
 }
 
 /*
@@ -499,7 +494,10 @@ listen_inherit_init(void)
 	}
 	inh.n = (int)n;
 	for (i = 0, p = copy; i < inh.n; i++) {
-		fcntl(LISTEN_FDS_START + i, F_SETFD, FD_CLOEXEC);
+		if (fd_cloexec(LISTEN_FDS_START + i, 1) == -1) {
+			free(copy);
+			return -1;
+		}
 		if (p != NULL && (name = strsep(&p, ":")) != NULL) {
 			size_t len = strlen(name), sl = strlen(SHARED_SUFFIX);
 
@@ -607,7 +605,10 @@ listen_inherit_take(struct listener *l, const char *service, int backlog,
 				l->unix_ino = st.st_ino;
 			}
 		}
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		if (fd_nonblock(fd, 1) == -1)
+			log_warning("service %s: %s: fcntl O_NONBLOCK: %s",
+			    service != NULL ? service : "-", listen_describe(l,
+			    desc, sizeof(desc)), strerror(errno));
 		if (listen_adjust(l, backlog, unix_mode, io_timeout, err,
 		    sizeof(err)) == -1)
 			log_warning("service %s: %s: %s", service != NULL ?

@@ -203,9 +203,8 @@ log_reopen(void)
 		return -1;
 	}
 	close(fd);
-	fcntl(lg.fd, F_SETFD, FD_CLOEXEC);
 	lg.created = created;
-	return 0;
+	return fd_cloexec(lg.fd, 1);
 }
 
 /* log_timestamp - "2026-11-21T17:44:00.123+01:00", local time. */

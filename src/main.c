@@ -42,62 +42,23 @@ usage(FILE *fp)
 	    "  -h         print this help and exit\n", SYSCONFDIR);
 }
 
-/* main_unlisten - close (and for unix, remove) every listener. */
-static void
-main_unlisten(const struct conf *conf, struct listener **ls)
-{
-	size_t i, j;
-
-	for (i = 0; i < conf->nservices; i++) {
-		for (j = 0; j < conf->services[i].nlisten; j++)
-			listen_close(&ls[i][j]);
-		free(ls[i]);
-	}
-	free(ls);
-}
-
 /*
- * main_listen - bind every listener of every service.  All failures are
- * reported, not just the first, and on failure nothing stays bound.
+ * main_listen - bind every listener of every service (or take it from
+ * LISTEN_FDS or the old master of an upgrade).  Every failure is logged,
+ * not just the first, and on failure nothing stays bound.
  */
 static struct listener **
 main_listen(const struct conf *conf)
 {
+	struct errlist errs = { NULL, 0 };
 	struct listener **ls;
-	const struct conf_service *cs;
-	char err[256], desc[ADDR_TEXT_MAX];
-	size_t i, j;
-	int failed = 0;
+	size_t i;
 
-	if ((ls = calloc(conf->nservices, sizeof(*ls))) == NULL)
-		fatal("out of memory");
-	for (i = 0; i < conf->nservices; i++) {
-		cs = &conf->services[i];
-		if ((ls[i] = calloc(cs->nlisten, sizeof(**ls))) == NULL)
-			fatal("out of memory");
-		for (j = 0; j < cs->nlisten; j++) {
-			ls[i][j].addr = cs->listen[j];
-			ls[i][j].text = cs->listen_text[j];
-			ls[i][j].fd = -1;
-			if (listen_inherit_take(&ls[i][j], cs->name,
-			    cs->backlog, cs->unix_mode, cs->io_timeout))
-				continue;
-			if (listen_open(&ls[i][j], cs->backlog, cs->unix_mode,
-			    cs->io_timeout, err, sizeof(err)) == -1) {
-				log_error("service %s: cannot listen on %s: %s",
-				    cs->name, addr_format(&cs->listen[j], desc,
-				    sizeof(desc)), err);
-				failed = 1;
-			}
-		}
-	}
-	if (!failed) {
-		for (i = 0; i < conf->nservices; i++)
-			listen_policy(ls[i], conf->services[i].nlisten);
-		return ls;
-	}
-	main_unlisten(conf, ls);
-	return NULL;
+	ls = sockets_open(conf, &errs);
+	for (i = 0; i < errs.n; i++)
+		log_error("%s", errs.msg[i]);
+	errlist_free(&errs);
+	return ls;
 }
 
 /*
@@ -273,7 +234,7 @@ main(int argc, char *argv[])
 	if (conf->control_socket != NULL &&
 	    control_open(conf->control_socket, err, sizeof(err)) == -1) {
 		log_error("%s", err);
-		main_unlisten(conf, listeners);
+		sockets_free(conf, listeners);
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;
 	}

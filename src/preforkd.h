@@ -87,6 +87,11 @@ size_t		 escape_text(char *, size_t, const void *, size_t,
 		    enum escape_mode);
 size_t		 escape_logfmt(char *, size_t, const char *);
 
+/* ------------------------------------------------------------------ fd.c */
+
+int		 fd_cloexec(int, int);
+int		 fd_nonblock(int, int);
+
 /* ------------------------------------------------------------- errlist.c */
 
 /* A list of messages, each "FILE:LINE: SETTING: what is wrong". */
@@ -242,6 +247,11 @@ int		 listen_inherit_take(struct listener *, const char *, int, mode_t,
 void		 listen_inherit_done(void);
 char		*listen_describe(const struct listener *, char *, size_t);
 
+/* ------------------------------------------------------------- sockets.c */
+
+struct listener	**sockets_open(const struct conf *, struct errlist *);
+void		 sockets_free(const struct conf *, struct listener **);
+
 /* ---------------------------------------------------------- scoreboard.c */
 
 enum slot_state {
@@ -383,6 +393,41 @@ struct pool_decision {
 void		 pool_decide(int, int, int, int, int, struct pool_state *,
 		    struct pool_decision *);
 int		 pool_request_limit(int, uint32_t);
+
+/* -------------------------------------------------------------- policy.c */
+
+/* How the master takes a worker's death (spawn.c logs and acts). */
+enum policy_death {
+	DEATH_EXPECTED,		/* asked to go, old generation, stopping */
+	DEATH_RECYCLED,		/* max_requests served: replaced at once */
+	DEATH_HUNG,		/* killed as hung: replaced */
+	DEATH_CRASH,		/* died once ready: replaced, a respawn */
+	DEATH_EARLY,		/* died before it was ready: throttled */
+	DEATH_CONDEMNED,	/* killed for an inconsistent slot, once ready */
+	DEATH_CONDEMNED_EARLY,	/* ... before it was ready: throttled */
+};
+
+/* What the master knows of a death. */
+struct policy_death_facts {
+	int			 expected;	/* retiring, old generation, stop */
+	int			 condemned;	/* its slot was inconsistent */
+	int			 hung;		/* killed as hung */
+	int			 ready;		/* seen idle or busy once */
+	int			 exited_zero;	/* exit status 0 */
+	int			 max_requests;	/* its service's; 0: never */
+	uint64_t		 served;	/* as its slot said */
+};
+
+/* A program exec'd by a worker is ready once it has lived this long. */
+#define EXEC_READY_MS		1000
+/* After a reload, how long the old generation waits for all new workers. */
+#define RELOAD_READY_MS		5000
+
+enum policy_death policy_death(const struct policy_death_facts *);
+int		 policy_death_throttles(enum policy_death);
+int		 policy_retire_old(int, int, int, int64_t, int64_t);
+int		 policy_trim_round(int);
+int		 policy_exec_ready(int, int64_t, int64_t);
 
 /* ------------------------------------------------------------ throttle.c */
 

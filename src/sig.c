@@ -102,10 +102,10 @@ sig_pipe_open(void)
 
 	if (pipe(sig_pipe) == -1)
 		return -1;
-	for (i = 0; i < 2; i++) {
-		fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
-		fcntl(sig_pipe[i], F_SETFL, O_NONBLOCK);
-	}
+	for (i = 0; i < 2; i++)
+		if (fd_cloexec(sig_pipe[i], 1) == -1 ||
+		    fd_nonblock(sig_pipe[i], 1) == -1)
+			return -1;
 	return 0;
 }
 

@@ -83,7 +83,8 @@ upgrade_exec(const int *fds, const char *const *names, int n,
 		if (dup2(high[i], LISTEN_FDS_START_FD + i) == -1)
 			_exit(127);
 		close(high[i]);
-		fcntl(LISTEN_FDS_START_FD + i, F_SETFD, 0);
+		if (fd_cloexec(LISTEN_FDS_START_FD + i, 0) == -1)
+			_exit(127);
 	}
 	for (i = 0; i < n; i++)
 		len += strlen(names[i]) + 1;

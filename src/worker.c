@@ -524,8 +524,10 @@ worker_serve_stream(size_t i, enum worker_next *next)
 	fd = accept(l->fd, (struct sockaddr *)&c.remote, &c.remotelen);
 	if (fd != -1) {
 		/* BSD accept() inherits O_NONBLOCK from the listener. */
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		if (fd_nonblock(fd, 0) == -1 || fd_cloexec(fd, 1) == -1) {
+			close(fd);
+			fd = -1;
+		}
 	}
 #endif
 	if (fd == -1) {

@@ -84,6 +84,31 @@ test_check(const char *sd)
 	    "\"worker\"", "mode worker with max_requests: -t says why");
 }
 
+/*
+ * idle_workers - wait until the status shows n workers of service sd
+ * idle (a program exec'd by a worker cannot say it is ready: the master
+ * counts it ready once it has lived a second).  1 if it did in time.
+ */
+static int
+idle_workers(struct pf_daemon *d, int n, int timeout_ms)
+{
+	long deadline = pf_now_ms() + timeout_ms;
+	char *want = tap_strdup_printf("\"idle\":%d,", n);
+	int seen;
+
+	do {
+		seen = pf_status(d, 1, out, sizeof(out), err,
+		    sizeof(err)) == 0 && strstr(out, want) != NULL &&
+		    pf_count(out, "\"state\":\"idle\"") == n;
+		if (!seen)
+			pf_sleep_ms(50);
+	} while (!seen && pf_now_ms() < deadline);
+	if (!seen)
+		diag("status: %s", out);
+	free(want);
+	return seen;
+}
+
 static void
 test_pool(const char *sd)
 {
@@ -117,8 +142,9 @@ test_pool(const char *sd)
 	line[r > 0 ? r : 0] = '\0';
 	like(line, "sdserver pid ", "the udp socket is passed too");
 
-	/* Ready after a second: no throttling for a program that lives. */
-	pf_sleep_ms(2200);
+	/* Ready after a second: idle in the status, and never throttled. */
+	ok(idle_workers(d, 2, 5000),
+	    "after a second, both programs show as idle in the status");
 	ok(!pf_log_wait(d, "before it was ready", 10),
 	    "a program that keeps running is not throttled");
 

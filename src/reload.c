@@ -1,0 +1,295 @@
+/*
+ * reload.c - HUP: a new generation from the configuration read again,
+ * on the sockets it keeps or binds, then the old generation retired once
+ * the new workers are ready; settings only a restart can change are kept.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "preforkd.h"
+#include "master.h"
+
+static int	reload_same_string(const char *a, const char *b);
+static void	reload_keep_globals(struct conf *nc);
+static struct service *	reload_service_named(const char *name);
+static void	reload_logs_follow(const struct conf *oc, const struct conf *nc);
+static int	reload_ready_workers(const struct service *s);
+
+/* reload_same_string - both NULL, or equal. */
+static int
+reload_same_string(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/*
+ * reload_keep_globals - settings that only a restart can change: warn, and
+ * keep the running values in the new configuration.
+ */
+static void
+reload_keep_globals(struct conf *nc)
+{
+	static const char *const names[] = {
+		"user", "group", "pid_file", "control_socket",
+	};
+	char **newv[4] = { &nc->user, &nc->group, &nc->pid_file,
+	    &nc->control_socket };
+	char *const oldv[4] = { master.conf->user, master.conf->group, master.conf->pid_file,
+	    master.conf->control_socket };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (reload_same_string(*newv[i], oldv[i]))
+			continue;
+		log_warning("reload: %s changed (\"%s\" -> \"%s\"); it takes "
+		    "effect only after a restart, keeping \"%s\"", names[i],
+		    oldv[i] ? oldv[i] : "", *newv[i] ? *newv[i] : "",
+		    oldv[i] ? oldv[i] : "");
+		free(*newv[i]);
+		*newv[i] = oldv[i] ? strdup(oldv[i]) : NULL;
+	}
+	nc->uid = master.conf->uid;
+	nc->gid = master.conf->gid;
+}
+
+/* reload_service_named - the running generation's service called name. */
+static struct service *
+reload_service_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < master.nsvc; i++)
+		if (strcmp(master.svc[i].conf->name, name) == 0)
+			return &master.svc[i];
+	return NULL;
+}
+
+/*
+ * reload_logs_follow - log level, error_log and access_log may change on a
+ * reload.  A log that cannot be opened keeps the old one (and says so).
+ */
+static void
+reload_logs_follow(const struct conf *oc, const struct conf *nc)
+{
+	log_set_level(nc->log_level);
+	if (!reload_same_string(oc->error_log, nc->error_log) &&
+	    log_open(nc->error_log, master.foreground) == -1)
+		log_error("reload: cannot open the error log %s: %s; keeping "
+		    "the old one", nc->error_log, file_error(errno));
+	if (!reload_same_string(oc->access_log, nc->access_log)) {
+		access_close();
+		if (access_open(nc->access_log, nc->user != NULL ? nc->uid :
+		    (uid_t)-1, nc->gid) == -1)
+			log_error("reload: cannot open the access log %s: %s",
+			    nc->access_log, file_error(errno));
+	}
+	if (nc->user != NULL && geteuid() == 0)
+		log_chown(nc->uid, nc->gid);
+}
+
+/*
+ * reload_run - HUP or "-s reload": read and check the configuration
+ * again; on any error keep running as before.  Otherwise bind what is new,
+ * start the new generation and let reload_retire_old() retire the old one
+ * once the new one is ready.  Returns the answer for the control socket.
+ */
+char *
+reload_run(void)
+{
+	struct errlist errs = { NULL, 0 };
+	struct generation *g;
+	struct listener **nl;
+	struct service *nsvc, *os;
+	struct conf *nc;
+	struct errlist berrs = { NULL, 0 };
+	char *reply = NULL;
+	size_t i, replylen;
+	FILE *f;
+
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
+	    notify_monotonic_usec(), master.conf_path);
+	log_notice("reloading %s", master.conf_path);
+	if ((f = open_memstream(&reply, &replylen)) == NULL) {
+		log_error("reload: open_memstream: %s; not reloading, still "
+		    "running generation %u", strerror(errno),
+		    master.generation);
+		return NULL;
+	}
+	/* Relative paths in the file mean what they meant at start. */
+	if (chdir(master.start_dir) == -1)
+		log_warning("reload: chdir %s: %s; relative paths are taken "
+		    "from /", master.start_dir, strerror(errno));
+	nc = conf_load(master.conf_path, &errs);
+	if (!master.foreground && chdir("/") == -1)
+		log_warning("reload: chdir /: %s", strerror(errno));
+	if (nc == NULL) {
+		for (i = 0; i < errs.n; i++) {
+			log_error("reload: %s", errs.msg[i]);
+			fprintf(f, "%s\n", errs.msg[i]);
+		}
+		log_error("reload failed: %zu errors; still running "
+		    "generation %u", errs.n, master.generation);
+		fprintf(f, "reload failed: %zu errors; still running "
+		    "generation %u\n", errs.n, master.generation);
+		errlist_free(&errs);
+		goto done;
+	}
+	reload_keep_globals(nc);
+	if ((nl = sockets_open(nc, &berrs)) == NULL) {
+		for (i = 0; i < berrs.n; i++) {
+			log_error("reload failed: %s; nothing changed, still "
+			    "running generation %u", berrs.msg[i],
+			    master.generation);
+			fprintf(f, "reload failed: %s; still running "
+			    "generation %u\n", berrs.msg[i], master.generation);
+		}
+		errlist_free(&berrs);
+		conf_free(nc);
+		goto done;
+	}
+	if ((nsvc = master_services(nc, nl)) == NULL ||
+	    (g = calloc(1, sizeof(*g))) == NULL) {
+		free(nsvc);
+		sockets_free(nc, nl);
+		conf_free(nc);
+		fprintf(f, "reload failed: out of memory\n");
+		goto done;
+	}
+	free(nl);
+	/* Counters of a service live on under its name. */
+	for (i = 0; i < nc->nservices; i++) {
+		if ((os = reload_service_named(nsvc[i].conf->name)) == NULL)
+			continue;
+		nsvc[i].served_dead = os->served_dead;
+		nsvc[i].io_timeouts_dead = os->io_timeouts_dead;
+		nsvc[i].access_lost_dead = os->access_lost_dead;
+		nsvc[i].ignored_dead = os->ignored_dead;
+		nsvc[i].respawns = os->respawns;
+		nsvc[i].hung_kills = os->hung_kills;
+	}
+	/* Sockets no longer configured: ours go now, the workers' with them. */
+	stop_listeners(0);
+
+	g->id = master.generation;
+	g->conf = master.conf;
+	g->svc = master.svc;
+	g->nsvc = master.nsvc;
+	g->older = master.old;
+	master.old = g;
+	reload_logs_follow(master.conf, nc);
+	master.conf = nc;
+	master.svc = nsvc;
+	master.nsvc = nc->nservices;
+	master.generation++;
+	master.paused = 0;
+	master.reloading = 1;
+	master.reload_deadline = now_ms() + RELOAD_READY_MS;
+	sockets_log();
+	supervise_fill(now_ms());
+	log_notice("reload: generation %u started; generation %u retires "
+	    "as soon as the new workers are ready", master.generation, g->id);
+	fprintf(f, "reloaded: generation %u started\n", master.generation);
+done:
+	if (!master.reloading)
+		notify_send("READY=1\nSTATUS=running generation %u",
+		    master.generation);
+	fclose(f);
+	return reply;
+}
+
+/* reload_ready_workers - workers of s that reached idle at least once. */
+static int
+reload_ready_workers(const struct service *s)
+{
+	struct proc *p;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;)
+		if (p->svc == s && !p->retiring && p->ready)
+			n++;
+	return n;
+}
+
+/*
+ * reload_retire_old - after a reload: each worker of an older generation
+ * is told to finish and exit (QUIT) once its service's new workers are
+ * ready (all of them, or at least one after RELOAD_READY_MS), so that no
+ * moment passes without a worker accepting.  shutdown_timeout bounds how
+ * long it may take.
+ */
+void
+reload_retire_old(int64_t now)
+{
+	struct service *cur;
+	struct proc *p;
+	size_t i;
+	int left = 0, ready;
+
+	if (!master.reloading)
+		return;
+	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;) {
+		if (p->retiring || p->generation == master.generation)
+			continue;
+		cur = reload_service_named(p->svc->conf->name);
+		ready = cur != NULL ? reload_ready_workers(cur) : 0;
+		if (policy_retire_old(cur != NULL, cur != NULL ? cur->want : 0,
+		    ready, now, master.reload_deadline)) {
+			spawn_retire(p, SIGQUIT);
+			p->kill_at = now + master.conf->shutdown_timeout * 1000LL;
+		} else
+			left++;
+	}
+	if (left == 0) {
+		master.reloading = 0;
+		log_notice("reload: generation %u is serving; the older "
+		    "workers are finishing their connections", master.generation);
+		notify_send("READY=1\nSTATUS=running generation %u",
+		    master.generation);
+	} else if (now >= master.reload_deadline && now - master.reload_deadline < 1000)
+		log_error("reload: %d workers of generation %u keep serving: "
+		    "the new workers of their service are not ready", left,
+		    master.generation - 1);
+}
+
+/* reload_free_old - forget older generations whose workers are all gone. */
+void
+reload_free_old(void)
+{
+	struct generation **gp, *g;
+	size_t i;
+	int used;
+
+	for (gp = &master.old; (g = *gp) != NULL;) {
+		used = 0;
+		for (i = 0; i < master.pt.n && !used; i++)
+			used = master.pt.procs[i].reserved &&
+			    master.pt.procs[i].svc >= g->svc &&
+			    master.pt.procs[i].svc < g->svc + g->nsvc;
+		if (used) {
+			gp = &g->older;
+			continue;
+		}
+		*gp = g->older;
+		for (i = 0; i < g->nsvc; i++)
+			free(g->svc[i].listeners);
+		free(g->svc);
+		conf_free(g->conf);
+		free(g);
+	}
+}
