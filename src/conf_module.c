@@ -95,14 +95,18 @@ conf_ms_get(struct preforkd_settings *pub, const char *name)
 	for (i = 0; i < ms->nasked; i++)
 		if (strcmp(ms->asked[i], name) == 0)
 			break;
-	if (i == ms->nasked && (a = realloc(ms->asked, (ms->nasked + 2) *
-	    sizeof(*a))) == NULL)
-		ms->nomem = 1;	/* not "unknown setting" later: say why */
-	else if (i == ms->nasked) {
-		ms->asked = a;
-		if ((a[ms->nasked] = conf_keep(ms, strdup(name))) != NULL)
-			ms->nasked++;
-		a[ms->nasked] = NULL;
+	if (i == ms->nasked) {
+		/* Unrecorded, the name would be "unknown" later: say why. */
+		if ((a = realloc(ms->asked, (ms->nasked + 2) *
+		    sizeof(*a))) == NULL)
+			ms->nomem = 1;
+		else {
+			ms->asked = a;
+			if ((a[ms->nasked] = conf_keep(ms, strdup(name))) !=
+			    NULL)
+				ms->nasked++;
+			a[ms->nasked] = NULL;
+		}
 	}
 	if (ms->group == NULL)
 		return NULL;
