@@ -92,7 +92,19 @@ size_t		 escape_logfmt(char *, size_t, const char *);
 int		 fd_cloexec(int, int);
 int		 fd_nonblock(int, int);
 
-/* ---------------------------------------------------------------- conf.c */
+/* ------------------------------------------------------------- errlist.c */
+
+/* A list of messages, each "FILE:LINE: SETTING: what is wrong". */
+struct errlist {
+	char			**msg;
+	size_t			 n;
+};
+
+void		 errlist_add(struct errlist *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 errlist_free(struct errlist *);
+
+/* --------------------------------------------------------------- conf*.c */
 
 /* exec = { argv = [...]; mode = "connection" | "worker"; env = [...]; } */
 enum exec_mode {
@@ -113,15 +125,13 @@ struct conf_service {
 	struct addr		*listen;
 	char			**listen_text;	/* as written, for messages */
 	size_t			 nlisten;
+	/* The handler: a built-in's descriptor, or a module's in the code
+	 * conf->loaded holds. */
 	const struct preforkd_module *handler;
 	/* What the handler sees of the service (name, state, timeouts). */
 	struct preforkd_service	 view;
 	struct conf_exec	*exec;		/* handler "exec", else NULL */
 	char			*module_path;	/* handler "module": absolute */
-	void			*module_dl;	/*   its dlopen() handle */
-	void			*module_priv;	/*   conf.c's: settings strings */
-	/* Replaces the worker's accept loop (exec mode "worker"), or NULL. */
-	void			(*worker_run)(struct worker_ctx *);
 	int			 workers;	/* static pool size */
 	int			 dynamic;	/* min/max_spare, max_workers */
 	int			 min_spare;
@@ -134,7 +144,12 @@ struct conf_service {
 	int			 io_timeout;	/* s a client may be silent; 0 off */
 };
 
-/* A whole validated configuration.  Only conf.c talks to libconfig. */
+struct conf_loaded;
+
+/*
+ * A whole validated configuration.  Only the conf*.c files read the
+ * config file's syntax; the rest sees this.
+ */
 struct conf {
 	char			*file;
 	char			*user;		/* NULL: not set */
@@ -149,21 +164,14 @@ struct conf {
 	char			*control_socket; /* NULL: off; else a path */
 	struct conf_service	*services;
 	size_t			 nservices;
-};
-
-/* A list of messages, each "FILE:LINE: SETTING: what is wrong". */
-struct errlist {
-	char			**msg;
-	size_t			 n;
+	/* The modules this configuration loaded, per service (their code,
+	 * the strings handed to them), until conf_free: conf_module.c's. */
+	struct conf_loaded	*loaded;
 };
 
 struct conf	*conf_load(const char *, struct errlist *);
 struct conf	*conf_parse_string(const char *, const char *, struct errlist *);
 void		 conf_free(struct conf *);
-void		 errlist_add(struct errlist *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-void		 errlist_free(struct errlist *);
-const char	*conf_closest(const char *, const char *const *);
 
 /* ---------------------------------------------------------------- file.c */
 

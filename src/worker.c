@@ -688,8 +688,9 @@ worker_main(struct worker_ctx *c)
 	}
 	worker_watch_master();
 	/* A handler that takes the worker over (exec mode "worker"). */
-	if (ctx->service->worker_run != NULL)
-		ctx->service->worker_run(ctx);
+	if (ctx->service->exec != NULL &&
+	    ctx->service->exec->mode == EXEC_WORKER)
+		exec_worker_run(ctx);
 	if (worker_wait_init() == -1) {
 		log_error("cannot set up the wait for connections: %s",
 		    strerror(errno));

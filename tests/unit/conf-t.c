@@ -1,7 +1,8 @@
 /*
- * conf-t.c - unit tests for src/conf.c: a good config with its defaults,
- * a table of bad configs each with its exact message, several errors at
- * once, and reading real files.
+ * conf-t.c - unit tests for src/conf.c: a good config with its
+ * defaults, the global settings (each bad one with its exact message),
+ * several errors at once, and reading real files.  The services, their
+ * listen addresses, exec and modules have their own conf_*-t.c.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -12,7 +13,10 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +25,7 @@
 
 #include "preforkd.h"
 #include "handler.h"
+#include "conftest.h"
 #include "../tap/basic.h"
 
 #ifndef RUNSTATEDIR
@@ -30,41 +35,56 @@
 #define PATH_MAX	4096
 #endif
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-
-/* A valid one-line services list, for tests about something else. */
-#define SVC "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\"; " \
-	"handler = \"echo\"; } );\n"
-
-/* The same, with more settings at the end of the service, on line 2. */
-#define IN_SVC(settings) "services = ( { name = \"echo\"; " \
-	"listen = \"127.0.0.1:7007\";\n  handler = \"echo\"; " settings \
-	" } );\n"
-
-/* 100 bytes of path, for unix socket lengths (at most 107). */
-#define A10	"aaaaaaaaaa"
-#define A100	A10 A10 A10 A10 A10 A10 A10 A10 A10 A10
-
-#define POOL_MIX "a pool is either static (workers) or dynamic " \
-	"(min_spare, max_spare, max_workers)"
 #define CTL_DEFAULT "; it defaults to pid_file with \".ctl\": set " \
 	"control_socket to another path or to \"off\""
 
-#define HANDLERS "handlers are: echo, discard, chargen, daytime, time, " \
-	"exec, module"
-#define NOTNUM " is not a numeric address: use an IPv4 address, " \
-	"[IPv6] in brackets, or * (names are not resolved)"
-
 /*
- * Each row fails with exactly one message.  Rows with root_user set get
- * user = "root" appended when the tests run as root, where a config
- * without a user is an error of its own.
+ * The name whose lookup fails as when the name service is down: this
+ * program's getpwnam() and getgrnam() stand in for the C library's (the
+ * linker takes ours for conf.c's calls) and say EIO for it.
  */
-static const struct {
-	const char	*text;
-	const char	*err;
-	int		 root_user;
-} bad[] = {
+#define LOOKUP_FAILS	"preforkd-lookup-fails"
+#define LOOKUP_BUF	16384
+
+struct passwd *
+getpwnam(const char *name)
+{
+	static struct passwd pw;
+	static char buf[LOOKUP_BUF];
+	struct passwd *found;
+	int rc;
+
+	if (strcmp(name, LOOKUP_FAILS) == 0) {
+		errno = EIO;
+		return NULL;
+	}
+	if ((rc = getpwnam_r(name, &pw, buf, sizeof(buf), &found)) != 0)
+		errno = rc;
+	else if (found == NULL)
+		errno = 0;
+	return found;
+}
+
+struct group *
+getgrnam(const char *name)
+{
+	static struct group gr;
+	static char buf[LOOKUP_BUF];
+	struct group *found;
+	int rc;
+
+	if (strcmp(name, LOOKUP_FAILS) == 0) {
+		errno = EIO;
+		return NULL;
+	}
+	if ((rc = getgrnam_r(name, &gr, buf, sizeof(buf), &found)) != 0)
+		errno = rc;
+	else if (found == NULL)
+		errno = 0;
+	return found;
+}
+
+static const struct bad_conf bad[] = {
 	/* globals: types, ranges, values */
 	{ "user = 5;\n" SVC,
 	  "test.conf:1: user: must be a string (got an integer)", 0 },
@@ -99,6 +119,13 @@ static const struct {
 	  "test.conf:1: user: no such user \"no-such-user-preforkd\"", 0 },
 	{ SVC "user = \"root\";\ngroup = \"no-such-group-preforkd\";\n",
 	  "test.conf:3: group: no such group \"no-such-group-preforkd\"", 0 },
+	/* a lookup that fails is not a name that does not exist */
+	{ "user = \"" LOOKUP_FAILS "\";\n" SVC,
+	  "test.conf:1: user: cannot look up user \"" LOOKUP_FAILS "\": "
+	  "Input/output error", 0 },
+	{ SVC "user = \"root\";\ngroup = \"" LOOKUP_FAILS "\";\n",
+	  "test.conf:3: group: cannot look up group \"" LOOKUP_FAILS "\": "
+	  "Input/output error", 0 },
 
 	/* unknown settings at the top level */
 	{ SVC "shutdown_timeot = 3;\n",
@@ -113,192 +140,9 @@ static const struct {
 	  "test.conf:1: workers: unknown setting here (it is a service "
 	  "setting: put it inside a group in services)", 1 },
 
-	/* the services list */
+	/* the services list is required */
 	{ "log_level = \"info\";\n",
 	  "test.conf: missing required setting \"services\"", 1 },
-	{ "services = ();\n",
-	  "test.conf:1: services: must have at least one service", 1 },
-	{ "\nservices = [];\n",
-	  "test.conf:2: services: must have at least one service", 1 },
-	{ "services = \"echo\";\n",
-	  "test.conf:1: services: must be a list of groups: "
-	  "( { name = ...; }, ... ) (got a string)", 1 },
-	{ "services = ( \"echo\" );\n",
-	  "test.conf:1: services.[0]: must be a group (got a string)", 1 },
-
-	/* unknown settings in a service */
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; wokers = 4; } );\n",
-	  "test.conf:2: services.[0].wokers: unknown setting "
-	  "(did you mean \"workers\"?)", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; hanlder = \"echo\"; } );\n",
-	  "test.conf:2: services.[0].hanlder: unknown setting "
-	  "(did you mean \"handler\"?)", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; user = \"x\"; } );\n",
-	  "test.conf:2: services.[0].user: unknown setting here (it is a "
-	  "global setting: put it outside services)", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; color = \"blue\"; } );\n",
-	  "test.conf:2: services.[0].color: unknown setting", 1 },
-
-	/* required service settings: the line is the group's */
-	{ "services = (\n  {\n    listen = \"127.0.0.1:7007\";\n"
-	  "    handler = \"echo\";\n  }\n);\n",
-	  "test.conf:2: services.[0]: missing required setting \"name\"", 1 },
-	{ "services = (\n  { name = \"echo\";\n    handler = \"echo\"; }\n);\n",
-	  "test.conf:2: services.[0]: missing required setting \"listen\"",
-	  1 },
-	{ "services = ( { name = \"a\"; listen = \"127.0.0.1:1\"; "
-	  "handler = \"echo\"; },\n"
-	  "  { name = \"b\"; listen = \"127.0.0.1:2\"; } );\n",
-	  "test.conf:2: services.[1]: missing required setting \"handler\"",
-	  1 },
-
-	/* name */
-	{ "services = ( { name = \"my service\"; listen = \"127.0.0.1:7007\"; "
-	  "handler = \"echo\"; } );\n",
-	  "test.conf:1: services.[0].name: may contain only letters, digits, "
-	  "\"_\" and \"-\" (got \"my service\")", 1 },
-	{ "services = ( { name = \"\"; listen = \"127.0.0.1:7007\"; "
-	  "handler = \"echo\"; } );\n",
-	  "test.conf:1: services.[0].name: must not be empty", 1 },
-	{ "services = ( { name = \"a123456789b123456789c123456789d123456789"
-	  "e123456789f123456789g1234\"; listen = \"127.0.0.1:7007\"; "
-	  "handler = \"echo\"; } );\n",
-	  "test.conf:1: services.[0].name: must be at most 64 characters "
-	  "(got 65)", 1 },
-	{ "services = ( { name = 7; listen = \"127.0.0.1:7007\"; "
-	  "handler = \"echo\"; } );\n",
-	  "test.conf:1: services.[0].name: must be a string (got an integer)",
-	  1 },
-	{ "services = (\n"
-	  "  { name = \"echo\"; listen = \"127.0.0.1:1\";\n"
-	  "    handler = \"echo\"; },\n"
-	  "  { name = \"echo\"; listen = \"127.0.0.1:2\";\n"
-	  "    handler = \"echo\"; }\n);\n",
-	  "test.conf:4: services.[1].name: name \"echo\" is already used by "
-	  "services.[0] (line 2)", 1 },
-
-	/* listen */
-	{ "services = (\n"
-	  "  { name = \"a\"; listen = \"127.0.0.1:7007\";\n"
-	  "    handler = \"echo\"; },\n"
-	  "  { name = \"b\";\n    listen = \"127.0.0.1:7007\";\n"
-	  "    handler = \"echo\"; }\n);\n",
-	  "test.conf:5: services.[1].listen: address tcp 127.0.0.1:7007 is "
-	  "already used by services.[0].listen (line 2)", 1 },
-	{ "services = (\n"
-	  "  { name = \"a\"; listen = [ \"*:7007\" ]; handler = \"echo\"; },\n"
-	  "  { name = \"b\"; listen = [ \"udp://*:7007\",\n"
-	  "      \"127.0.0.1:7007\" ]; handler = \"echo\"; }\n);\n",
-	  "test.conf:4: services.[1].listen.[1]: address tcp 127.0.0.1:7007 "
-	  "overlaps tcp *:7007 of services.[0].listen.[0] (line 2)", 1 },
-	{ "services = ( { name = \"a\"; handler = \"echo\";\n"
-	  "  listen = [ \"0.0.0.0:80\", \"127.0.0.1:80\" ]; } );\n",
-	  "test.conf:2: services.[0].listen.[1]: address tcp 127.0.0.1:80 "
-	  "overlaps tcp 0.0.0.0:80 of services.[0].listen.[0] (line 2)", 1 },
-	{ "services = ( { name = \"a\"; handler = \"echo\";\n"
-	  "  listen = [ \"unix:/tmp/p.sock\", \"unix:/tmp/p.sock\" ]; } );\n",
-	  "test.conf:2: services.[0].listen.[1]: address unix /tmp/p.sock is "
-	  "already used by services.[0].listen.[0] (line 2)", 1 },
-	{ "services = ( { name = \"echo\"; handler = \"echo\";\n"
-	  "  listen = [ \"127.0.0.1:7007\",\n"
-	  "             \"localhost:7007\" ]; } );\n",
-	  "test.conf:3: services.[0].listen.[1]: invalid address "
-	  "\"localhost:7007\": host \"localhost\"" NOTNUM, 1 },
-	{ "services = ( { name = \"echo\"; handler = \"echo\";\n"
-	  "  listen = \"127.0.0.1:99999\"; } );\n",
-	  "test.conf:2: services.[0].listen: invalid address "
-	  "\"127.0.0.1:99999\": port must be between 0 and 65535 "
-	  "(got 99999)", 1 },
-	{ "services = ( { name = \"echo\"; handler = \"echo\";\n"
-	  "  listen = \"::1:7007\"; } );\n",
-	  "test.conf:2: services.[0].listen: invalid address \"::1:7007\": "
-	  "IPv6 addresses need brackets: [::1]:7007", 1 },
-	{ "services = ( { name = \"echo\"; handler = \"echo\";\n"
-	  "  listen = 7007; } );\n",
-	  "test.conf:2: services.[0].listen: must be a string or a list of "
-	  "strings (got an integer)", 1 },
-	{ "services = ( { name = \"echo\"; handler = \"echo\";\n"
-	  "  listen = [ ]; } );\n",
-	  "test.conf:2: services.[0].listen: must have at least one address",
-	  1 },
-	{ "services = ( { name = \"echo\"; handler = \"echo\";\n"
-	  "  listen = ( \"127.0.0.1:7007\", 7008 ); } );\n",
-	  "test.conf:2: services.[0].listen.[1]: must be a string "
-	  "(got an integer)", 1 },
-
-	/* handler */
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"ecko\"; } );\n",
-	  "test.conf:2: services.[0].handler: unknown handler \"ecko\" "
-	  "(did you mean \"echo\"?); " HANDLERS, 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"nginx\"; } );\n",
-	  "test.conf:2: services.[0].handler: unknown handler \"nginx\"; "
-	  HANDLERS, 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = [ \"echo\" ]; } );\n",
-	  "test.conf:2: services.[0].handler: must be a string (got an array)",
-	  1 },
-
-	/* workers, backlog */
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\";\n  workers = 0; } );\n",
-	  "test.conf:3: services.[0].workers: must be between 1 and 4096 "
-	  "(got 0)", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; workers = 4097; } );\n",
-	  "test.conf:2: services.[0].workers: must be between 1 and 4096 "
-	  "(got 4097)", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; workers = \"4\"; } );\n",
-	  "test.conf:2: services.[0].workers: must be an integer "
-	  "(got a string)", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; workers = 4.0; } );\n",
-	  "test.conf:2: services.[0].workers: must be an integer "
-	  "(got a float)", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; workers = 5000000000L; } );\n",
-	  "test.conf:2: services.[0].workers: must be between 1 and 4096 "
-	  "(got 5000000000)", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; backlog = 0; } );\n",
-	  "test.conf:2: services.[0].backlog: must be between 1 and 65535 "
-	  "(got 0)", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; backlog = 65536; } );\n",
-	  "test.conf:2: services.[0].backlog: must be between 1 and 65535 "
-	  "(got 65536)", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; backlog = false; } );\n",
-	  "test.conf:2: services.[0].backlog: must be an integer "
-	  "(got a boolean)", 1 },
-
-	/* unix_mode */
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; unix_mode = \"0660\"; } );\n",
-	  "test.conf:2: services.[0].unix_mode: only applies to unix: listen "
-	  "addresses, and services.[0] has none", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"unix:/tmp/e.sock\";\n"
-	  "  handler = \"echo\"; unix_mode = \"0999\"; } );\n",
-	  "test.conf:2: services.[0].unix_mode: must be octal digits like "
-	  "\"0660\" (got \"0999\")", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"unix:/tmp/e.sock\";\n"
-	  "  handler = \"echo\"; unix_mode = \"rw-rw----\"; } );\n",
-	  "test.conf:2: services.[0].unix_mode: must be octal digits like "
-	  "\"0660\" (got \"rw-rw----\")", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"unix:/tmp/e.sock\";\n"
-	  "  handler = \"echo\"; unix_mode = \"1777\"; } );\n",
-	  "test.conf:2: services.[0].unix_mode: must be between 0 and 0777 "
-	  "(got \"1777\")", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"unix:/tmp/e.sock\";\n"
-	  "  handler = \"echo\"; unix_mode = 0660; } );\n",
-	  "test.conf:2: services.[0].unix_mode: must be a string of octal "
-	  "digits like \"0660\" (got an integer)", 1 },
 
 	/* access_log, control_socket */
 	{ "access_log = 5;\n" SVC,
@@ -333,111 +177,11 @@ static const struct {
 	{ "control_sock = \"/tmp/c\";\n" SVC,
 	  "test.conf:1: control_sock: unknown setting (did you mean "
 	  "\"control_socket\"?)", 1 },
-	{ IN_SVC("access_log = \"/tmp/a\";"),
-	  "test.conf:2: services.[0].access_log: unknown setting here (it "
-	  "is a global setting: put it outside services)", 1 },
 
-	/* pool: static or dynamic, never both */
-	{ IN_SVC("min_spare = 0;"),
-	  "test.conf:2: services.[0].min_spare: must be between 1 and 4096 "
-	  "(got 0)", 1 },
-	{ IN_SVC("min_spare = 4097;"),
-	  "test.conf:2: services.[0].min_spare: must be between 1 and 4096 "
-	  "(got 4097)", 1 },
-	{ IN_SVC("min_spare = \"2\";"),
-	  "test.conf:2: services.[0].min_spare: must be an integer "
-	  "(got a string)", 1 },
-	{ IN_SVC("max_spare = 0;"),
-	  "test.conf:2: services.[0].max_spare: must be between 1 and 4096 "
-	  "(got 0)", 1 },
-	{ IN_SVC("max_spare = 4097;"),
-	  "test.conf:2: services.[0].max_spare: must be between 1 and 4096 "
-	  "(got 4097)", 1 },
-	{ IN_SVC("max_spare = 8.0;"),
-	  "test.conf:2: services.[0].max_spare: must be an integer "
-	  "(got a float)", 1 },
-	{ IN_SVC("max_workers = 0;"),
-	  "test.conf:2: services.[0].max_workers: must be between 1 and 4096 "
-	  "(got 0)", 1 },
-	{ IN_SVC("max_workers = 4097;"),
-	  "test.conf:2: services.[0].max_workers: must be between 1 and 4096 "
-	  "(got 4097)", 1 },
-	{ IN_SVC("max_workers = true;"),
-	  "test.conf:2: services.[0].max_workers: must be an integer "
-	  "(got a boolean)", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; workers = 4;\n  min_spare = 2; } );\n",
-	  "test.conf:3: services.[0].min_spare: cannot be combined with "
-	  "workers (line 2): " POOL_MIX, 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; max_workers = 9;\n  workers = 4; } );\n",
-	  "test.conf:3: services.[0].workers: cannot be combined with "
-	  "max_workers (line 2): " POOL_MIX, 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; workers = 4;\n  max_spare = 9;\n"
-	  "  min_spare = 2; max_workers = 9; } );\n",
-	  "test.conf:3: services.[0].max_spare: cannot be combined with "
-	  "workers (line 2): " POOL_MIX, 1 },
-	{ IN_SVC("max_spare = 1;"),
-	  "test.conf:2: services.[0].max_spare: must be at least min_spare "
-	  "(got 1, min_spare is 2)", 1 },
-	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\";\n  max_spare = 4; min_spare = 5; } );\n",
-	  "test.conf:3: services.[0].max_spare: must be at least min_spare "
-	  "(got 4, min_spare is 5)", 1 },
-	{ IN_SVC("min_spare = 10; max_spare = 10; max_workers = 5;"),
-	  "test.conf:2: services.[0].max_workers: must be at least min_spare "
-	  "(got 5, min_spare is 10)", 1 },
-	{ IN_SVC("min_spare = 65;"),
-	  "test.conf:2: services.[0].min_spare: must be at most max_workers "
-	  "(got 65, max_workers is 64 by default)", 1 },
-	{ IN_SVC("min_spares = 2;"),
-	  "test.conf:2: services.[0].min_spares: unknown setting (did you "
-	  "mean \"min_spare\"?)", 1 },
-	{ IN_SVC("max_worker = 2;"),
-	  "test.conf:2: services.[0].max_worker: unknown setting (did you "
-	  "mean \"max_workers\"?)", 1 },
+	/* service settings at the top level */
 	{ "max_spare = 8;\n" SVC,
 	  "test.conf:1: max_spare: unknown setting here (it is a service "
 	  "setting: put it inside a group in services)", 1 },
-
-	/* max_requests, timeout, io_timeout */
-	{ IN_SVC("max_requests = -1;"),
-	  "test.conf:2: services.[0].max_requests: must be between 0 and "
-	  "1000000000 (got -1)", 1 },
-	{ IN_SVC("max_requests = 1000000001;"),
-	  "test.conf:2: services.[0].max_requests: must be between 0 and "
-	  "1000000000 (got 1000000001)", 1 },
-	{ IN_SVC("max_requests = \"1000\";"),
-	  "test.conf:2: services.[0].max_requests: must be an integer "
-	  "(got a string)", 1 },
-	{ IN_SVC("timeout = -1;"),
-	  "test.conf:2: services.[0].timeout: must be between 0 and 86400 "
-	  "(got -1)", 1 },
-	{ IN_SVC("timeout = 86401;"),
-	  "test.conf:2: services.[0].timeout: must be between 0 and 86400 "
-	  "(got 86401)", 1 },
-	{ IN_SVC("timeout = 1.5;"),
-	  "test.conf:2: services.[0].timeout: must be an integer "
-	  "(got a float)", 1 },
-	{ IN_SVC("io_timeout = -1;"),
-	  "test.conf:2: services.[0].io_timeout: must be between 0 and 86400 "
-	  "(got -1)", 1 },
-	{ IN_SVC("io_timeout = 86401;"),
-	  "test.conf:2: services.[0].io_timeout: must be between 0 and 86400 "
-	  "(got 86401)", 1 },
-	{ IN_SVC("io_timeout = ( 30 );"),
-	  "test.conf:2: services.[0].io_timeout: must be an integer "
-	  "(got a list)", 1 },
-	{ IN_SVC("max_request = 1000;"),
-	  "test.conf:2: services.[0].max_request: unknown setting (did you "
-	  "mean \"max_requests\"?)", 1 },
-	{ IN_SVC("timout = 5;"),
-	  "test.conf:2: services.[0].timout: unknown setting (did you "
-	  "mean \"timeout\"?)", 1 },
-	{ IN_SVC("io_timout = 5;"),
-	  "test.conf:2: services.[0].io_timout: unknown setting (did you "
-	  "mean \"io_timeout\"?)", 1 },
 	{ "timeout = 5;\n" SVC,
 	  "test.conf:1: timeout: unknown setting here (it is a service "
 	  "setting: put it inside a group in services)", 1 },
@@ -447,97 +191,7 @@ static const struct {
 	  "test.conf:2: syntax error", 1 },
 	{ "log_level = \"info\";\nlog_level = \"debug\";\n" SVC,
 	  "test.conf:2: duplicate setting name", 1 },
-	/* handlers: exec and module (issue 4) */
-#define XSVC(h, rest) "services = ( { name = \"x\"; " \
-	"listen = \"127.0.0.1:7007\";\n  handler = \"" h "\"; " rest " } );\n"
-	{ IN_SVC("exec = { argv = [ \"/bin/cat\" ]; };"),
-	  "test.conf:2: services.[0].exec: only applies to handler = \"exec\" "
-	  "(this service's handler is \"echo\")", 1 },
-	{ XSVC("exec", ""),
-	  "test.conf:1: services.[0]: missing required setting \"exec\" "
-	  "(handler \"exec\" runs exec.argv)", 1 },
-	{ XSVC("exec", "exec = { argv = [ \"/nonexistent/x\" ]; };"),
-	  "test.conf:2: services.[0].exec.argv.[0]: \"/nonexistent/x\" does "
-	  "not exist", 1 },
-	{ XSVC("exec", "exec = { argv = [ \"/etc\" ]; };"),
-	  "test.conf:2: services.[0].exec.argv.[0]: \"/etc\" is not a "
-	  "regular file", 1 },
-	{ XSVC("exec", "exec = { argv = [ \"cat\" ]; };"),
-	  "test.conf:2: services.[0].exec.argv.[0]: must be an absolute path "
-	  "(got \"cat\")", 1 },
-	{ XSVC("exec", "exec = { argv = \"/bin/cat\"; };"),
-	  "test.conf:2: services.[0].exec.argv: must be a list of strings: "
-	  "[ \"...\", ... ] (got a string)", 1 },
-	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; env = [ \"1X=2\" ]; };"),
-	  "test.conf:2: services.[0].exec.env.[0]: must look like NAME=value, "
-	  "NAME made of letters, digits and \"_\" (got \"1X=2\")", 1 },
-	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; "
-	  "env = [ \"LISTEN_FDS=3\" ]; };"),
-	  "test.conf:2: services.[0].exec.env.[0]: LISTEN_FDS is set by "
-	  "preforkd itself (got \"LISTEN_FDS=3\")", 1 },
-	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; mode = 1; };"),
-	  "test.conf:2: services.[0].exec.mode: must be a string "
-	  "(got an integer)", 1 },
-	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; mode = \"worker\"; }; "
-	  "min_spare = 1;"),
-	  "test.conf:2: services.[0].exec.mode: \"worker\" needs a static pool "
-	  "(workers = N): the program accepts by itself, so preforkd cannot "
-	  "count idle workers (min_spare is set, line 2)", 1 },
-	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; mode = \"worker\"; }; "
-	  "timeout = 5;"),
-	  "test.conf:2: services.[0].timeout: does not apply to exec.mode "
-	  "\"worker\": the program serves its connections itself", 1 },
-	{ XSVC("exec", "exec = 5;"),
-	  "test.conf:2: services.[0].exec: must be a group: exec = { argv = "
-	  "[ \"/path\", ... ]; } (got an integer)", 1 },
-	{ XSVC("module", ""),
-	  "test.conf:1: services.[0]: missing required setting \"module\" "
-	  "(handler \"module\" loads module.path)", 1 },
-	{ XSVC("echo", "module = { path = \"/x.so\"; };"),
-	  "test.conf:2: services.[0].module: only applies to handler = "
-	  "\"module\" (this service's handler is \"echo\")", 1 },
-	{ XSVC("module", "module = { path = \"/nonexistent/x.so\"; };"),
-	  "test.conf:2: services.[0].module.path: cannot load "
-	  "\"/nonexistent/x.so\": No such file or directory", 1 },
-	{ XSVC("module", "module = { path = \"/etc\"; };"),
-	  "test.conf:2: services.[0].module.path: cannot load \"/etc\": not a "
-	  "regular file", 1 },
-
 };
-
-static int	as_root;
-
-/* parse - conf_parse_string under the name test.conf. */
-static struct conf *
-parse(const char *text, struct errlist *errs)
-{
-	return conf_parse_string(text, "test.conf", errs);
-}
-
-/* parse_root - as parse, adding user = "root" at the end when root. */
-static struct conf *
-parse_root(const char *text, struct errlist *errs)
-{
-	struct conf *conf;
-	char *full;
-
-	if (!as_root)
-		return parse(text, errs);
-	full = tap_strdup_printf("%suser = \"root\";\n", text);
-	conf = parse(full, errs);
-	free(full);
-	return conf;
-}
-
-/* show_errors - print unexpected messages as diagnostics. */
-static void
-show_errors(const struct errlist *errs)
-{
-	size_t i;
-
-	for (i = 0; i < errs->n; i++)
-		diag("error: %s", errs->msg[i]);
-}
 
 /* test_good - a config using every setting, then one using the defaults. */
 static void
@@ -654,88 +308,6 @@ test_good(void)
 	is_int(0, s->max_requests, "max_requests default 0");
 	is_int(0, s->timeout, "timeout default 0");
 	is_int(60, s->io_timeout, "io_timeout default 60");
-	conf_free(conf);
-	errlist_free(&errs);
-}
-
-/* A service in a minimal config, with settings added to its group. */
-static struct conf *
-parse_pool(const char *settings, struct errlist *errs)
-{
-	struct conf *conf;
-	char *text;
-
-	text = tap_strdup_printf(IN_SVC("%s"), settings);
-	if ((conf = parse_root(text, errs)) == NULL)
-		show_errors(errs);
-	free(text);
-	return conf;
-}
-
-/*
- * test_pool - static and dynamic pools: what each setting gives, what the
- * defaults fill in, and the supervision limits at their ends.
- */
-static void
-test_pool(void)
-{
-	static const struct {
-		const char	*settings;
-		int		 dynamic, workers, min_spare, max_spare;
-		int		 max_workers;
-	} good[] = {
-		{ "workers = 7;",			0, 7, 7, 7, 7 },
-		{ "min_spare = 3; max_spare = 5; max_workers = 10;",
-							1, 3, 3, 5, 10 },
-		{ "max_workers = 16;",			1, 2, 2, 8, 16 },
-		{ "max_spare = 2;",			1, 2, 2, 2, 64 },
-		{ "min_spare = 12;",			1, 12, 12, 12, 64 },
-		{ "min_spare = 5; max_spare = 6;",	1, 5, 5, 6, 64 },
-		{ "min_spare = 1; max_spare = 1; max_workers = 1;",
-							1, 1, 1, 1, 1 },
-		{ "max_workers = 4096; min_spare = 4096; max_spare = 4096;",
-						1, 4096, 4096, 4096, 4096 },
-	};
-	struct errlist errs = { NULL, 0 };
-	struct conf *conf;
-	struct conf_service *s;
-	size_t i;
-
-	for (i = 0; i < NELEM(good); i++) {
-		conf = parse_pool(good[i].settings, &errs);
-		ok(conf != NULL, "pool %zu loads: %s", i, good[i].settings);
-		s = conf != NULL ? &conf->services[0] : NULL;
-		is_int(good[i].dynamic, s != NULL ? s->dynamic : -1,
-		    "pool %zu: dynamic", i);
-		is_int(good[i].workers, s != NULL ? s->workers : -1,
-		    "pool %zu: workers", i);
-		is_int(good[i].min_spare, s != NULL ? s->min_spare : -1,
-		    "pool %zu: min_spare", i);
-		is_int(good[i].max_spare, s != NULL ? s->max_spare : -1,
-		    "pool %zu: max_spare", i);
-		is_int(good[i].max_workers, s != NULL ? s->max_workers : -1,
-		    "pool %zu: max_workers", i);
-		conf_free(conf);
-		errlist_free(&errs);
-	}
-
-	conf = parse_pool("max_requests = 1000000000; timeout = 86400; "
-	    "io_timeout = 0;", &errs);
-	ok(conf != NULL, "limits at their maximum (io_timeout off) load");
-	s = conf != NULL ? &conf->services[0] : NULL;
-	is_int(1000000000, s != NULL ? s->max_requests : -1,
-	    "max_requests maximum");
-	is_int(86400, s != NULL ? s->timeout : -1, "timeout maximum");
-	is_int(0, s != NULL ? s->io_timeout : -1, "io_timeout 0 is off");
-	conf_free(conf);
-	errlist_free(&errs);
-
-	conf = parse_pool("max_requests = 1000; timeout = 60; "
-	    "io_timeout = 30;", &errs);
-	s = conf != NULL ? &conf->services[0] : NULL;
-	is_int(1000, s != NULL ? s->max_requests : -1, "max_requests 1000");
-	is_int(60, s != NULL ? s->timeout : -1, "timeout 60");
-	is_int(30, s != NULL ? s->io_timeout : -1, "io_timeout 30");
 	conf_free(conf);
 	errlist_free(&errs);
 }
@@ -879,27 +451,6 @@ test_users(void)
 	errlist_free(&errs);
 }
 
-/* test_bad - every row fails alone with exactly its message. */
-static void
-test_bad(void)
-{
-	struct errlist errs = { NULL, 0 };
-	struct conf *conf;
-	size_t i;
-
-	for (i = 0; i < NELEM(bad); i++) {
-		conf = bad[i].root_user ? parse_root(bad[i].text, &errs) :
-		    parse(bad[i].text, &errs);
-		ok(conf == NULL, "bad config %zu fails", i);
-		if (!is_int(1, errs.n, "bad config %zu: one error", i))
-			show_errors(&errs);
-		is_string(bad[i].err, errs.n > 0 ? errs.msg[0] : NULL,
-		    "bad config %zu: message", i);
-		conf_free(conf);
-		errlist_free(&errs);
-	}
-}
-
 /* test_many - one config with many faults reports every one, in order. */
 static void
 test_many(void)
@@ -954,66 +505,6 @@ test_many(void)
 	conf_free(conf);
 	errlist_free(&errs);
 	ok(errs.n == 0 && errs.msg == NULL, "errlist_free empties the list");
-}
-
-/* test_limits - limits that are easier to build than to write out. */
-static void
-test_limits(void)
-{
-	struct errlist errs = { NULL, 0 };
-	struct conf *conf;
-	char *text, *list, *tmp;
-	int i;
-
-	/* 64 addresses are fine, 65 are not. */
-	list = tap_strdup_printf("\"127.0.0.1:1\"");
-	for (i = 2; i <= 65; i++) {
-		if (i == 65) {
-			text = tap_strdup_printf("services = ( { name = \"a\"; "
-			    "handler = \"echo\"; listen = [ %s ]; } );\n",
-			    list);
-			conf = parse_root(text, &errs);
-			ok(conf != NULL, "64 listen addresses are fine");
-			show_errors(&errs);
-			conf_free(conf);
-			errlist_free(&errs);
-			free(text);
-		}
-		tmp = tap_strdup_printf("%s, \"127.0.0.1:%d\"", list, i);
-		free(list);
-		list = tmp;
-	}
-	text = tap_strdup_printf("services = ( { name = \"a\"; "
-	    "handler = \"echo\";\n listen = [ %s ]; } );\n", list);
-	conf = parse_root(text, &errs);
-	ok(conf == NULL, "65 listen addresses fail");
-	is_string("test.conf:2: services.[0].listen: must have at most 64 "
-	    "addresses (got 65)", errs.n > 0 ? errs.msg[0] : NULL,
-	    "65 listen addresses: message");
-	conf_free(conf);
-	errlist_free(&errs);
-	free(text);
-	free(list);
-}
-
-/* test_closest - the "did you mean" chooser on its own. */
-static void
-test_closest(void)
-{
-	static const char *const words[] = {
-		"workers", "backlog", "handler", "name", NULL
-	};
-
-	is_string("workers", conf_closest("wokers", words), "deletion");
-	is_string("workers", conf_closest("wrokers", words), "swap");
-	is_string("workers", conf_closest("owrkesr", words), "two swaps");
-	is_string(NULL, conf_closest("wkrs", words), "three edits away");
-	is_string("workers", conf_closest("workerss", words), "insertion");
-	is_string("backlog", conf_closest("backlg", words), "backlog");
-	is_string("name", conf_closest("name", words), "exact match");
-	is_string(NULL, conf_closest("listen", words), "nothing close");
-	is_string(NULL, conf_closest("x", words), "too short to guess");
-	is_string(NULL, conf_closest("", words), "empty word");
 }
 
 /* test_files - conf_load on real files, and on ones that cannot be read. */
@@ -1083,17 +574,13 @@ test_files(void)
 int
 main(void)
 {
-	as_root = geteuid() == 0;
-	plan(50 + 8 * 6 + 7 + 3 + 8 * 2 + 2 + 9 + (int)NELEM(bad) * 3 +
-	    14 + 3 + 10 + 11);
+	conftest_init();
+	plan(50 + 3 + 8 * 2 + 2 + 9 + (int)NELEM(bad) * BAD_TESTS + 14 + 11);
 	test_good();
-	test_pool();
 	test_observe();
 	test_users();
-	test_bad();
+	test_bad(bad, NELEM(bad), "config");
 	test_many();
-	test_limits();
-	test_closest();
 	test_files();
 	return 0;
 }

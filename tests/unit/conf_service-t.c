@@ -1,0 +1,332 @@
+/*
+ * conf_service-t.c - unit tests for src/conf_service.c: the services list, each
+ * service's settings with their defaults and limits, static and dynamic
+ * pools, names and handlers: each bad one with its exact message.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "preforkd.h"
+#include "conftest.h"
+#include "../tap/basic.h"
+
+#define POOL_MIX "a pool is either static (workers) or dynamic " \
+	"(min_spare, max_spare, max_workers)"
+
+static const struct bad_conf bad[] = {
+	/* the services list */
+	{ "services = ();\n",
+	  "test.conf:1: services: must have at least one service", 1 },
+	{ "\nservices = [];\n",
+	  "test.conf:2: services: must have at least one service", 1 },
+	{ "services = \"echo\";\n",
+	  "test.conf:1: services: must be a list of groups: "
+	  "( { name = ...; }, ... ) (got a string)", 1 },
+	{ "services = ( \"echo\" );\n",
+	  "test.conf:1: services.[0]: must be a group (got a string)", 1 },
+
+	/* unknown settings in a service */
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; wokers = 4; } );\n",
+	  "test.conf:2: services.[0].wokers: unknown setting "
+	  "(did you mean \"workers\"?)", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; hanlder = \"echo\"; } );\n",
+	  "test.conf:2: services.[0].hanlder: unknown setting "
+	  "(did you mean \"handler\"?)", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; user = \"x\"; } );\n",
+	  "test.conf:2: services.[0].user: unknown setting here (it is a "
+	  "global setting: put it outside services)", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; color = \"blue\"; } );\n",
+	  "test.conf:2: services.[0].color: unknown setting", 1 },
+
+	/* required service settings: the line is the group's */
+	{ "services = (\n  {\n    listen = \"127.0.0.1:7007\";\n"
+	  "    handler = \"echo\";\n  }\n);\n",
+	  "test.conf:2: services.[0]: missing required setting \"name\"", 1 },
+	{ "services = (\n  { name = \"echo\";\n    handler = \"echo\"; }\n);\n",
+	  "test.conf:2: services.[0]: missing required setting \"listen\"",
+	  1 },
+	{ "services = ( { name = \"a\"; listen = \"127.0.0.1:1\"; "
+	  "handler = \"echo\"; },\n"
+	  "  { name = \"b\"; listen = \"127.0.0.1:2\"; } );\n",
+	  "test.conf:2: services.[1]: missing required setting \"handler\"",
+	  1 },
+
+	/* name */
+	{ "services = ( { name = \"my service\"; listen = \"127.0.0.1:7007\"; "
+	  "handler = \"echo\"; } );\n",
+	  "test.conf:1: services.[0].name: may contain only letters, digits, "
+	  "\"_\" and \"-\" (got \"my service\")", 1 },
+	{ "services = ( { name = \"\"; listen = \"127.0.0.1:7007\"; "
+	  "handler = \"echo\"; } );\n",
+	  "test.conf:1: services.[0].name: must not be empty", 1 },
+	{ "services = ( { name = \"a123456789b123456789c123456789d123456789"
+	  "e123456789f123456789g1234\"; listen = \"127.0.0.1:7007\"; "
+	  "handler = \"echo\"; } );\n",
+	  "test.conf:1: services.[0].name: must be at most 64 characters "
+	  "(got 65)", 1 },
+	{ "services = ( { name = 7; listen = \"127.0.0.1:7007\"; "
+	  "handler = \"echo\"; } );\n",
+	  "test.conf:1: services.[0].name: must be a string (got an integer)",
+	  1 },
+	{ "services = (\n"
+	  "  { name = \"echo\"; listen = \"127.0.0.1:1\";\n"
+	  "    handler = \"echo\"; },\n"
+	  "  { name = \"echo\"; listen = \"127.0.0.1:2\";\n"
+	  "    handler = \"echo\"; }\n);\n",
+	  "test.conf:4: services.[1].name: name \"echo\" is already used by "
+	  "services.[0] (line 2)", 1 },
+
+	/* handler */
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"ecko\"; } );\n",
+	  "test.conf:2: services.[0].handler: unknown handler \"ecko\" "
+	  "(did you mean \"echo\"?); " HANDLERS, 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"nginx\"; } );\n",
+	  "test.conf:2: services.[0].handler: unknown handler \"nginx\"; "
+	  HANDLERS, 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = [ \"echo\" ]; } );\n",
+	  "test.conf:2: services.[0].handler: must be a string (got an array)",
+	  1 },
+
+	/* workers, backlog */
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\";\n  workers = 0; } );\n",
+	  "test.conf:3: services.[0].workers: must be between 1 and 4096 "
+	  "(got 0)", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; workers = 4097; } );\n",
+	  "test.conf:2: services.[0].workers: must be between 1 and 4096 "
+	  "(got 4097)", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; workers = \"4\"; } );\n",
+	  "test.conf:2: services.[0].workers: must be an integer "
+	  "(got a string)", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; workers = 4.0; } );\n",
+	  "test.conf:2: services.[0].workers: must be an integer "
+	  "(got a float)", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; workers = 5000000000L; } );\n",
+	  "test.conf:2: services.[0].workers: must be between 1 and 4096 "
+	  "(got 5000000000)", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; backlog = 0; } );\n",
+	  "test.conf:2: services.[0].backlog: must be between 1 and 65535 "
+	  "(got 0)", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; backlog = 65536; } );\n",
+	  "test.conf:2: services.[0].backlog: must be between 1 and 65535 "
+	  "(got 65536)", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; backlog = false; } );\n",
+	  "test.conf:2: services.[0].backlog: must be an integer "
+	  "(got a boolean)", 1 },
+
+	/* a global setting in a service */
+	{ IN_SVC("access_log = \"/tmp/a\";"),
+	  "test.conf:2: services.[0].access_log: unknown setting here (it "
+	  "is a global setting: put it outside services)", 1 },
+
+	/* pool: static or dynamic, never both */
+	{ IN_SVC("min_spare = 0;"),
+	  "test.conf:2: services.[0].min_spare: must be between 1 and 4096 "
+	  "(got 0)", 1 },
+	{ IN_SVC("min_spare = 4097;"),
+	  "test.conf:2: services.[0].min_spare: must be between 1 and 4096 "
+	  "(got 4097)", 1 },
+	{ IN_SVC("min_spare = \"2\";"),
+	  "test.conf:2: services.[0].min_spare: must be an integer "
+	  "(got a string)", 1 },
+	{ IN_SVC("max_spare = 0;"),
+	  "test.conf:2: services.[0].max_spare: must be between 1 and 4096 "
+	  "(got 0)", 1 },
+	{ IN_SVC("max_spare = 4097;"),
+	  "test.conf:2: services.[0].max_spare: must be between 1 and 4096 "
+	  "(got 4097)", 1 },
+	{ IN_SVC("max_spare = 8.0;"),
+	  "test.conf:2: services.[0].max_spare: must be an integer "
+	  "(got a float)", 1 },
+	{ IN_SVC("max_workers = 0;"),
+	  "test.conf:2: services.[0].max_workers: must be between 1 and 4096 "
+	  "(got 0)", 1 },
+	{ IN_SVC("max_workers = 4097;"),
+	  "test.conf:2: services.[0].max_workers: must be between 1 and 4096 "
+	  "(got 4097)", 1 },
+	{ IN_SVC("max_workers = true;"),
+	  "test.conf:2: services.[0].max_workers: must be an integer "
+	  "(got a boolean)", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; workers = 4;\n  min_spare = 2; } );\n",
+	  "test.conf:3: services.[0].min_spare: cannot be combined with "
+	  "workers (line 2): " POOL_MIX, 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; max_workers = 9;\n  workers = 4; } );\n",
+	  "test.conf:3: services.[0].workers: cannot be combined with "
+	  "max_workers (line 2): " POOL_MIX, 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; workers = 4;\n  max_spare = 9;\n"
+	  "  min_spare = 2; max_workers = 9; } );\n",
+	  "test.conf:3: services.[0].max_spare: cannot be combined with "
+	  "workers (line 2): " POOL_MIX, 1 },
+	{ IN_SVC("max_spare = 1;"),
+	  "test.conf:2: services.[0].max_spare: must be at least min_spare "
+	  "(got 1, min_spare is 2)", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\";\n  max_spare = 4; min_spare = 5; } );\n",
+	  "test.conf:3: services.[0].max_spare: must be at least min_spare "
+	  "(got 4, min_spare is 5)", 1 },
+	{ IN_SVC("min_spare = 10; max_spare = 10; max_workers = 5;"),
+	  "test.conf:2: services.[0].max_workers: must be at least min_spare "
+	  "(got 5, min_spare is 10)", 1 },
+	{ IN_SVC("min_spare = 65;"),
+	  "test.conf:2: services.[0].min_spare: must be at most max_workers "
+	  "(got 65, max_workers is 64 by default)", 1 },
+	{ IN_SVC("min_spares = 2;"),
+	  "test.conf:2: services.[0].min_spares: unknown setting (did you "
+	  "mean \"min_spare\"?)", 1 },
+	{ IN_SVC("max_worker = 2;"),
+	  "test.conf:2: services.[0].max_worker: unknown setting (did you "
+	  "mean \"max_workers\"?)", 1 },
+
+	/* max_requests, timeout, io_timeout */
+	{ IN_SVC("max_requests = -1;"),
+	  "test.conf:2: services.[0].max_requests: must be between 0 and "
+	  "1000000000 (got -1)", 1 },
+	{ IN_SVC("max_requests = 1000000001;"),
+	  "test.conf:2: services.[0].max_requests: must be between 0 and "
+	  "1000000000 (got 1000000001)", 1 },
+	{ IN_SVC("max_requests = \"1000\";"),
+	  "test.conf:2: services.[0].max_requests: must be an integer "
+	  "(got a string)", 1 },
+	{ IN_SVC("timeout = -1;"),
+	  "test.conf:2: services.[0].timeout: must be between 0 and 86400 "
+	  "(got -1)", 1 },
+	{ IN_SVC("timeout = 86401;"),
+	  "test.conf:2: services.[0].timeout: must be between 0 and 86400 "
+	  "(got 86401)", 1 },
+	{ IN_SVC("timeout = 1.5;"),
+	  "test.conf:2: services.[0].timeout: must be an integer "
+	  "(got a float)", 1 },
+	{ IN_SVC("io_timeout = -1;"),
+	  "test.conf:2: services.[0].io_timeout: must be between 0 and 86400 "
+	  "(got -1)", 1 },
+	{ IN_SVC("io_timeout = 86401;"),
+	  "test.conf:2: services.[0].io_timeout: must be between 0 and 86400 "
+	  "(got 86401)", 1 },
+	{ IN_SVC("io_timeout = ( 30 );"),
+	  "test.conf:2: services.[0].io_timeout: must be an integer "
+	  "(got a list)", 1 },
+	{ IN_SVC("max_request = 1000;"),
+	  "test.conf:2: services.[0].max_request: unknown setting (did you "
+	  "mean \"max_requests\"?)", 1 },
+	{ IN_SVC("timout = 5;"),
+	  "test.conf:2: services.[0].timout: unknown setting (did you "
+	  "mean \"timeout\"?)", 1 },
+	{ IN_SVC("io_timout = 5;"),
+	  "test.conf:2: services.[0].io_timout: unknown setting (did you "
+	  "mean \"io_timeout\"?)", 1 },
+};
+
+/* A service in a minimal config, with settings added to its group. */
+static struct conf *
+parse_pool(const char *settings, struct errlist *errs)
+{
+	struct conf *conf;
+	char *text;
+
+	text = tap_strdup_printf(IN_SVC("%s"), settings);
+	if ((conf = parse_root(text, errs)) == NULL)
+		show_errors(errs);
+	free(text);
+	return conf;
+}
+
+/*
+ * test_pool - static and dynamic pools: what each setting gives, what the
+ * defaults fill in, and the supervision limits at their ends.
+ */
+static void
+test_pool(void)
+{
+	static const struct {
+		const char	*settings;
+		int		 dynamic, workers, min_spare, max_spare;
+		int		 max_workers;
+	} good[] = {
+		{ "workers = 7;",			0, 7, 7, 7, 7 },
+		{ "min_spare = 3; max_spare = 5; max_workers = 10;",
+							1, 3, 3, 5, 10 },
+		{ "max_workers = 16;",			1, 2, 2, 8, 16 },
+		{ "max_spare = 2;",			1, 2, 2, 2, 64 },
+		{ "min_spare = 12;",			1, 12, 12, 12, 64 },
+		{ "min_spare = 5; max_spare = 6;",	1, 5, 5, 6, 64 },
+		{ "min_spare = 1; max_spare = 1; max_workers = 1;",
+							1, 1, 1, 1, 1 },
+		{ "max_workers = 4096; min_spare = 4096; max_spare = 4096;",
+						1, 4096, 4096, 4096, 4096 },
+	};
+	struct errlist errs = { NULL, 0 };
+	struct conf *conf;
+	struct conf_service *s;
+	size_t i;
+
+	for (i = 0; i < NELEM(good); i++) {
+		conf = parse_pool(good[i].settings, &errs);
+		ok(conf != NULL, "pool %zu loads: %s", i, good[i].settings);
+		s = conf != NULL ? &conf->services[0] : NULL;
+		is_int(good[i].dynamic, s != NULL ? s->dynamic : -1,
+		    "pool %zu: dynamic", i);
+		is_int(good[i].workers, s != NULL ? s->workers : -1,
+		    "pool %zu: workers", i);
+		is_int(good[i].min_spare, s != NULL ? s->min_spare : -1,
+		    "pool %zu: min_spare", i);
+		is_int(good[i].max_spare, s != NULL ? s->max_spare : -1,
+		    "pool %zu: max_spare", i);
+		is_int(good[i].max_workers, s != NULL ? s->max_workers : -1,
+		    "pool %zu: max_workers", i);
+		conf_free(conf);
+		errlist_free(&errs);
+	}
+
+	conf = parse_pool("max_requests = 1000000000; timeout = 86400; "
+	    "io_timeout = 0;", &errs);
+	ok(conf != NULL, "limits at their maximum (io_timeout off) load");
+	s = conf != NULL ? &conf->services[0] : NULL;
+	is_int(1000000000, s != NULL ? s->max_requests : -1,
+	    "max_requests maximum");
+	is_int(86400, s != NULL ? s->timeout : -1, "timeout maximum");
+	is_int(0, s != NULL ? s->io_timeout : -1, "io_timeout 0 is off");
+	conf_free(conf);
+	errlist_free(&errs);
+
+	conf = parse_pool("max_requests = 1000; timeout = 60; "
+	    "io_timeout = 30;", &errs);
+	s = conf != NULL ? &conf->services[0] : NULL;
+	is_int(1000, s != NULL ? s->max_requests : -1, "max_requests 1000");
+	is_int(60, s != NULL ? s->timeout : -1, "timeout 60");
+	is_int(30, s != NULL ? s->io_timeout : -1, "io_timeout 30");
+	conf_free(conf);
+	errlist_free(&errs);
+}
+
+int
+main(void)
+{
+	conftest_init();
+	plan(8 * 6 + 7 + (int)NELEM(bad) * BAD_TESTS);
+	test_pool();
+	test_bad(bad, NELEM(bad), "service");
+	return 0;
+}
