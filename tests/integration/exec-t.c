@@ -5,7 +5,8 @@
  * error log, the exit status in the access log, timeout ending the whole
  * process group (a grandchild too), the master ending that group itself
  * when the worker cannot (the group reported through the module API's
- * report_group), and -t refusing what cannot run.
+ * report_group), a worker told to stop stopping its program's group
+ * first, and -t refusing what cannot run.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -382,6 +383,56 @@ test_frozen(struct pf_daemon *d)
 		close(fd);
 }
 
+/*
+ * test_term - TERM to a worker while its program runs: the worker (its
+ * exec handler, woken through sig.c's self-pipe) stops the program's
+ * process group first, then leaves by that same signal.
+ */
+static void
+test_term(struct pf_daemon *d)
+{
+	char buf[64], state, *needle;
+	pid_t prog, gc, worker = 0, pgrp = 0, both[2];
+	int port, fd;
+	ssize_t n;
+
+	port = pf_port(d, "slow", "tcp");
+	fd = pf_tcp_connect("127.0.0.1", port);
+	n = fd >= 0 ? pf_read_n(fd, buf, 8, 5000) : -1;
+	ok(n == 8 && memcmp(buf, "started\n", 8) == 0,
+	    "term: the slow program started");
+	prog = pid_in_file(d, "program.pid");
+	gc = pid_in_file(d, "grandchild.pid");
+	if (prog <= 0 || pf_proc_stat(prog, &state, &worker, &pgrp, NULL) != 0)
+		worker = pgrp = 0;
+	ok(gc > 0 && pgrp == prog && worker > 1, "term: the program %ld "
+	    "runs under worker %ld", (long)prog, (long)worker);
+	if (worker > 1)
+		kill(worker, SIGTERM);
+	needle = tap_strdup_printf("service slow: stopping program %ld and "
+	    "its process group: this worker was told to stop", (long)prog);
+	ok(pf_log_wait(d, needle, 5000), "term: log: %s", needle);
+	free(needle);
+	both[0] = prog;
+	both[1] = gc;
+	ok(prog > 0 && gc > 0 && pf_wait_gone(both, 2, 3000) == 0,
+	    "term: the program and its grandchild are gone");
+	ok(worker > 1 && pf_wait_gone(&worker, 1, 3000) == 0,
+	    "term: the worker is gone");
+	needle = tap_strdup_printf("service slow: worker %ld killed by "
+	    "signal 15 (SIGTERM)", (long)worker);
+	ok(pf_log_wait(d, needle, 3000), "term: log: %s", needle);
+	free(needle);
+	ok(fd >= 0 && pf_wait_eof(fd, 3000) == 0,
+	    "term: the client sees the end of the connection");
+	if (gc > 0 && pf_proc_alive(gc))
+		kill(gc, SIGKILL);
+	if (prog > 0 && pf_proc_alive(prog))
+		kill(prog, SIGKILL);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* A program removed after start-up: logged per connection. */
 static void
 test_vanished(struct pf_daemon *d)
@@ -456,6 +507,7 @@ main(void)
 	test_roundtrip(d);
 	test_timeout(d);
 	test_frozen(d);
+	test_term(d);
 	test_vanished(d);
 	ok(pf_proc_alive(d->pid), "the master is unaffected");
 	ok(pf_stop(d) == 0, "stops");
