@@ -7,10 +7,12 @@
  * log, and the UCSPI environment (PROTO, TCPLOCALIP, ... or UNIXREMOTEPID,
  * ...).  The program runs in a process group of its own, so that timeout
  * (and a hung worker's kill) ends it together with its children.  Like
- * any module, it sees the connection only through the accessor table of
+ * any module, it sees the connection through the accessor table of
  * preforkd/module.h: it reports that process group with report_group and
- * counts timeout from started.  While it waits, TERM and CHLD reach it
- * through sig.c's self-pipe (sig_worker_child).
+ * counts timeout from started; only two things are preforkd's own (conn.c:
+ * the program's wait status for the access log, and closing the client's
+ * socket once the program holds it).  While it waits, TERM and CHLD reach
+ * it through sig.c's self-pipe (sig_worker_child).
  *
  * Mode "worker" is systemd's socket activation: each worker execs argv
  * once with the service's listening sockets on fds 3 and up, and
