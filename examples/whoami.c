@@ -128,19 +128,24 @@ whoami_json_text(char *dst, size_t len, const char *text)
 static size_t
 whoami_answer(struct preforkd_conn *c, char *buf, size_t len)
 {
-	const struct whoami *w = c->service->state;
+	const struct preforkd_api *api = preforkd_conn_api(c);
+	const struct preforkd_service *svc = api->service(c);
+	const struct whoami *w = svc->state;
 	static const char *const protos[] = { "tcp", "udp", "unix" };
 	char local[PREFORKD_ADDR_TEXT_MAX], remote[PREFORKD_ADDR_TEXT_MAX];
 	char jlocal[2 * PREFORKD_ADDR_TEXT_MAX];
 	char jremote[2 * PREFORKD_ADDR_TEXT_MAX];
+	const struct sockaddr *sa;
 	const char *proto;
-	int n;
+	socklen_t salen;
+	int n, p;
 
-	proto = c->proto >= 0 && c->proto <= 2 ? protos[c->proto] : "?";
-	c->api->format_addr((const struct sockaddr *)&c->local, c->locallen,
-	    local, sizeof(local));
-	c->api->format_addr((const struct sockaddr *)&c->remote,
-	    c->remotelen, remote, sizeof(remote));
+	p = api->proto(c);
+	proto = p >= 0 && p <= 2 ? protos[p] : "?";
+	sa = api->local(c, &salen);
+	api->format_addr(sa, salen, local, sizeof(local));
+	sa = api->remote(c, &salen);
+	api->format_addr(sa, salen, remote, sizeof(remote));
 	whoami_served++;
 	/* A unix path may hold a backslash or a quote: JSON needs them escaped. */
 	if (w->json) {
@@ -149,13 +154,13 @@ whoami_answer(struct preforkd_conn *c, char *buf, size_t len)
 		n = snprintf(buf, len, "{\"proto\":\"%s\",\"local\":\"%s\","
 		    "\"remote\":\"%s\",\"service\":\"%s\",\"worker\":%ld,"
 		    "\"served\":%lu}\n", proto, jlocal, jremote,
-		    c->service->name, (long)getpid(), whoami_served);
+		    svc->name, (long)getpid(), whoami_served);
 	} else
 		n = snprintf(buf, len, "%s%sproto %s\nlocal %s\nremote %s\n"
 		    "service %s\nworker %ld\nserved %lu\n",
 		    w->greeting != NULL ? w->greeting : "",
 		    w->greeting != NULL ? "\n" : "", proto, local, remote,
-		    c->service->name, (long)getpid(), whoami_served);
+		    svc->name, (long)getpid(), whoami_served);
 	if (n < 0)
 		return 0;
 	return (size_t)n < len ? (size_t)n : len - 1;
@@ -173,11 +178,15 @@ whoami_stream(struct preforkd_conn *c)
 static int
 whoami_port(const struct preforkd_conn *c)
 {
-	if (c->remote.ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)&c->remote)->sin_port);
-	if (c->remote.ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)
-		    &c->remote)->sin6_port);
+	socklen_t len;
+	const struct sockaddr *sa = preforkd_conn_api(c)->remote(c, &len);
+
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in))
+		return ntohs(((const struct sockaddr_in *)(const void *)
+		    sa)->sin_port);
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
+		return ntohs(((const struct sockaddr_in6 *)(const void *)
+		    sa)->sin6_port);
 	return 0;
 }
 
@@ -200,7 +209,7 @@ whoami_datagram(struct preforkd_conn *c, const unsigned char *data,
 }
 
 const struct preforkd_module preforkd_module = {
-	.abi = PREFORKD_MODULE_ABI,
+	PREFORKD_MODULE_INIT,
 	.name = "whoami",
 	.configure = whoami_configure,
 	.release = whoami_release,

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "preforkd.h"
-#include "handler.h"
+#include "conn.h"
 
 static int	 access_fd = -1;
 static char	*access_path;

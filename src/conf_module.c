@@ -346,6 +346,7 @@ conf_module(struct conf_ctx *ctx, const config_setting_t *group,
 	svc->handler = mod;
 
 	memset(&ms, 0, sizeof(ms));
+	ms.pub.size = sizeof(ms.pub);
 	ms.pub.service = svc->name != NULL ? svc->name : "";
 	ms.pub.path = svc->module_path;
 	ms.pub.get_string = conf_ms_string;

@@ -1,6 +1,9 @@
 /*
- * conn.c - the only way handlers read from and write to a client: retries
- * on EINTR, never raises SIGPIPE, and counts the bytes for the logs.
+ * conn.c - a connection as handlers and modules reach it: the accessor
+ * table of module ABI 2 (preforkd-module(3)), whose reads and writes are
+ * the only way a handler talks to a client: they retry on EINTR, never
+ * raise SIGPIPE, and count the bytes for the logs.  Also where the public
+ * constants of preforkd/module.h are checked against their internal twins.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -13,9 +16,33 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <unistd.h>
 
-#include "handler.h"
+#include "conn.h"
+
+/*
+ * The public constants are the internal values, handed through without
+ * translation: a change to either side must fail the build, not a module.
+ */
+_Static_assert(PREFORKD_PROTO_TCP == PROTO_TCP, "PREFORKD_PROTO_TCP");
+_Static_assert(PREFORKD_PROTO_UDP == PROTO_UDP, "PREFORKD_PROTO_UDP");
+_Static_assert(PREFORKD_PROTO_UNIX == PROTO_UNIX, "PREFORKD_PROTO_UNIX");
+_Static_assert(PREFORKD_END_CLOSED == CONN_CLOSED, "PREFORKD_END_CLOSED");
+_Static_assert(PREFORKD_END_TIMEOUT == CONN_TIMEOUT, "PREFORKD_END_TIMEOUT");
+_Static_assert(PREFORKD_END_RESET == CONN_RESET, "PREFORKD_END_RESET");
+_Static_assert(PREFORKD_END_ERROR == CONN_ERROR, "PREFORKD_END_ERROR");
+_Static_assert(PREFORKD_LOG_ERROR == LL_ERROR, "PREFORKD_LOG_ERROR");
+_Static_assert(PREFORKD_LOG_WARNING == LL_WARNING, "PREFORKD_LOG_WARNING");
+_Static_assert(PREFORKD_LOG_NOTICE == LL_NOTICE, "PREFORKD_LOG_NOTICE");
+_Static_assert(PREFORKD_LOG_INFO == LL_INFO, "PREFORKD_LOG_INFO");
+_Static_assert(PREFORKD_LOG_DEBUG == LL_DEBUG, "PREFORKD_LOG_DEBUG");
+_Static_assert(PREFORKD_DGRAM_MAX == DGRAM_MAX, "PREFORKD_DGRAM_MAX");
+_Static_assert(PREFORKD_ADDR_TEXT_MAX == ADDR_TEXT_MAX,
+    "PREFORKD_ADDR_TEXT_MAX");
+/* The one thing the ABI says of a connection's layout. */
+_Static_assert(offsetof(struct preforkd_conn, api) == 0,
+    "a connection begins with its accessor table");
 
 /* Workers ignore SIGPIPE too; where it exists, do not rely on that alone. */
 #ifdef MSG_NOSIGNAL
@@ -173,6 +200,76 @@ conn_sendto(struct preforkd_conn *c, const void *buf, size_t len)
 	return (0);
 }
 
+/*
+ * conn_exec_status - the wait status of the program the exec handler ran
+ * for c, for the access log's status= or signal=.
+ */
+void
+conn_exec_status(struct preforkd_conn *c, int status)
+{
+	c->exec_status = status;
+}
+
+/*
+ * conn_close - close the client's socket now, before the handler returns:
+ * the exec handler's program holds it, and the client must see the end
+ * of the stream when the program closes its copy.
+ */
+void
+conn_close(struct preforkd_conn *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/* ------------------------------------------------------------- accessors */
+
+static int
+conn_fd(const struct preforkd_conn *c)
+{
+	return c->fd;
+}
+
+static int
+conn_proto(const struct preforkd_conn *c)
+{
+	return c->proto;
+}
+
+static const struct sockaddr *
+conn_local(const struct preforkd_conn *c, socklen_t *len)
+{
+	*len = c->locallen;
+	return (const struct sockaddr *)&c->local;
+}
+
+static const struct sockaddr *
+conn_remote(const struct preforkd_conn *c, socklen_t *len)
+{
+	*len = c->remotelen;
+	return (const struct sockaddr *)&c->remote;
+}
+
+static const struct preforkd_service *
+conn_service(const struct preforkd_conn *c)
+{
+	return c->service;
+}
+
+static int64_t
+conn_started(const struct preforkd_conn *c)
+{
+	return c->started;
+}
+
+/* conn_set_end - how the handler says it ended; an unknown end: an error. */
+static void
+conn_set_end(struct preforkd_conn *c, int end)
+{
+	c->end = end >= CONN_CLOSED && end <= CONN_ERROR ? end : CONN_ERROR;
+}
+
 /* conn_log - the api's logger: the error log, tagged as this worker. */
 static void
 conn_log(int level, const char *fmt, ...)
@@ -188,11 +285,51 @@ conn_log(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * conn_report_group - the process group of this worker's descendants,
+ * for the master's hung-worker kill (worker.c publishes it).  Only a
+ * group that has a leader can be checked by the master (proc.c), so only
+ * such a group is taken: EINVAL for anything else, ESRCH when no process
+ * has that id.
+ */
+static int
+conn_report_group(struct preforkd_conn *c, pid_t pgid)
+{
+	pid_t g;
+
+	(void)c;
+	if (pgid < 0 || pgid == 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (pgid > 0) {
+		if ((g = getpgid(pgid)) == -1)
+			return -1;
+		if (g != pgid) {
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	return worker_report_group(pgid);
+}
+
 /* What handlers and modules reach preforkd through (preforkd-module(3)). */
 const struct preforkd_api conn_api = {
+	.size = sizeof(struct preforkd_api),
+	.abi_minor = PREFORKD_MODULE_ABI_MINOR,
+	/* 2.0 */
+	.fd = conn_fd,
+	.proto = conn_proto,
+	.local = conn_local,
+	.remote = conn_remote,
+	.service = conn_service,
+	.started = conn_started,
 	.read = conn_read,
 	.write = conn_write,
 	.reply = conn_sendto,
+	.set_end = conn_set_end,
 	.log = conn_log,
 	.format_addr = addr_sockaddr_format,
+	/* 2.1 */
+	.report_group = conn_report_group,
 };

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "handler.h"
+#include "conn.h"
 #include "handlers/builtin.h"
 
 const struct preforkd_module *const handlers[] = {

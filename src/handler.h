@@ -2,8 +2,8 @@
  * handler.h - the interface every service handler implements: the built-in
  * services, the exec handler and dlopen()ed modules, behind one struct of
  * function pointers (the public one of include/preforkd/module.h).  The
- * worker owns the sockets; a handler only reads and writes through the
- * conn helpers, which count bytes for the logs.
+ * worker owns the sockets; a handler reaches a connection only through
+ * the accessors of conn.c, which count bytes for the logs.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -20,21 +20,13 @@
 #include "preforkd/module.h"
 
 /*
- * A connection (or a datagram) is the public struct preforkd_conn, and a
+ * A connection (or a datagram) is the public struct preforkd_conn, opaque
+ * here as in a module (its fields are conn.h's, for the worker), and a
  * handler the public struct preforkd_module: the built-ins, exec and the
- * modules loaded with dlopen() all go through the same callbacks.
+ * modules loaded with dlopen() all go through the same callbacks.  The
+ * built-ins call conn.c's helpers directly, the very functions the
+ * accessor table holds, which spares them one indirect call per read.
  */
-
-/* How a connection ended, for the access log. */
-enum conn_end {
-	CONN_CLOSED = PREFORKD_END_CLOSED,
-	CONN_TIMEOUT = PREFORKD_END_TIMEOUT,
-	CONN_RESET = PREFORKD_END_RESET,
-	CONN_ERROR = PREFORKD_END_ERROR,
-};
-
-/* The largest datagram a handler is given, and the largest it may send. */
-#define DGRAM_MAX	PREFORKD_DGRAM_MAX
 
 /* handler.c */
 extern const struct preforkd_module *const handlers[];	/* NULL-ended */
@@ -42,12 +34,15 @@ const struct preforkd_module *handler_find(const char *);
 
 uint64_t	 handler_dgram_ignored(void);
 
-/* conn.c */
+/* conn.c: the helpers of the accessor table, and the exec handler's two
+ * private needs (its program's wait status for the access log; the
+ * client's socket closed once the program holds it). */
 extern const struct preforkd_api conn_api;
 ssize_t		 conn_read(struct preforkd_conn *, void *, size_t);
 int		 conn_write(struct preforkd_conn *, const void *, size_t);
 int		 conn_sendto(struct preforkd_conn *, const void *, size_t);
-const char	*conn_end_name(int);
+void		 conn_exec_status(struct preforkd_conn *, int);
+void		 conn_close(struct preforkd_conn *);
 
 /* handlers/: one file per built-in */
 extern const struct preforkd_module handler_echo;
@@ -57,7 +52,7 @@ extern const struct preforkd_module handler_daytime;
 extern const struct preforkd_module handler_time;
 extern const struct preforkd_module handler_exec;	/* exec.c */
 extern const struct preforkd_module handler_module;	/* module.c: a stand-in
-							   until conf.c loads
+							   until conf_module.c loads
 							   the real one */
 
 /* module.c */

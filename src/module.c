@@ -1,8 +1,14 @@
 /*
  * module.c - load a handler module: dlopen() the shared object, find its
- * descriptor and check that it speaks our module ABI.  conf.c calls this
- * while it loads the configuration, in the master, so every worker forked
- * later shares the loaded code copy-on-write, and -t reports a bad module.
+ * descriptor and check that it speaks our module ABI.  conf_module.c
+ * calls this while it loads the configuration, in the master, so every
+ * worker forked later shares the loaded code copy-on-write, and -t
+ * reports a bad module.
+ *
+ * The ABI rule (preforkd/module.h): the same major, and a minor no newer
+ * than ours.  A module of an older minor may have a shorter descriptor
+ * than ours, so preforkd never uses the module's own: it copies what the
+ * module's size says it filled into one of our size, the rest NULL.
  *
  * A module runs in the master, as root when preforkd runs as root, so it
  * must be code that only root could have put there: the file and every
@@ -23,7 +29,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -31,16 +39,40 @@
 #include "handler.h"
 
 /*
- * What handler = "module" names until conf.c has loaded the module
- * itself; it never serves (conf.c refuses a service left with it).
+ * What handler = "module" names until conf_module.c has loaded the module
+ * itself; it never serves (conf_service.c refuses a service left with it).
  */
 const struct preforkd_module handler_module = {
-	.abi = PREFORKD_MODULE_ABI,
+	PREFORKD_MODULE_INIT,
 	.name = "module",
 };
 
 /* How many symbolic links a module's path may go through, as the kernel. */
 #define MODULE_LINKS_MAX	40
+
+/* The end of member f of the descriptor: how far a module must fill it. */
+#define MODULE_END(f)	(offsetof(struct preforkd_module, f) +		\
+			    sizeof(((struct preforkd_module *)0)->f))
+
+/*
+ * The least size of the descriptor of each minor of our major: the end
+ * of its last member.  A minor that appends a callback adds a line here
+ * with the new member's end.
+ */
+static const size_t module_min_size[] = {
+	MODULE_END(worker_stop),	/* 2.0 */
+	MODULE_END(worker_stop),	/* 2.1: the api grew, not this */
+};
+_Static_assert(sizeof(module_min_size) / sizeof(module_min_size[0]) ==
+    PREFORKD_MODULE_ABI_MINOR + 1, "one line per minor in module_min_size");
+_Static_assert(MODULE_END(worker_stop) == sizeof(struct preforkd_module),
+    "a member added to the descriptor needs its line in module_min_size");
+
+/* A loaded module: the dlopen() handle and our copy of its descriptor. */
+struct module {
+	void			*dl;
+	struct preforkd_module	 desc;
+};
 
 /*
  * module_untrusted - why the file or directory what (with stat st) may
@@ -214,8 +246,57 @@ unsafe:
 }
 
 /*
+ * module_version - whether descriptor m (of the module at path) speaks
+ * our ABI: 0, or -1 with why in err.  Only the version comes first in
+ * every ABI, so nothing else is read until it matches: the major, then
+ * the minor, then the size the module says it filled.
+ */
+static int
+module_version(const char *path, const struct preforkd_module *m,
+    char *err, size_t errlen)
+{
+	if (m->abi_major != PREFORKD_MODULE_ABI_MAJOR) {
+		/* ABI 1 had one number; ABI 2 and later begin with two. */
+		if (m->abi_major < 2)
+			snprintf(err, errlen, "\"%s\" was built for module ABI "
+			    "%u, this preforkd speaks %d.%d: rebuild it against "
+			    "this preforkd's <preforkd/module.h>", path,
+			    m->abi_major, PREFORKD_MODULE_ABI_MAJOR,
+			    PREFORKD_MODULE_ABI_MINOR);
+		else
+			snprintf(err, errlen, "\"%s\" was built for module ABI "
+			    "%u.%u, this preforkd speaks %d.%d: another major "
+			    "version; rebuild it against this preforkd's "
+			    "<preforkd/module.h>", path, m->abi_major,
+			    m->abi_minor, PREFORKD_MODULE_ABI_MAJOR,
+			    PREFORKD_MODULE_ABI_MINOR);
+		return -1;
+	}
+	if (m->abi_minor > PREFORKD_MODULE_ABI_MINOR) {
+		snprintf(err, errlen, "\"%s\" was built for module ABI %u.%u, "
+		    "this preforkd speaks %d.%d: the module may need what this "
+		    "preforkd lacks; use a preforkd of ABI %u.%u or later, or "
+		    "build the module for %d.%d", path, m->abi_major,
+		    m->abi_minor, PREFORKD_MODULE_ABI_MAJOR,
+		    PREFORKD_MODULE_ABI_MINOR, m->abi_major, m->abi_minor,
+		    PREFORKD_MODULE_ABI_MAJOR, PREFORKD_MODULE_ABI_MINOR);
+		return -1;
+	}
+	if (m->size < module_min_size[m->abi_minor]) {
+		snprintf(err, errlen, "\"%s\": its module descriptor says it "
+		    "is %zu bytes, less than the %zu of ABI %u.%u: fill its "
+		    "version and size with PREFORKD_MODULE_INIT (see "
+		    "preforkd-module(3))", path, m->size,
+		    module_min_size[m->abi_minor], m->abi_major, m->abi_minor);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * module_open - dlopen path (RTLD_NOW: a missing symbol is an error now,
- * not in a worker later) and find its descriptor.  0 with *dl and *mod
+ * not in a worker later) and find its descriptor.  0 with *dl (for
+ * module_close) and *mod (our copy of the descriptor, valid until then)
  * set, or -1 with a message for "FILE:LINE: ...module.path: " in err.
  */
 int
@@ -223,6 +304,7 @@ module_open(const char *path, void **dl, const struct preforkd_module **mod,
     char *err, size_t errlen)
 {
 	const struct preforkd_module *m;
+	struct module *lm;
 	char real[PATH_MAX];
 	const char *why;
 	void *h;
@@ -245,38 +327,49 @@ module_open(const char *path, void **dl, const struct preforkd_module **mod,
 		snprintf(err, errlen, "\"%s\" is not a preforkd module: it "
 		    "defines no \"%s\" (see preforkd-module(3))", path,
 		    PREFORKD_MODULE_SYMBOL);
-		dlclose(h);
-		return -1;
+		goto fail;
 	}
-	/* The ABI first: until it matches, no other field can be trusted. */
-	if (m->abi != PREFORKD_MODULE_ABI) {
-		snprintf(err, errlen, "\"%s\" was built for module ABI %u, "
-		    "this preforkd speaks %d", path, m->abi,
-		    PREFORKD_MODULE_ABI);
-		dlclose(h);
-		return -1;
+	/* The version first: until it matches, no other field can be trusted. */
+	if (module_version(path, m, err, errlen) == -1)
+		goto fail;
+	if ((lm = calloc(1, sizeof(*lm))) == NULL) {
+		snprintf(err, errlen, "cannot load \"%s\": %s", path,
+		    strerror(errno));
+		goto fail;
 	}
+	memcpy(&lm->desc, m, m->size < sizeof(lm->desc) ? m->size :
+	    sizeof(lm->desc));
+	lm->dl = h;
+	m = &lm->desc;
 	if (m->name == NULL || *m->name == '\0') {
 		snprintf(err, errlen, "\"%s\": its module descriptor has no "
 		    "name", path);
-		dlclose(h);
+		module_close(lm);
 		return -1;
 	}
 	if (m->serve_stream == NULL && m->serve_datagram == NULL) {
 		snprintf(err, errlen, "\"%s\": module %s serves neither "
 		    "connections nor datagrams", path, m->name);
-		dlclose(h);
+		module_close(lm);
 		return -1;
 	}
-	*dl = h;
+	*dl = lm;
 	*mod = m;
 	return 0;
+
+fail:
+	dlclose(h);
+	return -1;
 }
 
 /* module_close - let go of a module loaded by module_open; NULL is fine. */
 void
 module_close(void *dl)
 {
-	if (dl != NULL)
-		dlclose(dl);
+	struct module *lm = dl;
+
+	if (lm == NULL)
+		return;
+	dlclose(lm->dl);
+	free(lm);
 }

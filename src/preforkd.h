@@ -508,6 +508,7 @@ int		 sig_fd(void);
 void		 sig_drain(void);
 int		 sig_take(enum sig_flag);
 int		 sig_quit_requested(void);
+int		 sig_worker_child(int);
 void		 sig_reset_child(void);
 void		 sig_default_all(void);
 void		 sig_block(int);
@@ -611,9 +612,8 @@ enum worker_next {
 
 void		 worker_main(struct worker_ctx *) __attribute__((noreturn));
 enum worker_next worker_next_after(int, int);
-void		 worker_report_group(pid_t);
+int		 worker_report_group(pid_t);
 void		 worker_report_exec(void);
-int64_t		 worker_busy_since(void);
 
 /* ---------------------------------------------------------------- ctl.c */
 

@@ -113,7 +113,8 @@ sig_pipe_open(void)
  * sig_init - set up the self-pipe and the handlers for a role.  The master
  * catches every signal of its table.  A worker catches only QUIT (finish
  * the connection, then exit) and USR1 (reopen the logs when idle); TERM
- * keeps its default action (exit now); the
+ * keeps its default action (exit now), and CHLD too, except while a
+ * handler waits for a program of its own (sig_worker_child); the
  * signals meant for the master are ignored, so that a ^C on the terminal,
  * which reaches the whole process group, is the master's to act on.
  */
@@ -148,6 +149,31 @@ sig_init(int role)
 	if (sig_catch(SIGQUIT, 0) == -1 || sig_catch(SIGUSR1, 0) == -1)
 		return -1;
 	sig_block(0);
+	return 0;
+}
+
+/*
+ * sig_worker_child - a worker that waits for a program of its own (the
+ * exec handler's) turns this on (1) for the wait: CHLD then wakes the
+ * self-pipe, and TERM, which otherwise ends a worker at once, only sets
+ * SIGF_TERM and wakes it, so that the worker can stop the program's
+ * process group before it goes.  Off (0): both back to their defaults; a
+ * TERM that came meanwhile is still in SIGF_TERM, for the caller to act on.
+ */
+int
+sig_worker_child(int on)
+{
+	if (!on) {
+		sig_set(SIGTERM, SIG_DFL);
+		sig_set(SIGCHLD, SIG_DFL);
+		return 0;
+	}
+	sig_flags[SIGF_TERM] = 0;
+	sig_flags[SIGF_CHLD] = 0;
+	if (sig_catch(SIGTERM, 1) == -1 || sig_catch(SIGCHLD, 1) == -1) {
+		sig_worker_child(0);
+		return -1;
+	}
 	return 0;
 }
 

@@ -48,7 +48,7 @@
 #include <unistd.h>
 
 #include "preforkd.h"
-#include "handler.h"
+#include "conn.h"
 #include "handlers/builtin.h"
 
 /* Tags of the non-listener descriptors in the wait set. */
@@ -70,27 +70,30 @@ static size_t			 wait_npfd;
 
 /*
  * worker_report_group - tell the master the process group our descendants
- * run in (a handler's program: exec.c), or 0 when none; the master stops
- * it with a hung worker, once it has checked the group is ours (proc.c).
+ * run in (a handler's program, reported through the module API's
+ * report_group: conn.c), or 0 when none; the master stops it with a hung
+ * worker, once it has checked the group is ours (proc.c).  -1 (ENOTSUP)
+ * outside a worker.
  */
-void
+int
 worker_report_group(pid_t pgid)
 {
+	if (ctx == NULL) {
+		errno = ENOTSUP;
+		return -1;
+	}
 	ctx->slot->group = pgid;
+	return 0;
 }
 
-/* worker_report_exec - we exec a program now, which cannot report (exec.c). */
+/*
+ * worker_report_exec - we exec a program now (exec mode "worker"), which
+ * cannot write the slot itself: the master counts it ready a second on.
+ */
 void
 worker_report_exec(void)
 {
 	ctx->slot->exec_at = now_ms();
-}
-
-/* worker_busy_since - now_ms() when the current connection was accepted. */
-int64_t
-worker_busy_since(void)
-{
-	return ctx->slot->busy_since;
 }
 
 /* worker_exit - leave cleanly: the handler's goodbye, then exit status. */
@@ -313,7 +316,8 @@ worker_busy(struct preforkd_conn *c, const struct listener *l, int fd)
 	struct slot *slot = ctx->slot;
 
 	worker_conn_init(c, l, fd);
-	slot->busy_since = now_ms();
+	c->started = now_ms();
+	slot->busy_since = c->started;
 	slot->proto = c->proto;
 	slot->locallen = c->locallen;
 	memcpy(&slot->local, &c->local, c->locallen);

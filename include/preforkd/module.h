@@ -1,24 +1,36 @@
 /*
- * preforkd/module.h - the C interface of preforkd handlers: the built-in
- * services, the exec handler and modules loaded with dlopen() all fill in
- * the same struct preforkd_module.  See preforkd-module(3).
+ * preforkd/module.h - the C interface of preforkd handlers, module ABI 2.1:
+ * the built-in services, the exec handler and modules loaded with
+ * dlopen() all fill in the same struct preforkd_module.  See
+ * preforkd-module(3).
  *
  * A module is a shared object that defines one symbol,
  *
  *	const struct preforkd_module preforkd_module = {
- *		.abi = PREFORKD_MODULE_ABI,
+ *		PREFORKD_MODULE_INIT,
  *		.name = "whoami",
  *		.serve_stream = whoami_stream,
  *		...
  *	};
  *
  * and calls nothing in preforkd directly: everything it may use comes in
- * function pointers (settings accessors at configure time, connection
- * helpers and a logger afterwards), so it links with no preforkd library.
+ * function pointers (settings accessors at configure time, the accessor
+ * table of a connection afterwards), so it links with no preforkd library.
  *
  * Where each callback runs:
  *   configure, release	in the master, at start-up, -t and reload;
  *   worker_start, serve_*, worker_stop  in each worker process.
+ *
+ * How the interface grows.  The version is MAJOR.MINOR.  A new minor only
+ * appends: an entry at the end of struct preforkd_api, a member at the
+ * end of struct preforkd_settings or of the descriptor, a constant; so a
+ * module built against an older minor keeps loading.  A module declares
+ * the minor it was built for (PREFORKD_MODULE_INIT), and preforkd refuses
+ * one that declares a newer minor than its own (it may call what this
+ * preforkd lacks) or another major.  An entry marked "since 2.N" is
+ * there for a module that declares 2.N or later; a module that declares
+ * an older minor on purpose, to run on older preforkd too, checks
+ * PREFORKD_API_HAS() before it calls a newer entry.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -35,12 +47,9 @@
 extern "C" {
 #endif
 
-/*
- * The version of this interface.  preforkd refuses a module whose .abi
- * differs from its own; it changes whenever a structure below changes in
- * a way an already built module would misread.
- */
-#define PREFORKD_MODULE_ABI	1
+/* The version of this interface (see the top of the file). */
+#define PREFORKD_MODULE_ABI_MAJOR	2
+#define PREFORKD_MODULE_ABI_MINOR	1
 
 /* The name of the descriptor a module defines. */
 #define PREFORKD_MODULE_SYMBOL	"preforkd_module"
@@ -51,12 +60,12 @@ extern "C" {
 #define PREFORKD_PRINTF(f, a)
 #endif
 
-/* Transport of a connection (struct preforkd_conn, proto). */
+/* Transport of a connection (the proto accessor). */
 #define PREFORKD_PROTO_TCP	0
 #define PREFORKD_PROTO_UDP	1
 #define PREFORKD_PROTO_UNIX	2
 
-/* How a connection ended (struct preforkd_conn, end), for the access log. */
+/* How a connection ended (the set_end accessor), for the access log. */
 #define PREFORKD_END_CLOSED	0	/* normally */
 #define PREFORKD_END_TIMEOUT	1	/* io_timeout passed */
 #define PREFORKD_END_RESET	2	/* the client went away */
@@ -72,14 +81,46 @@ extern "C" {
 /* The largest datagram serve_datagram is given and a reply may have. */
 #define PREFORKD_DGRAM_MAX	65507
 
-struct preforkd_conn;
+/* Enough for any text format_addr writes (a 108-byte path, all \xHH). */
+#define PREFORKD_ADDR_TEXT_MAX	512
 
 /*
- * What preforkd offers a running handler: reads and writes that honour
- * the service's io_timeout, count bytes for the access log, never raise
- * SIGPIPE, and record how the connection ended.
+ * One accepted stream connection, or one received datagram: preforkd's,
+ * and opaque.  A module holds a pointer and reaches everything through
+ * the accessor table; the one thing the ABI says of its layout is that
+ * it begins with a pointer to that table (preforkd_conn_api() reads it).
+ */
+struct preforkd_conn;
+struct preforkd_service;
+
+/*
+ * What preforkd offers a running handler, per connection.  The table
+ * begins with its own size; later minors append entries, never move one.
+ * Reads and writes honour the service's io_timeout, count bytes for the
+ * access log, never raise SIGPIPE, and record how the connection ended.
  */
 struct preforkd_api {
+	size_t		 size;		/* sizeof the table in this preforkd */
+	unsigned int	 abi_minor;	/* this preforkd's minor */
+
+	/* ---------------------------------------------------------- 2.0 */
+	/* The socket: the connection's, or for a datagram the listener's.
+	 * preforkd owns it and closes it once the handler returns. */
+	int	(*fd)(const struct preforkd_conn *);
+	/* PREFORKD_PROTO_*. */
+	int	(*proto)(const struct preforkd_conn *);
+	/* The address the client reached, and the client's; *len is set
+	 * (0 for the client of a connected socket: not known).  Valid while
+	 * the connection is served. */
+	const struct sockaddr *(*local)(const struct preforkd_conn *,
+		    socklen_t *len);
+	const struct sockaddr *(*remote)(const struct preforkd_conn *,
+		    socklen_t *len);
+	/* The service the connection came to. */
+	const struct preforkd_service *(*service)(const struct preforkd_conn *);
+	/* When it was accepted (received), in milliseconds of
+	 * CLOCK_MONOTONIC: the service's timeout counts from here. */
+	int64_t	(*started)(const struct preforkd_conn *);
 	/* Up to len bytes: the count, 0 at end of file, -1 (errno set;
 	 * ETIMEDOUT when the client stayed silent for io_timeout). */
 	ssize_t	(*read)(struct preforkd_conn *, void *, size_t);
@@ -87,6 +128,9 @@ struct preforkd_api {
 	int	(*write)(struct preforkd_conn *, const void *, size_t);
 	/* One datagram back to the sender of the one being served: 0 or -1. */
 	int	(*reply)(struct preforkd_conn *, const void *, size_t);
+	/* How the connection ended, for the access log: PREFORKD_END_*
+	 * (PREFORKD_END_ERROR for a client that broke the protocol). */
+	void	(*set_end)(struct preforkd_conn *, int);
 	/* A line in the error log, tagged with the service and the pid. */
 	void	(*log)(int, const char *, ...) PREFORKD_PRINTF(2, 3);
 	/* "127.0.0.1:5000", "[::1]:80", "/path" or "@name" (unix) for an
@@ -94,10 +138,25 @@ struct preforkd_api {
 	 * client chose them) escaped as \n, \t, \\, \" or \xHH. */
 	char	*(*format_addr)(const struct sockaddr *, socklen_t, char *,
 		    size_t);
+
+	/* ---------------------------------------------------------- 2.1 */
+	/* Since 2.1.  The process group this worker's descendants run in
+	 * (a program the handler started with setpgid()), 0 for none: the
+	 * master stops that group with a hung worker and kills it with a
+	 * dead one, once it has checked the group is this worker's
+	 * descendants'.  The report stands until the next.  0, or -1 with
+	 * errno: EINVAL (not 0 and not the id of a group leader), ESRCH
+	 * (no such process). */
+	int	(*report_group)(struct preforkd_conn *, pid_t pgid);
 };
 
-/* Enough for any text format_addr writes (a 108-byte path, all \xHH). */
-#define PREFORKD_ADDR_TEXT_MAX	512
+/*
+ * Whether api has member, for a module that declares an older minor
+ * than the header it was built with: PREFORKD_API_HAS(api, report_group).
+ */
+#define PREFORKD_API_HAS(api, member)					\
+	((api)->size >= offsetof(struct preforkd_api, member) +		\
+	    sizeof((api)->member))
 
 /* A service as its handler sees it, in the workers. */
 struct preforkd_service {
@@ -109,35 +168,17 @@ struct preforkd_service {
 };
 
 /*
- * One accepted stream connection, or one received datagram.  Handlers
- * read the fields and may set end; preforkd owns the rest and closes fd.
- */
-struct preforkd_conn {
-	int				 fd;
-	int				 proto;		/* PREFORKD_PROTO_* */
-	struct sockaddr_storage		 local;
-	socklen_t			 locallen;
-	struct sockaddr_storage		 remote;
-	socklen_t			 remotelen;	/* 0: not known */
-	const struct preforkd_service	*service;
-	int				 io_timeout_ms;	/* 0: none */
-	uint64_t			 bytes_in;
-	uint64_t			 bytes_out;
-	int				 end;		/* PREFORKD_END_* */
-	int				 exec_status;	/* preforkd's: exec */
-	const struct preforkd_api	*api;
-};
-
-/*
  * A module's settings group ("module = { settings = { ... }; }"), seen
  * only through these accessors, in configure.  Each get function returns
  * 1 when the setting is there and valid (the value is stored), 0 when it
  * is absent (the value is left as it was: set defaults first), or -1 when
  * it is there but wrong, after reporting it with FILE:LINE.  Strings stay
  * valid until release is called.  Settings the module never asks for are
- * reported as unknown once configure returns 0.
+ * reported as unknown once configure returns 0.  Like the api, it begins
+ * with its size, and later minors append.
  */
 struct preforkd_settings {
+	size_t		 size;		/* sizeof the struct in this preforkd */
 	const char	*service;	/* the service's name */
 	const char	*path;		/* the module's file */
 	void		*state;		/* yours: handed back in every call */
@@ -162,12 +203,16 @@ struct preforkd_settings {
 };
 
 /*
- * The descriptor.  Every callback may be NULL, but a service can only
- * listen on stream sockets (tcp, unix) if serve_stream is set, and on
- * udp only if serve_datagram is.
+ * The descriptor.  abi_major and abi_minor come first in every ABI, so
+ * that any preforkd can read them; size lets a later minor append
+ * callbacks.  Fill all three with PREFORKD_MODULE_INIT.  Every callback
+ * may be NULL, but a service can only listen on stream sockets (tcp,
+ * unix) if serve_stream is set, and on udp only if serve_datagram is.
  */
 struct preforkd_module {
-	unsigned int	 abi;		/* PREFORKD_MODULE_ABI */
+	unsigned int	 abi_major;	/* PREFORKD_MODULE_ABI_MAJOR */
+	unsigned int	 abi_minor;	/* the minor the module needs */
+	size_t		 size;		/* sizeof(struct preforkd_module) */
 	const char	*name;
 
 	/* Master: check the settings, build the service's state; 0 or -1
@@ -188,23 +233,42 @@ struct preforkd_module {
 	void	(*worker_stop)(const struct preforkd_service *);
 };
 
+/*
+ * The version fields of a descriptor: the minor of this header, or an
+ * older one (PREFORKD_MODULE_INIT_MINOR(0)) for a module that must also
+ * load in older preforkd and checks PREFORKD_API_HAS() for what is newer.
+ */
+#define PREFORKD_MODULE_INIT_MINOR(minor)				\
+	.abi_major = PREFORKD_MODULE_ABI_MAJOR,				\
+	.abi_minor = (minor),						\
+	.size = sizeof(struct preforkd_module)
+#define PREFORKD_MODULE_INIT						\
+	PREFORKD_MODULE_INIT_MINOR(PREFORKD_MODULE_ABI_MINOR)
+
+/* The accessor table of connection c: the pointer it begins with. */
+static inline const struct preforkd_api *
+preforkd_conn_api(const struct preforkd_conn *c)
+{
+	return *(const struct preforkd_api *const *)(const void *)c;
+}
+
 /* Shorthands for the connection helpers. */
 static inline ssize_t
 preforkd_read(struct preforkd_conn *c, void *buf, size_t len)
 {
-	return c->api->read(c, buf, len);
+	return preforkd_conn_api(c)->read(c, buf, len);
 }
 
 static inline int
 preforkd_write(struct preforkd_conn *c, const void *buf, size_t len)
 {
-	return c->api->write(c, buf, len);
+	return preforkd_conn_api(c)->write(c, buf, len);
 }
 
 static inline int
 preforkd_reply(struct preforkd_conn *c, const void *buf, size_t len)
 {
-	return c->api->reply(c, buf, len);
+	return preforkd_conn_api(c)->reply(c, buf, len);
 }
 
 #ifdef __cplusplus

@@ -27,7 +27,7 @@ static void	chargen_datagram(struct preforkd_conn *, const unsigned char *,
 static void	chargen_seed(void);
 
 const struct preforkd_module handler_chargen = {
-	.abi = PREFORKD_MODULE_ABI,
+	PREFORKD_MODULE_INIT,
 	.name = "chargen",
 	.worker_start = chargen_worker_start,
 	.serve_stream = chargen_stream,

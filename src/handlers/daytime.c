@@ -19,7 +19,7 @@ static void	daytime_datagram(struct preforkd_conn *, const unsigned char *,
 		    size_t);
 
 const struct preforkd_module handler_daytime = {
-	.abi = PREFORKD_MODULE_ABI,
+	PREFORKD_MODULE_INIT,
 	.name = "daytime",
 	.worker_start = NULL,
 	.serve_stream = daytime_stream,

@@ -20,7 +20,7 @@ static void	discard_datagram(struct preforkd_conn *, const unsigned char *,
 		    size_t);
 
 const struct preforkd_module handler_discard = {
-	.abi = PREFORKD_MODULE_ABI,
+	PREFORKD_MODULE_INIT,
 	.name = "discard",
 	.worker_start = NULL,
 	.serve_stream = discard_stream,

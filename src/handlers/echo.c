@@ -20,7 +20,7 @@ static void	echo_datagram(struct preforkd_conn *, const unsigned char *,
 		    size_t);
 
 const struct preforkd_module handler_echo = {
-	.abi = PREFORKD_MODULE_ABI,
+	PREFORKD_MODULE_INIT,
 	.name = "echo",
 	.worker_start = NULL,
 	.serve_stream = echo_stream,

@@ -6,7 +6,13 @@
  * stderr on a pipe that the worker copies line by line into the error
  * log, and the UCSPI environment (PROTO, TCPLOCALIP, ... or UNIXREMOTEPID,
  * ...).  The program runs in a process group of its own, so that timeout
- * (and a hung worker's kill) ends it together with its children.
+ * (and a hung worker's kill) ends it together with its children.  Like
+ * any module, it sees the connection through the accessor table of
+ * preforkd/module.h: it reports that process group with report_group and
+ * counts timeout from started; only two things are preforkd's own (conn.c:
+ * the program's wait status for the access log, and closing the client's
+ * socket once the program holds it).  While it waits, TERM and CHLD reach
+ * it through sig.c's self-pipe (sig_worker_child).
  *
  * Mode "worker" is systemd's socket activation: each worker execs argv
  * once with the service's listening sockets on fds 3 and up, and
@@ -50,7 +56,7 @@
 /* After TERM, a program's group gets this long before KILL. */
 #define EXEC_KILL_GRACE_MS	1000
 
-/* Variables preforkd sets itself: exec.env may not (conf.c checks). */
+/* Variables preforkd sets itself: exec.env may not (conf_exec.c checks). */
 const char *const exec_reserved_env[] = {
 	"PROTO", "TCPLOCALIP", "TCPLOCALPORT", "TCPREMOTEIP", "TCPREMOTEPORT",
 	"UNIXREMOTEPID", "UNIXREMOTEUID", "UNIXREMOTEGID", "LISTEN_FDS",
@@ -73,63 +79,13 @@ struct exec_errlog {
 	size_t		 len;
 };
 
-static int	exec_worker_start(const struct preforkd_service *);
 static void	exec_stream(struct preforkd_conn *);
 
 const struct preforkd_module handler_exec = {
-	.abi = PREFORKD_MODULE_ABI,
+	PREFORKD_MODULE_INIT,
 	.name = "exec",
-	.worker_start = exec_worker_start,
 	.serve_stream = exec_stream,
 };
-
-/*
- * While a program runs, TERM (from the master: fast stop, hung worker)
- * and CHLD (the program ended) come here, through a self-pipe of our own.
- */
-static int			exec_wake[2] = { -1, -1 };
-static volatile sig_atomic_t	exec_got_term;
-static int			exec_stopping;	/* TERM came: leave after */
-
-/* exec_signal - WARNING: signal context: a flag and one byte, nothing more. */
-static void
-exec_signal(int signo)
-{
-	int saved = errno;
-
-	if (signo == SIGTERM)
-		exec_got_term = 1;
-	(void)write(exec_wake[1], "", 1);
-	errno = saved;
-}
-
-static void
-exec_catch(int signo, void (*handler)(int))
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handler;
-	sa.sa_flags = SA_RESTART;
-	sigfillset(&sa.sa_mask);
-	sigaction(signo, &sa, NULL);
-}
-
-static int
-exec_worker_start(const struct preforkd_service *svc)
-{
-	int i;
-
-	if (pipe(exec_wake) == -1) {
-		log_error("service %s: pipe: %s", svc->name, strerror(errno));
-		return -1;
-	}
-	for (i = 0; i < 2; i++) {
-		fcntl(exec_wake[i], F_SETFD, FD_CLOEXEC);
-		fcntl(exec_wake[i], F_SETFL, O_NONBLOCK);
-	}
-	return 0;
-}
 
 /* ----------------------------------------------------------- environment */
 
@@ -192,19 +148,19 @@ exec_env_base(struct exec_env *e, const struct conf_exec *x)
 /* exec_env_ip - NAMEIP and NAMEPORT for an address; IPv4-mapped as IPv4. */
 static void
 exec_env_ip(struct exec_env *e, const char *ipname, const char *portname,
-    const struct sockaddr_storage *ss)
+    const struct sockaddr *sa)
 {
 	char text[INET6_ADDRSTRLEN], port[8];
 	const struct sockaddr_in6 *sin6;
 	const struct sockaddr_in *sin;
 	struct in_addr v4;
 
-	if (ss->ss_family == AF_INET) {
-		sin = (const struct sockaddr_in *)ss;
+	if (sa->sa_family == AF_INET) {
+		sin = (const struct sockaddr_in *)(const void *)sa;
 		inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text));
 		snprintf(port, sizeof(port), "%u", ntohs(sin->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		sin6 = (const struct sockaddr_in6 *)ss;
+	} else if (sa->sa_family == AF_INET6) {
+		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
 		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
 			memcpy(&v4, &sin6->sin6_addr.s6_addr[12], sizeof(v4));
 			inet_ntop(AF_INET, &v4, text, sizeof(text));
@@ -254,16 +210,19 @@ exec_env_unix(struct exec_env *e, int fd)
 
 /* exec_env_conn - the UCSPI environment of connection c, after the base. */
 static void
-exec_env_conn(struct exec_env *e, const struct preforkd_conn *c)
+exec_env_conn(struct exec_env *e, const struct preforkd_api *api,
+    const struct preforkd_conn *c)
 {
-	if (c->proto == PREFORKD_PROTO_UNIX) {
+	socklen_t len;
+
+	if (api->proto(c) == PREFORKD_PROTO_UNIX) {
 		exec_env_add(e, "PROTO", "UNIX");
-		exec_env_unix(e, c->fd);
+		exec_env_unix(e, api->fd(c));
 		return;
 	}
 	exec_env_add(e, "PROTO", "TCP");
-	exec_env_ip(e, "TCPLOCALIP", "TCPLOCALPORT", &c->local);
-	exec_env_ip(e, "TCPREMOTEIP", "TCPREMOTEPORT", &c->remote);
+	exec_env_ip(e, "TCPLOCALIP", "TCPLOCALPORT", api->local(c, &len));
+	exec_env_ip(e, "TCPREMOTEIP", "TCPREMOTEPORT", api->remote(c, &len));
 }
 
 /* ------------------------------------------------------------ descriptors */
@@ -347,6 +306,32 @@ fail:
 	_exit(127);
 }
 
+/*
+ * exec_spawn - start the program in a child (exec_child): its pid, or -1
+ * with errno.  vfork(): the worker waits until the program is exec'd
+ * anyway (the status pipe), and skips copying its page tables for a child
+ * that keeps none of them; exec_child() writes no memory of ours.  A
+ * function of its own, so that no local of the caller lives in the frame
+ * the child borrows.
+ */
+static pid_t
+exec_spawn(int sock, int errw, int statw, char *const *argv,
+    char *const *env)
+{
+	pid_t pid, self = getpid();
+
+	sig_block(1);
+#ifdef HAVE_VFORK
+	pid = vfork();
+#else
+	pid = fork();
+#endif
+	if (pid == 0)
+		exec_child(sock, errw, statw, self, argv, env);
+	sig_block(0);
+	return pid;
+}
+
 /* ----------------------------------------------------------------- stderr */
 
 /* exec_errlog_line - log what is buffered as one line (possibly a part). */
@@ -411,21 +396,29 @@ exec_kill_group(pid_t pgid, int signo)
 		(void)kill(-pgid, signo);
 }
 
+/* What exec_stream knows of its connection, from the accessor table. */
+struct exec_conn {
+	struct preforkd_conn		*c;
+	const struct preforkd_api	*api;
+	const struct preforkd_service	*svc;
+};
+
 /*
  * exec_wait - wait for the program while copying its stderr to the log;
  * stop its group at timeout (TERM, then KILL a second later).  When the
- * worker itself gets TERM, the group goes first and then the worker, by
- * the same signal.  Returns the program's wait status.
+ * worker itself gets TERM (sig_worker_child), the group goes first and
+ * *stopping says the worker must follow, by the same signal.  Returns the
+ * program's wait status.
  */
 static int
-exec_wait(struct preforkd_conn *c, pid_t pid, struct exec_errlog *el,
-    int64_t deadline)
+exec_wait(const struct exec_conn *ec, pid_t pid, struct exec_errlog *el,
+    int64_t deadline, int *stopping)
 {
+	const char *name = ec->svc->name;
 	struct pollfd pfd[2];
 	int64_t now, kill_at = 0, t;
 	int status = 0, nfd, timeout;
 	siginfo_t si;
-	char drain[64];
 
 	for (;;) {
 		/* Ended?  Looked at, not reaped: see below. */
@@ -434,31 +427,30 @@ exec_wait(struct preforkd_conn *c, pid_t pid, struct exec_errlog *el,
 		    WNOWAIT) == -1 || si.si_pid == pid)
 			break;
 		now = now_ms();
-		if (exec_got_term) {
+		if (sig_take(SIGF_TERM)) {
 			log_info("service %s: stopping program %ld and its "
 			    "process group: this worker was told to stop",
-			    c->service->name, (long)pid);
+			    name, (long)pid);
 			exec_kill_group(pid, SIGTERM);
 			deadline = 0;
 			kill_at = kill_at == 0 ? now + EXEC_KILL_GRACE_MS :
 			    kill_at;
-			exec_got_term = 0;
-			c->end = CONN_ERROR;
+			ec->api->set_end(ec->c, PREFORKD_END_ERROR);
 			/* The worker leaves once the group is gone. */
-			exec_stopping = 1;
+			*stopping = 1;
 		}
 		if (deadline > 0 && now >= deadline && kill_at == 0) {
 			log_warning("service %s: program %ld still running "
 			    "after timeout %d s; stopping its process group",
-			    c->service->name, (long)pid, c->service->timeout);
+			    name, (long)pid, ec->svc->timeout);
 			exec_kill_group(pid, SIGTERM);
 			kill_at = now + EXEC_KILL_GRACE_MS;
-			c->end = CONN_TIMEOUT;
+			ec->api->set_end(ec->c, PREFORKD_END_TIMEOUT);
 		}
 		if (kill_at > 0 && now >= kill_at) {
 			log_warning("service %s: program %ld did not stop on "
-			    "SIGTERM; killing its process group",
-			    c->service->name, (long)pid);
+			    "SIGTERM; killing its process group", name,
+			    (long)pid);
 			exec_kill_group(pid, SIGKILL);
 			kill_at = -1;
 		}
@@ -473,7 +465,7 @@ exec_wait(struct preforkd_conn *c, pid_t pid, struct exec_errlog *el,
 		if (t >= 0)
 			timeout = t > INT_MAX ? INT_MAX : (int)t;
 		nfd = 0;
-		pfd[nfd].fd = exec_wake[0];
+		pfd[nfd].fd = sig_fd();
 		pfd[nfd++].events = POLLIN;
 		if (el->fd != -1) {
 			pfd[nfd].fd = el->fd;
@@ -482,8 +474,7 @@ exec_wait(struct preforkd_conn *c, pid_t pid, struct exec_errlog *el,
 		if (poll(pfd, (nfds_t)nfd, timeout) <= 0)
 			continue;
 		if (pfd[0].revents != 0)
-			while (read(exec_wake[0], drain, sizeof(drain)) > 0)
-				;
+			sig_drain();
 		if (nfd > 1 && pfd[1].revents != 0 &&
 		    exec_errlog_read(el) == -1) {
 			close(el->fd);
@@ -509,17 +500,30 @@ exec_wait(struct preforkd_conn *c, pid_t pid, struct exec_errlog *el,
 
 /* exec_log_end - how the program ended, in the error log. */
 static void
-exec_log_end(const struct preforkd_conn *c, pid_t pid, const char *prog,
-    int status)
+exec_log_end(const char *name, pid_t pid, const char *prog, int status)
 {
 	if (WIFEXITED(status))
 		log_msg(WEXITSTATUS(status) == 0 ? LL_DEBUG : LL_INFO,
 		    "service %s: program %s (pid %ld) exited with status %d",
-		    c->service->name, prog, (long)pid, WEXITSTATUS(status));
+		    name, prog, (long)pid, WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
 		log_info("service %s: program %s (pid %ld) killed by signal "
-		    "%d (%s)", c->service->name, prog, (long)pid,
+		    "%d (%s)", name, prog, (long)pid,
 		    WTERMSIG(status), sig_name(WTERMSIG(status)));
+}
+
+/*
+ * exec_report_group - tell the master the program's process group
+ * (report_group, since ABI 2.1), or 0 once it is gone; a refusal is
+ * logged: the master then cannot stop the program with a hung worker.
+ */
+static void
+exec_report_group(const struct exec_conn *ec, pid_t pgid)
+{
+	if (ec->api->report_group(ec->c, pgid) == -1)
+		log_warning("service %s: cannot report process group %ld to "
+		    "the master: %s", ec->svc->name, (long)pgid,
+		    strerror(errno));
 }
 
 /*
@@ -530,28 +534,37 @@ exec_log_end(const struct preforkd_conn *c, pid_t pid, const char *prog,
 static void
 exec_stream(struct preforkd_conn *c)
 {
-	const struct conf_exec *x = c->service->state;
+	struct exec_conn ec;
+	const struct conf_exec *x;
+	const char *name;
 	struct exec_errlog el;
 	struct exec_env env;
 	int errp[2] = { -1, -1 }, statp[2] = { -1, -1 }, e, status;
-	/* When the program is stopped: timeout after the accept. */
-	const int64_t deadline = c->service->timeout > 0 ?
-	    worker_busy_since() + c->service->timeout * 1000LL : 0;
+	int stopping = 0;
+	int64_t deadline;
 	ssize_t n;
-	pid_t pid, self = getpid();
+	pid_t pid;
+
+	ec.c = c;
+	ec.api = preforkd_conn_api(c);
+	ec.svc = ec.api->service(c);
+	x = ec.svc->state;
+	name = ec.svc->name;
+	/* When the program is stopped: timeout after the accept. */
+	deadline = ec.svc->timeout > 0 ?
+	    ec.api->started(c) + ec.svc->timeout * 1000LL : 0;
 
 	memset(&env, 0, sizeof(env));
 	exec_env_base(&env, x);
-	exec_env_conn(&env, c);
+	exec_env_conn(&env, ec.api, c);
 	if (env.failed) {
-		log_error("service %s: out of memory", c->service->name);
-		c->end = CONN_ERROR;
+		log_error("service %s: out of memory", name);
+		ec.api->set_end(c, PREFORKD_END_ERROR);
 		goto out;
 	}
 	if (pipe(errp) == -1 || pipe(statp) == -1) {
-		log_error("service %s: pipe: %s", c->service->name,
-		    strerror(errno));
-		c->end = CONN_ERROR;
+		log_error("service %s: pipe: %s", name, strerror(errno));
+		ec.api->set_end(c, PREFORKD_END_ERROR);
 		goto out;
 	}
 	fcntl(errp[0], F_SETFD, FD_CLOEXEC);
@@ -560,31 +573,19 @@ exec_stream(struct preforkd_conn *c)
 	fcntl(statp[0], F_SETFD, FD_CLOEXEC);
 	fcntl(statp[1], F_SETFD, FD_CLOEXEC);
 
-	exec_got_term = 0;
-	exec_catch(SIGTERM, exec_signal);
-	exec_catch(SIGCHLD, exec_signal);
-	sig_block(1);
-	/*
-	 * vfork(): the worker waits until the program is exec'd anyway (the
-	 * status pipe), and skips copying its page tables for a child that
-	 * keeps none of them.  exec_child() writes no memory of ours.
-	 */
-#ifdef HAVE_VFORK
-	pid = vfork();
-#else
-	pid = fork();
-#endif
-	if (pid == 0)
-		exec_child(c->fd, errp[1], statp[1], self, x->argv, env.v);
-	sig_block(0);
+	if (sig_worker_child(1) == -1) {
+		log_error("service %s: sigaction: %s", name, strerror(errno));
+		ec.api->set_end(c, PREFORKD_END_ERROR);
+		goto out;
+	}
+	pid = exec_spawn(ec.api->fd(c), errp[1], statp[1], x->argv, env.v);
 	if (pid == -1) {
-		log_error("service %s: fork: %s", c->service->name,
-		    strerror(errno));
-		c->end = CONN_ERROR;
+		log_error("service %s: fork: %s", name, strerror(errno));
+		ec.api->set_end(c, PREFORKD_END_ERROR);
 		goto restore;
 	}
 	(void)setpgid(pid, pid);	/* as the child does: no race */
-	worker_report_group(pid);
+	exec_report_group(&ec, pid);
 	close(errp[1]);
 	errp[1] = -1;
 	close(statp[1]);
@@ -595,37 +596,32 @@ exec_stream(struct preforkd_conn *c)
 		n = read(statp[0], &e, sizeof(e));
 	while (n == -1 && errno == EINTR);
 	if (n == (ssize_t)sizeof(e)) {
-		log_error("service %s: cannot execute \"%s\": %s",
-		    c->service->name, x->argv[0], strerror(e));
-		c->end = CONN_ERROR;
+		log_error("service %s: cannot execute \"%s\": %s", name,
+		    x->argv[0], strerror(e));
+		ec.api->set_end(c, PREFORKD_END_ERROR);
 	} else if (log_would(LL_DEBUG))
-		log_debug("service %s: program %s started (pid %ld)",
-		    c->service->name, x->argv[0], (long)pid);
-	close(c->fd);
-	c->fd = -1;
+		log_debug("service %s: program %s started (pid %ld)", name,
+		    x->argv[0], (long)pid);
+	conn_close(c);
 
 	el.fd = errp[0];
-	el.service = c->service->name;
+	el.service = name;
 	el.pid = pid;
 	el.len = 0;
-	status = exec_wait(c, pid, &el, deadline);
+	status = exec_wait(&ec, pid, &el, deadline, &stopping);
 	errp[0] = el.fd;
-	worker_report_group(0);
-	c->exec_status = status;
-	exec_log_end(c, pid, x->argv[0], status);
-	if (exec_stopping) {
-		/* As if TERM had found us idle: leave now, by that signal. */
-		signal(SIGTERM, SIG_DFL);
-		raise(SIGTERM);
-	}
+	exec_report_group(&ec, 0);
+	conn_exec_status(c, status);
+	exec_log_end(name, pid, x->argv[0], status);
 
 restore:
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	if (exec_got_term) {
-		signal(SIGTERM, SIG_DFL);
+	sig_worker_child(0);
+	/*
+	 * TERM came while the program ran (its group is gone now), or just
+	 * after: leave as if it had found us idle, by that signal.
+	 */
+	if (sig_take(SIGF_TERM) || stopping)
 		raise(SIGTERM);
-	}
 out:
 	if (errp[0] != -1)
 		close(errp[0]);

@@ -20,7 +20,7 @@ static void	time_datagram(struct preforkd_conn *, const unsigned char *,
 		    size_t);
 
 const struct preforkd_module handler_time = {
-	.abi = PREFORKD_MODULE_ABI,
+	PREFORKD_MODULE_INIT,
 	.name = "time",
 	.worker_start = NULL,
 	.serve_stream = time_stream,

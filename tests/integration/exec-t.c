@@ -3,7 +3,10 @@
  * program per connection with the UCSPI environment (the client sees its
  * own address and port), stdin/stdout on the connection, stderr in the
  * error log, the exit status in the access log, timeout ending the whole
- * process group (a grandchild too), and -t refusing what cannot run.
+ * process group (a grandchild too), the master ending that group itself
+ * when the worker cannot (the group reported through the module API's
+ * report_group), a worker told to stop stopping its program's group
+ * first, and -t refusing what cannot run.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -319,6 +322,117 @@ test_timeout(struct pf_daemon *d)
 	free(path);
 }
 
+/* pid_in_file - the pid written in file name of the test directory, or 0. */
+static pid_t
+pid_in_file(struct pf_daemon *d, const char *name)
+{
+	char *path, *text;
+	pid_t pid = 0;
+
+	path = pf_path(d, name);
+	text = pf_file(path);
+	if (text != NULL)
+		pid = (pid_t)atol(text);
+	free(text);
+	free(path);
+	return pid;
+}
+
+/*
+ * test_frozen - a worker that cannot act, stopped while its program runs,
+ * is killed as hung; the program's process group, which the exec handler
+ * reported to the master (report_group), goes with it, grandchild
+ * included, by the master's hand: the stopped worker stops nothing, and
+ * the grandchild has no parent-death signal to take it.
+ */
+static void
+test_frozen(struct pf_daemon *d)
+{
+	char buf[64], state;
+	pid_t prog, gc, worker = 0, pgrp = 0;
+	int port, fd, hung;
+	ssize_t n;
+
+	hung = pf_log_count(d, "killed as hung; replacing it");
+	port = pf_port(d, "slow", "tcp");
+	fd = pf_tcp_connect("127.0.0.1", port);
+	n = fd >= 0 ? pf_read_n(fd, buf, 8, 5000) : -1;
+	ok(n == 8 && memcmp(buf, "started\n", 8) == 0,
+	    "frozen: the slow program started");
+	prog = pid_in_file(d, "program.pid");
+	gc = pid_in_file(d, "grandchild.pid");
+	if (prog <= 0 || pf_proc_stat(prog, &state, &worker, &pgrp, NULL) != 0)
+		worker = pgrp = 0;
+	ok(gc > 0 && pgrp == prog && worker > 1, "frozen: the program %ld "
+	    "leads its own process group, under worker %ld", (long)prog,
+	    (long)worker);
+	if (worker > 1)
+		kill(worker, SIGSTOP);
+	ok(pf_log_wait_count(d, "killed as hung; replacing it", hung + 1,
+	    10000) >= hung + 1, "frozen: the stopped worker is killed as hung");
+	ok(gc > 0 && pf_wait_gone(&gc, 1, 3000) == 0,
+	    "frozen: the program's grandchild went with it");
+	ok(prog > 0 && pf_wait_gone(&prog, 1, 3000) == 0,
+	    "frozen: and the program");
+	/* Had they survived, they must not outlive the test. */
+	if (gc > 0 && pf_proc_alive(gc))
+		kill(gc, SIGKILL);
+	if (prog > 0 && pf_proc_alive(prog))
+		kill(prog, SIGKILL);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * test_term - TERM to a worker while its program runs: the worker (its
+ * exec handler, woken through sig.c's self-pipe) stops the program's
+ * process group first, then leaves by that same signal.
+ */
+static void
+test_term(struct pf_daemon *d)
+{
+	char buf[64], state, *needle;
+	pid_t prog, gc, worker = 0, pgrp = 0, both[2];
+	int port, fd;
+	ssize_t n;
+
+	port = pf_port(d, "slow", "tcp");
+	fd = pf_tcp_connect("127.0.0.1", port);
+	n = fd >= 0 ? pf_read_n(fd, buf, 8, 5000) : -1;
+	ok(n == 8 && memcmp(buf, "started\n", 8) == 0,
+	    "term: the slow program started");
+	prog = pid_in_file(d, "program.pid");
+	gc = pid_in_file(d, "grandchild.pid");
+	if (prog <= 0 || pf_proc_stat(prog, &state, &worker, &pgrp, NULL) != 0)
+		worker = pgrp = 0;
+	ok(gc > 0 && pgrp == prog && worker > 1, "term: the program %ld "
+	    "runs under worker %ld", (long)prog, (long)worker);
+	if (worker > 1)
+		kill(worker, SIGTERM);
+	needle = tap_strdup_printf("service slow: stopping program %ld and "
+	    "its process group: this worker was told to stop", (long)prog);
+	ok(pf_log_wait(d, needle, 5000), "term: log: %s", needle);
+	free(needle);
+	both[0] = prog;
+	both[1] = gc;
+	ok(prog > 0 && gc > 0 && pf_wait_gone(both, 2, 3000) == 0,
+	    "term: the program and its grandchild are gone");
+	ok(worker > 1 && pf_wait_gone(&worker, 1, 3000) == 0,
+	    "term: the worker is gone");
+	needle = tap_strdup_printf("service slow: worker %ld killed by "
+	    "signal 15 (SIGTERM)", (long)worker);
+	ok(pf_log_wait(d, needle, 3000), "term: log: %s", needle);
+	free(needle);
+	ok(fd >= 0 && pf_wait_eof(fd, 3000) == 0,
+	    "term: the client sees the end of the connection");
+	if (gc > 0 && pf_proc_alive(gc))
+		kill(gc, SIGKILL);
+	if (prog > 0 && pf_proc_alive(prog))
+		kill(prog, SIGKILL);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* A program removed after start-up: logged per connection. */
 static void
 test_vanished(struct pf_daemon *d)
@@ -392,6 +506,8 @@ main(void)
 	test_env(d);
 	test_roundtrip(d);
 	test_timeout(d);
+	test_frozen(d);
+	test_term(d);
 	test_vanished(d);
 	ok(pf_proc_alive(d->pid), "the master is unaffected");
 	ok(pf_stop(d) == 0, "stops");

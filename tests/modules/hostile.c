@@ -28,6 +28,8 @@
 #include "preforkd.h"
 #include <preforkd/module.h>
 
+#include "modline.h"
+
 /* A writable shared mapping of ours, from /proc/self/maps. */
 struct mapping {
 	unsigned char	*start;
@@ -97,21 +99,10 @@ hostile_stream(struct preforkd_conn *c)
 {
 	struct mapping maps[16];
 	char line[128], out[64];
-	size_t len = 0;
-	ssize_t r;
 	long long v;
 	int i, n, k;
 
-	for (;;) {
-		r = preforkd_read(c, line + len, 1);
-		if (r <= 0)
-			return;
-		if (line[len] != '\n' && len < sizeof(line) - 2) {
-			len++;
-			continue;
-		}
-		line[len] = '\0';
-		len = 0;
+	while (modline_read(c, line, sizeof(line)) == 0) {
 		if (strcmp(line, "hang") == 0)
 			for (;;)
 				pause();
@@ -133,7 +124,7 @@ hostile_stream(struct preforkd_conn *c)
 }
 
 const struct preforkd_module preforkd_module = {
-	.abi = PREFORKD_MODULE_ABI,
+	PREFORKD_MODULE_INIT,
 	.name = "hostile",
 	.serve_stream = hostile_stream,
 };

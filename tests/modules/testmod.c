@@ -1,18 +1,27 @@
 /*
- * testmod.c - a module for the tests: settings of every kind (with its
- * own checks), a line echo prefixed with its word, and a crash on demand
- * ("crash" as a line makes the worker die of SIGSEGV).
+ * testmod.c - a module for the tests, built against the current ABI
+ * (2.1): settings of every kind (with its own checks), a line echo
+ * prefixed with its word, and on demand, as a line:
+ *   crash    the worker dies of SIGSEGV
+ *   group    a child that sleeps in a process group of its own, reported
+ *            with report_group (since 2.1); answered "group PGID"
+ *   orphan   the same child, not reported; answered "orphan PGID"
+ *   hang     never answer again (the service's timeout kills the worker)
  *
  * SPDX-License-Identifier: MIT
  */
 #include <sys/types.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <preforkd/module.h>
+
+#include "modline.h"
 
 struct testmod {
 	char	word[32];
@@ -69,34 +78,62 @@ testmod_release(void *state)
 	free(state);
 }
 
+/*
+ * testmod_child - a child in a process group of its own that sleeps until
+ * killed, as a module's helper program would; reported to the master
+ * when report is set.  Its pid, or -1.
+ */
+static pid_t
+testmod_child(struct preforkd_conn *c, int report)
+{
+	const struct preforkd_api *api = preforkd_conn_api(c);
+	pid_t pid;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		/* Not the client's: the worker's end must close it alone. */
+		close(api->fd(c));
+		(void)setpgid(0, 0);
+		for (;;)
+			pause();
+	}
+	(void)setpgid(pid, pid);	/* as the child does: no race */
+	if (report && api->report_group(c, pid) == -1) {
+		api->log(PREFORKD_LOG_ERROR, "testmod: report_group %ld: %s",
+		    (long)pid, strerror(errno));
+		return -1;
+	}
+	return pid;
+}
+
 static void
 testmod_stream(struct preforkd_conn *c)
 {
-	const struct testmod *t = c->service->state;
+	const struct testmod *t = preforkd_conn_api(c)->service(c)->state;
 	char line[512], out[600];
-	size_t len = 0;
-	ssize_t n;
+	pid_t pid;
 	int k;
 
-	for (;;) {
-		n = preforkd_read(c, line + len, 1);
-		if (n <= 0)
-			return;
-		if (line[len] != '\n' && len < sizeof(line) - 2) {
-			len++;
-			continue;
-		}
-		line[len] = '\0';
+	while (modline_read(c, line, sizeof(line)) == 0) {
 		if (strcmp(line, "crash") == 0) {
 			/* A real crash, the same with or without ASan. */
 			signal(SIGSEGV, SIG_DFL);
 			raise(SIGSEGV);
 		}
-		k = snprintf(out, sizeof(out), "%s %s limit=%lld loud=%d "
-		    "tags=%zu\n", t->word, line, t->limit, t->loud, t->ntags);
+		if (strcmp(line, "hang") == 0)
+			for (;;)
+				pause();
+		if (strcmp(line, "group") == 0 || strcmp(line, "orphan") == 0) {
+			pid = testmod_child(c, line[0] == 'g');
+			k = snprintf(out, sizeof(out), "%s %ld\n", line,
+			    (long)pid);
+		} else
+			k = snprintf(out, sizeof(out), "%s %s limit=%lld "
+			    "loud=%d tags=%zu\n", t->word, line, t->limit,
+			    t->loud, t->ntags);
 		if (preforkd_write(c, out, (size_t)k) == -1)
 			return;
-		len = 0;
 	}
 }
 
@@ -104,7 +141,7 @@ static void
 testmod_datagram(struct preforkd_conn *c, const unsigned char *data,
     size_t len)
 {
-	const struct testmod *t = c->service->state;
+	const struct testmod *t = preforkd_conn_api(c)->service(c)->state;
 	char out[600];
 	int k;
 
@@ -114,7 +151,7 @@ testmod_datagram(struct preforkd_conn *c, const unsigned char *data,
 }
 
 const struct preforkd_module preforkd_module = {
-	.abi = PREFORKD_MODULE_ABI,
+	PREFORKD_MODULE_INIT,
 	.name = "testmod",
 	.configure = testmod_configure,
 	.release = testmod_release,

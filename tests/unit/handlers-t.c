@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "handler.h"
+#include "conn.h"
 #include "handlers/builtin.h"
 #include "../tap/basic.h"
 
@@ -52,6 +52,7 @@ static void	test_time(void);
 static void	test_daytime(void);
 static void	test_loop(void);
 static void	test_conn_io(void);
+static void	test_api(void);
 static void	test_streams(void);
 static void	test_datagrams(void);
 static void	test_udp(void);
@@ -60,6 +61,7 @@ static void
 test_conn(struct preforkd_conn *c, int fd)
 {
 	memset(c, 0, sizeof(*c));
+	c->api = &conn_api;
 	c->fd = fd;
 	c->proto = PROTO_UNIX;
 }
@@ -210,7 +212,9 @@ test_table(void)
 	for (i = 0; handlers[i] != &handler_exec; i++)
 		if (handlers[i]->serve_stream == NULL ||
 		    handlers[i]->serve_datagram == NULL ||
-		    handlers[i]->abi != PREFORKD_MODULE_ABI)
+		    handlers[i]->abi_major != PREFORKD_MODULE_ABI_MAJOR ||
+		    handlers[i]->abi_minor != PREFORKD_MODULE_ABI_MINOR ||
+		    handlers[i]->size != sizeof(struct preforkd_module))
 			break;
 	ok(handlers[i] == &handler_exec, "every built-in serves streams and "
 	    "datagrams, through the module interface");
@@ -484,6 +488,97 @@ test_conn_io(void)
 	close(sv[1]);
 }
 
+/*
+ * test_api - the accessor table of module ABI 2 (conn.c), as a module
+ * reaches it: through the pointer a connection begins with.
+ */
+static void
+test_api(void)
+{
+	static const struct preforkd_service svc = { .name = "svc" };
+	struct preforkd_conn	 c;
+	struct sockaddr_in	*sin;
+	const struct preforkd_api *api;
+	const struct sockaddr	*sa;
+	socklen_t		 len = 99;
+	char			 buf[8];
+	int			 sv[2], st;
+	pid_t			 pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		sysbail("socketpair");
+	test_conn(&c, sv[1]);
+	c.proto = PROTO_TCP;
+	c.service = &svc;
+	c.started = 12345;
+	sin = (struct sockaddr_in *)&c.remote;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(4242);
+	c.remotelen = sizeof(*sin);
+	c.locallen = 0;
+	api = preforkd_conn_api(&c);
+	ok(api == &conn_api, "preforkd_conn_api: the table a connection "
+	    "begins with");
+	ok(api->size == sizeof(struct preforkd_api) &&
+	    api->abi_minor == PREFORKD_MODULE_ABI_MINOR &&
+	    PREFORKD_API_HAS(api, report_group),
+	    "the table says its size and minor, and has report_group (2.1)");
+	sa = api->remote(&c, &len);
+	ok(api->fd(&c) == sv[1] && api->proto(&c) == PREFORKD_PROTO_TCP &&
+	    api->service(&c) == &svc && api->started(&c) == 12345 &&
+	    sa->sa_family == AF_INET && len == sizeof(*sin) &&
+	    ((const struct sockaddr_in *)(const void *)sa)->sin_port ==
+	    htons(4242), "fd, proto, service, started and remote as filled in");
+	len = 99;
+	(void)api->local(&c, &len);
+	is_int(0, len, "local: its length as filled in");
+	api->set_end(&c, PREFORKD_END_RESET);
+	is_int(CONN_RESET, c.end, "set_end: the end recorded");
+	api->set_end(&c, 42);
+	is_int(CONN_ERROR, c.end, "set_end: an unknown end is an error");
+	write_full(sv[0], "hi", 2);
+	ok(preforkd_read(&c, buf, sizeof(buf)) == 2 && c.bytes_in == 2 &&
+	    preforkd_write(&c, "ho", 2) == 0 && c.bytes_out == 2,
+	    "preforkd_read and preforkd_write go through the table, counted");
+	close(sv[0]);
+	close(sv[1]);
+
+	errno = 0;
+	ok(api->report_group(&c, 1) == -1 && errno == EINVAL,
+	    "report_group: 1 (init) refused, EINVAL");
+	errno = 0;
+	ok(api->report_group(&c, -5) == -1 && errno == EINVAL,
+	    "report_group: a negative id refused, EINVAL");
+	if ((pid = fork()) == -1)
+		sysbail("fork");
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	errno = 0;
+	ok(getpgid(pid) != pid && api->report_group(&c, pid) == -1 &&
+	    errno == EINVAL, "report_group: a process that leads no group "
+	    "refused, EINVAL");
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	errno = 0;
+	ok(api->report_group(&c, pid) == -1 && errno == ESRCH,
+	    "report_group: no such process, ESRCH");
+	if ((pid = fork()) == -1)
+		sysbail("fork");
+	if (pid == 0) {
+		setpgid(0, 0);
+		pause();
+		_exit(0);
+	}
+	setpgid(pid, pid);
+	errno = 0;
+	ok(api->report_group(&c, pid) == -1 && errno == ENOTSUP,
+	    "report_group: a real group, but not in a worker: ENOTSUP");
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+}
+
 static void
 test_streams(void)
 {
@@ -679,7 +774,7 @@ test_udp(void)
 int
 main(void)
 {
-	plan(85);
+	plan(97);
 	alarm(120);
 	/* daytime is local time: make it UTC so the strings are known. */
 	if (setenv("TZ", "UTC0", 1) == -1)
@@ -692,6 +787,7 @@ main(void)
 	test_daytime();
 	test_loop();
 	test_conn_io();
+	test_api();
 	test_streams();
 	test_datagrams();
 	test_udp();
