@@ -339,7 +339,15 @@ main(void)
 	close(fd);
 	close(raw);
 
-	/* Counted where the administrator looks: the status. */
+	/*
+	 * Counted where the administrator looks: the status.  The flood may
+	 * still be in the other worker's hands: wait until the count and the
+	 * access lines of the datagrams from echo's port agree.
+	 */
+	t0 = pf_now_ms();
+	while ((n = pair_lines(access_log, chargen, echo)) !=
+	    status_ignored(d, "chargen") && pf_now_ms() - t0 < 5000)
+		pf_sleep_ms(50);
 	is_int(n, status_ignored(d, "chargen"), "status: chargen ignored the "
 	    "%d datagrams from echo's port", n);
 	is_int(2, status_ignored(d, "echo"), "status: echo ignored 2 (from "
