@@ -296,7 +296,8 @@ exec_child(int sock, int errw, int statw, pid_t worker, char *const *argv,
 			goto fail;
 		statw = 3;
 	}
-	fcntl(statw, F_SETFD, FD_CLOEXEC);
+	if (fd_cloexec(statw, 1) == -1)
+		goto fail;
 	exec_close_from(4);
 	sig_block(0);
 	execve(argv[0], argv, env);
@@ -567,11 +568,14 @@ exec_stream(struct preforkd_conn *c)
 		ec.api->set_end(c, PREFORKD_END_ERROR);
 		goto out;
 	}
-	fcntl(errp[0], F_SETFD, FD_CLOEXEC);
-	fcntl(errp[0], F_SETFL, O_NONBLOCK);
-	fcntl(errp[1], F_SETFD, FD_CLOEXEC);
-	fcntl(statp[0], F_SETFD, FD_CLOEXEC);
-	fcntl(statp[1], F_SETFD, FD_CLOEXEC);
+	if (fd_cloexec(errp[0], 1) == -1 || fd_nonblock(errp[0], 1) == -1 ||
+	    fd_cloexec(errp[1], 1) == -1 || fd_cloexec(statp[0], 1) == -1 ||
+	    fd_cloexec(statp[1], 1) == -1) {
+		log_error("service %s: fcntl on the program's pipes: %s", name,
+		    strerror(errno));
+		ec.api->set_end(c, PREFORKD_END_ERROR);
+		goto out;
+	}
 
 	if (sig_worker_child(1) == -1) {
 		log_error("service %s: sigaction: %s", name, strerror(errno));
@@ -703,9 +707,9 @@ exec_worker_run(struct worker_ctx *ctx)
 	sig_reset_child();
 	/* From here on, the error log's descriptor may be gone. */
 	for (i = 0; i < n; i++) {
-		if (dup2(tmp[i], 3 + (int)i) == -1)
+		if (dup2(tmp[i], 3 + (int)i) == -1 ||
+		    fd_cloexec(3 + (int)i, 0) == -1)
 			_exit(2);
-		fcntl(3 + (int)i, F_SETFD, 0);
 	}
 	sig_block(0);
 	execve(x->argv[0], x->argv, env.v);
