@@ -243,27 +243,24 @@ void
 access_write(const struct preforkd_conn *c, int64_t started)
 {
 	char buf[2048], local[ADDR_TEXT_MAX + 2], remote[ADDR_TEXT_MAX + 2];
-	char zone[8], *line = buf + 1;
+	char when[TIME_TEXT_MAX], *line = buf + 1;
 	size_t len = sizeof(buf) - 1, n;
 	struct timespec ts;
-	struct tm tm;
 	int64_t ms;
 
 	if (access_fd == -1)
 		return;
 	ms = now_ms() - started;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	n = strftime(line, len, "time=%Y-%m-%dT%H:%M:%S", &tm);
-	strftime(zone, sizeof(zone), "%z", &tm);
+	time_format(when, sizeof(when), &ts, 1);
 	access_address(local, sizeof(local), (const struct sockaddr *)&c->local,
 	    c->locallen);
 	access_address(remote, sizeof(remote), (const struct sockaddr *)
 	    &c->remote, c->remotelen);
-	n += (size_t)snprintf(line + n, len - n,
-	    ".%03ld%.3s:%s service=%s proto=%s local=%s remote=%s pid=%ld "
+	n = (size_t)snprintf(line, len,
+	    "time=%s service=%s proto=%s local=%s remote=%s pid=%ld "
 	    "in=%llu out=%llu duration=%lld.%03lld end=%s",
-	    ts.tv_nsec / 1000000, zone, zone + 3, c->service->name,
+	    when, c->service->name,
 	    addr_proto_name(c->proto), local, remote, (long)getpid(),
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
 	    (long long)(ms / 1000), (long long)(ms % 1000),

@@ -462,8 +462,12 @@ const char	*sig_name(int);
 
 /* ---------------------------------------------------------------- time.c */
 
+/* "2026-11-21T17:44:00.123+01:00" and its NUL, with room to spare. */
+#define TIME_TEXT_MAX	40
+
 int64_t		 now_ms(void);
 int		 time_every(int64_t *, int64_t);
+size_t		 time_format(char *, size_t, const struct timespec *, int);
 
 /* -------------------------------------------------------------- daemon.c */
 

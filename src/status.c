@@ -106,14 +106,7 @@ status_state(const struct proc *p, const struct slot_report *r)
 static char *
 status_time(const struct timespec *ts, char *buf, size_t len)
 {
-	struct tm tm;
-	char zone[8];
-	size_t n;
-
-	localtime_r(&ts->tv_sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	strftime(zone, sizeof(zone), "%z", &tm);
-	snprintf(buf + n, len - n, "%.3s:%s", zone, zone + 3);
+	time_format(buf, len, ts, 0);
 	return buf;
 }
 
