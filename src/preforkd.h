@@ -397,6 +397,8 @@ int		 access_reopen(void);
 void		 access_close(void);
 const char	*access_file(void);
 void		 access_write(const struct preforkd_conn *, int64_t);
+size_t		 access_format(char *, size_t, const struct preforkd_conn *,
+		    const struct timespec *, int64_t, pid_t);
 uint64_t	 access_lost(void);
 
 /* ------------------------------------------------------------- control.c */
