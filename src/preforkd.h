@@ -530,6 +530,7 @@ char		*master_reload_request(void);
 /* -------------------------------------------------------------- status.c */
 
 char		*status_render(const struct status_view *, int);
+char		*status_render_at(const struct status_view *, int, int64_t);
 
 /* -------------------------------------------------------------- worker.c */
 
