@@ -544,7 +544,7 @@ master_check(int64_t now)
 		 */
 		if (r.state == SLOT_STARTING && r.exec_at != 0 &&
 		    now - r.exec_at >= 1000) {
-			m.sb.slots[i].state = SLOT_IDLE;
+			m.sb.slots[proc_index(&m.pt, p)].state = SLOT_IDLE;
 			r.state = SLOT_IDLE;
 		}
 		if (r.state == SLOT_STARTING)
