@@ -5,8 +5,8 @@
  * a SIGALRM/SIGTERM/SIGINT safety net) that KILLs the master and its workers
  * and removes the directory even when the test fails or is interrupted.
  * The one header of the daemon harness, grouped by the file that defines
- * each function: daemon.c, run.c, log.c, proc.c, util.c (and cleanup.c,
- * which runs by itself).
+ * each function: daemon.c, run.c, status.c, log.c, proc.c, util.c (and
+ * cleanup.c, which runs by itself).
  *
  * The binary is $PREFORKD.  In config text, argv and paths, "@DIR@" stands
  * for the temporary directory.  Every wait is a bounded poll.
@@ -61,10 +61,15 @@ void	pf_run_as(uid_t uid, gid_t gid);
 int	pf_run(const char *const *args, int *status, char *out, size_t outlen);
 int	pf_run2(const char *const *args, int *status, char *out, size_t outlen,
 	    char *err, size_t errlen);
-int	pf_status(struct pf_daemon *, int json, char *out, size_t outlen,
-	    char *err, size_t errlen);
 int	pf_exit_code(int status);
 int	pf_exited_zero(int status);
+
+/* status.c: "preforkd -s status" against the daemon. */
+int	pf_status(struct pf_daemon *, int json, char *out, size_t outlen,
+	    char *err, size_t errlen);
+int	pf_worker_state(struct pf_daemon *, pid_t, char *state, size_t len);
+int	pf_wait_worker_state(struct pf_daemon *, pid_t, const char *want,
+	    int timeout_ms);
 
 /* log.c: the error log. */
 char	*pf_log(struct pf_daemon *);
@@ -84,6 +89,7 @@ void	 pf_show(struct pf_daemon *);
 int	 pf_proc_alive(pid_t);
 int	 pf_proc_stat(pid_t, char *state, pid_t *ppid, pid_t *pgrp,
 	    pid_t *sid);
+int	 pf_wait_proc_state(pid_t, char want, int not, int timeout_ms);
 int	 pf_wait_gone(const pid_t *pids, int n, int timeout_ms);
 int	 pf_workers(struct pf_daemon *, pid_t *out, int max);
 int	 pf_wait_workers(struct pf_daemon *, int n, int timeout_ms);

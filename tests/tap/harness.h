@@ -1,6 +1,6 @@
 /*
  * harness.h - what the files of the daemon harness (util.c, proc.c,
- * cleanup.c, run.c, log.c, daemon.c) share among themselves.  Tests
+ * cleanup.c, run.c, status.c, log.c, daemon.c) share among themselves.  Tests
  * include daemon.h, never this.
  *
  * SPDX-License-Identifier: MIT

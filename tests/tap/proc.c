@@ -71,6 +71,26 @@ pf_proc_alive(pid_t pid)
 	return st != 'Z' && st != 'X';
 }
 
+/*
+ * pf_wait_proc_state - poll until pid's /proc state letter is want (or,
+ * with not set, is not): 1, or 0 after timeout_ms.
+ */
+int
+pf_wait_proc_state(pid_t pid, char want, int not, int timeout_ms)
+{
+	long deadline = pf_now_ms() + timeout_ms;
+	char st;
+
+	for (;;) {
+		if (pf_proc_stat(pid, &st, NULL, NULL, NULL) == 0 &&
+		    (st == want) != not)
+			return 1;
+		if (pf_now_ms() >= deadline)
+			return 0;
+		pf_sleep_ms(PF_STEP_MS);
+	}
+}
+
 /* pf_wait_gone - poll until none of pids is alive: how many still are. */
 int
 pf_wait_gone(const pid_t *pids, int n, int timeout_ms)

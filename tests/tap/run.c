@@ -248,23 +248,6 @@ pf_run(const char *const *args, int *status, char *out, size_t outlen)
 	return pf_run2(args, status, out, outlen, NULL, 0);
 }
 
-/*
- * pf_status - run "preforkd -s status [--json] -c CONF" against d: its
- * exit code (-1 when it did not exit), stdout in out, stderr in err.
- */
-int
-pf_status(struct pf_daemon *d, int json, char *out, size_t outlen,
-    char *err, size_t errlen)
-{
-	const char *plain[] = { "-s", "status", "-c", d->conf, NULL };
-	const char *js[] = { "-s", "status", "--json", "-c", d->conf, NULL };
-	int st = -1;
-
-	if (pf_run2(json ? js : plain, &st, out, outlen, err, errlen) < 0)
-		return -1;
-	return pf_exit_code(st);
-}
-
 /* pf_exit_code - the exit code of a wait status; -1 if it did not exit. */
 int
 pf_exit_code(int status)
