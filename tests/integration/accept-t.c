@@ -270,6 +270,7 @@ static void
 test_stop_cont(void)
 {
 	struct pf_daemon *d;
+	long t0, switches;
 	pid_t pid;
 	int port, i, st;
 
@@ -291,8 +292,18 @@ test_stop_cont(void)
 		    wait_syscall(pid, is_accept, 5000),
 		    "stop/cont %d: after SIGCONT it is back in accept()", i + 1);
 	}
-	/* Past io_timeout: SO_RCVTIMEO ends the accept() with EAGAIN. */
-	pf_sleep_ms(2600);
+	/*
+	 * Past io_timeout, SO_RCVTIMEO ends the accept() with EAGAIN: the
+	 * worker wakes (it sleeps again: one more voluntary switch) and
+	 * must go back into accept().
+	 */
+	t0 = pf_now_ms();
+	switches = pf_proc_switches(pid);
+	while ((pf_now_ms() - t0 < 2000 || pf_proc_switches(pid) <= switches)
+	    && pf_now_ms() - t0 < 10000)
+		pf_sleep_ms(50);
+	ok(pf_proc_switches(pid) > switches && pf_now_ms() - t0 >= 2000,
+	    "stop/cont: io_timeout (2 s) passed and woke the worker");
 	ok(wait_syscall(pid, is_accept, 5000),
 	    "stop/cont: past io_timeout (2 s), it is still in accept()");
 	ok(serves(port, 5), "stop/cont: 5 clients in a row get their echo");
@@ -359,13 +370,16 @@ test_emfile(const char *label, const char *listen)
 	/* A client waits meanwhile; the worker logs once a second at most. */
 	a = pf_tcp_connect("127.0.0.1", port);
 	ok(a >= 0, "%s: a client connects (the kernel queues it)", label);
-	first = pf_log_count(d, "Too many open files");
+	/* k lines a second apart span (k - 1) s: counted from before the
+	 * first count, with 50 ms for the two clocks' rounding. */
 	t0 = pf_now_ms();
-	pf_sleep_ms(3000);
-	lines = pf_log_count(d, "Too many open files") - first;
-	ok(lines >= 1 && lines <= 1 + (int)((pf_now_ms() - t0) / 1000),
-	    "%s: %d lines in %.1f s: once a second at most, and it keeps "
-	    "trying", label, lines, (double)(pf_now_ms() - t0) / 1000.0);
+	first = pf_log_count(d, "Too many open files");
+	lines = pf_log_wait_count(d, "Too many open files", first + 3,
+	    10000) - first;
+	ok(lines >= 3 && lines <= 1 + (int)((pf_now_ms() - t0 + 50) / 1000),
+	    "%s: %d more lines in %.1f s: it keeps trying, and says so once "
+	    "a second at most", label, lines,
+	    (double)(pf_now_ms() - t0) / 1000.0);
 	ok(pf_wait_worker_state(d, pid, "paused", 5000),
 	    "%s: still paused while out of descriptors", label);
 

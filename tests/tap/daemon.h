@@ -91,6 +91,8 @@ int	 pf_proc_stat(pid_t, char *state, pid_t *ppid, pid_t *pgrp,
 	    pid_t *sid);
 int	 pf_wait_proc_state(pid_t, char want, int not, int timeout_ms);
 int	 pf_wait_gone(const pid_t *pids, int n, int timeout_ms);
+int	 pf_proc_listeners(pid_t);
+long	 pf_proc_switches(pid_t);
 int	 pf_workers(struct pf_daemon *, pid_t *out, int max);
 int	 pf_wait_workers(struct pf_daemon *, int n, int timeout_ms);
 int	 pf_wait_workers_min(struct pf_daemon *, int n, int timeout_ms);

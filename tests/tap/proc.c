@@ -91,6 +91,29 @@ pf_wait_proc_state(pid_t pid, char want, int not, int timeout_ms)
 	}
 }
 
+/*
+ * pf_proc_switches - how many times pid gave up the CPU of its own accord
+ * (voluntary_ctxt_switches in /proc/PID/status): it grows each time the
+ * process sleeps again after waking, so a wait that ended and began anew
+ * shows here.  -1 when it cannot be read.
+ */
+long
+pf_proc_switches(pid_t pid)
+{
+	char path[64], line[256];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
 /* pf_wait_gone - poll until none of pids is alive: how many still are. */
 int
 pf_wait_gone(const pid_t *pids, int n, int timeout_ms)
@@ -142,6 +165,59 @@ pf_proc_scan(pid_t ppid_want, pid_t group_want, pid_t *out, int max)
 	}
 	closedir(dir);
 	return n;
+}
+
+/* pf_listen_inode - whether /proc/net/FILE lists inode as a listening socket. */
+static int
+pf_listen_inode(const char *file, unsigned long inode)
+{
+	char line[512], st[8];
+	unsigned long ino;
+	int found = 0;
+	FILE *f;
+
+	if ((f = fopen(file, "re")) == NULL)
+		return 0;
+	/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, " %*s %*s %*s %7s %*s %*s %*s %*s %*s %lu",
+		    st, &ino) == 2 && strcmp(st, "0A") == 0 && ino == inode)
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/*
+ * pf_proc_listeners - how many listening TCP sockets (IPv4 and IPv6) pid
+ * holds open, from /proc/PID/fd and /proc/net/tcp{,6}; -1 when its
+ * descriptors cannot be read.
+ */
+int
+pf_proc_listeners(pid_t pid)
+{
+	char path[320], link[64];
+	struct dirent *de;
+	unsigned long inode;
+	ssize_t n;
+	DIR *dir;
+	int count = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	if ((dir = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(dir)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/%ld/fd/%s", (long)pid,
+		    de->d_name);
+		if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
+			continue;
+		link[n] = '\0';
+		if (sscanf(link, "socket:[%lu]", &inode) == 1 &&
+		    (pf_listen_inode("/proc/net/tcp", inode) ||
+		    pf_listen_inode("/proc/net/tcp6", inode)))
+			count++;
+	}
+	closedir(dir);
+	return count;
 }
 
 /* pf_proc_is_preforkd - 1 when /proc/PID/exe is the binary under test. */
