@@ -507,7 +507,7 @@ test_unexpected(void)
 int
 main(void)
 {
-	plan(51);
+	plan(52);
 	alarm(240);
 	test_stop_cont();
 	test_emfile("emfile, blocking accept", "\"127.0.0.1:0\"");
