@@ -238,8 +238,8 @@ access_address(char *buf, size_t len, const struct sockaddr *sa,
  * access_format - the line for connection c without its newline, into
  * buf of len bytes: the connection ended at wall-clock time end, after
  * duration_ms, in worker pid.  The length of the line, cut to len - 1
- * when it is longer.  It reads nothing else, so that tests can hold it to
- * its format (tests/unit/access-t.c).
+ * when it is longer.  It reads no clock and no state of this file, so
+ * that tests can hold it to its format (tests/unit/access-t.c).
  */
 size_t
 access_format(char *buf, size_t len, const struct preforkd_conn *c,
