@@ -234,6 +234,41 @@ access_address(char *buf, size_t len, const struct sockaddr *sa,
 }
 
 /*
+ * access_format - the line for connection c without its newline, into
+ * buf of len bytes: the connection ended at wall-clock time end, after
+ * duration_ms, in worker pid.  The length of the line, cut to len - 1
+ * when it is longer.  It reads no clock and no state of this file, so
+ * that tests can hold it to its format (tests/unit/access-t.c).
+ */
+size_t
+access_format(char *buf, size_t len, const struct preforkd_conn *c,
+    const struct timespec *end, int64_t duration_ms, pid_t pid)
+{
+	char when[TIME_TEXT_MAX], local[ADDR_TEXT_MAX + 2];
+	char remote[ADDR_TEXT_MAX + 2];
+	size_t n;
+	int r;
+
+	if (len == 0)
+		return 0;
+	time_format(when, sizeof(when), end, 1);
+	access_address(local, sizeof(local), (const struct sockaddr *)&c->local,
+	    c->locallen);
+	access_address(remote, sizeof(remote), (const struct sockaddr *)
+	    &c->remote, c->remotelen);
+	r = snprintf(buf, len, "time=%s service=%s proto=%s local=%s "
+	    "remote=%s pid=%ld in=%llu out=%llu duration=%lld.%03lld end=%s",
+	    when, c->service->name, addr_proto_name(c->proto), local, remote,
+	    (long)pid, (unsigned long long)c->bytes_in,
+	    (unsigned long long)c->bytes_out, (long long)(duration_ms / 1000),
+	    (long long)(duration_ms % 1000), conn_end_name(c->end));
+	n = r > 0 ? (size_t)r : 0;
+	if (n < len)
+		n += access_exec_status(buf + n, len - n, c->exec_status);
+	return n < len ? n : len - 1;
+}
+
+/*
  * access_write - the line for connection c, which began at started (ms on
  * the monotonic clock).  A line that cannot be written is counted
  * (access_lost) and reported; serving goes on.
@@ -241,36 +276,17 @@ access_address(char *buf, size_t len, const struct sockaddr *sa,
 void
 access_write(const struct preforkd_conn *c, int64_t started)
 {
-	char buf[2048], local[ADDR_TEXT_MAX + 2], remote[ADDR_TEXT_MAX + 2];
-	char zone[8], *line = buf + 1;
-	size_t len = sizeof(buf) - 1, n;
-	struct timespec ts;
-	struct tm tm;
-	int64_t ms;
+	/* One byte before the line for the newline that ends a torn one,
+	 * one after it for its own. */
+	char buf[2048], *line = buf + 1;
+	struct timespec end;
+	size_t n;
 
 	if (access_fd == -1)
 		return;
-	ms = now_ms() - started;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	n = strftime(line, len, "time=%Y-%m-%dT%H:%M:%S", &tm);
-	strftime(zone, sizeof(zone), "%z", &tm);
-	access_address(local, sizeof(local), (const struct sockaddr *)&c->local,
-	    c->locallen);
-	access_address(remote, sizeof(remote), (const struct sockaddr *)
-	    &c->remote, c->remotelen);
-	n += (size_t)snprintf(line + n, len - n,
-	    ".%03ld%.3s:%s service=%s proto=%s local=%s remote=%s pid=%ld "
-	    "in=%llu out=%llu duration=%lld.%03lld end=%s",
-	    ts.tv_nsec / 1000000, zone, zone + 3, c->service->name,
-	    addr_proto_name(c->proto), local, remote, (long)getpid(),
-	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
-	    (long long)(ms / 1000), (long long)(ms % 1000),
-	    conn_end_name(c->end));
-	if (n < len)
-		n += access_exec_status(line + n, len - n, c->exec_status);
-	if (n >= len - 1)
-		n = len - 2;
+	clock_gettime(CLOCK_REALTIME, &end);
+	n = access_format(line, sizeof(buf) - 2, c, &end, now_ms() - started,
+	    getpid());
 	line[n++] = '\n';
 	if (access_torn) {
 		*--line = '\n';

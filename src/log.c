@@ -207,22 +207,14 @@ log_reopen(void)
 	return fd_cloexec(lg.fd, 1);
 }
 
-/* log_timestamp - "2026-11-21T17:44:00.123+01:00", local time. */
+/* log_timestamp - "2026-11-21T17:44:00.123+01:00", now, local time. */
 static size_t
 log_timestamp(char *buf, size_t len)
 {
 	struct timespec ts;
-	struct tm tm;
-	char zone[8];
-	size_t n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	strftime(zone, sizeof(zone), "%z", &tm);
-	n += snprintf(buf + n, len - n, ".%03ld%.3s:%s", ts.tv_nsec / 1000000,
-	    zone, zone + 3);
-	return n;
+	return time_format(buf, len, &ts, 1);
 }
 
 static void

@@ -450,6 +450,8 @@ int		 access_reopen(void);
 void		 access_close(void);
 const char	*access_file(void);
 void		 access_write(const struct preforkd_conn *, int64_t);
+size_t		 access_format(char *, size_t, const struct preforkd_conn *,
+		    const struct timespec *, int64_t, pid_t);
 uint64_t	 access_lost(void);
 
 /* ------------------------------------------------------------- control.c */
@@ -516,8 +518,12 @@ const char	*sig_name(int);
 
 /* ---------------------------------------------------------------- time.c */
 
+/* "2026-11-21T17:44:00.123+01:00" and its NUL, with room to spare. */
+#define TIME_TEXT_MAX	40
+
 int64_t		 now_ms(void);
 int		 time_every(int64_t *, int64_t);
+size_t		 time_format(char *, size_t, const struct timespec *, int);
 
 /* -------------------------------------------------------------- daemon.c */
 
@@ -578,6 +584,7 @@ char		*master_reload_request(void);
 /* -------------------------------------------------------------- status.c */
 
 char		*status_render(const struct status_view *, int);
+char		*status_render_at(const struct status_view *, int, int64_t);
 
 /* -------------------------------------------------------------- worker.c */
 

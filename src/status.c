@@ -2,7 +2,9 @@
  * status.c - the status report that "preforkd -s status" prints: the
  * master, then per service its listening sockets, its counts, and each
  * worker with the 5-tuple of the connection it is serving; as text for
- * people or as JSON for monitoring tools.  Reads a status_view only.
+ * people or as JSON for monitoring tools.  Reads a status_view only: one
+ * walk of its tables fills plain structs (the master, per service its
+ * counts and its workers' rows), which the two forms print.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -25,71 +27,39 @@ struct status_counts {
 	uint64_t	 served, io_timeouts, access_lost, ignored;
 };
 
-/*
- * status_worker - the next worker of service si in the current
- * generation from entry *i on, with its slot read (and checked: a worker
- * may have written anything there); NULL when there is none.
- */
-static const struct proc *
-status_worker(const struct status_view *v, size_t si, size_t *i,
-    int64_t now, struct slot_report *r)
-{
-	const struct proc *p;
+/* One worker of the current generation, as both forms show it. */
+struct status_row {
+	pid_t		 pid;
+	const char	*state;		/* a word: "idle" ... "invalid" */
+	unsigned int	 generation;
+	uint64_t	 served;
+	char		 started[TIME_TEXT_MAX];
+	int		 busy;		/* serving: the client fields are set */
+	const char	*proto;
+	char		 local[ADDR_TEXT_MAX];
+	char		 remote[ADDR_TEXT_MAX];
+	int64_t		 busy_ms;	/* how long, so far */
+};
 
-	while ((p = proc_next(v->pt, i)) != NULL) {
-		if (p->svc != &v->svc[si] || p->generation != v->generation)
-			continue;
-		scoreboard_read(&v->sb->slots[proc_index(v->pt, p)], now, r);
-		return p;
-	}
-	return NULL;
-}
+/* One service: the master's view of it, and what its workers add up to. */
+struct status_service {
+	const struct service	*s;
+	struct status_counts	 c;
+	struct status_row	*rows;
+	size_t			 nrows;
+};
 
-static void
-status_count(const struct status_view *v, size_t si, int64_t now,
-    struct status_counts *c)
-{
-	struct slot_report r;
-	const struct proc *p;
-	size_t i = 0;
-
-	memset(c, 0, sizeof(*c));
-	c->served = v->svc[si].served_dead;
-	c->io_timeouts = v->svc[si].io_timeouts_dead;
-	c->access_lost = v->svc[si].access_lost_dead;
-	c->ignored = v->svc[si].ignored_dead;
-	while ((p = status_worker(v, si, &i, now, &r)) != NULL) {
-		c->workers++;
-		c->served = scoreboard_add(c->served, r.served);
-		c->io_timeouts = scoreboard_add(c->io_timeouts, r.io_timeouts);
-		c->access_lost = scoreboard_add(c->access_lost, r.access_lost);
-		c->ignored = scoreboard_add(c->ignored, r.ignored);
-		if (p->retiring || r.state == SLOT_EXITING)
-			c->exiting++;
-		else if (r.state == SLOT_BUSY)
-			c->busy++;
-		else if (r.state == SLOT_IDLE)
-			c->idle++;
-		else if (r.state == SLOT_PAUSED)
-			c->paused++;
-		else
-			c->starting++;
-	}
-}
-
-/* status_older - workers of older generations, still finishing. */
-static int
-status_older(const struct status_view *v)
-{
-	const struct proc *p;
-	size_t i = 0;
-	int n = 0;
-
-	while ((p = proc_next(v->pt, &i)) != NULL)
-		if (p->generation != v->generation)
-			n++;
-	return n;
-}
+/* The master itself. */
+struct status_master {
+	pid_t		 pid;
+	int64_t		 up_s;
+	char		 started[TIME_TEXT_MAX];
+	const char	*conf_path;
+	unsigned int	 generation;
+	int		 older;		/* workers of older generations */
+	int		 paused;
+	int		 stopping;
+};
 
 /* status_state - what a worker is doing, in a word. */
 static const char *
@@ -102,20 +72,184 @@ status_state(const struct proc *p, const struct slot_report *r)
 	return scoreboard_state_name(r->state);
 }
 
-/* status_time - "2026-11-21T17:44:00+00:00" for a wall-clock time. */
-static char *
-status_time(const struct timespec *ts, char *buf, size_t len)
+/* status_master_fill - the master's part of the report. */
+static void
+status_master_fill(const struct status_view *v, int64_t now,
+    struct status_master *m)
 {
-	struct tm tm;
-	char zone[8];
-	size_t n;
+	const struct proc *p;
+	size_t i = 0;
 
-	localtime_r(&ts->tv_sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	strftime(zone, sizeof(zone), "%z", &tm);
-	snprintf(buf + n, len - n, "%.3s:%s", zone, zone + 3);
-	return buf;
+	m->pid = v->pid;
+	m->up_s = (now - v->start_ms) / 1000;
+	time_format(m->started, sizeof(m->started), &v->started, 0);
+	m->conf_path = v->conf_path;
+	m->generation = v->generation;
+	m->older = 0;
+	while ((p = proc_next(v->pt, &i)) != NULL)
+		if (p->generation != v->generation)
+			m->older++;
+	m->paused = v->paused;
+	m->stopping = v->stopping;
 }
+
+/* status_mine - whether p is a worker of service si in this generation. */
+static int
+status_mine(const struct status_view *v, size_t si, const struct proc *p)
+{
+	return p->svc == &v->svc[si] && p->generation == v->generation;
+}
+
+/* status_add - worker p, its slot read into r, as a row and in the counts. */
+static void
+status_add(struct status_service *ss, const struct proc *p,
+    const struct slot_report *r, int64_t now)
+{
+	struct status_counts *c = &ss->c;
+	struct status_row *w = &ss->rows[ss->nrows++];
+
+	c->workers++;
+	c->served = scoreboard_add(c->served, r->served);
+	c->io_timeouts = scoreboard_add(c->io_timeouts, r->io_timeouts);
+	c->access_lost = scoreboard_add(c->access_lost, r->access_lost);
+	c->ignored = scoreboard_add(c->ignored, r->ignored);
+	/* A retiring worker counts as exiting even while it finishes its
+	 * connection (its row still says busy). */
+	if (p->retiring || r->state == SLOT_EXITING)
+		c->exiting++;
+	else if (r->state == SLOT_BUSY)
+		c->busy++;
+	else if (r->state == SLOT_IDLE)
+		c->idle++;
+	else if (r->state == SLOT_PAUSED)
+		c->paused++;
+	else
+		c->starting++;
+
+	w->pid = p->pid;
+	w->state = status_state(p, r);
+	w->generation = p->generation;
+	w->served = r->served;
+	time_format(w->started, sizeof(w->started), &p->started, 0);
+	w->busy = r->state == SLOT_BUSY;
+	if (w->busy) {
+		w->proto = addr_proto_name(r->proto);
+		scoreboard_client(r, w->local, w->remote, sizeof(w->local));
+		w->busy_ms = now - r->busy_since;
+	}
+}
+
+/*
+ * status_service_fill - service si and its workers of this generation,
+ * each slot read once (and checked: a worker may have written anything
+ * there), so that the counts and the rows cannot disagree.  0, or -1 when
+ * out of memory; free ss->rows after.
+ */
+static int
+status_service_fill(const struct status_view *v, size_t si, int64_t now,
+    struct status_service *ss)
+{
+	const struct service *s = &v->svc[si];
+	struct slot_report r;
+	const struct proc *p;
+	size_t i, n = 0;
+
+	memset(ss, 0, sizeof(*ss));
+	ss->s = s;
+	for (i = 0; (p = proc_next(v->pt, &i)) != NULL;)
+		n += status_mine(v, si, p);
+	if (n > 0 && (ss->rows = calloc(n, sizeof(*ss->rows))) == NULL)
+		return -1;
+	ss->c.served = s->served_dead;
+	ss->c.io_timeouts = s->io_timeouts_dead;
+	ss->c.access_lost = s->access_lost_dead;
+	ss->c.ignored = s->ignored_dead;
+	for (i = 0; (p = proc_next(v->pt, &i)) != NULL && ss->nrows < n;) {
+		if (!status_mine(v, si, p))
+			continue;
+		scoreboard_read(&v->sb->slots[proc_index(v->pt, p)], now, &r);
+		status_add(ss, p, &r, now);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ text */
+
+static void
+status_text_master(FILE *f, const struct status_master *m)
+{
+	int64_t up = m->up_s;
+
+	fprintf(f, "preforkd %s: master pid %ld, up %lldd %02lldh%02lldm%02llds "
+	    "(since %s)%s%s\n", PACKAGE_VERSION, (long)m->pid,
+	    (long long)(up / 86400), (long long)(up / 3600 % 24),
+	    (long long)(up / 60 % 60), (long long)(up % 60), m->started,
+	    m->paused ? ", workers stopped by WINCH" : "",
+	    m->stopping ? ", stopping" : "");
+	fprintf(f, "config %s, generation %u, %d workers of older "
+	    "generations finishing\n", m->conf_path, m->generation, m->older);
+}
+
+static void
+status_text_service(FILE *f, const struct status_service *ss, size_t si)
+{
+	const struct service *s = ss->s;
+	const struct status_counts *c = &ss->c;
+	const struct status_row *w;
+	char desc[ADDR_TEXT_MAX], handler[256];
+	size_t j;
+
+	(void)si;
+	/* A module names its handler: escaped like a client's bytes. */
+	escape_text(handler, sizeof(handler), s->conf->handler->name,
+	    strlen(s->conf->handler->name), ESCAPE_VALUE);
+	fprintf(f, "\nservice %s: handler %s, ", s->conf->name, handler);
+	if (s->conf->dynamic)
+		fprintf(f, "dynamic pool: min_spare %d, max_spare %d, "
+		    "max_workers %d", s->min_spare, s->max_spare,
+		    s->conf->max_workers);
+	else
+		fprintf(f, "static pool of %d workers", s->want);
+	fprintf(f, "\n");
+	for (j = 0; j < s->nlisteners; j++) {
+		if (s->listeners[j].fd == -1)
+			continue;
+		fprintf(f, "  listening on %s (fd %d)\n",
+		    listen_describe(&s->listeners[j], desc, sizeof(desc)),
+		    s->listeners[j].fd);
+	}
+	fprintf(f, "  workers %d, busy %d, idle %d, starting %d, "
+	    "exiting %d, paused %d; served %llu, respawns %llu, "
+	    "timeouts %llu (hung %llu, io %llu)\n", c->workers, c->busy,
+	    c->idle, c->starting, c->exiting, c->paused,
+	    (unsigned long long)c->served, (unsigned long long)s->respawns,
+	    (unsigned long long)(s->hung_kills + c->io_timeouts),
+	    (unsigned long long)s->hung_kills,
+	    (unsigned long long)c->io_timeouts);
+	if (c->access_lost > 0)
+		fprintf(f, "  access log lines lost: %llu\n",
+		    (unsigned long long)c->access_lost);
+	if (c->ignored > 0)
+		fprintf(f, "  datagrams ignored (a reply could start a "
+		    "loop): %llu\n", (unsigned long long)c->ignored);
+	for (j = 0; j < ss->nrows; j++) {
+		w = &ss->rows[j];
+		fprintf(f, "  worker %-7ld %-8s served %llu", (long)w->pid,
+		    w->state, (unsigned long long)w->served);
+		if (w->busy)
+			fprintf(f, ", %s %s <- %s for %.1f s", w->proto,
+			    w->local, w->remote, (double)w->busy_ms / 1000.0);
+		fprintf(f, "\n");
+	}
+}
+
+static void
+status_text_end(FILE *f)
+{
+	(void)f;
+}
+
+/* ------------------------------------------------------------ JSON */
 
 /* status_json_string - s as a JSON string literal. */
 static void
@@ -136,197 +270,144 @@ status_json_string(FILE *f, const char *s)
 }
 
 static void
-status_pool_text(FILE *f, const struct service *s)
+status_json_master(FILE *f, const struct status_master *m)
 {
-	if (s->conf->dynamic)
-		fprintf(f, "dynamic pool: min_spare %d, max_spare %d, "
-		    "max_workers %d", s->min_spare, s->max_spare,
-		    s->conf->max_workers);
-	else
-		fprintf(f, "static pool of %d workers", s->want);
-}
-
-static void
-status_text(FILE *f, const struct status_view *v)
-{
-	char when[40], local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];
-	char desc[ADDR_TEXT_MAX], handler[256];
-	struct status_counts c;
-	const struct service *s;
-	struct slot_report r;
-	const struct proc *p;
-	int64_t now = now_ms(), up;
-	size_t i, j;
-
-	up = (now - v->start_ms) / 1000;
-	fprintf(f, "preforkd %s: master pid %ld, up %lldd %02lldh%02lldm%02llds "
-	    "(since %s)%s%s\n", PACKAGE_VERSION, (long)v->pid,
-	    (long long)(up / 86400), (long long)(up / 3600 % 24),
-	    (long long)(up / 60 % 60), (long long)(up % 60),
-	    status_time(&v->started, when, sizeof(when)),
-	    v->paused ? ", workers stopped by WINCH" : "",
-	    v->stopping ? ", stopping" : "");
-	fprintf(f, "config %s, generation %u, %d workers of older "
-	    "generations finishing\n", v->conf_path, v->generation,
-	    status_older(v));
-	for (i = 0; i < v->nsvc; i++) {
-		s = &v->svc[i];
-		status_count(v, i, now, &c);
-		/* A module names its handler: escaped like a client's bytes. */
-		escape_text(handler, sizeof(handler), s->conf->handler->name,
-		    strlen(s->conf->handler->name), ESCAPE_VALUE);
-		fprintf(f, "\nservice %s: handler %s, ", s->conf->name,
-		    handler);
-		status_pool_text(f, s);
-		fprintf(f, "\n");
-		for (j = 0; j < s->nlisteners; j++) {
-			if (s->listeners[j].fd == -1)
-				continue;
-			fprintf(f, "  listening on %s (fd %d)\n",
-			    listen_describe(&s->listeners[j], desc,
-			    sizeof(desc)), s->listeners[j].fd);
-		}
-		fprintf(f, "  workers %d, busy %d, idle %d, starting %d, "
-		    "exiting %d, paused %d; served %llu, respawns %llu, "
-		    "timeouts %llu (hung %llu, io %llu)\n", c.workers, c.busy,
-		    c.idle, c.starting, c.exiting, c.paused,
-		    (unsigned long long)c.served,
-		    (unsigned long long)s->respawns,
-		    (unsigned long long)(s->hung_kills + c.io_timeouts),
-		    (unsigned long long)s->hung_kills,
-		    (unsigned long long)c.io_timeouts);
-		if (c.access_lost > 0)
-			fprintf(f, "  access log lines lost: %llu\n",
-			    (unsigned long long)c.access_lost);
-		if (c.ignored > 0)
-			fprintf(f, "  datagrams ignored (a reply could start a "
-			    "loop): %llu\n", (unsigned long long)c.ignored);
-		j = 0;
-		while ((p = status_worker(v, i, &j, now, &r)) != NULL) {
-			fprintf(f, "  worker %-7ld %-8s served %llu",
-			    (long)p->pid, status_state(p, &r),
-			    (unsigned long long)r.served);
-			if (r.state == SLOT_BUSY) {
-				scoreboard_client(&r, local, remote,
-				    sizeof(local));
-				fprintf(f, ", %s %s <- %s for %.1f s",
-				    addr_proto_name(r.proto), local,
-				    remote, (double)(now - r.busy_since) /
-				    1000.0);
-			}
-			fprintf(f, "\n");
-		}
-	}
-}
-
-static void
-status_json(FILE *f, const struct status_view *v)
-{
-	char when[40], local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];
-	char desc[ADDR_TEXT_MAX];
-	struct status_counts c;
-	const struct service *s;
-	struct slot_report r;
-	const struct proc *p;
-	int64_t now = now_ms();
-	size_t i, j;
-	int first;
-
 	fprintf(f, "{\"version\":\"%s\",\"master\":{\"pid\":%ld,"
 	    "\"uptime_s\":%lld,\"started\":\"%s\",\"config\":",
-	    PACKAGE_VERSION, (long)v->pid,
-	    (long long)((now - v->start_ms) / 1000),
-	    status_time(&v->started, when, sizeof(when)));
-	status_json_string(f, v->conf_path);
+	    PACKAGE_VERSION, (long)m->pid, (long long)m->up_s, m->started);
+	status_json_string(f, m->conf_path);
 	fprintf(f, ",\"generation\":%u,\"older_workers\":%d,\"paused\":%s,"
-	    "\"stopping\":%s},\"services\":[", v->generation, status_older(v),
-	    v->paused ? "true" : "false", v->stopping ? "true" : "false");
-	for (i = 0; i < v->nsvc; i++) {
-		s = &v->svc[i];
-		status_count(v, i, now, &c);
-		fprintf(f, "%s{\"name\":", i ? "," : "");
-		status_json_string(f, s->conf->name);
-		fprintf(f, ",\"handler\":");
-		status_json_string(f, s->conf->handler->name);
-		fprintf(f, ",");
-		if (s->conf->dynamic)
-			fprintf(f, "\"pool\":{\"type\":\"dynamic\",\"min_spare\""
-			    ":%d,\"max_spare\":%d,\"max_workers\":%d},",
-			    s->min_spare, s->max_spare, s->conf->max_workers);
-		else
-			fprintf(f, "\"pool\":{\"type\":\"static\",\"workers\":"
-			    "%d},", s->want);
-		fprintf(f, "\"listeners\":[");
-		for (j = 0, first = 1; j < s->nlisteners; j++) {
-			if (s->listeners[j].fd == -1)
-				continue;
-			listen_describe(&s->listeners[j], desc, sizeof(desc));
-			fprintf(f, "%s{\"proto\":\"%s\",\"address\":",
-			    first ? "" : ",",
-			    addr_proto_name(s->listeners[j].addr.proto));
-			/* listen_describe gives "tcp ADDR": the address part. */
-			status_json_string(f, strchr(desc, ' ') + 1);
-			fprintf(f, ",\"fd\":%d}", s->listeners[j].fd);
-			first = 0;
-		}
-		fprintf(f, "],\"counts\":{\"workers\":%d,\"busy\":%d,\"idle\":"
-		    "%d,\"starting\":%d,\"exiting\":%d,\"paused\":%d,"
-		    "\"served\":%llu,\"respawns\":%llu,\"timeouts\":%llu,"
-		    "\"hung_kills\":%llu,\"io_timeouts\":%llu,\"access_lost\":"
-		    "%llu,\"ignored\":%llu},\"workers\":[",
-		    c.workers, c.busy, c.idle, c.starting, c.exiting, c.paused,
-		    (unsigned long long)c.served,
-		    (unsigned long long)s->respawns,
-		    (unsigned long long)(s->hung_kills + c.io_timeouts),
-		    (unsigned long long)s->hung_kills,
-		    (unsigned long long)c.io_timeouts,
-		    (unsigned long long)c.access_lost,
-		    (unsigned long long)c.ignored);
-		j = 0;
-		first = 1;
-		while ((p = status_worker(v, i, &j, now, &r)) != NULL) {
-			fprintf(f, "%s{\"pid\":%ld,\"state\":\"%s\","
-			    "\"generation\":%u,\"served\":%llu,\"started\":"
-			    "\"%s\"", first ? "" : ",", (long)p->pid,
-			    status_state(p, &r), p->generation,
-			    (unsigned long long)r.served,
-			    status_time(&p->started, when, sizeof(when)));
-			first = 0;
-			if (r.state == SLOT_BUSY) {
-				scoreboard_client(&r, local, remote,
-				    sizeof(local));
-				fprintf(f, ",\"client\":{\"proto\":\"%s\","
-				    "\"local\":", addr_proto_name(r.proto));
-				status_json_string(f, local);
-				fprintf(f, ",\"remote\":");
-				status_json_string(f, remote);
-				fprintf(f, ",\"busy_s\":%.3f}",
-				    (double)(now - r.busy_since) / 1000.0);
-			}
-			fprintf(f, "}");
-		}
-		fprintf(f, "]}");
+	    "\"stopping\":%s},\"services\":[", m->generation, m->older,
+	    m->paused ? "true" : "false", m->stopping ? "true" : "false");
+}
+
+static void
+status_json_service(FILE *f, const struct status_service *ss, size_t si)
+{
+	const struct service *s = ss->s;
+	const struct status_counts *c = &ss->c;
+	const struct status_row *w;
+	char desc[ADDR_TEXT_MAX];
+	size_t j;
+	int first;
+
+	fprintf(f, "%s{\"name\":", si ? "," : "");
+	status_json_string(f, s->conf->name);
+	fprintf(f, ",\"handler\":");
+	status_json_string(f, s->conf->handler->name);
+	fprintf(f, ",");
+	if (s->conf->dynamic)
+		fprintf(f, "\"pool\":{\"type\":\"dynamic\",\"min_spare\""
+		    ":%d,\"max_spare\":%d,\"max_workers\":%d},",
+		    s->min_spare, s->max_spare, s->conf->max_workers);
+	else
+		fprintf(f, "\"pool\":{\"type\":\"static\",\"workers\":"
+		    "%d},", s->want);
+	fprintf(f, "\"listeners\":[");
+	for (j = 0, first = 1; j < s->nlisteners; j++) {
+		if (s->listeners[j].fd == -1)
+			continue;
+		listen_describe(&s->listeners[j], desc, sizeof(desc));
+		fprintf(f, "%s{\"proto\":\"%s\",\"address\":",
+		    first ? "" : ",",
+		    addr_proto_name(s->listeners[j].addr.proto));
+		/* listen_describe gives "tcp ADDR": the address part. */
+		status_json_string(f, strchr(desc, ' ') + 1);
+		fprintf(f, ",\"fd\":%d}", s->listeners[j].fd);
+		first = 0;
 	}
+	fprintf(f, "],\"counts\":{\"workers\":%d,\"busy\":%d,\"idle\":"
+	    "%d,\"starting\":%d,\"exiting\":%d,\"paused\":%d,"
+	    "\"served\":%llu,\"respawns\":%llu,\"timeouts\":%llu,"
+	    "\"hung_kills\":%llu,\"io_timeouts\":%llu,\"access_lost\":"
+	    "%llu,\"ignored\":%llu},\"workers\":[",
+	    c->workers, c->busy, c->idle, c->starting, c->exiting, c->paused,
+	    (unsigned long long)c->served, (unsigned long long)s->respawns,
+	    (unsigned long long)(s->hung_kills + c->io_timeouts),
+	    (unsigned long long)s->hung_kills,
+	    (unsigned long long)c->io_timeouts,
+	    (unsigned long long)c->access_lost,
+	    (unsigned long long)c->ignored);
+	for (j = 0; j < ss->nrows; j++) {
+		w = &ss->rows[j];
+		fprintf(f, "%s{\"pid\":%ld,\"state\":\"%s\",\"generation\":%u,"
+		    "\"served\":%llu,\"started\":\"%s\"", j ? "," : "",
+		    (long)w->pid, w->state, w->generation,
+		    (unsigned long long)w->served, w->started);
+		if (w->busy) {
+			fprintf(f, ",\"client\":{\"proto\":\"%s\",\"local\":",
+			    w->proto);
+			status_json_string(f, w->local);
+			fprintf(f, ",\"remote\":");
+			status_json_string(f, w->remote);
+			fprintf(f, ",\"busy_s\":%.3f}",
+			    (double)w->busy_ms / 1000.0);
+		}
+		fprintf(f, "}");
+	}
+	fprintf(f, "]}");
+}
+
+static void
+status_json_end(FILE *f)
+{
 	fprintf(f, "]}\n");
 }
 
-/* status_render - the report as a heap string, or NULL when out of memory. */
+/* ---------------------------------------------------------- render */
+
+/* How a form prints the parts: the master, each service, the end. */
+struct status_form {
+	void	(*master)(FILE *, const struct status_master *);
+	void	(*service)(FILE *, const struct status_service *, size_t);
+	void	(*end)(FILE *);
+};
+
+static const struct status_form status_forms[] = {
+	{ status_text_master, status_text_service, status_text_end },
+	{ status_json_master, status_json_service, status_json_end },
+};
+
+/*
+ * status_render_at - the report as it stands at now (now_ms()), as text
+ * or (json set) JSON: a heap string, or NULL when out of memory.  Both
+ * forms print what one walk of the tables gathered, one service at a
+ * time; only the wall clock (for start times) is read besides v.
+ */
 char *
-status_render(const struct status_view *v, int json)
+status_render_at(const struct status_view *v, int json, int64_t now)
 {
+	const struct status_form *form = &status_forms[json ? 1 : 0];
+	struct status_master m;
+	struct status_service ss;
 	char *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, i;
+	int failed = 0;
 	FILE *f;
 
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		return NULL;
-	if (json)
-		status_json(f, v);
-	else
-		status_text(f, v);
-	if (fclose(f) != 0) {
+	status_master_fill(v, now, &m);
+	form->master(f, &m);
+	for (i = 0; i < v->nsvc && !failed; i++) {
+		if (status_service_fill(v, i, now, &ss) == -1) {
+			failed = 1;
+			break;
+		}
+		form->service(f, &ss, i);
+		free(ss.rows);
+	}
+	form->end(f);
+	if (fclose(f) != 0 || failed) {
 		free(buf);
 		return NULL;
 	}
 	return buf;
+}
+
+/* status_render - the report as it stands now. */
+char *
+status_render(const struct status_view *v, int json)
+{
+	return status_render_at(v, json, now_ms());
 }

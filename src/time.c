@@ -1,12 +1,15 @@
 /*
- * time.c - the monotonic clock in milliseconds that every deadline of the
- * master (throttle, stop, maintenance) is measured against, and the rate
- * limit of messages that could otherwise repeat without end.
+ * time.c - the clocks: the monotonic clock in milliseconds that every
+ * deadline of the master (throttle, stop, maintenance) is measured
+ * against, the rate limit of messages that could otherwise repeat without
+ * end, and the one text form of a wall-clock time that the error log, the
+ * access log and the status share.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <time.h>
 
 #include "preforkd.h"
@@ -35,4 +38,39 @@ time_every(int64_t *last, int64_t period_ms)
 		return 0;
 	*last = now;
 	return 1;
+}
+
+/*
+ * time_format - ts as local time in ISO 8601 with the zone's offset,
+ * "2026-11-21T17:44:00+01:00", or with milliseconds (truncated, not
+ * rounded) "2026-11-21T17:44:00.123+01:00" when ms is set: one form for
+ * every log line and report, so that they sort and compare as text.  The
+ * length of the text in buf (at most len - 1; "" when len cannot hold
+ * it).  TIME_TEXT_MAX is always enough.
+ */
+size_t
+time_format(char *buf, size_t len, const struct timespec *ts, int ms)
+{
+	struct tm tm;
+	char zone[8], frac[24] = "";
+	size_t n;
+	int r;
+
+	if (len == 0)
+		return 0;
+	if (localtime_r(&ts->tv_sec, &tm) == NULL ||
+	    (n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm)) == 0 ||
+	    strftime(zone, sizeof(zone), "%z", &tm) != 5) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if (ms)
+		snprintf(frac, sizeof(frac), ".%03ld", ts->tv_nsec / 1000000);
+	/* strftime's "+0100" as "+01:00". */
+	r = snprintf(buf + n, len - n, "%s%.3s:%s", frac, zone, zone + 3);
+	if (r < 0 || (size_t)r >= len - n) {
+		buf[0] = '\0';
+		return 0;
+	}
+	return n + (size_t)r;
 }

@@ -48,8 +48,6 @@
 #include "../tap/daemon.h"
 #include "../tap/net.h"
 
-static char out[16384], err[4096];
-
 /* in_syscall - the system call pid is blocked in (/proc/PID/syscall), or -1. */
 static long
 in_syscall(pid_t pid)
@@ -109,65 +107,6 @@ wait_syscall(pid_t pid, int (*want)(long), int timeout_ms)
 		if (pf_now_ms() >= deadline)
 			return 0;
 		pf_sleep_ms(10);
-	}
-}
-
-/* wait_state - poll until pid's /proc state is (or, with not, is not) st. */
-static int
-wait_state(pid_t pid, char want, int not, int timeout_ms)
-{
-	long deadline = pf_now_ms() + timeout_ms;
-	char st;
-
-	for (;;) {
-		if (pf_proc_stat(pid, &st, NULL, NULL, NULL) == 0 &&
-		    (st == want) != not)
-			return 1;
-		if (pf_now_ms() >= deadline)
-			return 0;
-		pf_sleep_ms(10);
-	}
-}
-
-/*
- * worker_state - the state the status gives worker pid ("idle", "paused"
- * ...), into state; 0, or -1 when the status has no line for it.
- */
-static int
-worker_state(struct pf_daemon *d, pid_t pid, char *state, size_t len)
-{
-	char *needle, *p, word[32];
-
-	state[0] = '\0';
-	if (pf_status(d, 0, out, sizeof(out), err, sizeof(err)) != 0)
-		return -1;
-	needle = tap_strdup_printf("worker %-7ld ", (long)pid);
-	p = strstr(out, needle);
-	free(needle);
-	if (p == NULL || sscanf(p + strlen("worker ") + 8, "%31s", word) != 1)
-		return -1;
-	snprintf(state, len, "%s", word);
-	return 0;
-}
-
-/* wait_worker_state - poll the status until worker pid is in state want. */
-static int
-wait_worker_state(struct pf_daemon *d, pid_t pid, const char *want,
-    int timeout_ms)
-{
-	long deadline = pf_now_ms() + timeout_ms;
-	char state[32];
-
-	for (;;) {
-		if (worker_state(d, pid, state, sizeof(state)) == 0 &&
-		    strcmp(state, want) == 0)
-			return 1;
-		if (pf_now_ms() >= deadline) {
-			diag("worker %ld is \"%s\", not \"%s\"", (long)pid, state,
-			    want);
-			return 0;
-		}
-		pf_sleep_ms(50);
 	}
 }
 
@@ -331,6 +270,7 @@ static void
 test_stop_cont(void)
 {
 	struct pf_daemon *d;
+	long t0, switches;
 	pid_t pid;
 	int port, i, st;
 
@@ -344,20 +284,30 @@ test_stop_cont(void)
 	for (i = 0; i < 3; i++) {
 		if (kill(pid, SIGSTOP) < 0)
 			sysbail("kill SIGSTOP");
-		ok(wait_state(pid, 'T', 0, 5000),
+		ok(pf_wait_proc_state(pid, 'T', 0, 5000),
 		    "stop/cont %d: SIGSTOP stopped the worker", i + 1);
 		if (kill(pid, SIGCONT) < 0)
 			sysbail("kill SIGCONT");
-		ok(wait_state(pid, 'T', 1, 5000) &&
+		ok(pf_wait_proc_state(pid, 'T', 1, 5000) &&
 		    wait_syscall(pid, is_accept, 5000),
 		    "stop/cont %d: after SIGCONT it is back in accept()", i + 1);
 	}
-	/* Past io_timeout: SO_RCVTIMEO ends the accept() with EAGAIN. */
-	pf_sleep_ms(2600);
+	/*
+	 * Past io_timeout, SO_RCVTIMEO ends the accept() with EAGAIN: the
+	 * worker wakes (it sleeps again: one more voluntary switch) and
+	 * must go back into accept().
+	 */
+	t0 = pf_now_ms();
+	switches = pf_proc_switches(pid);
+	while ((pf_now_ms() - t0 < 2000 || pf_proc_switches(pid) <= switches)
+	    && pf_now_ms() - t0 < 10000)
+		pf_sleep_ms(50);
+	ok(pf_proc_switches(pid) > switches && pf_now_ms() - t0 >= 2000,
+	    "stop/cont: io_timeout (2 s) passed and woke the worker");
 	ok(wait_syscall(pid, is_accept, 5000),
 	    "stop/cont: past io_timeout (2 s), it is still in accept()");
 	ok(serves(port, 5), "stop/cont: 5 clients in a row get their echo");
-	ok(wait_worker_state(d, pid, "idle", 5000),
+	ok(pf_wait_worker_state(d, pid, "idle", 5000),
 	    "stop/cont: the status calls it idle, as it is");
 	ok(pf_log_count(d, "accept on") == 0, "stop/cont: no accept error was "
 	    "logged");
@@ -404,7 +354,7 @@ test_emfile(const char *label, const char *listen)
 		(void)pf_read_n(a, buf, 2, 1000);
 		close(a);
 	}
-	ok(wait_worker_state(d, pid, "paused", 10000),
+	ok(pf_wait_worker_state(d, pid, "paused", 10000),
 	    "%s: out of descriptors, the status calls the worker paused",
 	    label);
 	/* With two listeners it may name either: neither can accept. */
@@ -420,14 +370,17 @@ test_emfile(const char *label, const char *listen)
 	/* A client waits meanwhile; the worker logs once a second at most. */
 	a = pf_tcp_connect("127.0.0.1", port);
 	ok(a >= 0, "%s: a client connects (the kernel queues it)", label);
-	first = pf_log_count(d, "Too many open files");
+	/* k lines a second apart span (k - 1) s: counted from before the
+	 * first count, with 50 ms for the two clocks' rounding. */
 	t0 = pf_now_ms();
-	pf_sleep_ms(3000);
-	lines = pf_log_count(d, "Too many open files") - first;
-	ok(lines >= 1 && lines <= 1 + (int)((pf_now_ms() - t0) / 1000),
-	    "%s: %d lines in %.1f s: once a second at most, and it keeps "
-	    "trying", label, lines, (double)(pf_now_ms() - t0) / 1000.0);
-	ok(wait_worker_state(d, pid, "paused", 5000),
+	first = pf_log_count(d, "Too many open files");
+	lines = pf_log_wait_count(d, "Too many open files", first + 3,
+	    10000) - first;
+	ok(lines >= 3 && lines <= 1 + (int)((pf_now_ms() - t0 + 50) / 1000),
+	    "%s: %d more lines in %.1f s: it keeps trying, and says so once "
+	    "a second at most", label, lines,
+	    (double)(pf_now_ms() - t0) / 1000.0);
+	ok(pf_wait_worker_state(d, pid, "paused", 5000),
 	    "%s: still paused while out of descriptors", label);
 
 	/* Descriptors back: the queued client is served, then others. */
@@ -438,7 +391,7 @@ test_emfile(const char *label, const char *listen)
 	if (a >= 0)
 		close(a);
 	ok(serves(port, 3), "%s: 3 more clients get their echo", label);
-	ok(wait_worker_state(d, pid, "idle", 5000),
+	ok(pf_wait_worker_state(d, pid, "idle", 5000),
 	    "%s: the worker is idle again", label);
 	ok(pf_proc_alive(pid), "%s: it is the same worker", label);
 	st = pf_stop(d);
@@ -545,7 +498,7 @@ test_unexpected(void)
 	started = pf_log_count(d, " started\n");
 	ok(pf_wait_workers(d, 1, 1000) == 1 && started == 2,
 	    "EPERM: one worker now, %d started in all: no fork loop", started);
-	ok(wait_worker_state(d, next, "idle", 5000),
+	ok(pf_wait_worker_state(d, next, "idle", 5000),
 	    "EPERM: the new worker is idle");
 	st = pf_stop(d);
 	ok(pf_exited_zero(st), "EPERM: TERM, the master exits 0");
@@ -554,7 +507,7 @@ test_unexpected(void)
 int
 main(void)
 {
-	plan(51);
+	plan(52);
 	alarm(240);
 	test_stop_cont();
 	test_emfile("emfile, blocking accept", "\"127.0.0.1:0\"");
