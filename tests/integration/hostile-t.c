@@ -199,6 +199,16 @@ serving(int port)
 	return 0;
 }
 
+/* forge - every slot made a hung worker of the sentinel's group. */
+static int
+forge(int port)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "forge %ld", (long)sentinel);
+	return attack(port, cmd);
+}
+
 /* hostile_serving - 1 once the hostile service answers a harmless line. */
 static int
 hostile_serving(int port)
@@ -242,7 +252,7 @@ main(void)
 
 	/* 1. Forged hung workers whose program runs in the sentinel's group:
 	 * the hung-worker path (TERM, then KILL a second later) and reaping. */
-	ok(attack(hport, tap_strdup_printf("forge %ld", (long)sentinel)),
+	ok(forge(hport),
 	    "forge: every slot says: busy since the epoch, program group = "
 	    "the sentinel");
 	ok(status_sane(d), "-s status and --json answer over forged slots");
@@ -256,8 +266,7 @@ main(void)
 
 	/* 2. A worker exits with its slot forged: reaping. */
 	n = pf_log_count(d, "exited with status 0");
-	ok(attack(hport, tap_strdup_printf("forge %ld", (long)sentinel)),
-	    "forge again");
+	ok(forge(hport), "forge again");
 	attack_once(hport, "exit");
 	ok(pf_log_wait_count(d, "exited with status 0", n + 1, 10000),
 	    "a worker exited and was reaped");
@@ -265,16 +274,14 @@ main(void)
 	    "nothing");
 
 	/* 3. Retiring: TTOU (the pool shrinks), TTIN, then a reload. */
-	ok(attack(hport, tap_strdup_printf("forge %ld", (long)sentinel)),
-	    "forge again");
+	ok(forge(hport), "forge again");
 	pf_kill(d, SIGTTOU);
 	ok(pf_log_wait(d, "service hostile now has 2 workers", 5000),
 	    "TTOU: one worker fewer");
 	pf_kill(d, SIGTTIN);
 	ok(pf_log_wait(d, "service hostile now has 3 workers", 5000),
 	    "TTIN: one more");
-	ok(attack(hport, tap_strdup_printf("forge %ld", (long)sentinel)),
-	    "forge again");
+	ok(forge(hport), "forge again");
 	pf_kill(d, SIGHUP);
 	ok(pf_log_wait(d, "reload: generation 2 is serving", 15000),
 	    "HUP: the old generation was retired");
@@ -312,8 +319,7 @@ main(void)
 	    "nothing");
 
 	/* 5. The stop, with every slot forged once more. */
-	ok(hostile_serving(hport) && attack(hport,
-	    tap_strdup_printf("forge %ld", (long)sentinel)), "forge again");
+	ok(hostile_serving(hport) && forge(hport), "forge again");
 	st = pf_stop(d);
 	ok(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "TERM: the master exits 0, it never crashed (status %#x)", st);

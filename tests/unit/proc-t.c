@@ -48,13 +48,36 @@ spawn_sleeper(int own_group)
 	return pid;
 }
 
+/* sleeper_group - spawn_sleeper() leading a group of its own. */
+static pid_t
+sleeper_group(void)
+{
+	return spawn_sleeper(1);
+}
+
+/* sleeper_session - a child that sleeps in a session of its own. */
+static pid_t
+sleeper_session(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		setsid();
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
 /*
- * spawn_worker - a stand-in worker: a child that starts a grandchild in a
- * group of its own (as the exec handler does), writes its pid to fd, and
- * sleeps.
+ * spawn_parent - a child of ours that starts a process of its own with
+ * make (so that process's parent is not us), reports its pid in
+ * *grandchild, and sleeps.  With sleeper_group it stands in for a worker
+ * whose program runs in its own group, as the exec handler's does; with
+ * sleeper_session, for any process that is not ours to command.
  */
 static pid_t
-spawn_worker(pid_t *grandchild)
+spawn_parent(pid_t (*make)(void), pid_t *grandchild)
 {
 	int p[2];
 	pid_t pid, g;
@@ -65,7 +88,7 @@ spawn_worker(pid_t *grandchild)
 		sysbail("fork");
 	if (pid == 0) {
 		close(p[0]);
-		g = spawn_sleeper(1);
+		g = make();
 		if (write(p[1], &g, sizeof(g)) != (ssize_t)sizeof(g))
 			_exit(1);
 		for (;;)
@@ -74,43 +97,9 @@ spawn_worker(pid_t *grandchild)
 	close(p[1]);
 	if (read(p[0], grandchild, sizeof(*grandchild)) !=
 	    (ssize_t)sizeof(*grandchild))
-		bail("no grandchild pid");
+		bail("no pid from the child");
 	close(p[0]);
 	return pid;
-}
-
-/*
- * spawn_foreign - a process in a session of its own whose parent is not
- * ours to command: a child of an intermediate process that stays alive.
- * *middle is that intermediate (our child, no worker).
- */
-static pid_t
-spawn_foreign(pid_t *middle)
-{
-	int p[2];
-	pid_t pid, s;
-
-	if (pipe(p) == -1)
-		sysbail("pipe");
-	if ((pid = fork()) == -1)
-		sysbail("fork");
-	if (pid == 0) {
-		close(p[0]);
-		if ((s = fork()) == 0) {
-			setsid();
-			for (;;)
-				pause();
-		}
-		(void)write(p[1], &s, sizeof(s));
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	if (read(p[0], &s, sizeof(s)) != (ssize_t)sizeof(s))
-		bail("no foreign pid");
-	close(p[0]);
-	*middle = pid;
-	return s;
 }
 
 static void
@@ -212,9 +201,9 @@ test_groups(void)
 	if (proc_init(&t, 8) == -1)
 		sysbail("proc_init");
 	w = proc_alloc(&t);
-	worker = spawn_worker(&grandchild);
+	worker = spawn_parent(sleeper_group, &grandchild);
 	w->pid = worker;
-	foreign = spawn_foreign(&middle);
+	middle = spawn_parent(sleeper_session, &foreign);
 	stray = spawn_sleeper(0);	/* ours, but in our own group */
 	ours = spawn_sleeper(1);	/* ours, leading a group */
 
