@@ -107,11 +107,12 @@ net_close(int fd)
 }
 
 /*
- * pf_tcp_connect - a connected TCP socket to host:port, with 5 s send and
- * receive timeouts (set before connect, which Linux also bounds by them).
+ * net_connect - a socket of type to host:port, connected, with 5 s send
+ * and receive timeouts (set before connect, which Linux also bounds by
+ * them for TCP).
  */
-int
-pf_tcp_connect(const char *host, int port)
+static int
+net_connect(const char *host, int port, int type)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -119,7 +120,7 @@ pf_tcp_connect(const char *host, int port)
 
 	if (net_sockaddr(host, port, &ss, &len) < 0)
 		return -1;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	if (net_timeouts(fd, PF_NET_TIMEOUT_MS) < 0 ||
@@ -130,6 +131,13 @@ pf_tcp_connect(const char *host, int port)
 		return -1;
 	}
 	return fd;
+}
+
+/* pf_tcp_connect - a connected TCP socket to host:port (net_connect). */
+int
+pf_tcp_connect(const char *host, int port)
+{
+	return net_connect(host, port, SOCK_STREAM);
 }
 
 /*
@@ -171,21 +179,7 @@ fail:
 int
 pf_udp_socket(const char *host, int port)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd;
-
-	if (net_sockaddr(host, port, &ss, &len) < 0)
-		return -1;
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (net_timeouts(fd, PF_NET_TIMEOUT_MS) < 0 ||
-	    connect(fd, (struct sockaddr *)&ss, len) < 0) {
-		net_close(fd);
-		return -1;
-	}
-	return fd;
+	return net_connect(host, port, SOCK_DGRAM);
 }
 
 /*
