@@ -199,6 +199,22 @@ serving(int port)
 	return 0;
 }
 
+/* all_idle - 1 once the master's n workers all show as idle. */
+static int
+all_idle(struct pf_daemon *d, int n)
+{
+	pid_t pids[16];
+	int i, got;
+
+	if ((got = pf_wait_workers(d, n, 5000)) != n)
+		return 0;
+	pf_workers(d, pids, 16);
+	for (i = 0; i < n; i++)
+		if (!pf_wait_worker_state(d, pids[i], "idle", 5000))
+			return 0;
+	return 1;
+}
+
 /* forge - every slot made a hung worker of the sentinel's group. */
 static int
 forge(int port)
@@ -245,6 +261,11 @@ main(void)
 	hport = pf_port(d, "hostile", "tcp");
 	eport = pf_port(d, "echo", "tcp");
 	ok(hport > 0 && eport > 0, "both services listen");
+	/*
+	 * Every worker idle first: one still starting would write "idle"
+	 * over the forged slot when it gets there, and look like no target.
+	 */
+	ok(all_idle(d, 5), "all 5 workers are idle");
 	ok(sentinel_intact("at start"), "the sentinel (pid %ld) runs in a "
 	    "session of its own", (long)sentinel);
 	refused = tap_strdup_printf("process group %ld, which is not its "
