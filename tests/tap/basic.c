@@ -46,6 +46,13 @@ tap_start(int n)
 	atexit(tap_finish);
 }
 
+/* tap_failures - how many tests failed so far. */
+int
+tap_failures(void)
+{
+	return tap_failed;
+}
+
 void
 plan(int n)
 {

@@ -11,6 +11,7 @@
 
 void	plan(int);
 void	plan_lazy(void);
+int	tap_failures(void);
 void	skip_all(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 int	ok(int, const char *, ...) __attribute__((format(printf, 2, 3)));
 int	is_int(long long, long long, const char *, ...)

@@ -33,6 +33,7 @@
 
 #define PF_REGISTRY_MAX		64
 #define PF_TEST_TIMEOUT_S	300	/* the SIGALRM safety net */
+#define PF_SHOW_LINES		80	/* of each log, when a test failed */
 
 pid_t			 pf_test_pid;
 char			 pf_exe[PATH_MAX];
@@ -126,6 +127,10 @@ pf_cleanup_one(struct pf_daemon *d, int report)
 	}
 	if (report)
 		pf_sanitizer_check(d);
+	/* A test that failed shows what its daemons said, for the flake
+	 * that does not come back when run again. */
+	if (report && tap_failures() > 0 && d->dir != NULL)
+		pf_show_tail(d, PF_SHOW_LINES);
 	if (d->dir != NULL && strstr(d->dir, "/preforkd-test.") != NULL) {
 		if (getenv("PF_KEEP") != NULL) {
 			char msg[PATH_MAX + 32];

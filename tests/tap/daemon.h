@@ -84,6 +84,7 @@ int	 pf_port(struct pf_daemon *, const char *service, const char *proto);
 int	 pf_port_host(struct pf_daemon *, const char *service,
 	    const char *proto, const char *host);
 void	 pf_show(struct pf_daemon *);
+void	 pf_show_tail(struct pf_daemon *, int max);
 
 /* proc.c: processes (through /proc), and the daemon's workers. */
 int	 pf_proc_alive(pid_t);

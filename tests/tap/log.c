@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,21 +201,37 @@ pf_port(struct pf_daemon *d, const char *service, const char *proto)
 	return pf_port_host(d, service, proto, NULL);
 }
 
+/*
+ * pf_show_tail - the daemon's stderr and error log as diagnostics: the
+ * last max lines of each, or all of them when max is 0.
+ */
+void
+pf_show_tail(struct pf_daemon *d, int max)
+{
+	const char *names[2] = { "stderr", "error log" };
+	const char *paths[2] = { d->stderr_log, d->error_log };
+	char *text, *line, *save = NULL, note[48] = "";
+	int i, n, skip;
+
+	for (i = 0; i < 2; i++) {
+		text = pf_file(paths[i]);
+		n = pf_count(text, "\n");
+		skip = max > 0 && n > max ? n - max : 0;
+		if (skip > 0)
+			snprintf(note, sizeof(note), ", its last %d lines", max);
+		diag("---- preforkd %s (%s)%s:", names[i], paths[i],
+		    skip > 0 ? note : "");
+		for (line = strtok_r(text, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			if (skip-- <= 0)
+				diag("  %s", line);
+		free(text);
+	}
+}
+
 /* pf_show - the daemon's stderr and error log as diagnostics. */
 void
 pf_show(struct pf_daemon *d)
 {
-	const char *names[2] = { "stderr", "error log" };
-	const char *paths[2] = { d->stderr_log, d->error_log };
-	char *text, *line, *save = NULL;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		text = pf_file(paths[i]);
-		diag("---- preforkd %s (%s):", names[i], paths[i]);
-		for (line = strtok_r(text, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save))
-			diag("  %s", line);
-		free(text);
-	}
+	pf_show_tail(d, 0);
 }
