@@ -338,6 +338,49 @@ pid_in_file(struct pf_daemon *d, const char *name)
 	return pid;
 }
 
+/* A connection to the slow program: its pids, as /proc shows them. */
+struct slow {
+	int	fd;
+	pid_t	prog, gc, worker, pgrp;
+};
+
+/*
+ * slow_start - connect to service slow and wait for its program to start;
+ * the program, its grandchild and its worker, checked (tests named what).
+ */
+static void
+slow_start(struct pf_daemon *d, const char *what, struct slow *sl)
+{
+	char buf[8], state;
+	ssize_t n;
+
+	memset(sl, 0, sizeof(*sl));
+	sl->fd = pf_tcp_connect("127.0.0.1", pf_port(d, "slow", "tcp"));
+	n = sl->fd >= 0 ? pf_read_n(sl->fd, buf, 8, 5000) : -1;
+	ok(n == 8 && memcmp(buf, "started\n", 8) == 0,
+	    "%s: the slow program started", what);
+	sl->prog = pid_in_file(d, "program.pid");
+	sl->gc = pid_in_file(d, "grandchild.pid");
+	if (sl->prog <= 0 || pf_proc_stat(sl->prog, &state, &sl->worker,
+	    &sl->pgrp, NULL) != 0)
+		sl->worker = sl->pgrp = 0;
+	ok(sl->gc > 0 && sl->pgrp == sl->prog && sl->worker > 1,
+	    "%s: the program %ld leads its own process group, under worker "
+	    "%ld", what, (long)sl->prog, (long)sl->worker);
+}
+
+/* slow_end - whatever survived must not outlive the test. */
+static void
+slow_end(struct slow *sl)
+{
+	if (sl->gc > 0 && pf_proc_alive(sl->gc))
+		kill(sl->gc, SIGKILL);
+	if (sl->prog > 0 && pf_proc_alive(sl->prog))
+		kill(sl->prog, SIGKILL);
+	if (sl->fd >= 0)
+		close(sl->fd);
+}
+
 /*
  * test_frozen - a worker that cannot act, stopped while its program runs,
  * is killed as hung; the program's process group, which the exec handler
@@ -348,39 +391,20 @@ pid_in_file(struct pf_daemon *d, const char *name)
 static void
 test_frozen(struct pf_daemon *d)
 {
-	char buf[64], state;
-	pid_t prog, gc, worker = 0, pgrp = 0;
-	int port, fd, hung;
-	ssize_t n;
+	struct slow sl;
+	int hung;
 
 	hung = pf_log_count(d, "killed as hung; replacing it");
-	port = pf_port(d, "slow", "tcp");
-	fd = pf_tcp_connect("127.0.0.1", port);
-	n = fd >= 0 ? pf_read_n(fd, buf, 8, 5000) : -1;
-	ok(n == 8 && memcmp(buf, "started\n", 8) == 0,
-	    "frozen: the slow program started");
-	prog = pid_in_file(d, "program.pid");
-	gc = pid_in_file(d, "grandchild.pid");
-	if (prog <= 0 || pf_proc_stat(prog, &state, &worker, &pgrp, NULL) != 0)
-		worker = pgrp = 0;
-	ok(gc > 0 && pgrp == prog && worker > 1, "frozen: the program %ld "
-	    "leads its own process group, under worker %ld", (long)prog,
-	    (long)worker);
-	if (worker > 1)
-		kill(worker, SIGSTOP);
+	slow_start(d, "frozen", &sl);
+	if (sl.worker > 1)
+		kill(sl.worker, SIGSTOP);
 	ok(pf_log_wait_count(d, "killed as hung; replacing it", hung + 1,
 	    10000) >= hung + 1, "frozen: the stopped worker is killed as hung");
-	ok(gc > 0 && pf_wait_gone(&gc, 1, 3000) == 0,
+	ok(sl.gc > 0 && pf_wait_gone(&sl.gc, 1, 3000) == 0,
 	    "frozen: the program's grandchild went with it");
-	ok(prog > 0 && pf_wait_gone(&prog, 1, 3000) == 0,
+	ok(sl.prog > 0 && pf_wait_gone(&sl.prog, 1, 3000) == 0,
 	    "frozen: and the program");
-	/* Had they survived, they must not outlive the test. */
-	if (gc > 0 && pf_proc_alive(gc))
-		kill(gc, SIGKILL);
-	if (prog > 0 && pf_proc_alive(prog))
-		kill(prog, SIGKILL);
-	if (fd >= 0)
-		close(fd);
+	slow_end(&sl);
 }
 
 /*
@@ -391,46 +415,30 @@ test_frozen(struct pf_daemon *d)
 static void
 test_term(struct pf_daemon *d)
 {
-	char buf[64], state, *needle;
-	pid_t prog, gc, worker = 0, pgrp = 0, both[2];
-	int port, fd;
-	ssize_t n;
+	struct slow sl;
+	char *needle;
+	pid_t both[2];
 
-	port = pf_port(d, "slow", "tcp");
-	fd = pf_tcp_connect("127.0.0.1", port);
-	n = fd >= 0 ? pf_read_n(fd, buf, 8, 5000) : -1;
-	ok(n == 8 && memcmp(buf, "started\n", 8) == 0,
-	    "term: the slow program started");
-	prog = pid_in_file(d, "program.pid");
-	gc = pid_in_file(d, "grandchild.pid");
-	if (prog <= 0 || pf_proc_stat(prog, &state, &worker, &pgrp, NULL) != 0)
-		worker = pgrp = 0;
-	ok(gc > 0 && pgrp == prog && worker > 1, "term: the program %ld "
-	    "runs under worker %ld", (long)prog, (long)worker);
-	if (worker > 1)
-		kill(worker, SIGTERM);
+	slow_start(d, "term", &sl);
+	if (sl.worker > 1)
+		kill(sl.worker, SIGTERM);
 	needle = tap_strdup_printf("service slow: stopping program %ld and "
-	    "its process group: this worker was told to stop", (long)prog);
+	    "its process group: this worker was told to stop", (long)sl.prog);
 	ok(pf_log_wait(d, needle, 5000), "term: log: %s", needle);
 	free(needle);
-	both[0] = prog;
-	both[1] = gc;
-	ok(prog > 0 && gc > 0 && pf_wait_gone(both, 2, 3000) == 0,
+	both[0] = sl.prog;
+	both[1] = sl.gc;
+	ok(sl.prog > 0 && sl.gc > 0 && pf_wait_gone(both, 2, 3000) == 0,
 	    "term: the program and its grandchild are gone");
-	ok(worker > 1 && pf_wait_gone(&worker, 1, 3000) == 0,
+	ok(sl.worker > 1 && pf_wait_gone(&sl.worker, 1, 3000) == 0,
 	    "term: the worker is gone");
 	needle = tap_strdup_printf("service slow: worker %ld killed by "
-	    "signal 15 (SIGTERM)", (long)worker);
+	    "signal 15 (SIGTERM)", (long)sl.worker);
 	ok(pf_log_wait(d, needle, 3000), "term: log: %s", needle);
 	free(needle);
-	ok(fd >= 0 && pf_wait_eof(fd, 3000) == 0,
+	ok(sl.fd >= 0 && pf_wait_eof(sl.fd, 3000) == 0,
 	    "term: the client sees the end of the connection");
-	if (gc > 0 && pf_proc_alive(gc))
-		kill(gc, SIGKILL);
-	if (prog > 0 && pf_proc_alive(prog))
-		kill(prog, SIGKILL);
-	if (fd >= 0)
-		close(fd);
+	slow_end(&sl);
 }
 
 /* A program removed after start-up: logged per connection. */
