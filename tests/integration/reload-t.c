@@ -348,6 +348,28 @@ test_accept_queue(void)
 	pf_stop(d);
 }
 
+/*
+ * start_echo2 - a daemon with one echo service of 2 workers on a port the
+ * kernel chose: its workers in before (8 at most), how many in *n, the
+ * port and the listening socket's fd in the master.
+ */
+static struct pf_daemon *
+start_echo2(pid_t *before, int *n, int *port, int *fd)
+{
+	struct pf_daemon *d;
+
+	d = pf_prepare("");
+	write_conf(d, "services = ( { name = \"echo\"; handler = \"echo\";\n"
+	    "  workers = 2; listen = \"127.0.0.1:0\"; } );\n");
+	pf_launch(d, NULL);
+	if (pf_wait_ready(d, 10000) < 0)
+		bail("preforkd did not start");
+	*n = pf_wait_workers(d, 2, 5000);
+	pf_workers(d, before, 8);
+	last_listen(d, "echo", "127.0.0.1", port, fd);
+	return d;
+}
+
 /* test_invalid - an invalid file: every error logged, nothing changes. */
 static void
 test_invalid(void)
@@ -358,15 +380,7 @@ test_invalid(void)
 	int port = -1, fd = -1, n, rc, reloading, usr1;
 
 	diag("HUP and -s reload with an invalid file");
-	d = pf_prepare("");
-	write_conf(d, "services = ( { name = \"echo\"; handler = \"echo\";\n"
-	    "  workers = 2; listen = \"127.0.0.1:0\"; } );\n");
-	pf_launch(d, NULL);
-	if (pf_wait_ready(d, 10000) < 0)
-		bail("preforkd did not start");
-	n = pf_wait_workers(d, 2, 5000);
-	pf_workers(d, before, 8);
-	last_listen(d, "echo", "127.0.0.1", &port, &fd);
+	d = start_echo2(before, &n, &port, &fd);
 
 	/* Two errors on lines 5 and 6 (the globals take 3 or 4 lines). */
 	write_conf(d, "services = ( { name = \"echo\"; handler = \"echo\";\n"
@@ -433,15 +447,7 @@ test_bind_failure(void)
 	held = pf_tcp_listen("127.0.0.1", &hport);
 	if (held < 0)
 		sysbail("cannot hold a port");
-	d = pf_prepare("");
-	write_conf(d, "services = ( { name = \"echo\"; handler = \"echo\";\n"
-	    "  workers = 2; listen = \"127.0.0.1:0\"; } );\n");
-	pf_launch(d, NULL);
-	if (pf_wait_ready(d, 10000) < 0)
-		bail("preforkd did not start");
-	n = pf_wait_workers(d, 2, 5000);
-	pf_workers(d, before, 8);
-	last_listen(d, "echo", "127.0.0.1", &port, &fd);
+	d = start_echo2(before, &n, &port, &fd);
 
 	text = tap_strdup_printf("services = (\n"
 	    "  { name = \"echo\"; handler = \"echo\"; workers = 3;\n"
