@@ -99,15 +99,19 @@ conn_fail(struct preforkd_conn *c)
 	return (-1);
 }
 
-/* conn_end_name - "closed", "timeout", "reset" or "error". */
+/*
+ * conn_end_name - "closed", "timeout", "reset" or "error"; for admission
+ * control's, "denied", "limited", "rate_limited" or "shed".
+ */
 const char *
 conn_end_name(int end)
 {
 	static const char *const names[] = {
-		"closed", "timeout", "reset", "error",
+		"closed", "timeout", "reset", "error", "denied", "limited",
+		"rate_limited", "shed",
 	};
 
-	if (end < CONN_CLOSED || end > CONN_ERROR)
+	if (end < CONN_CLOSED || end > CONN_SHED)
 		return ("error");
 	return (names[end]);
 }

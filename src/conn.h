@@ -48,6 +48,11 @@ enum conn_end {
 	CONN_TIMEOUT,
 	CONN_RESET,
 	CONN_ERROR,
+	/* Refused or cut by admission control (admit.c), preforkd's own. */
+	CONN_DENIED,		/* the access rules */
+	CONN_LIMITED,		/* max_per_source */
+	CONN_RATE_LIMITED,	/* max_rate_per_source, max_rate */
+	CONN_SHED,		/* io_timeout_busy, min_rate: a full pool */
 };
 
 /* The largest datagram a handler is given, and the largest it may send. */
@@ -55,5 +60,22 @@ enum conn_end {
 
 /* conn.c (conn_api, the accessor table itself, is in handler.h) */
 const char	*conn_end_name(int);
+
+/* ------------------------------------------------------------- admit.c */
+
+/* Who a client is for the per-source rules: see admit_source(). */
+struct admit_source {
+	int			 family;	/* AF_INET, AF_INET6, AF_UNIX */
+	unsigned char		 b[16];		/* address, prefix, or uid */
+};
+
+void		 admit_source(const struct sockaddr *, socklen_t, int, uid_t,
+		    struct admit_source *);
+uint32_t	 admit_source_hash(const struct admit_source *);
+int		 admit_log_due(const struct admit_source *, int64_t,
+		    uint64_t *);
+int		 admit_check(const struct conf_service *,
+		    struct preforkd_conn *, const char **);
+int		 admit_counter(int);
 
 #endif /* PREFORKD_CONN_H */

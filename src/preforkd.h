@@ -265,6 +265,23 @@ enum slot_state {
 };
 
 /*
+ * What a worker counts in its slot, and the master adds up per service
+ * (folding a dead worker's counts into its service's): the status, its
+ * JSON and the logs name them by scoreboard_counter_name().
+ */
+enum slot_counter {
+	CTR_SERVED,		/* connections and datagrams served */
+	CTR_IO_TIMEOUTS,	/* clients cut for silence (io_timeout) */
+	CTR_ACCESS_LOST,	/* access-log lines not written */
+	CTR_IGNORED,		/* datagrams the loop guard refused */
+	CTR_DENIED,		/* refused by the access rules */
+	CTR_LIMITED,		/* over max_per_source */
+	CTR_RATE_LIMITED,	/* over max_rate_per_source or max_rate */
+	CTR_SHED,		/* cut to free a full pool (io_timeout_busy) */
+	CTR_COUNT,		/* how many there are */
+};
+
+/*
  * One worker's slot in shared memory: what the worker reports, and nothing
  * else.  The worker alone writes it, with plain stores (no lock: a reader
  * may see a connection's fields half-updated, which a status display can
@@ -275,10 +292,7 @@ enum slot_state {
  */
 struct slot {
 	volatile int		 state;		/* enum slot_state */
-	volatile uint64_t	 served;
-	volatile uint64_t	 io_timeouts;
-	volatile uint64_t	 access_lost;	/* access-log lines not written */
-	volatile uint64_t	 ignored;	/* datagrams the loop guard refused */
+	volatile uint64_t	 count[CTR_COUNT];	/* enum slot_counter */
 	/* The process group the worker's descendants run in (the exec
 	 * handler's program), 0 when none: a hint the master checks in
 	 * /proc before it signals (proc.c). */
@@ -298,10 +312,7 @@ struct slot {
 /* A slot as the master read it, checked: the only form it acts on. */
 struct slot_report {
 	int			 state;		/* SLOT_STARTING .. SLOT_PAUSED */
-	uint64_t		 served;
-	uint64_t		 io_timeouts;
-	uint64_t		 access_lost;
-	uint64_t		 ignored;
+	uint64_t		 count[CTR_COUNT];
 	pid_t			 group;		/* a hint: proc_group_ok() */
 	int64_t			 exec_at;
 	int64_t			 busy_since;
@@ -326,6 +337,7 @@ struct slot	*scoreboard_reset(struct scoreboard *, size_t);
 int		 scoreboard_read(const struct slot *, int64_t,
 		    struct slot_report *);
 const char	*scoreboard_state_name(int);
+const char	*scoreboard_counter_name(int);
 void		 scoreboard_client(const struct slot_report *, char *, char *,
 		    size_t);
 uint64_t	 scoreboard_add(uint64_t, uint64_t);
@@ -552,10 +564,7 @@ struct service {
 	int				 max_spare;
 	struct throttle			 throttle;
 	struct pool_state		 pool;
-	uint64_t			 served_dead;	/* by workers gone */
-	uint64_t			 io_timeouts_dead;
-	uint64_t			 access_lost_dead;
-	uint64_t			 ignored_dead;
+	uint64_t			 dead[CTR_COUNT];	/* by workers gone */
 	uint64_t			 respawns;
 	uint64_t			 hung_kills;
 };

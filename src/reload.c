@@ -175,10 +175,7 @@ reload_run(void)
 	for (i = 0; i < nc->nservices; i++) {
 		if ((os = reload_service_named(nsvc[i].conf->name)) == NULL)
 			continue;
-		nsvc[i].served_dead = os->served_dead;
-		nsvc[i].io_timeouts_dead = os->io_timeouts_dead;
-		nsvc[i].access_lost_dead = os->access_lost_dead;
-		nsvc[i].ignored_dead = os->ignored_dead;
+		memcpy(nsvc[i].dead, os->dead, sizeof(nsvc[i].dead));
 		nsvc[i].respawns = os->respawns;
 		nsvc[i].hung_kills = os->hung_kills;
 	}

@@ -83,12 +83,11 @@ scoreboard_read(const struct slot *slot, int64_t now, struct slot_report *r)
 	/* Stores of an honest worker may be up to this far ahead of our clock
 	 * read (it read now_ms() after we did). */
 	const int64_t slack = 1000;
+	int i;
 
 	r->state = slot->state;
-	r->served = slot->served;
-	r->io_timeouts = slot->io_timeouts;
-	r->access_lost = slot->access_lost;
-	r->ignored = slot->ignored;
+	for (i = 0; i < CTR_COUNT; i++)
+		r->count[i] = slot->count[i];
 	r->group = slot->group;
 	r->exec_at = slot->exec_at;
 	r->busy_since = slot->busy_since;
@@ -145,4 +144,21 @@ scoreboard_state_name(int state)
 	if (state < 0 || state >= SLOT_STATES)
 		return "?";
 	return state_names[state];
+}
+
+/*
+ * scoreboard_counter_name - counter i (enum slot_counter) as the JSON
+ * status and the logs name it.
+ */
+const char *
+scoreboard_counter_name(int i)
+{
+	static const char *const names[CTR_COUNT] = {
+		"served", "io_timeouts", "access_lost", "ignored", "denied",
+		"limited", "rate_limited", "shed",
+	};
+
+	if (i < 0 || i >= CTR_COUNT)
+		return "?";
+	return names[i];
 }

@@ -181,6 +181,7 @@ spawn_ended(struct proc *p, int status)
 	int64_t now = now_ms();
 	enum policy_death d;
 	pid_t pid = p->pid;
+	int i;
 
 	master_report(p, now, &r);
 	spawn_exit_text(status, how, sizeof(how));
@@ -192,7 +193,7 @@ spawn_ended(struct proc *p, int status)
 	f.ready = p->ready || r.state != SLOT_STARTING;
 	f.exited_zero = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	f.max_requests = s->conf->max_requests;
-	f.served = r.served;
+	f.served = r.count[CTR_SERVED];
 	d = policy_death(&f);
 	if (policy_death_throttles(d))
 		throttle_failed(&s->throttle, now);
@@ -203,7 +204,7 @@ spawn_ended(struct proc *p, int status)
 	case DEATH_EXPECTED:
 		log_info("service %s: worker %ld %s after %llu "
 		    "connections%s", s->conf->name, (long)pid, how,
-		    (unsigned long long)r.served, client);
+		    (unsigned long long)r.count[CTR_SERVED], client);
 		break;
 	case DEATH_CONDEMNED_EARLY:
 		log_error("service %s: worker %ld %s (its scoreboard slot was "
@@ -218,14 +219,14 @@ spawn_ended(struct proc *p, int status)
 	case DEATH_RECYCLED:
 		log_info("service %s: worker %ld recycled after %llu "
 		    "connections (max_requests %d); replacing it",
-		    s->conf->name, (long)pid, (unsigned long long)r.served,
+		    s->conf->name, (long)pid, (unsigned long long)r.count[CTR_SERVED],
 		    s->conf->max_requests);
 		break;
 	case DEATH_HUNG:
 		log_warning("service %s: worker %ld %s after %llu "
 		    "connections%s, killed as hung; replacing it",
 		    s->conf->name, (long)pid, how,
-		    (unsigned long long)r.served, client);
+		    (unsigned long long)r.count[CTR_SERVED], client);
 		break;
 	case DEATH_EARLY:
 		log_error("service %s: worker %ld %s before it was "
@@ -235,17 +236,13 @@ spawn_ended(struct proc *p, int status)
 	case DEATH_CRASH:
 		log_warning("service %s: worker %ld %s after %llu "
 		    "connections%s; replacing it", s->conf->name,
-		    (long)pid, how, (unsigned long long)r.served, client);
+		    (long)pid, how, (unsigned long long)r.count[CTR_SERVED], client);
 		break;
 	}
 	if (!p->retiring)
 		s->nworkers--;
-	s->served_dead = scoreboard_add(s->served_dead, r.served);
-	s->io_timeouts_dead = scoreboard_add(s->io_timeouts_dead,
-	    r.io_timeouts);
-	s->access_lost_dead = scoreboard_add(s->access_lost_dead,
-	    r.access_lost);
-	s->ignored_dead = scoreboard_add(s->ignored_dead, r.ignored);
+	for (i = 0; i < CTR_COUNT; i++)
+		s->dead[i] = scoreboard_add(s->dead[i], r.count[i]);
 	proc_release(p);
 }
 

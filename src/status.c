@@ -24,7 +24,7 @@
 /* What one service adds up to right now. */
 struct status_counts {
 	int		 workers, busy, idle, starting, exiting, paused;
-	uint64_t	 served, io_timeouts, access_lost, ignored;
+	uint64_t	 count[CTR_COUNT];	/* enum slot_counter */
 };
 
 /* One worker of the current generation, as both forms show it. */
@@ -107,12 +107,11 @@ status_add(struct status_service *ss, const struct proc *p,
 {
 	struct status_counts *c = &ss->c;
 	struct status_row *w = &ss->rows[ss->nrows++];
+	int i;
 
 	c->workers++;
-	c->served = scoreboard_add(c->served, r->served);
-	c->io_timeouts = scoreboard_add(c->io_timeouts, r->io_timeouts);
-	c->access_lost = scoreboard_add(c->access_lost, r->access_lost);
-	c->ignored = scoreboard_add(c->ignored, r->ignored);
+	for (i = 0; i < CTR_COUNT; i++)
+		c->count[i] = scoreboard_add(c->count[i], r->count[i]);
 	/* A retiring worker counts as exiting even while it finishes its
 	 * connection (its row still says busy). */
 	if (p->retiring || r->state == SLOT_EXITING)
@@ -129,7 +128,7 @@ status_add(struct status_service *ss, const struct proc *p,
 	w->pid = p->pid;
 	w->state = status_state(p, r);
 	w->generation = p->generation;
-	w->served = r->served;
+	w->served = r->count[CTR_SERVED];
 	time_format(w->started, sizeof(w->started), &p->started, 0);
 	w->busy = r->state == SLOT_BUSY;
 	if (w->busy) {
@@ -160,10 +159,7 @@ status_service_fill(const struct status_view *v, size_t si, int64_t now,
 		n += status_mine(v, si, p);
 	if (n > 0 && (ss->rows = calloc(n, sizeof(*ss->rows))) == NULL)
 		return -1;
-	ss->c.served = s->served_dead;
-	ss->c.io_timeouts = s->io_timeouts_dead;
-	ss->c.access_lost = s->access_lost_dead;
-	ss->c.ignored = s->ignored_dead;
+	memcpy(ss->c.count, s->dead, sizeof(ss->c.count));
 	for (i = 0; (p = proc_next(v->pt, &i)) != NULL && ss->nrows < n;) {
 		if (!status_mine(v, si, p))
 			continue;
@@ -222,16 +218,22 @@ status_text_service(FILE *f, const struct status_service *ss, size_t si)
 	    "exiting %d, paused %d; served %llu, respawns %llu, "
 	    "timeouts %llu (hung %llu, io %llu)\n", c->workers, c->busy,
 	    c->idle, c->starting, c->exiting, c->paused,
-	    (unsigned long long)c->served, (unsigned long long)s->respawns,
-	    (unsigned long long)(s->hung_kills + c->io_timeouts),
+	    (unsigned long long)c->count[CTR_SERVED],
+	    (unsigned long long)s->respawns,
+	    (unsigned long long)(s->hung_kills + c->count[CTR_IO_TIMEOUTS]),
 	    (unsigned long long)s->hung_kills,
-	    (unsigned long long)c->io_timeouts);
-	if (c->access_lost > 0)
+	    (unsigned long long)c->count[CTR_IO_TIMEOUTS]);
+	fprintf(f, "  refused: denied %llu, limited %llu, rate-limited %llu; "
+	    "shed %llu\n", (unsigned long long)c->count[CTR_DENIED],
+	    (unsigned long long)c->count[CTR_LIMITED],
+	    (unsigned long long)c->count[CTR_RATE_LIMITED],
+	    (unsigned long long)c->count[CTR_SHED]);
+	if (c->count[CTR_ACCESS_LOST] > 0)
 		fprintf(f, "  access log lines lost: %llu\n",
-		    (unsigned long long)c->access_lost);
-	if (c->ignored > 0)
+		    (unsigned long long)c->count[CTR_ACCESS_LOST]);
+	if (c->count[CTR_IGNORED] > 0)
 		fprintf(f, "  datagrams ignored (a reply could start a "
-		    "loop): %llu\n", (unsigned long long)c->ignored);
+		    "loop): %llu\n", (unsigned long long)c->count[CTR_IGNORED]);
 	for (j = 0; j < ss->nrows; j++) {
 		w = &ss->rows[j];
 		fprintf(f, "  worker %-7ld %-8s served %llu", (long)w->pid,
@@ -318,16 +320,15 @@ status_json_service(FILE *f, const struct status_service *ss, size_t si)
 	}
 	fprintf(f, "],\"counts\":{\"workers\":%d,\"busy\":%d,\"idle\":"
 	    "%d,\"starting\":%d,\"exiting\":%d,\"paused\":%d,"
-	    "\"served\":%llu,\"respawns\":%llu,\"timeouts\":%llu,"
-	    "\"hung_kills\":%llu,\"io_timeouts\":%llu,\"access_lost\":"
-	    "%llu,\"ignored\":%llu},\"workers\":[",
+	    "\"respawns\":%llu,\"timeouts\":%llu,\"hung_kills\":%llu",
 	    c->workers, c->busy, c->idle, c->starting, c->exiting, c->paused,
-	    (unsigned long long)c->served, (unsigned long long)s->respawns,
-	    (unsigned long long)(s->hung_kills + c->io_timeouts),
-	    (unsigned long long)s->hung_kills,
-	    (unsigned long long)c->io_timeouts,
-	    (unsigned long long)c->access_lost,
-	    (unsigned long long)c->ignored);
+	    (unsigned long long)s->respawns,
+	    (unsigned long long)(s->hung_kills + c->count[CTR_IO_TIMEOUTS]),
+	    (unsigned long long)s->hung_kills);
+	for (j = 0; j < CTR_COUNT; j++)
+		fprintf(f, ",\"%s\":%llu", scoreboard_counter_name((int)j),
+		    (unsigned long long)c->count[j]);
+	fprintf(f, "},\"workers\":[");
 	for (j = 0; j < ss->nrows; j++) {
 		w = &ss->rows[j];
 		fprintf(f, "%s{\"pid\":%ld,\"state\":\"%s\",\"generation\":%u,"

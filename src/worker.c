@@ -274,6 +274,7 @@ worker_conn_init(struct preforkd_conn *c, const struct listener *l, int fd)
 	c->bytes_in = c->bytes_out = 0;
 	c->io_timeout_ms = ctx->service->io_timeout * 1000;
 	c->end = CONN_CLOSED;
+	c->started = now_ms();
 	if (b->sa_family == AF_INET)
 		any = ((const struct sockaddr_in *)b)->sin_addr.s_addr ==
 		    htonl(INADDR_ANY);
@@ -307,16 +308,69 @@ worker_log_conn(const struct preforkd_conn *c, int level, const char *what)
 }
 
 /*
- * worker_busy - a connection was accepted on l: fill in its 5-tuple and
- * publish it in our scoreboard slot, where the master and the status see it.
+ * worker_refuse - admission control refused c (admit.c) for why, with end:
+ * count it, write its access-log line, and say so in the error log, at
+ * most once a second per source.  The caller closes a connection; a
+ * datagram is just not answered.
  */
 static void
-worker_busy(struct preforkd_conn *c, const struct listener *l, int fd)
+worker_refuse(struct preforkd_conn *c, int end, const char *why)
+{
+	char local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];
+	struct admit_source src;
+	uint64_t untold;
+
+	c->end = end;
+	ctx->slot->count[admit_counter(end)]++;
+	access_write(c, c->started);
+	if (!log_would(LL_INFO))
+		return;
+	admit_source((const struct sockaddr *)&c->remote, c->remotelen, 128,
+	    0, &src);
+	if (!admit_log_due(&src, c->started, &untold))
+		return;
+	addr_sockaddr_format((const struct sockaddr *)&c->local, c->locallen,
+	    local, sizeof(local));
+	addr_sockaddr_format((const struct sockaddr *)&c->remote, c->remotelen,
+	    remote, sizeof(remote));
+	if (untold > 0)
+		log_info("service %s: %s %s <- %s refused: %s (and %llu more "
+		    "refusals by this worker not logged)", ctx->service->name,
+		    addr_proto_name(c->proto), local, remote, why,
+		    (unsigned long long)untold);
+	else
+		log_info("service %s: %s %s <- %s refused: %s",
+		    ctx->service->name, addr_proto_name(c->proto), local,
+		    remote, why);
+}
+
+/*
+ * worker_admit - a connection (or datagram) was taken on l as fd: fill in
+ * its 5-tuple and ask admission control whether to serve it.  1 to serve
+ * it, 0 when refused (counted and logged; the caller closes a connection).
+ */
+static int
+worker_admit(struct preforkd_conn *c, const struct listener *l, int fd)
+{
+	const char *why;
+	int end;
+
+	worker_conn_init(c, l, fd);
+	if ((end = admit_check(ctx->service, c, &why)) == CONN_CLOSED)
+		return 1;
+	worker_refuse(c, end, why);
+	return 0;
+}
+
+/*
+ * worker_busy - an admitted connection: publish its 5-tuple in our
+ * scoreboard slot, where the master and the status see it.
+ */
+static void
+worker_busy(struct preforkd_conn *c)
 {
 	struct slot *slot = ctx->slot;
 
-	worker_conn_init(c, l, fd);
-	c->started = now_ms();
 	slot->busy_since = c->started;
 	slot->proto = c->proto;
 	slot->locallen = c->locallen;
@@ -335,23 +389,24 @@ worker_idle(struct preforkd_conn *c)
 {
 	struct slot *slot = ctx->slot;
 
-	slot->served++;
+	slot->count[CTR_SERVED]++;
 	if (c->end == CONN_TIMEOUT) {
-		slot->io_timeouts++;
+		slot->count[CTR_IO_TIMEOUTS]++;
 		if (log_would(LL_INFO))
 			worker_log_conn(c, LL_INFO, "io_timeout: disconnected "
 			    "a silent client:");
 	}
 	access_write(c, slot->busy_since);
 	/* Lines lost to a full disk, for the status: stored only on change. */
-	if (slot->access_lost != access_lost())
-		slot->access_lost = access_lost();
+	if (slot->count[CTR_ACCESS_LOST] != access_lost())
+		slot->count[CTR_ACCESS_LOST] = access_lost();
 	if (log_would(LL_DEBUG))
 		worker_log_conn(c, LL_DEBUG, c->proto == PROTO_UDP ?
 		    "answered" : "served");
-	if (request_limit > 0 && slot->served >= (uint64_t)request_limit) {
+	if (request_limit > 0 &&
+	    slot->count[CTR_SERVED] >= (uint64_t)request_limit) {
 		log_info("served %llu connections (max_requests); exiting to "
-		    "be replaced", (unsigned long long)slot->served);
+		    "be replaced", (unsigned long long)slot->count[CTR_SERVED]);
 		worker_exit(EXIT_OK);
 	}
 	slot->state = SLOT_IDLE;
@@ -549,7 +604,11 @@ worker_serve_stream(size_t i, enum worker_next *next)
 		return 0;
 	}
 
-	worker_busy(&c, l, fd);
+	if (!worker_admit(&c, l, fd)) {
+		close(fd);
+		return 1;
+	}
+	worker_busy(&c);
 	ctx->service->handler->serve_stream(&c);
 	/* A handler that handed the connection on (exec) closed it. */
 	if (c.fd != -1)
@@ -574,7 +633,9 @@ worker_serve_datagram(size_t i, enum worker_next *next)
 		return 0;
 	}
 
-	worker_busy(&c, l, l->fd);
+	if (!worker_admit(&c, l, l->fd))
+		return 1;
+	worker_busy(&c);
 	if ((size_t)n > DGRAM_MAX) {
 		log_info("udp datagram of more than %d bytes dropped",
 		    DGRAM_MAX);
@@ -583,8 +644,8 @@ worker_serve_datagram(size_t i, enum worker_next *next)
 		c.bytes_in = (uint64_t)n;
 		ctx->service->handler->serve_datagram(&c, dgram, (size_t)n);
 		/* The loop guard's count, for the status: stored on change. */
-		if (ctx->slot->ignored != handler_dgram_ignored())
-			ctx->slot->ignored = handler_dgram_ignored();
+		if (ctx->slot->count[CTR_IGNORED] != handler_dgram_ignored())
+			ctx->slot->count[CTR_IGNORED] = handler_dgram_ignored();
 	}
 	worker_idle(&c);
 	return 1;

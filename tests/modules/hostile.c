@@ -66,13 +66,13 @@ hostile_forge(const struct mapping *m, pid_t pid)
 {
 	struct slot *s;
 	size_t i, n = m->len / sizeof(struct slot);
+	int c;
 
 	for (i = 0; i < n; i++) {
 		s = (struct slot *)(void *)(m->start + i * sizeof(*s));
 		memset((void *)s, 0, sizeof(*s));
-		s->served = UINT64_MAX - 1;
-		s->io_timeouts = UINT64_MAX - 2;
-		s->access_lost = UINT64_MAX - 3;
+		for (c = 0; c < CTR_COUNT; c++)
+			s->count[c] = UINT64_MAX - 1 - (uint64_t)c;
 		s->group = pid;
 		s->exec_at = 0;
 		s->busy_since = 0;

@@ -276,7 +276,7 @@ test_read(void)
 
 	memset(&slot, 0, sizeof(slot));
 	slot.state = SLOT_BUSY;
-	slot.served = 7;
+	slot.count[CTR_SERVED] = 7;
 	slot.busy_since = now - 5;
 	slot.proto = PROTO_TCP;
 	sin = (struct sockaddr_in *)&slot.remote;
@@ -285,7 +285,7 @@ test_read(void)
 	sin->sin_addr.s_addr = htonl(0x7f000001);
 	slot.remotelen = sizeof(*sin);
 	ok(scoreboard_read(&slot, now, &r) == 0 && r.bad == NULL &&
-	    r.state == SLOT_BUSY && r.served == 7 && r.remotelen ==
+	    r.state == SLOT_BUSY && r.count[CTR_SERVED] == 7 && r.remotelen ==
 	    sizeof(*sin) && memcmp(&r.remote, sin, sizeof(*sin)) == 0,
 	    "an honest slot reads as it is");
 

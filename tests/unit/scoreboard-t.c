@@ -36,10 +36,10 @@ honest(struct slot *s)
 
 	memset(s, 0, sizeof(*s));
 	s->state = SLOT_BUSY;
-	s->served = 41;
-	s->io_timeouts = 2;
-	s->access_lost = 3;
-	s->ignored = 4;
+	s->count[CTR_SERVED] = 41;
+	s->count[CTR_IO_TIMEOUTS] = 2;
+	s->count[CTR_ACCESS_LOST] = 3;
+	s->count[CTR_IGNORED] = 4;
 	s->busy_since = NOW - 1500;
 	s->proto = PROTO_TCP;
 	sin = (struct sockaddr_in *)&s->local;
@@ -85,8 +85,8 @@ main(void)
 	/* An honest slot reads back as written. */
 	honest(&s);
 	is_int(0, scoreboard_read(&s, NOW, &r), "an honest busy slot: 0");
-	ok(r.bad == NULL && r.state == SLOT_BUSY && r.served == 41 &&
-	    r.io_timeouts == 2 && r.access_lost == 3 && r.ignored == 4 &&
+	ok(r.bad == NULL && r.state == SLOT_BUSY && r.count[CTR_SERVED] == 41 &&
+	    r.count[CTR_IO_TIMEOUTS] == 2 && r.count[CTR_ACCESS_LOST] == 3 && r.count[CTR_IGNORED] == 4 &&
 	    r.busy_since == NOW - 1500 && r.proto == PROTO_TCP,
 	    "  every field as written");
 	scoreboard_client(&r, local, remote, sizeof(local));
@@ -148,19 +148,19 @@ main(void)
 	if (scoreboard_create(&sb, 8) == -1)
 		sysbail("scoreboard_create");
 	sl = scoreboard_reset(&sb, 3);
-	ok(sl == &sb.slots[3] && sl->state == SLOT_STARTING && sl->served == 0,
+	ok(sl == &sb.slots[3] && sl->state == SLOT_STARTING && sl->count[CTR_SERVED] == 0,
 	    "a reset slot is starting, its counts zero");
 	if ((pid = fork()) == -1)
 		sysbail("fork");
 	if (pid == 0) {
-		sb.slots[3].served = 7;
+		sb.slots[3].count[CTR_SERVED] = 7;
 		sb.slots[3].state = SLOT_IDLE;
 		_exit(0);
 	}
 	if (waitpid(pid, &st, 0) != pid)
 		sysbail("waitpid");
 	ok(scoreboard_read(&sb.slots[3], NOW, &r) == 0 &&
-	    r.state == SLOT_IDLE && r.served == 7,
+	    r.state == SLOT_IDLE && r.count[CTR_SERVED] == 7,
 	    "the parent reads what the child wrote");
 	scoreboard_destroy(&sb);
 	ok(sb.slots == NULL && sb.capacity == 0, "destroyed: nothing left");

@@ -66,7 +66,7 @@ worker(size_t i, pid_t pid, struct service *s, unsigned int gen,
 	procs[i].generation = gen;
 	procs[i].started.tv_sec = 1795000000 + (time_t)i;
 	slots[i].state = state;
-	slots[i].served = served;
+	slots[i].count[CTR_SERVED] = served;
 	return &slots[i];
 }
 
@@ -124,8 +124,8 @@ view(struct status_view *v, struct proctab *pt, struct scoreboard *sb)
 	svc[0].listeners = echo_l;
 	svc[0].nlisteners = 3;
 	svc[0].want = 3;
-	svc[0].served_dead = 1000;
-	svc[0].io_timeouts_dead = 7;
+	svc[0].dead[CTR_SERVED] = 1000;
+	svc[0].dead[CTR_IO_TIMEOUTS] = 7;
 	svc[0].respawns = 4;
 	svc[0].hung_kills = 2;
 	svc[1].conf = &csvc[1];
@@ -133,7 +133,10 @@ view(struct status_view *v, struct proctab *pt, struct scoreboard *sb)
 	svc[1].nlisteners = 2;
 	svc[1].min_spare = 1;
 	svc[1].max_spare = 4;
-	svc[1].access_lost_dead = 3;
+	svc[1].dead[CTR_ACCESS_LOST] = 3;
+	svc[1].dead[CTR_LIMITED] = 5;	/* saturates: UINT64_MAX in all */
+	svc[1].dead[CTR_RATE_LIMITED] = 11;
+	svc[1].dead[CTR_SHED] = 12;
 	svc[2].conf = &csvc[2];
 	svc[2].want = 1;
 
@@ -145,7 +148,7 @@ view(struct status_view *v, struct proctab *pt, struct scoreboard *sb)
 	inet4(&sl->local, &sl->locallen, "127.0.0.1", 7007);
 	inet4(&sl->remote, &sl->remotelen, "127.0.0.1", 40000);
 	sl = worker(2, 203, &svc[0], 3, 77, 0);
-	sl->io_timeouts = 1;
+	sl->count[CTR_IO_TIMEOUTS] = 1;
 	worker(3, 300, &svc[0], 2, SLOT_IDLE, 99);
 	/* An entry reserved for a worker not forked yet, a free one. */
 	procs[4].reserved = 1;
@@ -159,8 +162,10 @@ view(struct status_view *v, struct proctab *pt, struct scoreboard *sb)
 	sl->proto = PROTO_UNIX;
 	unixaddr(&sl->local, &sl->locallen, "/run/app.sock");
 	unixaddr(&sl->remote, &sl->remotelen, EVIL_PATH);
-	sl->access_lost = 2;
-	sl->ignored = 6;
+	sl->count[CTR_ACCESS_LOST] = 2;
+	sl->count[CTR_IGNORED] = 6;
+	sl->count[CTR_DENIED] = 9;
+	sl->count[CTR_LIMITED] = UINT64_MAX;
 	worker(7, 205, &svc[1], 3, SLOT_IDLE, 2);
 	procs[7].retiring = 1;
 	worker(8, 206, &svc[1], 3, SLOT_EXITING, 3);
@@ -197,6 +202,7 @@ static const char want_text[] =
     "  listening on udp [::1]:7007 (fd 6)\n"
     "  workers 3, busy 1, idle 1, starting 1, exiting 0, paused 0; "
     "served 1015, respawns 4, timeouts 10 (hung 2, io 8)\n"
+    "  refused: denied 0, limited 0, rate-limited 0; shed 0\n"
     "  worker 201     idle     served 10\n"
     "  worker 202     busy     served 5, tcp 127.0.0.1:7007 <- "
     "127.0.0.1:40000 for 2.5 s\n"
@@ -207,6 +213,8 @@ static const char want_text[] =
     "  listening on unix /run/app.sock (fd 7)\n"
     "  workers 4, busy 0, idle 0, starting 0, exiting 3, paused 1; "
     "served 10, respawns 0, timeouts 0 (hung 0, io 0)\n"
+    "  refused: denied 9, limited 18446744073709551615, rate-limited 11; "
+    "shed 12\n"
     "  access log lines lost: 5\n"
     "  datagrams ignored (a reply could start a loop): 6\n"
     "  worker 204     busy     served 1, unix /run/app.sock <- "
@@ -217,7 +225,8 @@ static const char want_text[] =
     "\n"
     "service quiet: handler echo, static pool of 1 workers\n"
     "  workers 0, busy 0, idle 0, starting 0, exiting 0, paused 0; "
-    "served 0, respawns 0, timeouts 0 (hung 0, io 0)\n";
+    "served 0, respawns 0, timeouts 0 (hung 0, io 0)\n"
+    "  refused: denied 0, limited 0, rate-limited 0; shed 0\n";
 
 static const char want_json[] =
     "{\"version\":\"" PACKAGE_VERSION "\",\"master\":{\"pid\":100,"
@@ -230,9 +239,10 @@ static const char want_json[] =
     "\"listeners\":[{\"proto\":\"tcp\",\"address\":\"127.0.0.1:7007\","
     "\"fd\":5},{\"proto\":\"udp\",\"address\":\"[::1]:7007\",\"fd\":6}],"
     "\"counts\":{\"workers\":3,\"busy\":1,\"idle\":1,\"starting\":1,"
-    "\"exiting\":0,\"paused\":0,\"served\":1015,\"respawns\":4,"
-    "\"timeouts\":10,\"hung_kills\":2,\"io_timeouts\":8,"
-    "\"access_lost\":0,\"ignored\":0},"
+    "\"exiting\":0,\"paused\":0,\"respawns\":4,"
+    "\"timeouts\":10,\"hung_kills\":2,\"served\":1015,\"io_timeouts\":8,"
+    "\"access_lost\":0,\"ignored\":0,\"denied\":0,\"limited\":0,"
+    "\"rate_limited\":0,\"shed\":0},"
     "\"workers\":["
     "{\"pid\":201,\"state\":\"idle\",\"generation\":3,\"served\":10,"
     "\"started\":\"2026-11-18T11:06:40+00:00\"},"
@@ -248,9 +258,10 @@ static const char want_json[] =
     "\"listeners\":[{\"proto\":\"unix\",\"address\":\"/run/app.sock\","
     "\"fd\":7}],"
     "\"counts\":{\"workers\":4,\"busy\":0,\"idle\":0,\"starting\":0,"
-    "\"exiting\":3,\"paused\":1,\"served\":10,\"respawns\":0,"
-    "\"timeouts\":0,\"hung_kills\":0,\"io_timeouts\":0,"
-    "\"access_lost\":5,\"ignored\":6},"
+    "\"exiting\":3,\"paused\":1,\"respawns\":0,"
+    "\"timeouts\":0,\"hung_kills\":0,\"served\":10,\"io_timeouts\":0,"
+    "\"access_lost\":5,\"ignored\":6,\"denied\":9,"
+    "\"limited\":18446744073709551615,\"rate_limited\":11,\"shed\":12},"
     "\"workers\":["
     "{\"pid\":204,\"state\":\"busy\",\"generation\":3,\"served\":1,"
     "\"started\":\"2026-11-18T11:06:46+00:00\",\"client\":{\"proto\":"
@@ -266,9 +277,10 @@ static const char want_json[] =
     "{\"name\":\"quiet\",\"handler\":\"echo\","
     "\"pool\":{\"type\":\"static\",\"workers\":1},\"listeners\":[],"
     "\"counts\":{\"workers\":0,\"busy\":0,\"idle\":0,\"starting\":0,"
-    "\"exiting\":0,\"paused\":0,\"served\":0,\"respawns\":0,"
-    "\"timeouts\":0,\"hung_kills\":0,\"io_timeouts\":0,"
-    "\"access_lost\":0,\"ignored\":0},\"workers\":[]}]}\n";
+    "\"exiting\":0,\"paused\":0,\"respawns\":0,"
+    "\"timeouts\":0,\"hung_kills\":0,\"served\":0,\"io_timeouts\":0,"
+    "\"access_lost\":0,\"ignored\":0,\"denied\":0,\"limited\":0,"
+    "\"rate_limited\":0,\"shed\":0},\"workers\":[]}]}\n";
 
 /* json_ok - a test that text is valid JSON, saying where it is not. */
 static void
