@@ -4,8 +4,12 @@
  * echo-style server; prints one machine-readable result line.
  *
  * Modes: "short" (connect, send the request, read the whole echo, close;
- * then a new connection) and "keepalive" (one connection per slot, the
- * request sent again as soon as its echo is complete).  Each connection is
+ * then a new connection), "keepalive" (one connection per slot, the
+ * request sent again as soon as its echo is complete) and "http" (a short
+ * connection that sends "GET /PATH HTTP/1.0" and reads the answer until
+ * the server closes: an exchange counts when it began "HTTP/1.x 200", so
+ * that an HTTP server is measured the way the echo servers are: one short
+ * connection, one request, one small answer).  Each connection is
  * bound before connect() to a source address spread over 127.0.0.1 ..
  * 127.0.0.N (IP_BIND_ADDRESS_NO_PORT lets connect() choose the port per
  * 4-tuple), so short connections do not run out of ephemeral ports.
@@ -51,7 +55,7 @@
 #define NBUCKETS	(64 * 40)
 #define REQ_MAX		65536
 
-enum { MODE_SHORT, MODE_KEEPALIVE };
+enum { MODE_SHORT, MODE_KEEPALIVE, MODE_HTTP };
 enum { ST_IDLE, ST_CONNECTING, ST_SENDING, ST_READING };
 
 struct slot {
@@ -62,6 +66,7 @@ struct slot {
 	uint64_t	not_before;	/* backoff after an immediate error */
 	size_t		sent;
 	size_t		got;
+	char		head[12];	/* http: the status line's start */
 };
 
 struct counts {
@@ -87,6 +92,7 @@ static double		 duration = 3.0;
 static int		 nsrc = 16;
 static size_t		 reqlen = 32;
 static int		 timeout_ms = 2000;
+static const char	*http_path = "/32.txt";
 static struct sockaddr_in dst;
 static unsigned char	 req[REQ_MAX];
 static uint64_t		 t_end;
@@ -229,7 +235,7 @@ slot_done(struct thread *t, struct slot *s)
 
 	t->c.ok++;
 	record(t, now - s->t_start);
-	if (mode == MODE_SHORT || now >= t_end) {
+	if (mode != MODE_KEEPALIVE || now >= t_end) {
 		slot_close(s);
 		s->not_before = 0;
 		return;
@@ -273,6 +279,37 @@ again:
 		s->sent += (size_t)n;
 		if (s->sent == reqlen)
 			s->state = ST_READING;
+	}
+	while (s->state == ST_READING && mode == MODE_HTTP) {
+		n = read(s->fd, buf, sizeof(buf));
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			slot_fail(t, s, errno);
+			return;
+		}
+		if (n > 0 && s->got < sizeof(s->head))
+			memcpy(s->head + s->got, buf, (size_t)n <
+			    sizeof(s->head) - s->got ? (size_t)n :
+			    sizeof(s->head) - s->got);
+		s->got += (size_t)n;
+		if (n > 0)
+			continue;
+		/* end of file: the whole answer is in */
+		if (s->got < sizeof(s->head)) {
+			t->c.shrt++;
+			slot_close(s);
+			s->not_before = now_ns() + 1000000;
+			return;
+		}
+		if (memcmp(s->head, "HTTP/1.", 7) != 0 ||
+		    memcmp(s->head + 8, " 200", 4) != 0) {
+			t->c.bad++;
+			slot_close(s);
+			return;
+		}
+		slot_done(t, s);
+		return;
 	}
 	while (s->state == ST_READING) {
 		n = read(s->fd, buf, reqlen - s->got);
@@ -365,8 +402,8 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: loadgen -p PORT [-a 127.0.0.1] [-c CONC] [-d SECONDS]\n"
-	    "               [-m short|keepalive] [-n NSRC] [-s REQBYTES]\n"
-	    "               [-t TIMEOUT_MS] [-j THREADS]\n");
+	    "               [-m short|keepalive|http] [-n NSRC] [-s REQBYTES]\n"
+	    "               [-t TIMEOUT_MS] [-j THREADS] [-u HTTP_PATH]\n");
 	exit(64);
 }
 
@@ -381,7 +418,7 @@ main(int argc, char **argv)
 	double dur;
 	int ch, i, j, port = 0, b;
 
-	while ((ch = getopt(argc, argv, "a:c:d:j:m:n:p:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:d:j:m:n:p:s:t:u:")) != -1) {
 		switch (ch) {
 		case 'a': addr = optarg; break;
 		case 'c': conc = atoi(optarg); break;
@@ -392,6 +429,8 @@ main(int argc, char **argv)
 				mode = MODE_SHORT;
 			else if (strcmp(optarg, "keepalive") == 0)
 				mode = MODE_KEEPALIVE;
+			else if (strcmp(optarg, "http") == 0)
+				mode = MODE_HTTP;
 			else
 				usage();
 			break;
@@ -399,6 +438,7 @@ main(int argc, char **argv)
 		case 'p': port = atoi(optarg); break;
 		case 's': reqlen = (size_t)atol(optarg); break;
 		case 't': timeout_ms = atoi(optarg); break;
+		case 'u': http_path = optarg; break;
 		default: usage();
 		}
 	}
@@ -413,9 +453,17 @@ main(int argc, char **argv)
 	dst.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, addr, &dst.sin_addr) != 1)
 		usage();
-	for (i = 0; i < (int)reqlen; i++)
-		req[i] = (unsigned char)('a' + i % 26);
-	req[reqlen - 1] = '\n';
+	if (mode == MODE_HTTP) {
+		i = snprintf((char *)req, sizeof(req),
+		    "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", http_path, addr);
+		if (i < 0 || (size_t)i >= sizeof(req))
+			usage();
+		reqlen = (size_t)i;
+	} else {
+		for (i = 0; i < (int)reqlen; i++)
+			req[i] = (unsigned char)('a' + i % 26);
+		req[reqlen - 1] = '\n';
+	}
 	signal(SIGPIPE, SIG_IGN);
 
 	th = calloc((size_t)nthreads, sizeof(*th));
@@ -476,7 +524,8 @@ main(int argc, char **argv)
 	    "rate=%.1f conns=%llu refused=%llu reset=%llu timeout=%llu "
 	    "short=%llu bad=%llu other=%llu other_errno=%s p50_us=%llu "
 	    "p99_us=%llu max_us=%llu client_cpu_ms=%.0f\n",
-	    mode == MODE_SHORT ? "short" : "keepalive", conc, nthreads, dur,
+	    mode == MODE_SHORT ? "short" : mode == MODE_HTTP ? "http" :
+	    "keepalive", conc, nthreads, dur,
 	    (unsigned long long)tot.ok, (double)tot.ok / dur,
 	    (unsigned long long)tot.conns, (unsigned long long)tot.refused,
 	    (unsigned long long)tot.reset, (unsigned long long)tot.timeout,

@@ -8,7 +8,9 @@
  *   supervise start   -p PORT -n WORKERS [-T MS] -- COMMAND ARGS...
  *   supervise respawn -P MASTER -n WORKERS [-k KILLS] [-T MS]
  *   supervise reload  -P MASTER -p PORT [-T MS]
- *   supervise wait    -p PORT [-T MS]       (until a round trip works)
+ *   supervise wait    -p PORT [-T MS] [-H]  (until a round trip works;
+ *                                            -H: an HTTP/1.0 GET, any
+ *                                            answer will do)
  *
  * start forks COMMAND (which must stay in the foreground), and leaves it
  * running: its pid is in the RESULT line.  Not part of `make check`.
@@ -33,6 +35,8 @@
 #include <unistd.h>
 
 #define MAXKIDS	8192
+
+static int	http;		/* -H: the round trip is an HTTP GET */
 
 static double
 now_ms(void)
@@ -72,7 +76,8 @@ children(pid_t ppid, pid_t *kids)
 	return n;
 }
 
-/* One echo round trip on 127.0.0.1:port: 0 if the echo came back. */
+/* One echo round trip on 127.0.0.1:port: 0 if the echo came back (-H:
+ * a GET, and 0 if anything came back). */
 static int
 roundtrip(int port)
 {
@@ -80,6 +85,9 @@ roundtrip(int port)
 	char c = 0;
 	int fd, ok = -1;
 	struct timeval tv = { 0, 200000 };
+	static const char get[] = "GET / HTTP/1.0\r\n\r\n";
+	const char *req = http ? get : "x";
+	size_t len = http ? sizeof(get) - 1 : 1;
 
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
@@ -89,8 +97,9 @@ roundtrip(int port)
 	sin.sin_port = htons((unsigned short)port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    write(fd, "x", 1) == 1 && shutdown(fd, SHUT_WR) == 0 &&
-	    read(fd, &c, 1) == 1 && c == 'x')
+	    write(fd, req, len) == (ssize_t)len &&
+	    shutdown(fd, SHUT_WR) == 0 &&
+	    read(fd, &c, 1) == 1 && (c == 'x' || http))
 		ok = 0;
 	close(fd);
 	return ok;
@@ -121,7 +130,7 @@ usage(void)
 	fprintf(stderr, "usage: supervise start -p PORT -n N [-T MS] -- CMD..\n"
 	    "       supervise respawn -P PID -n N [-k KILLS] [-T MS]\n"
 	    "       supervise reload -P PID -p PORT [-T MS]\n"
-	    "       supervise wait -p PORT [-T MS]\n");
+	    "       supervise wait -p PORT [-T MS] [-H]\n");
 	exit(64);
 }
 
@@ -138,8 +147,9 @@ main(int argc, char **argv)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((ch = getopt(argc, argv, "k:n:p:P:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "Hk:n:p:P:T:")) != -1) {
 		switch (ch) {
+		case 'H': http = 1; break;
 		case 'k': kills = atoi(optarg); break;
 		case 'n': want = atoi(optarg); break;
 		case 'p': port = atoi(optarg); break;
