@@ -41,7 +41,8 @@
 
 const char *const conf_global_names[] = {
 	"user", "group", "pid_file", "error_log", "log_level",
-	"shutdown_timeout", "access_log", "control_socket", "services", NULL
+	"shutdown_timeout", "access_log", "control_socket", "services",
+	"access", NULL
 };
 
 static void	 conf_globals(struct conf_ctx *, const config_setting_t *);
@@ -58,7 +59,7 @@ conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
 	struct conf *conf = ctx->conf;
 	const config_setting_t *s, *user = NULL, *group = NULL;
 	const config_setting_t *services = NULL, *pid_file = NULL;
-	const config_setting_t *control = NULL;
+	const config_setting_t *control = NULL, *access = NULL;
 	const char *name, *v;
 	int n, level, control_off = 0;
 
@@ -113,6 +114,9 @@ conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
 		} else if (strcmp(name, "services") == 0) {
 			services = s;
 			conf_service_list(ctx, s);
+		} else if (strcmp(name, "access") == 0) {
+			access = s;
+			conf_access_parse(ctx, s, &conf->access);
 		} else
 			conf_err_unknown(ctx, s, conf_global_names,
 			    conf_service_names,
@@ -124,6 +128,7 @@ conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
 		    "missing required setting \"services\"");
 	conf_users(ctx, user, group);
 	conf_exec_check(ctx);
+	conf_access_inherit(ctx, access);
 	if (!control_off)
 		conf_control_socket(ctx, control, pid_file);
 }
@@ -258,6 +263,7 @@ conf_build(config_t *cf, const char *file, struct errlist *errs)
 {
 	struct conf_ctx ctx;
 	struct conf *conf;
+	size_t i;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.file = file;
@@ -278,6 +284,9 @@ conf_build(config_t *cf, const char *file, struct errlist *errs)
 	free(ctx.seen);
 	free(ctx.exec_argv);
 	if (ctx.failed) {
+		/* The warnings too, after the errors: all there is to fix. */
+		for (i = 0; i < conf->warnings.n; i++)
+			errlist_add(errs, "warning: %s", conf->warnings.msg[i]);
 		conf_free(conf);
 		return NULL;
 	}
@@ -360,7 +369,10 @@ conf_free(struct conf *conf)
 			free(svc->listen_text[j]);
 		free(svc->listen_text);
 		free(svc->listen);
+		acl_free(&svc->access_own);
 	}
+	acl_free(&conf->access);
+	errlist_free(&conf->warnings);
 	free(conf->services);
 	free(conf->file);
 	free(conf->user);

@@ -63,6 +63,8 @@ void		 conf_err_at(struct conf_ctx *, const char *, int, const char *,
 		    const char *, ...) __attribute__((format(printf, 5, 6)));
 void		 conf_err(struct conf_ctx *, const config_setting_t *,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
+void		 conf_warn(struct conf_ctx *, const config_setting_t *,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
 void		 conf_err_nomem(struct conf_ctx *);
 void		 conf_err_unknown(struct conf_ctx *, const config_setting_t *,
 		    const char *const *, const char *const *, const char *);
@@ -104,6 +106,14 @@ void		 conf_exec_worker_check(struct conf_ctx *,
 		    const struct conf_service *);
 void		 conf_exec_check(struct conf_ctx *);
 void		 conf_exec_free(struct conf_exec *);
+
+/* conf_access.c: the access rules, of a service and the global default */
+void		 conf_access_parse(struct conf_ctx *, const config_setting_t *,
+		    struct acl *);
+void		 conf_access_service(struct conf_ctx *,
+		    const config_setting_t *, struct conf_service *);
+void		 conf_access_inherit(struct conf_ctx *,
+		    const config_setting_t *);
 
 /* conf_module.c: a module's settings, and loading it */
 void		 conf_module(struct conf_ctx *, const config_setting_t *,

@@ -30,7 +30,7 @@
 const char *const conf_service_names[] = {
 	"name", "listen", "handler", "workers", "min_spare", "max_spare",
 	"max_workers", "backlog", "unix_mode", "max_requests", "timeout",
-	"io_timeout", "exec", "module", NULL
+	"io_timeout", "exec", "module", "access", NULL
 };
 
 /* The pool settings, in the order of CONF_POOL_*; all take 1..WORKERS_MAX. */
@@ -100,6 +100,7 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 	const config_setting_t *handler = NULL, *mode = NULL;
 	const config_setting_t *exec = NULL, *module = NULL;
 	const config_setting_t *max_requests = NULL, *timeout = NULL;
+	const config_setting_t *access = NULL;
 	const config_setting_t *pool[CONF_POOL_N] = { NULL };
 	int *pool_value[CONF_POOL_N], pool_bad[CONF_POOL_N] = { 0 };
 	const char *key;
@@ -150,6 +151,8 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 			exec = s;
 		else if (strcmp(key, "module") == 0)
 			module = s;
+		else if (strcmp(key, "access") == 0)
+			access = s;	/* once the listeners are known */
 		else if (strcmp(key, "io_timeout") == 0)
 			conf_get_int(ctx, s, 0, TIMEOUT_MAX, &svc->io_timeout);
 		else if (strcmp(key, "unix_mode") == 0) {
@@ -170,6 +173,7 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 	if (svc->exec != NULL && svc->exec->mode == EXEC_WORKER)
 		conf_exec_worker_check(ctx, exec, pool, max_requests, timeout,
 		    svc);
+	conf_access_service(ctx, access, svc);
 
 	if (name == NULL)
 		conf_err(ctx, group, "missing required setting \"name\"");

@@ -104,6 +104,62 @@ void		 errlist_add(struct errlist *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 errlist_free(struct errlist *);
 
+/* ----------------------------------------------------------------- acl.c */
+
+/* An access rule: "allow 10.0.0.0/8", "deny all", "allow uid 1000"... */
+enum acl_action {
+	ACL_ALLOW,
+	ACL_DENY,
+};
+
+enum acl_kind {
+	ACL_ALL,		/* every client */
+	ACL_NET,		/* an IPv4 or IPv6 network (an address: /32, /128) */
+	ACL_UID,		/* a unix peer's uid ("uid N", "user NAME") */
+	ACL_GROUP,		/* a unix peer's primary or supplementary group */
+};
+
+struct acl_rule {
+	int			 action;	/* enum acl_action */
+	int			 kind;		/* enum acl_kind */
+	int			 family;	/* ACL_NET: AF_INET, AF_INET6 */
+	int			 prefix;	/* ACL_NET: bits that count */
+	unsigned char		 net[16];	/* ACL_NET: host bits zero */
+	unsigned long		 id;		/* ACL_UID, ACL_GROUP */
+	char			*text;		/* as written, for the log */
+};
+
+/* What a list's rules need of a client, for admit.c to fetch no more. */
+#define ACL_NEEDS_ADDR		0x1	/* an address rule */
+#define ACL_NEEDS_CRED		0x2	/* a uid, user or group rule */
+#define ACL_NEEDS_GROUPS	0x4	/* a group rule: supplementary groups */
+
+/* An ordered list of rules: the first that matches decides. */
+struct acl {
+	struct acl_rule		*rule;
+	size_t			 n;
+	int			 needs;		/* ACL_NEEDS_* */
+};
+
+/* A unix peer's credentials, as acl_match() sees them. */
+struct acl_cred {
+	int			 ok;		/* 0: not known */
+	uid_t			 uid;
+	gid_t			 gid;		/* primary (effective) group */
+	const gid_t		*groups;	/* supplementary, if known */
+	size_t			 ngroups;
+};
+
+#define ACL_ERR_MAX	512
+
+struct admit_source;
+
+int		 acl_parse(const char *, struct acl_rule *, char *, size_t);
+int		 acl_add(struct acl *, const char *, char *, size_t);
+void		 acl_free(struct acl *);
+int		 acl_match(const struct acl *, const struct admit_source *,
+		    const struct acl_cred *);
+
 /* --------------------------------------------------------------- conf*.c */
 
 /* exec = { argv = [...]; mode = "connection" | "worker"; env = [...]; } */
@@ -142,6 +198,10 @@ struct conf_service {
 	int			 max_requests;	/* 0: never recycle */
 	int			 timeout;	/* s busy on one connection; 0 off */
 	int			 io_timeout;	/* s a client may be silent; 0 off */
+	/* access (conf_access.c): the rules admit.c applies, this
+	 * service's own list or the global one; NULL when none. */
+	const struct acl	*access;
+	struct acl		 access_own;	/* its own "access", if set */
 };
 
 struct conf_loaded;
@@ -162,6 +222,9 @@ struct conf {
 	int			 shutdown_timeout;
 	char			*access_log;	/* NULL: off; else a path */
 	char			*control_socket; /* NULL: off; else a path */
+	struct acl		 access;	/* the global default (conf_access.c) */
+	/* What -t and the logs show but that does not stop the load. */
+	struct errlist		 warnings;
 	struct conf_service	*services;
 	size_t			 nservices;
 	/* The modules this configuration loaded, per service (their code,

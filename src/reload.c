@@ -149,6 +149,8 @@ reload_run(void)
 		errlist_free(&errs);
 		goto done;
 	}
+	for (i = 0; i < nc->warnings.n; i++)
+		log_warning("reload: %s", nc->warnings.msg[i]);
 	reload_keep_globals(nc);
 	if ((nl = sockets_open(nc, &berrs)) == NULL) {
 		for (i = 0; i < berrs.n; i++) {

@@ -275,6 +275,7 @@ worker_conn_init(struct preforkd_conn *c, const struct listener *l, int fd)
 	c->io_timeout_ms = ctx->service->io_timeout * 1000;
 	c->end = CONN_CLOSED;
 	c->started = now_ms();
+	c->peer_cred_ok = 0;
 	if (b->sa_family == AF_INET)
 		any = ((const struct sockaddr_in *)b)->sin_addr.s_addr ==
 		    htonl(INADDR_ANY);
@@ -326,7 +327,7 @@ worker_refuse(struct preforkd_conn *c, int end, const char *why)
 	if (!log_would(LL_INFO))
 		return;
 	admit_source((const struct sockaddr *)&c->remote, c->remotelen, 128,
-	    0, &src);
+	    c->peer_cred_ok ? c->peer_uid : 0, &src);
 	if (!admit_log_due(&src, c->started, &untold))
 		return;
 	addr_sockaddr_format((const struct sockaddr *)&c->local, c->locallen,
