@@ -64,5 +64,6 @@ void		 module_close(void *);
 extern const char *const exec_reserved_env[];	/* NULL-ended */
 void		 exec_worker_run(struct worker_ctx *)
 		    __attribute__((noreturn));
+int		 exec_wait_run(struct worker_ctx *);
 
 #endif /* PREFORKD_HANDLER_H */

@@ -227,6 +227,7 @@ main(int argc, char *argv[])
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;
 	}
+	daemon_log_users(conf);
 	if ((listeners = main_listen(conf)) == NULL) {
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;

@@ -106,10 +106,12 @@ void		 errlist_free(struct errlist *);
 
 /* --------------------------------------------------------------- conf*.c */
 
-/* exec = { argv = [...]; mode = "connection" | "worker"; env = [...]; } */
+/* exec = { argv = [...]; mode = "connection" | "worker" | "wait";
+ * env = [...]; } */
 enum exec_mode {
 	EXEC_CONNECTION,	/* a program per connection, UCSPI style */
 	EXEC_WORKER,		/* each worker execs it, socket activation style */
+	EXEC_WAIT,		/* the listener on fds 0 and 1, inetd's wait */
 };
 
 struct conf_exec {
@@ -142,6 +144,12 @@ struct conf_service {
 	int			 max_requests;	/* 0: never recycle */
 	int			 timeout;	/* s busy on one connection; 0 off */
 	int			 io_timeout;	/* s a client may be silent; 0 off */
+	/* Who its workers run as, when set on the service (else the global
+	 * user and group): conf_service_user() says who it is in the end. */
+	char			*user;		/* NULL: the global user */
+	char			*group;		/* NULL: user's primary group */
+	uid_t			 uid;		/* resolved: user's */
+	gid_t			 gid;		/* group's, or user's primary */
 };
 
 struct conf_loaded;
@@ -172,6 +180,8 @@ struct conf {
 struct conf	*conf_load(const char *, struct errlist *);
 struct conf	*conf_parse_string(const char *, const char *, struct errlist *);
 void		 conf_free(struct conf *);
+const char	*conf_service_user(const struct conf *,
+		    const struct conf_service *, uid_t *, gid_t *);
 
 /* ---------------------------------------------------------------- file.c */
 
@@ -239,7 +249,7 @@ void		 listen_close(struct listener *);
 int		 listen_adjust(struct listener *, int, mode_t, int, char *,
 		    size_t);
 int		 listen_set_blocking(struct listener *, int);
-void		 listen_policy(struct listener *, size_t);
+void		 listen_policy(struct listener *, size_t, int);
 int		 listen_inherit_init(void);
 pid_t		 listen_inherit_upgrade(void);
 int		 listen_inherit_take(struct listener *, const char *, int, mode_t,
@@ -537,7 +547,9 @@ void		 daemon_pidfile_restore(void);
 void		 daemon_child_close(void);
 int		 daemon_alive(pid_t);
 pid_t		 daemon_pidfile_read(const char *, char *, size_t);
-int		 daemon_drop_privileges(const struct conf *, char *, size_t);
+int		 daemon_drop_privileges(const struct conf *,
+		    const struct conf_service *, char *, size_t);
+void		 daemon_log_users(const struct conf *);
 
 /* -------------------------------------------------------------- master.c */
 
@@ -621,6 +633,7 @@ void		 worker_main(struct worker_ctx *) __attribute__((noreturn));
 enum worker_next worker_next_after(int, int);
 int		 worker_report_group(pid_t);
 void		 worker_report_exec(void);
+void		 worker_reopen(void);
 
 /* ---------------------------------------------------------------- ctl.c */
 

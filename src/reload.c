@@ -192,6 +192,7 @@ reload_run(void)
 	g->older = master.old;
 	master.old = g;
 	reload_logs_follow(master.conf, nc);
+	daemon_log_users(nc);
 	master.conf = nc;
 	master.svc = nsvc;
 	master.nsvc = nc->nservices;

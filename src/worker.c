@@ -657,8 +657,11 @@ worker_guard_init(void)
 	}
 }
 
-/* worker_reopen - USR1: the master rotated the logs; follow it, when idle. */
-static void
+/*
+ * worker_reopen - USR1: the master rotated the logs; follow it, when idle
+ * (or at once, from exec mode "wait", whose worker is never idle).
+ */
+void
 worker_reopen(void)
 {
 	if (log_reopen() == -1)
@@ -686,7 +689,8 @@ worker_main(struct worker_ctx *c)
 		log_error("worker signals: %s", strerror(errno));
 		exit(2);
 	}
-	if (daemon_drop_privileges(ctx->conf, err, sizeof(err)) == -1) {
+	if (daemon_drop_privileges(ctx->conf, ctx->service, err,
+	    sizeof(err)) == -1) {
 		log_error("cannot drop privileges: %s", err);
 		exit(2);
 	}
@@ -695,6 +699,10 @@ worker_main(struct worker_ctx *c)
 	if (ctx->service->exec != NULL &&
 	    ctx->service->exec->mode == EXEC_WORKER)
 		exec_worker_run(ctx);
+	/* ... or keeps it as its program's parent (exec mode "wait"). */
+	if (ctx->service->exec != NULL &&
+	    ctx->service->exec->mode == EXEC_WAIT)
+		worker_exit(exec_wait_run(ctx));
 	if (worker_wait_init() == -1) {
 		log_error("cannot set up the wait for connections: %s",
 		    strerror(errno));
