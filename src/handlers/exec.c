@@ -743,8 +743,9 @@ exec_wait_report(void *arg, pid_t pgid)
  * the master's rules for a dead worker apply, so one that fails before it
  * was ever up for a second backs off (1 s, 2 s ... 60 s) and never turns
  * into a fork loop.  The slot stays "starting" until the program has run
- * for a second, as in mode "worker" (worker_report_exec).  Returns the
- * worker's exit status, for a stop (QUIT) or such a failure.
+ * for a second, as in mode "worker" (worker_report_exec); a failed worker
+ * exits at once, leaving it so (an "exiting" slot would read as ready).
+ * Returns only for a graceful stop (QUIT), with the exit status, 0.
  */
 int
 exec_wait_run(struct worker_ctx *ctx)
@@ -759,12 +760,12 @@ exec_wait_run(struct worker_ctx *ctx)
 	exec_env_base(&env, x);
 	if (env.failed) {
 		log_error("service %s: out of memory", ctx->service->name);
-		return 2;
+		exit(2);
 	}
 	if (sig_worker_child(1) == -1) {
 		log_error("service %s: sigaction: %s", ctx->service->name,
 		    strerror(errno));
-		return 2;
+		exit(2);
 	}
 	worker_report_exec();
 	for (;;) {
@@ -776,11 +777,9 @@ exec_wait_run(struct worker_ctx *ctx)
 		r.end = -1;
 		started = now_ms();
 		if (exec_start(&r, ctx->listeners[0].fd, x->argv, env.v,
-		    exec_wait_report, NULL) == -1) {
-			if (r.pid == -1)
-				return 2;
-			/* exec failed: wait for the child's _exit(127). */
-		}
+		    exec_wait_report, NULL) == -1 && r.pid == -1)
+			exit(2);
+		/* (When exec failed, the child's _exit(127) is waited for.) */
 		status = exec_wait(&r);
 		(void)worker_report_group(0);
 		ran = now_ms() - started;
@@ -804,7 +803,7 @@ exec_wait_run(struct worker_ctx *ctx)
 		    "after %lld ms; exiting to be replaced", r.name, r.prog,
 		    (long)r.pid, WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
 		    "exited with status 0" : "ended", (long long)ran);
-		return 1;
+		exit(1);
 	}
 }
 
