@@ -42,6 +42,9 @@ struct preforkd_conn {
 	int				 exec_status;	/* exec: wait status; -1 */
 };
 
+/* bytes_in and bytes_out when the system cannot tell (exec, unix). */
+#define CONN_BYTES_UNKNOWN	UINT64_MAX
+
 /* How a connection ended, for the access log (PREFORKD_END_*'s twin). */
 enum conn_end {
 	CONN_CLOSED,

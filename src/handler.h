@@ -42,6 +42,8 @@ ssize_t		 conn_read(struct preforkd_conn *, void *, size_t);
 int		 conn_write(struct preforkd_conn *, const void *, size_t);
 int		 conn_sendto(struct preforkd_conn *, const void *, size_t);
 void		 conn_exec_status(struct preforkd_conn *, int);
+void		 conn_exec_bytes(struct preforkd_conn *, int, uint64_t,
+		    uint64_t);
 void		 conn_close(struct preforkd_conn *);
 
 /* handlers/: one file per built-in */

@@ -526,6 +526,33 @@ void		 sig_default_all(void);
 void		 sig_block(int);
 const char	*sig_name(int);
 
+/* ------------------------------------------------------------ tcpbytes.c */
+
+/* What is known of a connection's byte counts. */
+enum tcpbytes_state {
+	TCPBYTES_UNKNOWN,	/* cannot tell: the access log says "-" */
+	TCPBYTES_WATCHING,	/* the connection is not over yet */
+	TCPBYTES_DONE,		/* in and out are the counts */
+};
+
+/* The byte counts of a TCP connection handed to a program. */
+struct tcpbytes {
+	int			 state;		/* enum tcpbytes_state */
+	int			 family;
+	uint64_t		 cookie;	/* the socket's SO_COOKIE */
+	struct sockaddr_storage	 local;
+	struct sockaddr_storage	 remote;
+	int			 rdhup;		/* the client's FIN was seen */
+	uint64_t		 in;		/* what the client sent */
+	uint64_t		 out;		/* what it acknowledged */
+};
+
+int		 tcpbytes_watch(struct tcpbytes *, int);
+int		 tcpbytes_fd(void);
+int		 tcpbytes_events(struct tcpbytes *);
+int		 tcpbytes_now(struct tcpbytes *);
+void		 tcpbytes_unwatch(struct tcpbytes *);
+
 /* ---------------------------------------------------------------- time.c */
 
 /* "2026-11-21T17:44:00.123+01:00" and its NUL, with room to spare. */

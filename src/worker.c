@@ -301,9 +301,14 @@ worker_log_conn(const struct preforkd_conn *c, int level, const char *what)
 	    local, sizeof(local));
 	addr_sockaddr_format((const struct sockaddr *)&c->remote, c->remotelen,
 	    remote, sizeof(remote));
-	log_msg(level, "%s %s %s <- %s, %llu bytes in, %llu bytes out", what,
-	    addr_proto_name(c->proto), local, remote,
-	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out);
+	if (c->bytes_in == CONN_BYTES_UNKNOWN)
+		log_msg(level, "%s %s %s <- %s", what,
+		    addr_proto_name(c->proto), local, remote);
+	else
+		log_msg(level, "%s %s %s <- %s, %llu bytes in, %llu bytes "
+		    "out", what, addr_proto_name(c->proto), local, remote,
+		    (unsigned long long)c->bytes_in,
+		    (unsigned long long)c->bytes_out);
 }
 
 /*

@@ -60,6 +60,10 @@
 /* After TERM, a program's group gets this long before KILL. */
 #define EXEC_KILL_GRACE_MS	1000
 
+/* After the program, how long its connection's end is waited for (for
+ * the byte counts) when io_timeout is 0. */
+#define EXEC_BYTES_WAIT_MS	10000
+
 /* Variables preforkd sets itself: exec.env may not (conf_exec.c checks). */
 const char *const exec_reserved_env[] = {
 	"PROTO", "TCPLOCALIP", "TCPLOCALPORT", "TCPREMOTEIP", "TCPREMOTEPORT",
@@ -417,6 +421,7 @@ struct exec_run {
 	int		 end;		/* PREFORKD_END_*: stopped, or -1 */
 	int		 stopping;	/* TERM came: the worker follows */
 	int		 quit;		/* "wait": QUIT passed on as TERM */
+	struct tcpbytes	*tb;		/* the connection's counts, or NULL */
 };
 
 /*
@@ -534,9 +539,9 @@ static int
 exec_wait(struct exec_run *r)
 {
 	struct exec_errlog *el = &r->el;
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	int64_t now, kill_at = 0, t;
-	int status = 0, nfd, timeout, errfd = -1, masterfd = -1;
+	int status = 0, nfd, timeout, errfd = -1, masterfd = -1, tbfd = -1;
 	siginfo_t si;
 
 	for (;;) {
@@ -586,8 +591,16 @@ exec_wait(struct exec_run *r)
 			pfd[nfd].fd = r->master_fd;
 			pfd[nfd++].events = POLLIN;
 		}
+		tbfd = -1;
+		if (r->tb != NULL && r->tb->state == TCPBYTES_WATCHING) {
+			tbfd = nfd;
+			pfd[nfd].fd = tcpbytes_fd();
+			pfd[nfd++].events = POLLIN;
+		}
 		if (poll(pfd, (nfds_t)nfd, timeout) <= 0)
 			continue;
+		if (tbfd != -1 && pfd[tbfd].revents != 0)
+			(void)tcpbytes_events(r->tb);
 		if (pfd[0].revents != 0)
 			sig_drain();
 		if (errfd != -1 && pfd[errfd].revents != 0 &&
@@ -639,6 +652,48 @@ exec_log_end(const struct exec_run *r, int status)
 /* ------------------------------------------------------- per connection */
 
 /*
+ * exec_bytes - the byte counts of the connection, once the program is
+ * over: its end is waited for (tcpbytes.c: a connection that the program
+ * closed is over once the client has acknowledged what was sent) for
+ * io_timeout at most, as a built-in handler's worker waits for a slow
+ * client; then the kernel is asked for the counts so far.  A TERM for
+ * the worker ends the wait, counts unknown.  Sets c's counts.
+ */
+static void
+exec_bytes(struct exec_run *r, struct preforkd_conn *c, int io_timeout)
+{
+	struct pollfd pfd[2];
+	int64_t until, left;
+
+	if (r->tb == NULL) {
+		conn_exec_bytes(c, 0, 0, 0);
+		return;
+	}
+	until = now_ms() + (io_timeout > 0 ? io_timeout * 1000LL :
+	    EXEC_BYTES_WAIT_MS);
+	while (r->tb->state == TCPBYTES_WATCHING && !r->stopping &&
+	    (left = until - now_ms()) > 0) {
+		pfd[0].fd = sig_fd();
+		pfd[0].events = POLLIN;
+		pfd[1].fd = tcpbytes_fd();
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, left > INT_MAX ? INT_MAX : (int)left) <= 0)
+			continue;
+		if (pfd[0].revents != 0) {
+			sig_drain();
+			if (sig_take(SIGF_TERM))
+				r->stopping = 1;
+		}
+		if (pfd[1].revents != 0)
+			(void)tcpbytes_events(r->tb);
+	}
+	if (r->tb->state == TCPBYTES_WATCHING && !r->stopping)
+		(void)tcpbytes_now(r->tb);
+	conn_exec_bytes(c, r->tb->state == TCPBYTES_DONE, r->tb->in,
+	    r->tb->out);
+}
+
+/*
  * exec_conn_report - the program's process group to the master through
  * the connection's accessor table (report_group, since ABI 2.1), as any
  * module would.
@@ -664,6 +719,8 @@ exec_stream(struct preforkd_conn *c)
 	const struct conf_exec *x = svc->state;
 	struct exec_run r;
 	struct exec_env env;
+	struct tcpbytes tb;
+	static int told;
 	int status;
 
 	memset(&r, 0, sizeof(r));
@@ -689,12 +746,20 @@ exec_stream(struct preforkd_conn *c)
 		api->set_end(c, PREFORKD_END_ERROR);
 		goto out;
 	}
+	/* Before the program may close it: its counts (tcpbytes.c). */
+	if (tcpbytes_watch(&tb, api->fd(c)) == 0)
+		r.tb = &tb;
+	else if (errno != EAFNOSUPPORT && !told++)
+		log_warning("service %s: cannot count the bytes of exec "
+		    "connections (%s); the access log says in=- out=-",
+		    r.name, strerror(errno));
 	if (exec_start(&r, api->fd(c), x->argv, env.v, exec_conn_report,
 	    c) == -1) {
 		api->set_end(c, PREFORKD_END_ERROR);
 		if (r.pid == -1)
 			goto restore;
 	}
+	/* The program holds the connection now, and alone. */
 	conn_close(c);
 
 	status = exec_wait(&r);
@@ -705,8 +770,13 @@ exec_stream(struct preforkd_conn *c)
 		    "the master: %s", r.name, strerror(errno));
 	conn_exec_status(c, status);
 	exec_log_end(&r, status);
+	exec_bytes(&r, c, svc->io_timeout);
 
 restore:
+	if (r.tb != NULL)
+		tcpbytes_unwatch(r.tb);
+	else
+		conn_exec_bytes(c, 0, 0, 0);
 	sig_worker_child(0);
 	/*
 	 * TERM came while the program ran (its group is gone now), or just
