@@ -112,6 +112,27 @@ access_reopen(void)
 	return fd_cloexec(access_fd, 1);
 }
 
+/* access_get_fd - the access log's descriptor, or -1 when it is off. */
+int
+access_get_fd(void)
+{
+	return access_fd;
+}
+
+/*
+ * access_adopt - append to fd from now on (a copy of the master's,
+ * logpass.c), onto the same descriptor number as access_reopen.
+ */
+int
+access_adopt(int fd)
+{
+	if (access_fd == -1)
+		return 0;
+	if (dup2(fd, access_fd) == -1)
+		return -1;
+	return fd_cloexec(access_fd, 1);
+}
+
 /*
  * access_exec_status - " status=0" or " signal=KILL": how the program that
  * the exec handler ran for the connection ended; nothing for other

@@ -211,6 +211,7 @@ int		 log_level_parse(const char *);
 void		 log_init(int);
 int		 log_open(const char *, int);
 int		 log_reopen(void);
+int		 log_adopt(int);
 int		 log_chown(uid_t, gid_t);
 void		 log_set_level(int);
 int		 log_would(int);
@@ -457,6 +458,8 @@ struct preforkd_conn;
 
 int		 access_open(const char *, uid_t, gid_t);
 int		 access_reopen(void);
+int		 access_get_fd(void);
+int		 access_adopt(int);
 void		 access_close(void);
 const char	*access_file(void);
 void		 access_write(const struct preforkd_conn *, int64_t);
@@ -525,6 +528,13 @@ void		 sig_reset_child(void);
 void		 sig_default_all(void);
 void		 sig_block(int);
 const char	*sig_name(int);
+
+/* ------------------------------------------------------------- logpass.c */
+
+int		 logpass_init(void);
+int		 logpass_publish(void);
+void		 logpass_worker(void);
+int		 logpass_take(void);
 
 /* ------------------------------------------------------------ tcpbytes.c */
 

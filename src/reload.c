@@ -100,6 +100,7 @@ reload_logs_follow(const struct conf *oc, const struct conf *nc)
 	}
 	if (nc->user != NULL && geteuid() == 0)
 		log_chown(nc->uid, nc->gid);
+	(void)logpass_publish();
 }
 
 /*

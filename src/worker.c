@@ -669,6 +669,9 @@ worker_guard_init(void)
 void
 worker_reopen(void)
 {
+	/* The master's own descriptors, whoever we run as (logpass.c). */
+	if (logpass_take() == 0)
+		return;
 	if (log_reopen() == -1)
 		log_error("cannot reopen the error log %s: %s", log_file(),
 		    file_error(errno));
@@ -690,6 +693,7 @@ worker_main(struct worker_ctx *c)
 	int sig, master;
 
 	ctx = c;
+	logpass_worker();
 	if (sig_init(SIG_ROLE_WORKER) == -1) {
 		log_error("worker signals: %s", strerror(errno));
 		exit(2);
