@@ -113,6 +113,17 @@ served_by(const char *path, pid_t pid)
 	return found;
 }
 
+/* wait_served - served_by, waited for up to timeout_ms. */
+static int
+wait_served(const char *path, pid_t pid, int timeout_ms)
+{
+	long deadline = pf_now_ms() + timeout_ms;
+
+	while (!served_by(path, pid) && pf_now_ms() < deadline)
+		pf_sleep_ms(20);
+	return served_by(path, pid);
+}
+
 /*
  * rotated - echo to port until the new access log at path has a line
  * of worker pid (it reopens on the master's signal, when idle): 1, or 0
@@ -125,9 +136,8 @@ rotated(int port, pid_t pid, const char *path, int timeout_ms)
 
 	do {
 		(void)pf_echo_tcp("127.0.0.1", port, "after");
-		if (served_by(path, pid))
+		if (wait_served(path, pid, 200))
 			return 1;
-		pf_sleep_ms(50);
 	} while (pf_now_ms() < deadline);
 	return 0;
 }
@@ -184,8 +194,8 @@ test_users(void)
 	access = pf_path(d, "access.log");
 	ok(pf_echo_tcp("127.0.0.1", pa, "to a") &&
 	    pf_echo_tcp("127.0.0.1", pb, "to b"), "both services answer");
-	ok(served_by(access, a) && served_by(access, b), "both workers write "
-	    "the access log");
+	ok(wait_served(access, a, 5000) && wait_served(access, b, 5000),
+	    "both workers write the access log");
 
 	/* ...and, after a rotation, the new one the master made. */
 	old = pf_path(d, "access.log.1");
