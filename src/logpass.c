@@ -35,6 +35,29 @@
 
 static int	pass[2] = { -1, -1 };	/* [0] the master sends, [1] peeked */
 
+/* The message: one byte (what), and room for two descriptors. */
+struct logpass_msg {
+	struct msghdr	 m;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	 h;
+		char		 buf[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+};
+
+/* logpass_msg - lm set up around the byte what, with room for the fds. */
+static void
+logpass_msg(struct logpass_msg *lm, unsigned char *what)
+{
+	memset(lm, 0, sizeof(*lm));
+	lm->iov.iov_base = what;
+	lm->iov.iov_len = 1;
+	lm->m.msg_iov = &lm->iov;
+	lm->m.msg_iovlen = 1;
+	lm->m.msg_control = lm->u.buf;
+	lm->m.msg_controllen = sizeof(lm->u.buf);
+}
+
 /* logpass_init - in the master, before any worker: the socketpair. */
 int
 logpass_init(void)
@@ -48,30 +71,20 @@ logpass_init(void)
 static ssize_t
 logpass_recv(int peek, unsigned char *what, int *fds)
 {
-	union {
-		struct cmsghdr	 h;
-		char		 buf[CMSG_SPACE(2 * sizeof(int))];
-	} u;
-	struct msghdr m;
+	struct logpass_msg lm;
+	struct msghdr *m = &lm.m;
 	struct cmsghdr *c;
-	struct iovec iov;
 	ssize_t n;
 
-	memset(&m, 0, sizeof(m));
-	iov.iov_base = what;
-	iov.iov_len = 1;
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.buf;
-	m.msg_controllen = sizeof(u.buf);
+	logpass_msg(&lm, what);
 	fds[0] = fds[1] = -1;
 	do
-		n = recvmsg(pass[1], &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC |
+		n = recvmsg(pass[1], m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC |
 		    (peek ? MSG_PEEK : 0));
 	while (n == -1 && errno == EINTR);
 	if (n != 1)
 		return -1;
-	for (c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c))
+	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
 			memcpy(fds, CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0) <
 			    2 * sizeof(int) ? c->cmsg_len - CMSG_LEN(0) :
@@ -86,13 +99,8 @@ logpass_recv(int peek, unsigned char *what, int *fds)
 int
 logpass_publish(void)
 {
-	union {
-		struct cmsghdr	 h;
-		char		 buf[CMSG_SPACE(2 * sizeof(int))];
-	} u;
-	struct msghdr m;
+	struct logpass_msg lm;
 	struct cmsghdr *c;
-	struct iovec iov;
 	unsigned char what = 0, old;
 	int fds[2], n = 0, i;
 
@@ -111,22 +119,19 @@ logpass_publish(void)
 		what |= LOGPASS_ACCESS;
 		fds[n++] = access_get_fd();
 	}
-	memset(&m, 0, sizeof(m));
-	iov.iov_base = &what;
-	iov.iov_len = 1;
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
+	logpass_msg(&lm, &what);
 	if (n > 0) {
-		memset(&u, 0, sizeof(u));
-		m.msg_control = u.buf;
-		m.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
-		c = CMSG_FIRSTHDR(&m);
+		lm.m.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
+		c = CMSG_FIRSTHDR(&lm.m);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
 		c->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
 		memcpy(CMSG_DATA(c), fds, (size_t)n * sizeof(int));
+	} else {
+		lm.m.msg_control = NULL;
+		lm.m.msg_controllen = 0;
 	}
-	return sendmsg(pass[0], &m, MSG_DONTWAIT) == 1 ? 0 : -1;
+	return sendmsg(pass[0], &lm.m, MSG_DONTWAIT) == 1 ? 0 : -1;
 }
 
 /* logpass_worker - in a new worker: only the reading end is its. */
