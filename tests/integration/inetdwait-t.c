@@ -486,8 +486,12 @@ test_stream(const char *ws)
 	n = children(workers[0], progs, 4);
 	n += children(workers[1], progs + n, 4);
 	ok(pf_kill(d, SIGQUIT) == 0, "graceful stop (QUIT)");
-	ok(pf_log_wait_count(d, "asking program ", 2, 10000) >= 2, "each "
-	    "worker passes it on to its program as TERM");
+	/*
+	 * (The master shuts the socket down for a graceful stop: a program
+	 * that sees accept() fail first may end before its worker's TERM.)
+	 */
+	ok(pf_log_wait_count(d, "asking program ", 1, 10000) >= 1, "the "
+	    "workers pass it on to their programs as TERM");
 	ok(pf_wait_exit(d, 15000, NULL) == 0, "the master exits");
 	ok(n == 2 && pf_wait_gone(progs, n, 5000) == 0, "the programs are "
 	    "gone");

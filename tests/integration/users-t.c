@@ -179,6 +179,11 @@ test_users(void)
 	a = worker_of(d, "a");
 	b = worker_of(d, "b");
 	c = worker_of(d, "c");
+	/* Idle: it has dropped its privileges, and waits for a client. */
+	ok(pf_wait_worker_state(d, a, "idle", 10000) &&
+	    pf_wait_worker_state(d, b, "idle", 10000) &&
+	    pf_wait_worker_state(d, c, "idle", 10000), "the three workers "
+	    "are up");
 	ok(a > 0 && ids(a, &uid, &gid) == 0 && uid == daemon_uid &&
 	    gid == daemon_gid, "service a's worker runs as daemon (%ld:%ld)",
 	    daemon_uid, daemon_gid);
