@@ -482,16 +482,26 @@ test_stream(const char *ws)
 	pid = hello(port, line, sizeof(line));
 	ok(pid > 0, "the service still answers (pid %ld)", pid);
 
-	/* QUIT: each program gets TERM, the workers leave, nothing stays. */
+	/*
+	 * One worker fewer (TTOU): the master tells it QUIT, which it
+	 * passes on to its program as TERM, and it leaves once the program
+	 * has ended.
+	 */
 	n = children(workers[0], progs, 4);
 	n += children(workers[1], progs + n, 4);
-	ok(pf_kill(d, SIGQUIT) == 0, "graceful stop (QUIT)");
+	ok(pf_kill(d, SIGTTOU) == 0, "one worker fewer (TTOU)");
+	ok(pf_log_wait(d, "asking program ", 10000), "the worker told to "
+	    "finish passes it on to its program as TERM");
+	ok(pf_log_wait(d, "killed by signal 15 (SIGTERM)", 10000) &&
+	    pf_wait_workers(d, 1, 10000) == 1, "the program ends, and so "
+	    "does its worker");
+
 	/*
-	 * (The master shuts the socket down for a graceful stop: a program
-	 * that sees accept() fail first may end before its worker's TERM.)
+	 * QUIT: the rest stops.  (The master shuts the socket down for a
+	 * graceful stop, so a program may see accept() fail and end before
+	 * its worker passes the TERM on.)
 	 */
-	ok(pf_log_wait_count(d, "asking program ", 1, 10000) >= 1, "the "
-	    "workers pass it on to their programs as TERM");
+	ok(pf_kill(d, SIGQUIT) == 0, "graceful stop (QUIT)");
 	ok(pf_wait_exit(d, 15000, NULL) == 0, "the master exits");
 	ok(n == 2 && pf_wait_gone(progs, n, 5000) == 0, "the programs are "
 	    "gone");
