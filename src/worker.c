@@ -670,8 +670,10 @@ void
 worker_reopen(void)
 {
 	/* The master's own descriptors, whoever we run as (logpass.c). */
-	if (logpass_take() == 0)
+	if (logpass_take() == 0) {
+		log_debug("took the log files the master reopened");
 		return;
+	}
 	if (log_reopen() == -1)
 		log_error("cannot reopen the error log %s: %s", log_file(),
 		    file_error(errno));

@@ -866,6 +866,11 @@ exec_wait_run(struct worker_ctx *ctx)
 			log_info("service %s: program %s (pid %ld) exited with "
 			    "status 0 after %lld ms; starting it again",
 			    r.name, r.prog, (long)r.pid, (long long)ran);
+			/* A TERM that came meanwhile: not started again. */
+			if (sig_take(SIGF_TERM)) {
+				sig_worker_child(0);
+				raise(SIGTERM);
+			}
 			continue;
 		}
 		exec_log_end(&r, status);
