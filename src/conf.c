@@ -208,53 +208,84 @@ conf_not_found(int err)
 }
 
 /*
+ * conf_lookup_user - the user called name, for setting s: its uid and
+ * primary group, or -1 after an error that says whether there is no
+ * such user or the lookup itself failed.
+ */
+int
+conf_lookup_user(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+	int err;
+
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL) {
+		err = errno;
+		if (conf_not_found(err))
+			conf_err(ctx, s, "no such user \"%s\"", name);
+		else
+			conf_err(ctx, s, "cannot look up user \"%s\": %s",
+			    name, strerror(err));
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+/* conf_lookup_group - the group called name, for setting s, as above. */
+int
+conf_lookup_group(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *name, gid_t *gid)
+{
+	struct group *gr;
+	int err;
+
+	errno = 0;
+	if ((gr = getgrnam(name)) == NULL) {
+		err = errno;
+		if (conf_not_found(err))
+			conf_err(ctx, s, "no such group \"%s\"", name);
+		else
+			conf_err(ctx, s, "cannot look up group \"%s\": %s",
+			    name, strerror(err));
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+/*
  * conf_users - resolve user and group (the settings, when present; their
  * values are in conf once they passed the type check).  A root start needs
- * a user.
+ * a user for every service: the global one, or the service's own
+ * (conf_service_users checks the services' settings against it).
  */
 static void
 conf_users(struct conf_ctx *ctx, const config_setting_t *user,
     const config_setting_t *group)
 {
 	struct conf *conf = ctx->conf;
-	struct passwd *pw;
-	struct group *gr;
-	int err;
+	size_t i;
+	int every = conf->nservices > 0;
 
+	for (i = 0; i < conf->nservices; i++)
+		if (conf->services[i].user == NULL)
+			every = 0;
 	if (user == NULL && conf->group != NULL)
 		conf_err(ctx, group, "needs user");
-	if (user == NULL && geteuid() == 0)
+	if (user == NULL && geteuid() == 0 && !every)
 		conf_err_at(ctx, ctx->file, 0, "user", "must be set when "
 		    "preforkd starts as root (user = \"root\" keeps the "
 		    "workers as root)");
-	if (conf->user == NULL)
+	conf_service_users(ctx);
+	if (conf->user == NULL ||
+	    conf_lookup_user(ctx, user, conf->user, &conf->uid,
+	    &conf->gid) == -1)
 		return;
-	errno = 0;
-	if ((pw = getpwnam(conf->user)) == NULL) {
-		err = errno;
-		if (conf_not_found(err))
-			conf_err(ctx, user, "no such user \"%s\"", conf->user);
-		else
-			conf_err(ctx, user, "cannot look up user \"%s\": %s",
-			    conf->user, strerror(err));
-		return;
-	}
-	conf->uid = pw->pw_uid;
-	conf->gid = pw->pw_gid;
-	if (conf->group == NULL)
-		return;
-	errno = 0;
-	if ((gr = getgrnam(conf->group)) == NULL) {
-		err = errno;
-		if (conf_not_found(err))
-			conf_err(ctx, group, "no such group \"%s\"",
-			    conf->group);
-		else
-			conf_err(ctx, group, "cannot look up group \"%s\": %s",
-			    conf->group, strerror(err));
-		return;
-	}
-	conf->gid = gr->gr_gid;
+	if (conf->group != NULL)
+		(void)conf_lookup_group(ctx, group, conf->group, &conf->gid);
 }
 
 /* conf_build - validate a parsed libconfig tree into a new struct conf. */
@@ -283,6 +314,7 @@ conf_build(config_t *cf, const char *file, struct errlist *errs)
 
 	free(ctx.seen);
 	free(ctx.exec_argv);
+	free(ctx.svc_group);
 	if (ctx.failed) {
 		/* The warnings too, after the errors: all there is to fix. */
 		for (i = 0; i < conf->warnings.n; i++)
@@ -364,6 +396,8 @@ conf_free(struct conf *conf)
 		svc = &conf->services[i];
 		conf_exec_free(svc->exec);
 		free(svc->module_path);
+		free(svc->user);
+		free(svc->group);
 		free(svc->name);
 		for (j = 0; j < svc->nlisten; j++)
 			free(svc->listen_text[j]);

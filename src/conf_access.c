@@ -154,7 +154,7 @@ conf_access_service(struct conf_ctx *ctx, const config_setting_t *s,
 		    conf_access_kinds(svc), who);
 	}
 	if (svc->access_own.n > 0 && svc->exec != NULL &&
-	    svc->exec->mode == EXEC_WORKER)
+	    svc->exec->mode != EXEC_CONNECTION)
 		conf_err(ctx, s, "cannot apply: " CONF_ACCESS_SELF_ACCEPT);
 	ctx->failed |= failed;
 }
@@ -186,7 +186,7 @@ conf_access_inherit(struct conf_ctx *ctx, const config_setting_t *s)
 		svc->access = &conf->access;
 		users++;
 		kinds |= conf_access_kinds(svc);
-		if (svc->exec == NULL || svc->exec->mode != EXEC_WORKER)
+		if (svc->exec == NULL || svc->exec->mode == EXEC_CONNECTION)
 			continue;
 		snprintf(path, sizeof(path), "services.[%zu]", i);
 		conf_err_at(ctx, ctx->file, svc->line, path, "cannot apply the "

@@ -47,6 +47,9 @@ struct preforkd_conn {
 	int				 peer_cred_ok;	/* 0: not fetched */
 };
 
+/* bytes_in and bytes_out when the system cannot tell (exec, unix). */
+#define CONN_BYTES_UNKNOWN	UINT64_MAX
+
 /* How a connection ended, for the access log (PREFORKD_END_*'s twin). */
 enum conn_end {
 	CONN_CLOSED,

@@ -232,6 +232,12 @@ main(int argc, char *argv[])
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;
 	}
+	/* Workers take the logs reopened after a rotation from here. */
+	if (logpass_init() == -1 || logpass_publish() == -1)
+		log_warning("cannot set up the passing of log files to the "
+		    "workers (%s): after a rotation they reopen the files by "
+		    "name", strerror(errno));
+	daemon_log_users(conf);
 	if ((listeners = main_listen(conf)) == NULL) {
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;

@@ -100,6 +100,7 @@ reload_logs_follow(const struct conf *oc, const struct conf *nc)
 	}
 	if (nc->user != NULL && geteuid() == 0)
 		log_chown(nc->uid, nc->gid);
+	(void)logpass_publish();
 }
 
 /*
@@ -191,6 +192,7 @@ reload_run(void)
 	g->older = master.old;
 	master.old = g;
 	reload_logs_follow(master.conf, nc);
+	daemon_log_users(nc);
 	master.conf = nc;
 	master.svc = nsvc;
 	master.nsvc = nc->nservices;

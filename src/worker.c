@@ -303,9 +303,14 @@ worker_log_conn(const struct preforkd_conn *c, int level, const char *what)
 	    local, sizeof(local));
 	addr_sockaddr_format((const struct sockaddr *)&c->remote, c->remotelen,
 	    remote, sizeof(remote));
-	log_msg(level, "%s %s %s <- %s, %llu bytes in, %llu bytes out", what,
-	    addr_proto_name(c->proto), local, remote,
-	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out);
+	if (c->bytes_in == CONN_BYTES_UNKNOWN)
+		log_msg(level, "%s %s %s <- %s", what,
+		    addr_proto_name(c->proto), local, remote);
+	else
+		log_msg(level, "%s %s %s <- %s, %llu bytes in, %llu bytes "
+		    "out", what, addr_proto_name(c->proto), local, remote,
+		    (unsigned long long)c->bytes_in,
+		    (unsigned long long)c->bytes_out);
 }
 
 /*
@@ -719,10 +724,18 @@ worker_guard_init(void)
 	}
 }
 
-/* worker_reopen - USR1: the master rotated the logs; follow it, when idle. */
-static void
+/*
+ * worker_reopen - USR1: the master rotated the logs; follow it, when idle
+ * (or at once, from exec mode "wait", whose worker is never idle).
+ */
+void
 worker_reopen(void)
 {
+	/* The master's own descriptors, whoever we run as (logpass.c). */
+	if (logpass_take() == 0) {
+		log_debug("took the log files the master reopened");
+		return;
+	}
 	if (log_reopen() == -1)
 		log_error("cannot reopen the error log %s: %s", log_file(),
 		    file_error(errno));
@@ -744,11 +757,13 @@ worker_main(struct worker_ctx *c)
 	int sig, master;
 
 	ctx = c;
+	logpass_worker();
 	if (sig_init(SIG_ROLE_WORKER) == -1) {
 		log_error("worker signals: %s", strerror(errno));
 		exit(2);
 	}
-	if (daemon_drop_privileges(ctx->conf, err, sizeof(err)) == -1) {
+	if (daemon_drop_privileges(ctx->conf, ctx->service, err,
+	    sizeof(err)) == -1) {
 		log_error("cannot drop privileges: %s", err);
 		exit(2);
 	}
@@ -757,6 +772,10 @@ worker_main(struct worker_ctx *c)
 	if (ctx->service->exec != NULL &&
 	    ctx->service->exec->mode == EXEC_WORKER)
 		exec_worker_run(ctx);
+	/* ... or keeps it as its program's parent (exec mode "wait"). */
+	if (ctx->service->exec != NULL &&
+	    ctx->service->exec->mode == EXEC_WAIT)
+		worker_exit(exec_wait_run(ctx));
 	if (worker_wait_init() == -1) {
 		log_error("cannot set up the wait for connections: %s",
 		    strerror(errno));
