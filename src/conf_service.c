@@ -30,7 +30,11 @@
 const char *const conf_service_names[] = {
 	"name", "listen", "handler", "workers", "min_spare", "max_spare",
 	"max_workers", "backlog", "unix_mode", "max_requests", "timeout",
-	"io_timeout", "exec", "module", NULL
+	"io_timeout", "exec", "module",
+	/* the admission limits: conf_limit.c */
+	"max_per_source", "source_prefix6", "max_rate", "max_rate_per_source",
+	"max_reply_bytes_per_source", "source_table_size",
+	NULL
 };
 
 /* The pool settings, in the order of CONF_POOL_*; all take 1..WORKERS_MAX. */
@@ -101,6 +105,7 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 	const config_setting_t *exec = NULL, *module = NULL;
 	const config_setting_t *max_requests = NULL, *timeout = NULL;
 	const config_setting_t *pool[CONF_POOL_N] = { NULL };
+	struct conf_limit_seen limits;
 	int *pool_value[CONF_POOL_N], pool_bad[CONF_POOL_N] = { 0 };
 	const char *key;
 	char path[CONF_PATH_MAX];
@@ -120,6 +125,7 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 	pool_value[CONF_POOL_MIN_SPARE] = &svc->min_spare;
 	pool_value[CONF_POOL_MAX_SPARE] = &svc->max_spare;
 	pool_value[CONF_POOL_MAX_WORKERS] = &svc->max_workers;
+	conf_limit_init(svc, &limits);
 
 	for (n = 0; n < config_setting_length(group); n++) {
 		s = config_setting_get_elem(group, (unsigned int)n);
@@ -155,7 +161,9 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 		else if (strcmp(key, "unix_mode") == 0) {
 			if (conf_listen_unix_mode(ctx, s, svc) == 0)
 				mode = s;
-		} else
+		} else if (conf_limit_setting(ctx, s, svc, &limits))
+			continue;
+		else
 			conf_err_unknown(ctx, s, conf_service_names,
 			    conf_global_names,
 			    "it is a global setting: put it outside services");
@@ -170,6 +178,7 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 	if (svc->exec != NULL && svc->exec->mode == EXEC_WORKER)
 		conf_exec_worker_check(ctx, exec, pool, max_requests, timeout,
 		    svc);
+	conf_limit_check(ctx, svc, &limits);
 
 	if (name == NULL)
 		conf_err(ctx, group, "missing required setting \"name\"");
