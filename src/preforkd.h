@@ -125,6 +125,7 @@ struct rate {
 int		 rate_parse(const char *, struct rate *, char *, size_t);
 char		*rate_format(const struct rate *, char *, size_t);
 int		 rate_take(const struct rate *, int64_t *, int64_t, uint64_t);
+int64_t		 rate_one_left(const struct rate *, int64_t, int64_t);
 
 /* --------------------------------------------------------------- conf*.c */
 

@@ -39,8 +39,8 @@ rate_number(const char **p)
 		return -1;
 	while (isdigit((unsigned char)*s)) {
 		v = v * 10 + (*s - '0');
-		if (v > RATE_COUNT_MAX * 10LL)
-			v = RATE_COUNT_MAX * 10LL;	/* too big: said later */
+		if (v > RATE_COUNT_MAX)
+			v = RATE_COUNT_MAX + 1LL;	/* too big: said later */
 		s++;
 	}
 	*p = s;
@@ -66,14 +66,17 @@ rate_parse(const char *text, struct rate *r, char *err, size_t errlen)
 {
 	static const char syntax[] = "must be \"N/s\" or \"N/m\" (N a "
 	    "number), optionally followed by \"burst B\", or \"off\"";
-	const char *p = rate_space(text);
+	const char *p = rate_space(text), *ntext, *btext;
 	long long n, b;
+	int nlen, blen;
 
 	memset(r, 0, sizeof(*r));
 	if (strcmp(p, "off") == 0)
 		return 0;
+	ntext = p;
 	if ((n = rate_number(&p)) == -1)
 		goto syntax;
+	nlen = (int)(p - ntext);
 	p = rate_space(p);
 	if (*p++ != '/')
 		goto syntax;
@@ -86,23 +89,26 @@ rate_parse(const char *text, struct rate *r, char *err, size_t errlen)
 		goto syntax;
 	p = rate_space(p + 1);
 	b = n;
+	btext = ntext;
+	blen = nlen;
 	if (strncmp(p, "burst", 5) == 0 && (p[5] == ' ' || p[5] == '\t')) {
-		p = rate_space(p + 5);
+		p = btext = rate_space(p + 5);
 		if ((b = rate_number(&p)) == -1)
 			goto syntax;
+		blen = (int)(p - btext);
 		p = rate_space(p);
 	}
 	if (*p != '\0')
 		goto syntax;
 	if (n < 1 || n > RATE_COUNT_MAX) {
 		snprintf(err, errlen, "the rate must be between 1 and %d a "
-		    "%s (got %lld)", RATE_COUNT_MAX, r->period_s == 1 ?
-		    "second" : "minute", n);
+		    "%s (got %.*s)", RATE_COUNT_MAX, r->period_s == 1 ?
+		    "second" : "minute", nlen, ntext);
 		return -1;
 	}
 	if (b < 1 || b > RATE_COUNT_MAX) {
 		snprintf(err, errlen, "burst must be between 1 and %d (got "
-		    "%lld)", RATE_COUNT_MAX, b);
+		    "%.*s)", RATE_COUNT_MAX, blen, btext);
 		return -1;
 	}
 	r->count = (uint32_t)n;
@@ -155,4 +161,20 @@ rate_take(const struct rate *r, int64_t *tat, int64_t now, uint64_t n)
 		return 0;
 	*tat = next;
 	return 1;
+}
+
+/*
+ * rate_one_left - the bucket state tat, but with at least one token in it
+ * at now: for a bucket that starts from a state remembered loosely
+ * (srctab.c's sketch), which may hold others' debts too.
+ */
+int64_t
+rate_one_left(const struct rate *r, int64_t tat, int64_t now)
+{
+	int64_t most;
+
+	if (r->count == 0)
+		return tat;
+	most = now + ((int64_t)r->burst - 1) * r->interval_ns;
+	return tat > most ? most : tat;
 }

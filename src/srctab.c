@@ -22,11 +22,16 @@
  * (a bucket state in the future: tokens taken and not yet refilled)
  * leaves that debt in a sketch: SRCTAB_ROWS rows of cells, each row
  * indexed by another hash of the source, each cell keeping the largest
- * debt of the sources evicted into it until the time passes.  A source
- * that enters the table starts from the smallest debt among its cells:
- * its own, or more when others share all its cells (then it is limited a
- * little early, never late).  A count-min sketch, with the maximum for
- * the sum.
+ * debt of the sources evicted into it until the time passes (a count-min
+ * sketch, with the maximum for the sum).  A source that enters the table
+ * starts from the smallest debt among its cells -- its own, or more when
+ * others share all its cells -- but always with one token left.  So a
+ * client that flushes its own entry out gets one token back for it, never
+ * a fresh bucket, and the flush cost it a table's worth of other sources
+ * that each took a token themselves: flushing never pays.  And an
+ * innocent client whose cells all hold others' debts (a table under a
+ * flood) loses its burst for a while, never its rate: debts cannot pile
+ * up from one source to the next.
  *
  * Processes die at any instruction.  The table's lock is a robust,
  * process-shared mutex: when its holder dies, the next worker to lock it
@@ -347,11 +352,17 @@ srctab_take(const struct srctab *t, const struct admit_source *src, int kind,
 		e->family = 0;		/* not a source while it changes */
 		memcpy(e->b, src->b, sizeof(e->b));
 		srctab_debt_get(t, h, e->tat);
+		e->fresh = (1u << SRCTAB_KINDS) - 1;
 		e->family = src->family;
 		sh->writing = -1;
 	}
 	/* One aligned word each: a death between them spoils nothing. */
 	tat = e->tat[kind];
+	if (e->fresh & (1u << kind)) {
+		/* Its first take since it came in from the sketch. */
+		tat = rate_one_left(r, tat, now);
+		e->fresh &= ~(1u << kind);
+	}
 	if ((ok = rate_take(r, &tat, now, n)))
 		e->tat[kind] = tat;
 	e->last = now;

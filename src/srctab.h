@@ -25,7 +25,8 @@
 struct srctab_entry {
 	int32_t			 family;	/* 0: free */
 	unsigned char		 b[16];		/* as struct admit_source */
-	uint32_t		 pad;
+	uint32_t		 fresh;		/* kinds not taken since it came
+						   in (1 << kind) */
 	int64_t			 last;		/* ns of its last use, for LRU */
 	int64_t			 tat[SRCTAB_KINDS];	/* rate.c's bucket state */
 };
