@@ -223,9 +223,11 @@ static struct {
 	size_t				 capacity;
 	struct slot			*mine;
 	uint64_t			 service;	/* admit_service_key() */
-	/* The datagram whose replies max_reply_bytes_per_source counts. */
+	/* The datagram whose replies the UDP limits count (answers, in the
+	 * UDP built-ins' default, and bytes), and why the last was refused. */
 	const struct preforkd_conn	*armed;
 	struct admit_source		 armed_src;
+	const char			*reply_why;
 	int64_t				 table_logged;
 	char				 why_rate[RATE_TEXT_MAX + 64];
 	char				 why_rate_src[RATE_TEXT_MAX + 64];
@@ -373,10 +375,11 @@ static int
 admit_limits(const struct conf_service *s, struct preforkd_conn *c,
     const char **why)
 {
+	struct srctab_ask ask;
 	struct admit_source src;
 	int64_t now = c->started * 1000000;
-	int dgram = c->proto == PROTO_UDP, per_rate, per_conn, bytes;
-	int r, recovered;
+	int dgram = c->proto == PROTO_UDP, per_rate, per_conn, replies;
+	int r, recovered, refused;
 	size_t n;
 
 	lim.armed = NULL;
@@ -385,11 +388,13 @@ admit_limits(const struct conf_service *s, struct preforkd_conn *c,
 		*why = lim.why_rate;
 		return CONN_RATE_LIMITED;
 	}
-	per_rate = s->max_rate_per_source.count > 0 &&
-	    (dgram || !s->rate_per_source_udp);
-	bytes = dgram && s->max_reply_bytes_per_source.count > 0;
+	/* The UDP built-ins' default counts answers, when they are sent
+	 * (admit_reply): a datagram left unanswered takes nothing. */
+	per_rate = s->max_rate_per_source.count > 0 && !s->rate_per_source_udp;
+	replies = dgram && (s->max_reply_bytes_per_source.count > 0 ||
+	    (s->max_rate_per_source.count > 0 && s->rate_per_source_udp));
 	per_conn = !dgram && s->max_per_source > 0;
-	if (!per_rate && !bytes && !per_conn)
+	if (!per_rate && !replies && !per_conn)
 		return CONN_CLOSED;
 
 	if (c->proto == PROTO_UNIX)
@@ -397,8 +402,11 @@ admit_limits(const struct conf_service *s, struct preforkd_conn *c,
 	admit_source((const struct sockaddr *)&c->remote, c->remotelen,
 	    s->source_prefix6, c->peer_cred_ok ? c->peer_uid : 0, &src);
 	if (per_rate) {
-		r = srctab_take(lim.tab, &src, SRCTAB_CONN,
-		    &s->max_rate_per_source, now, 1, &recovered);
+		memset(&ask, 0, sizeof(ask));
+		ask.rate[SRCTAB_CONN] = &s->max_rate_per_source;
+		ask.n[SRCTAB_CONN] = 1;
+		r = srctab_take(lim.tab, &src, &ask, now, &refused,
+		    &recovered);
 		if (r == -1 || recovered)
 			admit_table_note(r, recovered);
 		if (r == 0) {
@@ -406,7 +414,7 @@ admit_limits(const struct conf_service *s, struct preforkd_conn *c,
 			return CONN_RATE_LIMITED;
 		}
 	}
-	if (bytes) {
+	if (replies) {
 		lim.armed = c;
 		lim.armed_src = src;
 	}
@@ -425,24 +433,37 @@ admit_limits(const struct conf_service *s, struct preforkd_conn *c,
 
 /*
  * admit_reply - c's handler sends a reply of len bytes: 0 to send it, or
- * -1 when it is over max_reply_bytes_per_source for c's source (c's end
- * is then rate_limited, and the worker counts and logs it as refused).
- * Replies to datagrams of sources without that limit always go.
+ * -1 when it is over max_reply_bytes_per_source for c's source, or over
+ * the UDP built-ins' default max_rate_per_source, which counts answers
+ * (c's end is then rate_limited, and the worker counts and logs it as
+ * refused).  Other replies always go.
  */
 int
 admit_reply(struct preforkd_conn *c, size_t len)
 {
-	int r, recovered;
+	const struct conf_service *s = lim.svc;
+	struct srctab_ask ask;
+	int r, recovered, refused;
 
 	if (c != lim.armed)
 		return 0;
-	r = srctab_take(lim.tab, &lim.armed_src, SRCTAB_BYTES,
-	    &lim.svc->max_reply_bytes_per_source, c->started * 1000000,
-	    len, &recovered);
+	memset(&ask, 0, sizeof(ask));
+	if (s->rate_per_source_udp && s->max_rate_per_source.count > 0) {
+		ask.rate[SRCTAB_CONN] = &s->max_rate_per_source;
+		ask.n[SRCTAB_CONN] = 1;
+	}
+	if (s->max_reply_bytes_per_source.count > 0) {
+		ask.rate[SRCTAB_BYTES] = &s->max_reply_bytes_per_source;
+		ask.n[SRCTAB_BYTES] = len;
+	}
+	r = srctab_take(lim.tab, &lim.armed_src, &ask, c->started * 1000000,
+	    &refused, &recovered);
 	if (r == -1 || recovered)
 		admit_table_note(r, recovered);
 	if (r != 0)
 		return 0;
+	lim.reply_why = refused == SRCTAB_CONN ? lim.why_rate_src :
+	    lim.why_bytes;
 	c->end = CONN_RATE_LIMITED;
 	return -1;
 }
@@ -451,7 +472,7 @@ admit_reply(struct preforkd_conn *c, size_t len)
 const char *
 admit_reply_why(void)
 {
-	return lim.why_bytes;
+	return lim.reply_why != NULL ? lim.reply_why : lim.why_bytes;
 }
 
 /*

@@ -170,8 +170,8 @@ struct conf_service {
 	int			 source_prefix6;	/* an IPv6 source's bits */
 	struct rate		 max_rate;		/* the whole service's */
 	struct rate		 max_rate_per_source;
-	int			 rate_per_source_udp;	/* only datagrams: the
-							   UDP built-ins' default */
+	int			 rate_per_source_udp;	/* the UDP built-ins'
+				default: only datagrams' answers, as sent */
 	struct rate		 max_reply_bytes_per_source;
 	int			 source_table_size;	/* entries */
 };
@@ -424,13 +424,20 @@ struct srctab_stats {
 	uint64_t		 recovered;	/* locks taken from the dead */
 };
 
+/* What to take from a source's buckets at once: n[k] tokens of bucket k
+ * at rate[k], for each k whose rate is not NULL. */
+struct srctab_ask {
+	const struct rate	*rate[SRCTAB_KINDS];
+	uint64_t		 n[SRCTAB_KINDS];
+};
+
 #define SRCTAB_ENTRIES_MIN	16
 #define SRCTAB_ENTRIES_MAX	1048576
 
 int		 srctab_create(struct srctab *, uint32_t);
 void		 srctab_destroy(struct srctab *);
 int		 srctab_take(const struct srctab *, const struct admit_source *,
-		    int, const struct rate *, int64_t, uint64_t, int *);
+		    const struct srctab_ask *, int64_t, int *, int *);
 int		 srctab_take_service(const struct srctab *, const struct rate *,
 		    int64_t);
 void		 srctab_stats(const struct srctab *, struct srctab_stats *);

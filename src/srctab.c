@@ -312,23 +312,25 @@ srctab_victim(struct srctab_entry *set, int64_t now, int *evict)
 }
 
 /*
- * srctab_take - take n tokens of kind (enum srctab_kind) at the rate r
- * from src's bucket, now in monotonic nanoseconds; src enters the table
- * if it is not there.  1 taken, 0 refused, -1 (errno) when the lock could
- * not be had.  *recovered is set when the lock came from a dead holder.
+ * srctab_take - take from src's buckets what ask says, all or nothing, at
+ * now (monotonic nanoseconds); src enters the table if it is not there.
+ * 1 taken, 0 refused (*refused: the first kind that did not fit), -1
+ * (errno) when the lock could not be had.  *recovered is set when the
+ * lock came from a holder that died.
  */
 int
-srctab_take(const struct srctab *t, const struct admit_source *src, int kind,
-    const struct rate *r, int64_t now, uint64_t n, int *recovered)
+srctab_take(const struct srctab *t, const struct admit_source *src,
+    const struct srctab_ask *ask, int64_t now, int *refused, int *recovered)
 {
 	struct srctab_shared *sh = t->shm;
 	struct srctab_entry *set, *e = NULL;
-	int64_t tat;
+	int64_t tat[SRCTAB_KINDS];
 	uint64_t h;
-	int w, evict, ok, got;
+	int w, k, evict, ok = 1, got;
 
 	*recovered = 0;
-	if (sh == NULL || t->nsets == 0 || kind < 0 || kind >= SRCTAB_KINDS)
+	*refused = -1;
+	if (sh == NULL || t->nsets == 0)
 		return 1;
 	h = srctab_hash(t, src);
 	set = srctab_entries(t) + (size_t)((uint32_t)h % t->nsets) *
@@ -356,15 +358,22 @@ srctab_take(const struct srctab *t, const struct admit_source *src, int kind,
 		e->family = src->family;
 		sh->writing = -1;
 	}
-	/* One aligned word each: a death between them spoils nothing. */
-	tat = e->tat[kind];
-	if (e->fresh & (1u << kind)) {
-		/* Its first take since it came in from the sketch. */
-		tat = rate_one_left(r, tat, now);
-		e->fresh &= ~(1u << kind);
+	for (k = 0; k < SRCTAB_KINDS && ok; k++) {
+		tat[k] = e->tat[k];
+		if (ask->rate[k] == NULL)
+			continue;
+		if (e->fresh & (1u << k))
+			/* Its first take since it came in from the sketch. */
+			tat[k] = rate_one_left(ask->rate[k], tat[k], now);
+		if (!(ok = rate_take(ask->rate[k], &tat[k], now, ask->n[k])))
+			*refused = k;
 	}
-	if ((ok = rate_take(r, &tat, now, n)))
-		e->tat[kind] = tat;
+	/* One aligned word each: a death between them spoils nothing. */
+	for (k = 0; k < SRCTAB_KINDS && ok; k++)
+		if (ask->rate[k] != NULL) {
+			e->tat[k] = tat[k];
+			e->fresh &= ~(1u << k);
+		}
 	e->last = now;
 	pthread_mutex_unlock(&sh->lock);
 	return ok;

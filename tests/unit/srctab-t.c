@@ -49,6 +49,20 @@ src(int n)
 	return a;
 }
 
+/* take1 - n tokens of kind at rate r from a's bucket: 1, 0 or -1. */
+static int
+take1(const struct srctab *t, const struct admit_source *a, int kind,
+    const struct rate *r, int64_t now, uint64_t n, int *rec)
+{
+	struct srctab_ask ask;
+	int refused;
+
+	memset(&ask, 0, sizeof(ask));
+	ask.rate[kind] = r;
+	ask.n[kind] = n;
+	return srctab_take(t, a, &ask, now, &refused, rec);
+}
+
 /* take - one token of kind SRCTAB_CONN for source n at now: 1, 0 or -1. */
 static int
 take(const struct srctab *t, int n, const struct rate *r, int64_t now)
@@ -56,7 +70,7 @@ take(const struct srctab *t, int n, const struct rate *r, int64_t now)
 	struct admit_source a = src(n);
 	int rec;
 
-	return srctab_take(t, &a, SRCTAB_CONN, r, now, 1, &rec);
+	return take1(t, &a, SRCTAB_CONN, r, now, 1, &rec);
 }
 
 static struct rate
@@ -240,7 +254,7 @@ test_robust(void)
 	    "source 1: its burst of 2, then refused");
 	die_holding(&t, -1);
 	a = src(2);
-	rc = srctab_take(&t, &a, SRCTAB_CONN, &r, T0, 1, &rec);
+	rc = take1(&t, &a, SRCTAB_CONN, &r, T0, 1, &rec);
 	ok(rc == 1 && rec == 1, "a worker died holding the lock: the next "
 	    "one takes it over at once (and knows it) and admits");
 	ok(!take(&t, 1, &r, T0), "  source 1 still refused: nothing lost");
@@ -255,7 +269,7 @@ test_robust(void)
 	ok(i < SRCTAB_WAYS, "source 1 has an entry");
 	die_holding(&t, i);
 	a = src(3);
-	rc = srctab_take(&t, &a, SRCTAB_CONN, &r, T0, 1, &rec);
+	rc = take1(&t, &a, SRCTAB_CONN, &r, T0, 1, &rec);
 	ok(rc == 1 && rec == 1, "dead while writing an entry: taken over");
 	ok(e[i].family == 0 || e[i].b[3] == 3, "  the entry it was writing "
 	    "is gone");
@@ -281,7 +295,7 @@ test_robust(void)
 	}
 	start = now_ms();
 	a = src(5);
-	rc = srctab_take(&t, &a, SRCTAB_CONN, &r, T0, 1, &rec);
+	rc = take1(&t, &a, SRCTAB_CONN, &r, T0, 1, &rec);
 	waited = now_ms() - start;
 	ok(rc == -1 && errno == ETIMEDOUT, "a holder stuck alive: -1 "
 	    "ETIMEDOUT, not a wait for ever");
@@ -289,7 +303,7 @@ test_robust(void)
 	    (long long)waited);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	rc = srctab_take(&t, &a, SRCTAB_CONN, &r, T0, 1, &rec);
+	rc = take1(&t, &a, SRCTAB_CONN, &r, T0, 1, &rec);
 	ok(rc == 1 && rec == 1, "  killed: taken over");
 	srctab_destroy(&t);
 }
@@ -301,25 +315,40 @@ test_kinds(void)
 	struct srctab t;
 	struct rate conn = rate("10/s burst 10"), bytes = rate("1000/s");
 	struct admit_source a = src(9);
-	int rec;
+	struct srctab_ask ask;
+	int rec, refused, i, n;
 
 	if (srctab_create(&t, 16) == -1)
 		sysbail("srctab_create");
-	ok(srctab_take(&t, &a, SRCTAB_BYTES, &bytes, T0, 900, &rec) == 1,
+	ok(take1(&t, &a, SRCTAB_BYTES, &bytes, T0, 900, &rec) == 1,
 	    "900 reply bytes of 1000");
-	ok(srctab_take(&t, &a, SRCTAB_BYTES, &bytes, T0, 200, &rec) == 0,
+	ok(take1(&t, &a, SRCTAB_BYTES, &bytes, T0, 200, &rec) == 0,
 	    "  200 more refused");
-	ok(srctab_take(&t, &a, SRCTAB_CONN, &conn, T0, 1, &rec) == 1,
+	ok(take1(&t, &a, SRCTAB_CONN, &conn, T0, 1, &rec) == 1,
 	    "  the same source's datagram bucket is untouched");
-	ok(srctab_take(&t, &a, SRCTAB_BYTES, &bytes, T0 + S / 5, 200,
+	ok(take1(&t, &a, SRCTAB_BYTES, &bytes, T0 + S / 5, 200,
 	    &rec) == 1, "  a fifth of a second on, 200 bytes fit");
+
+	/* Both at once: all or nothing. */
+	memset(&ask, 0, sizeof(ask));
+	ask.rate[SRCTAB_CONN] = &conn;
+	ask.n[SRCTAB_CONN] = 1;
+	ask.rate[SRCTAB_BYTES] = &bytes;
+	ask.n[SRCTAB_BYTES] = 900;
+	ok(srctab_take(&t, &a, &ask, T0 + S / 5, &refused, &rec) == 0 &&
+	    refused == SRCTAB_BYTES, "an answer and 900 bytes: refused, for "
+	    "the bytes");
+	for (i = 0, n = 0; i < 20; i++)
+		n += take1(&t, &a, SRCTAB_CONN, &conn, T0 + S / 5, 1, &rec);
+	is_int(10, n, "  and the answer it asked for was not taken (the "
+	    "bucket is full again: 10)");
 	srctab_destroy(&t);
 }
 
 int
 main(void)
 {
-	plan(36);
+	plan(38);
 	test_lru();
 	test_flush();
 	test_service();
