@@ -47,6 +47,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -508,6 +509,37 @@ test_service_rate(struct pf_daemon *d)
 }
 
 /*
+ * test_reload - a reload forgives nothing: the connections the old
+ * generation's workers still hold count against max_per_source for the
+ * new ones, and a client's bucket goes over to the new generation.
+ */
+static void
+test_reload(struct pf_daemon *d)
+{
+	int per = pf_port(d, "per", "tcp"), rate = pf_port(d, "rate", "tcp");
+	int a1, a2, a3, fd;
+
+	a1 = from("127.0.0.30", "127.0.0.1", per);
+	a2 = from("127.0.0.30", "127.0.0.1", per);
+	ok(echo(a1, "1\n") && echo(a2, "2\n"), "reload: 127.0.0.30 holds "
+	    "two connections of per");
+	ok(pf_kill(d, SIGHUP) == 0 && pf_log_wait(d, "reload: generation 2 "
+	    "is serving", WAIT_MS), "reload: generation 2 serves, the old "
+	    "workers finish their connections");
+	ok(echo(a1, "still\n"), "reload: the old connections go on");
+	a3 = from("127.0.0.30", "127.0.0.1", per);
+	ok(refused(a3), "reload: a third, served by the new generation, is "
+	    "refused: the old generation's connections count");
+	fd = from("127.0.0.8", "127.0.0.1", rate);
+	ok(refused(fd), "reload: 127.0.0.8, out of tokens before, still is: "
+	    "the table went over to the new generation");
+	close(fd);
+	close(a1);
+	close(a2);
+	close(a3);
+}
+
+/*
  * test_lock - a worker dies holding the source table's lock: the other
  * worker takes the lock over and admits at once.
  */
@@ -898,6 +930,7 @@ main(void)
 	test_rate(d, access_log);
 	test_flush(d);
 	test_service_rate(d);
+	test_reload(d);
 	ok(pf_stop(d) == 0, "stops cleanly");
 	free(access_log);
 
