@@ -363,7 +363,7 @@ test_six(struct pf_daemon *d)
 {
 	int p64 = pf_port_host(d, "six", "tcp", "::1");
 	int p128 = pf_port_host(d, "six128", "tcp", "::1");
-	int x, y, z;
+	int x, y;
 
 	x = from("fd00:1::1", "::1", p64);
 	ok(echo(x, "x\n"), "six: fd00:1::1 holds one (max_per_source = 1)");
@@ -789,6 +789,10 @@ test_udp(void)
 	    "    listen = \"udp://127.0.0.1:0\";\n"
 	    "    max_rate_per_source = \"off\";\n"
 	    "    max_reply_bytes_per_source = \"1000/s burst 2000\"; },\n"
+	    "  { name = \"cgrate\"; handler = \"chargen\"; workers = 1;\n"
+	    "    listen = \"udp://127.0.0.1:0\"; max_rate = \"1/m burst 5\";\n"
+	    "    max_rate_per_source = \"off\";\n"
+	    "    max_reply_bytes_per_source = \"off\"; },\n"
 	    "  { name = \"echo\"; handler = \"echo\"; workers = 1;\n"
 	    "    listen = \"udp://127.0.0.1:0\";\n"
 	    "    max_rate_per_source = \"off\";\n"
@@ -814,6 +818,12 @@ test_udp(void)
 	int i, within = 1, some = 1, size = 1 << 22;
 	long long max_answers = 0, max_bytes = 0, ans_budget, byte_budget;
 	double before, after, secs;
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	long deadline;
+	long long n;
+
+	tolen = sa("127.0.0.1", pf_port(d, "cgrate", "udp"), &to);
 
 	/* Each built-in's ratio, limits off. */
 	ratio(d, "echo", 0, 50);
@@ -883,6 +893,25 @@ test_udp(void)
 	ok(pf_log_wait(d, "refused: reply over max_reply_bytes_per_source "
 	    "(1000/s burst 2000)", WAIT_MS), "cgb: the replies over it are "
 	    "logged as refused");
+	/* max_rate over UDP: one bucket for every source. */
+	udp_drain(s);
+	for (i = 0; i < SOURCES; i++)
+		s[i].got = 0;
+	for (i = 0; i < SOURCES; i++)
+		if (sendto(s[i].fd, "", 0, 0, (struct sockaddr *)&to, tolen) ==
+		    -1)
+			sysbail("sendto");
+	deadline = pf_now_ms() + WAIT_MS;
+	while (count(d, "cgrate", "served") + count(d, "cgrate",
+	    "rate_limited") < SOURCES && pf_now_ms() < deadline)
+		pf_sleep_ms(50);
+	udp_drain(s);
+	for (i = 0, n = 0; i < SOURCES; i++)
+		n += s[i].got;
+	ok(n == 5 && count(d, "cgrate", "rate_limited") == SOURCES - 5,
+	    "cgrate: max_rate = \"1/m burst 5\" over udp: 16 sources, a "
+	    "datagram each, 5 answered (got %lld), the rest rate_limited", n);
+
 	for (i = 0; i < SOURCES; i++)
 		close(s[i].fd);
 	free(access_log);
