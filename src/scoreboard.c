@@ -110,6 +110,8 @@ scoreboard_add(uint64_t a, uint64_t b)
  * longer than its buffer, a negative process group, a time in the future)
  * makes it inconsistent: -1, with r->bad saying what, and r's fields made
  * harmless for display.  0 when it is consistent.  now is now_ms().
+ * The source a worker publishes for its peers (src_*: max_per_source,
+ * admit.c) is not read at all: the master has no use for it.
  */
 int
 scoreboard_read(const struct slot *slot, int64_t now, struct slot_report *r)
