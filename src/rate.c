@@ -102,13 +102,13 @@ rate_parse(const char *text, struct rate *r, char *err, size_t errlen)
 		goto syntax;
 	if (n < 1 || n > RATE_COUNT_MAX) {
 		snprintf(err, errlen, "the rate must be between 1 and %d a "
-		    "%s (got %.*s)", RATE_COUNT_MAX, r->period_s == 1 ?
+		    "%s, not %.*s", RATE_COUNT_MAX, r->period_s == 1 ?
 		    "second" : "minute", nlen, ntext);
 		return -1;
 	}
 	if (b < 1 || b > RATE_COUNT_MAX) {
-		snprintf(err, errlen, "burst must be between 1 and %d (got "
-		    "%.*s)", RATE_COUNT_MAX, blen, btext);
+		snprintf(err, errlen, "burst must be between 1 and %d, not "
+		    "%.*s", RATE_COUNT_MAX, blen, btext);
 		return -1;
 	}
 	r->count = (uint32_t)n;

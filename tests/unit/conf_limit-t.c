@@ -52,10 +52,10 @@ static const struct bad_conf bad[] = {
 	  " (got \"20 per second\")", 1 },
 	{ IN_SVC("max_rate_per_source = \"0/s\";"),
 	  "test.conf:2: services.[0].max_rate_per_source: the rate must be "
-	  "between 1 and 1000000000 a second (got 0) (got \"0/s\")", 1 },
+	  "between 1 and 1000000000 a second, not 0 (got \"0/s\")", 1 },
 	{ IN_SVC("max_rate_per_source = \"20/s burst 0\";"),
 	  "test.conf:2: services.[0].max_rate_per_source: burst must be "
-	  "between 1 and 1000000000 (got 0) (got \"20/s burst 0\")", 1 },
+	  "between 1 and 1000000000, not 0 (got \"20/s burst 0\")", 1 },
 	{ IN_SVC("max_rate = \"1/m burst 999999\";"),
 	  "test.conf:2: services.[0].max_rate: burst 999999 at 1/m takes "
 	  "more than a year to refill (got \"1/m burst 999999\")", 1 },

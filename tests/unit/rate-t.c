@@ -57,19 +57,19 @@ static const struct bad bad[] = {
 	{ "20/s bursts 40", SYNTAX },
 	{ "20/s 40", SYNTAX },
 	{ "Off", SYNTAX },
-	{ "0/s", "the rate must be between 1 and 1000000000 a second "
-	  "(got 0)" },
+	{ "0/s", "the rate must be between 1 and 1000000000 a second, "
+	  "not 0" },
 	{ "0/s burst 0", "the rate must be between 1 and 1000000000 a "
-	  "second (got 0)" },
-	{ "20/s burst 00", "burst must be between 1 and 1000000000 (got "
-	  "00)" },
+	  "second, not 0" },
+	{ "20/s burst 00", "burst must be between 1 and 1000000000, not "
+	  "00" },
 	{ "1000000001/m", "the rate must be between 1 and 1000000000 a "
-	  "minute (got 1000000001)" },
+	  "minute, not 1000000001" },
 	{ "99999999999999999999/s", "the rate must be between 1 and "
-	  "1000000000 a second (got 99999999999999999999)" },
-	{ "1/s burst 0", "burst must be between 1 and 1000000000 (got 0)" },
-	{ "1/s burst 1000000001", "burst must be between 1 and 1000000000 "
-	  "(got 1000000001)" },
+	  "1000000000 a second, not 99999999999999999999" },
+	{ "1/s burst 0", "burst must be between 1 and 1000000000, not 0" },
+	{ "1/s burst 1000000001", "burst must be between 1 and 1000000000, "
+	  "not 1000000001" },
 	{ "1/m burst 1000000", "burst 1000000 at 1/m takes more than a year "
 	  "to refill" },
 };
