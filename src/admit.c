@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -95,6 +96,31 @@ admit_source(const struct sockaddr *sa, socklen_t len, int prefix6,
 		src->family = AF_UNIX;
 		memcpy(src->b, &uid, sizeof(uid));
 	}
+}
+
+/*
+ * admit_source_format - a source as people read it: "127.0.0.5",
+ * "2001:db8:1:2::/64" (the prefix length when it is not 128), "uid 1000".
+ */
+char *
+admit_source_format(const struct admit_source *src, int prefix6, char *buf,
+    size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	uid_t uid;
+
+	if (src->family == AF_INET || src->family == AF_INET6) {
+		if (inet_ntop(src->family, src->b, host, sizeof(host)) == NULL)
+			snprintf(host, sizeof(host), "?");
+		if (src->family == AF_INET6 && prefix6 < 128)
+			snprintf(buf, len, "%s/%d", host, prefix6);
+		else
+			snprintf(buf, len, "%s", host);
+	} else {
+		memcpy(&uid, src->b, sizeof(uid));
+		snprintf(buf, len, "uid %lu", (unsigned long)uid);
+	}
+	return buf;
 }
 
 /* admit_source_hash - FNV-1a over a source, for tables keyed by it. */
@@ -257,6 +283,292 @@ admit_access(const struct conf_service *s, struct preforkd_conn *c,
 	return CONN_DENIED;
 }
 
+/* ------------------------------------------------------------ limits */
+
+/*
+ * The limits: max_rate (one bucket for the service), max_rate_per_source
+ * and max_reply_bytes_per_source (a bucket per source, both in the
+ * service's source table: srctab.c), and max_per_source (connections a
+ * source holds at once, counted in the scoreboard).
+ *
+ * How max_per_source is never exceeded, though two workers may accept
+ * connections of one source at the same moment: publish, then count.  A
+ * worker first writes the source into its own slot (src_service, src_w,
+ * then src_family), then a full memory barrier, and only then counts the
+ * slots of its service that hold that source, its own included.  Over
+ * the limit, it takes its entry back and refuses.  Of any two workers
+ * racing, the barriers order one's publication before the other's count
+ * (the store-buffering case: both cannot miss each other), so of N + 1
+ * connections held at once, the last to publish would have seen all
+ * N + 1 and refused.  Two racing workers may both refuse when only one
+ * of them had to (under-admission, at the limit, for a moment); they
+ * can never both admit past it.  An entry lives until its connection
+ * ends (admit_done); the master clears the entry of a worker that died
+ * (scoreboard_unsource).  These fields are for the workers' counting
+ * only: the master never reads them.
+ */
+
+/* What the limits need, set once when the worker starts. */
+static struct {
+	const struct conf_service	*svc;
+	const struct srctab		*tab;
+	struct slot			*slots;		/* the whole scoreboard */
+	const volatile uint64_t		*inuse;
+	size_t				 capacity;
+	struct slot			*mine;
+	uint64_t			 service;	/* admit_service_key() */
+	/* The datagram whose replies the UDP limits count (answers, in the
+	 * UDP built-ins' default, and bytes), and why the last was refused. */
+	const struct preforkd_conn	*armed;
+	struct admit_source		 armed_src;
+	const char			*reply_why;
+	int64_t				 table_logged;
+	char				 why_rate[RATE_TEXT_MAX + 64];
+	char				 why_rate_src[RATE_TEXT_MAX + 64];
+	char				 why_per_source[64];
+	char				 why_bytes[RATE_TEXT_MAX + 64];
+} lim;
+
+/*
+ * admit_service_key - a service's name as a number for the slots, the
+ * same in every generation (a reload keeps counting the connections the
+ * old workers still hold): FNV-1a, 64 bits.
+ */
+uint64_t
+admit_service_key(const char *name)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * UINT64_C(1099511628211);
+	return h != 0 ? h : 1;
+}
+
+/*
+ * admit_limits_init - in a new worker of service s: its table of buckets
+ * (may have no shared part), the scoreboard to count its peers in, and
+ * its own slot.
+ */
+void
+admit_limits_init(const struct conf_service *s, const struct srctab *tab,
+    const struct scoreboard *sb, struct slot *mine)
+{
+	char r[RATE_TEXT_MAX];
+
+	memset(&lim, 0, sizeof(lim));
+	lim.svc = s;
+	lim.tab = tab;
+	lim.slots = sb->slots;
+	lim.inuse = sb->inuse;
+	lim.capacity = sb->capacity;
+	lim.mine = mine;
+	lim.service = admit_service_key(s->name);
+	snprintf(lim.why_rate, sizeof(lim.why_rate), "over max_rate (%s) "
+	    "of the service", rate_format(&s->max_rate, r, sizeof(r)));
+	snprintf(lim.why_rate_src, sizeof(lim.why_rate_src),
+	    "over max_rate_per_source (%s)",
+	    rate_format(&s->max_rate_per_source, r, sizeof(r)));
+	snprintf(lim.why_per_source, sizeof(lim.why_per_source),
+	    "over max_per_source (%d at once)", s->max_per_source);
+	snprintf(lim.why_bytes, sizeof(lim.why_bytes), "reply over "
+	    "max_reply_bytes_per_source (%s)",
+	    rate_format(&s->max_reply_bytes_per_source, r, sizeof(r)));
+}
+
+/* admit_words - a source's 16 bytes as the slot keeps them. */
+static void
+admit_words(const struct admit_source *src, uint32_t w[4])
+{
+	memcpy(w, src->b, 16);
+}
+
+/*
+ * admit_count - how many of slots [0, n) hold a connection of service
+ * from src, as their workers published it (admit_hold).
+ */
+size_t
+admit_count(const struct slot *slots, size_t n, uint64_t service,
+    const struct admit_source *src)
+{
+	const struct slot *sl;
+	uint32_t w[4];
+	size_t i, held = 0;
+
+	admit_words(src, w);
+	for (i = 0; i < n; i++) {
+		sl = &slots[i];
+		if (__atomic_load_n(&sl->src_family, __ATOMIC_ACQUIRE) !=
+		    src->family || sl->src_service != service)
+			continue;
+		if (sl->src_w[0] == w[0] && sl->src_w[1] == w[1] &&
+		    sl->src_w[2] == w[2] && sl->src_w[3] == w[3])
+			held++;
+	}
+	return held;
+}
+
+/*
+ * admit_hold - publish src as the source mine (one of slots [0, n)) now
+ * serves for service, then count: 1 when at most max slots hold it, its
+ * own included (it stays published until admit_done), else 0 and mine
+ * unpublished.  See "publish, then count" above.
+ */
+int
+admit_hold(struct slot *slots, size_t n, struct slot *mine, uint64_t service,
+    const struct admit_source *src, int max)
+{
+	uint32_t w[4];
+	int i;
+
+	admit_words(src, w);
+	mine->src_service = service;
+	for (i = 0; i < 4; i++)
+		mine->src_w[i] = w[i];
+	__atomic_store_n(&mine->src_family, src->family, __ATOMIC_RELEASE);
+	/* Our entry is seen before we look at anyone else's. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (admit_count(slots, n, service, src) <= (size_t)max)
+		return 1;
+	__atomic_store_n(&mine->src_family, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* admit_done - the connection is over: no longer held, no replies counted. */
+void
+admit_done(void)
+{
+	if (lim.mine != NULL && lim.mine->src_family != 0)
+		__atomic_store_n(&lim.mine->src_family, 0, __ATOMIC_RELEASE);
+	lim.armed = NULL;
+}
+
+/*
+ * admit_table_note - say what happened to the source table's lock:
+ * taken from a worker that died holding it (recovered), or not had at
+ * all (r -1: the client is admitted, a stuck table must not stop the
+ * service), at most once a second.
+ */
+static void
+admit_table_note(int r, int recovered)
+{
+	if (recovered)
+		log_warning("service %s: took over the source table's lock "
+		    "from a worker that died holding it; the entry it was "
+		    "changing is dropped, its debt kept", lim.svc->name);
+	if (r == -1 && time_every(&lim.table_logged, 1000))
+		log_error("service %s: cannot lock the source table: %s; "
+		    "admitting without the per-source rate", lim.svc->name,
+		    strerror(errno));
+}
+
+/*
+ * admit_limits - the limits on c, as admit_check() does them (after the
+ * access rules): CONN_CLOSED, or the refusal's end with *why.
+ */
+static int
+admit_limits(const struct conf_service *s, struct preforkd_conn *c,
+    const char **why)
+{
+	struct srctab_ask ask;
+	struct admit_source src;
+	int64_t now = c->started * 1000000;
+	int dgram = c->proto == PROTO_UDP, per_rate, per_conn, replies;
+	int r, recovered, refused;
+	size_t n;
+
+	lim.armed = NULL;
+	if (s->max_rate.count > 0 &&
+	    !srctab_take_service(lim.tab, &s->max_rate, now)) {
+		*why = lim.why_rate;
+		return CONN_RATE_LIMITED;
+	}
+	/* The UDP built-ins' default counts answers, when they are sent
+	 * (admit_reply): a datagram left unanswered takes nothing. */
+	per_rate = s->max_rate_per_source.count > 0 && !s->rate_per_source_udp;
+	replies = dgram && (s->max_reply_bytes_per_source.count > 0 ||
+	    (s->max_rate_per_source.count > 0 && s->rate_per_source_udp));
+	per_conn = !dgram && s->max_per_source > 0;
+	if (!per_rate && !replies && !per_conn)
+		return CONN_CLOSED;
+
+	if (c->proto == PROTO_UNIX)
+		(void)admit_peer_cred(c);
+	admit_source((const struct sockaddr *)&c->remote, c->remotelen,
+	    s->source_prefix6, c->peer_cred_ok ? c->peer_uid : 0, &src);
+	if (per_rate) {
+		memset(&ask, 0, sizeof(ask));
+		ask.rate[SRCTAB_CONN] = &s->max_rate_per_source;
+		ask.n[SRCTAB_CONN] = 1;
+		r = srctab_take(lim.tab, &src, &ask, now, &refused,
+		    &recovered);
+		if (r == -1 || recovered)
+			admit_table_note(r, recovered);
+		if (r == 0) {
+			*why = lim.why_rate_src;
+			return CONN_RATE_LIMITED;
+		}
+	}
+	if (replies) {
+		lim.armed = c;
+		lim.armed_src = src;
+	}
+	if (per_conn) {
+		n = (size_t)*lim.inuse;
+		if (n > lim.capacity)
+			n = lim.capacity;	/* a worker may write anything */
+		if (!admit_hold(lim.slots, n, lim.mine, lim.service, &src,
+		    s->max_per_source)) {
+			*why = lim.why_per_source;
+			return CONN_LIMITED;
+		}
+	}
+	return CONN_CLOSED;
+}
+
+/*
+ * admit_reply - c's handler sends a reply of len bytes: 0 to send it, or
+ * -1 when it is over max_reply_bytes_per_source for c's source, or over
+ * the UDP built-ins' default max_rate_per_source, which counts answers
+ * (c's end is then rate_limited, and the worker counts and logs it as
+ * refused).  Other replies always go.
+ */
+int
+admit_reply(struct preforkd_conn *c, size_t len)
+{
+	const struct conf_service *s = lim.svc;
+	struct srctab_ask ask;
+	int r, recovered, refused;
+
+	if (c != lim.armed)
+		return 0;
+	memset(&ask, 0, sizeof(ask));
+	if (s->rate_per_source_udp && s->max_rate_per_source.count > 0) {
+		ask.rate[SRCTAB_CONN] = &s->max_rate_per_source;
+		ask.n[SRCTAB_CONN] = 1;
+	}
+	if (s->max_reply_bytes_per_source.count > 0) {
+		ask.rate[SRCTAB_BYTES] = &s->max_reply_bytes_per_source;
+		ask.n[SRCTAB_BYTES] = len;
+	}
+	r = srctab_take(lim.tab, &lim.armed_src, &ask, c->started * 1000000,
+	    &refused, &recovered);
+	if (r == -1 || recovered)
+		admit_table_note(r, recovered);
+	if (r != 0)
+		return 0;
+	lim.reply_why = refused == SRCTAB_CONN ? lim.why_rate_src :
+	    lim.why_bytes;
+	c->end = CONN_RATE_LIMITED;
+	return -1;
+}
+
+/* admit_reply_why - why admit_reply() refused, for the log. */
+const char *
+admit_reply_why(void)
+{
+	return lim.reply_why != NULL ? lim.reply_why : lim.why_bytes;
+}
+
 /*
  * admit_check - whether the worker serves c, which it has just accepted
  * or received on a listener of service s: CONN_CLOSED (the connection
@@ -273,6 +585,8 @@ admit_check(const struct conf_service *s, struct preforkd_conn *c,
 	*why = NULL;
 	if (s->access != NULL &&
 	    (end = admit_access(s, c, why)) != CONN_CLOSED)
+		return end;
+	if ((end = admit_limits(s, c, why)) != CONN_CLOSED)
 		return end;
 	return CONN_CLOSED;
 }

@@ -97,6 +97,30 @@ extern const char *const conf_service_names[];
 void		 conf_service_list(struct conf_ctx *, const config_setting_t *);
 void		 conf_service_users(struct conf_ctx *);
 
+/* conf_limit.c: a service's admission limits, in conf_limit_names' order */
+enum conf_limit {
+	CONF_LIMIT_PER_SOURCE,
+	CONF_LIMIT_PREFIX6,
+	CONF_LIMIT_RATE,
+	CONF_LIMIT_RATE_PER_SOURCE,
+	CONF_LIMIT_BYTES_PER_SOURCE,
+	CONF_LIMIT_TABLE_SIZE,
+	CONF_LIMIT_N
+};
+
+/* Which of them a service wrote, for the checks once it is read. */
+struct conf_limit_seen {
+	const config_setting_t	*s[CONF_LIMIT_N];
+};
+
+extern const char *const conf_limit_names[];
+void		 conf_limit_init(struct conf_service *,
+		    struct conf_limit_seen *);
+int		 conf_limit_setting(struct conf_ctx *, const config_setting_t *,
+		    struct conf_service *, struct conf_limit_seen *);
+void		 conf_limit_check(struct conf_ctx *, struct conf_service *,
+		    const struct conf_limit_seen *);
+
 /* conf_listen.c: a service's listen addresses */
 void		 conf_listen_parse(struct conf_ctx *, const config_setting_t *,
 		    struct conf_service *);

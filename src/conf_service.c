@@ -30,7 +30,11 @@
 const char *const conf_service_names[] = {
 	"name", "listen", "handler", "workers", "min_spare", "max_spare",
 	"max_workers", "backlog", "unix_mode", "max_requests", "timeout",
-	"io_timeout", "exec", "module", "access", "user", "group", NULL
+	"io_timeout", "exec", "module", "access", "user", "group",
+	/* the admission limits: conf_limit.c */
+	"max_per_source", "source_prefix6", "max_rate", "max_rate_per_source",
+	"max_reply_bytes_per_source", "source_table_size",
+	NULL
 };
 
 /* The pool settings, in the order of CONF_POOL_*; all take 1..WORKERS_MAX. */
@@ -108,6 +112,7 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 	const config_setting_t *user = NULL, *group_s = NULL;
 	const config_setting_t *io_timeout = NULL;
 	const config_setting_t *pool[CONF_POOL_N] = { NULL };
+	struct conf_limit_seen limits;
 	int *pool_value[CONF_POOL_N], pool_bad[CONF_POOL_N] = { 0 };
 	const char *key, *v;
 	char path[CONF_PATH_MAX];
@@ -127,6 +132,7 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 	pool_value[CONF_POOL_MIN_SPARE] = &svc->min_spare;
 	pool_value[CONF_POOL_MAX_SPARE] = &svc->max_spare;
 	pool_value[CONF_POOL_MAX_WORKERS] = &svc->max_workers;
+	conf_limit_init(svc, &limits);
 
 	for (n = 0; n < config_setting_length(group); n++) {
 		s = config_setting_get_elem(group, (unsigned int)n);
@@ -174,7 +180,9 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 			group_s = s;
 			if ((v = conf_get_string(ctx, s)) != NULL)
 				svc->group = conf_get_strdup(ctx, v);
-		} else
+		} else if (conf_limit_setting(ctx, s, svc, &limits))
+			continue;
+		else
 			conf_err_unknown(ctx, s, conf_service_names,
 			    conf_global_names,
 			    "it is a global setting: put it outside services");
@@ -192,6 +200,7 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 		conf_exec_mode_check(ctx, exec, pool, max_requests, timeout,
 		    io_timeout, listen, svc);
 	conf_access_service(ctx, access, svc);
+	conf_limit_check(ctx, svc, &limits);
 
 	if (name == NULL)
 		conf_err(ctx, group, "missing required setting \"name\"");

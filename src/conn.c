@@ -180,13 +180,19 @@ conn_write(struct preforkd_conn *c, const void *buf, size_t len)
 /*
  * Send one datagram to the client that sent the request; remotelen 0
  * means the socket is connected (a socketpair in the tests): send() to
- * its peer.  0, or -1 with errno.
+ * its peer.  0, or -1 with errno (ENOBUFS, not sent, when the reply is
+ * over max_reply_bytes_per_source).
  */
 int
 conn_sendto(struct preforkd_conn *c, const void *buf, size_t len)
 {
 	ssize_t	n;
 
+	/* A source over its budget of reply bytes gets none (admit.c). */
+	if (admit_reply(c, len) == -1) {
+		errno = ENOBUFS;
+		return (-1);
+	}
 	for (;;) {
 		if (c->remotelen == 0)
 			n = send(c->fd, buf, len, CONN_SEND_FLAGS);

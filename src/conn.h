@@ -80,11 +80,26 @@ struct admit_source {
 void		 admit_source(const struct sockaddr *, socklen_t, int, uid_t,
 		    struct admit_source *);
 uint32_t	 admit_source_hash(const struct admit_source *);
+char		*admit_source_format(const struct admit_source *, int, char *,
+		    size_t);
 int		 admit_log_due(const struct admit_source *, int64_t,
 		    uint64_t *);
 int		 admit_check(const struct conf_service *,
 		    struct preforkd_conn *, const char **);
 int		 admit_counter(int);
 int		 admit_peer_cred(struct preforkd_conn *);
+/* admit.c: the limits (max_rate, max_rate_per_source, max_per_source,
+ * max_reply_bytes_per_source) */
+void		 admit_limits_init(const struct conf_service *,
+		    const struct srctab *, const struct scoreboard *,
+		    struct slot *);
+uint64_t	 admit_service_key(const char *);
+size_t		 admit_count(const struct slot *, size_t, uint64_t,
+		    const struct admit_source *);
+int		 admit_hold(struct slot *, size_t, struct slot *, uint64_t,
+		    const struct admit_source *, int);
+void		 admit_done(void);
+int		 admit_reply(struct preforkd_conn *, size_t);
+const char	*admit_reply_why(void);
 
 #endif /* PREFORKD_CONN_H */

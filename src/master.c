@@ -44,7 +44,41 @@ master_live(void)
 	return proc_live(&master.pt);
 }
 
-/* master_services - the runtime table of conf's services, on listeners. */
+/*
+ * master_srctab - the shared table of buckets that service s's limits
+ * need (max_rate alone needs only its head): 0, or -1 with errno.
+ */
+static int
+master_srctab(struct service *s)
+{
+	const struct conf_service *cs = s->conf;
+	uint32_t entries = 0;
+
+	if (cs->max_rate_per_source.count > 0 ||
+	    cs->max_reply_bytes_per_source.count > 0)
+		entries = (uint32_t)cs->source_table_size;
+	else if (cs->max_rate.count == 0)
+		return 0;
+	return srctab_create(&s->srctab, entries);
+}
+
+/* master_services_free - a runtime table of n services, with its tables. */
+void
+master_services_free(struct service *svc, size_t n)
+{
+	size_t i;
+
+	if (svc == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		srctab_destroy(&svc[i].srctab);
+	free(svc);
+}
+
+/*
+ * master_services - the runtime table of conf's services, on listeners;
+ * NULL (errno) when out of memory.
+ */
 struct service *
 master_services(const struct conf *conf, struct listener **listeners)
 {
@@ -54,6 +88,13 @@ master_services(const struct conf *conf, struct listener **listeners)
 
 	if ((svc = calloc(conf->nservices, sizeof(*svc))) == NULL)
 		return NULL;
+	for (i = 0; i < conf->nservices; i++) {
+		svc[i].conf = &conf->services[i];
+		if (master_srctab(&svc[i]) == -1) {
+			master_services_free(svc, i);
+			return NULL;
+		}
+	}
 	for (i = 0; i < conf->nservices; i++) {
 		cs = &conf->services[i];
 		svc[i].conf = cs;
@@ -84,7 +125,9 @@ master_setup(struct conf *conf, struct listener **listeners, char *err,
 	master.start_ms = now_ms();
 	clock_gettime(CLOCK_REALTIME, &master.started);
 	if ((master.svc = master_services(conf, listeners)) == NULL) {
-		snprintf(err, errlen, "the service table: out of memory");
+		snprintf(err, errlen, "the service table (and the shared "
+		    "source tables of admission control): %s",
+		    strerror(errno));
 		return -1;
 	}
 	free(listeners);
@@ -285,7 +328,7 @@ master_run(struct conf *conf, struct listener **listeners, int foreground,
 	proc_free(&master.pt);
 	for (i = 0; i < master.nsvc; i++)
 		free(master.svc[i].listeners);
-	free(master.svc);
+	master_services_free(master.svc, master.nsvc);
 	conf_free(master.conf);
 	free(master.conf_path);
 	free(master.start_dir);

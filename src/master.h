@@ -63,6 +63,7 @@ extern struct master	master;
 int		 master_report(const struct proc *, int64_t, struct slot_report *);
 int		 master_live(void);
 struct service	*master_services(const struct conf *, struct listener **);
+void		 master_services_free(struct service *, size_t);
 
 /* spawn.c */
 char		*spawn_exit_text(int, char *, size_t);

@@ -159,6 +159,28 @@ int		 acl_add(struct acl *, const char *, char *, size_t);
 void		 acl_free(struct acl *);
 int		 acl_match(const struct acl *, const struct admit_source *,
 		    const struct acl_cred *);
+/* ---------------------------------------------------------------- rate.c */
+
+/*
+ * A rate as the config writes it, "20/s burst 40": count tokens a period
+ * (one second or one minute), at most burst at once.  count 0: no limit.
+ */
+struct rate {
+	uint32_t		 count;		/* tokens a period; 0: off */
+	uint32_t		 period_s;	/* 1 ("/s") or 60 ("/m") */
+	uint32_t		 burst;		/* the bucket's size */
+	int64_t			 interval_ns;	/* a token's worth of time */
+};
+
+/* What a rate may say: counts and bursts, and the longest full bucket. */
+#define RATE_COUNT_MAX		1000000000
+#define RATE_WINDOW_MAX_S	(86400LL * 366)
+#define RATE_TEXT_MAX		64
+
+int		 rate_parse(const char *, struct rate *, char *, size_t);
+char		*rate_format(const struct rate *, char *, size_t);
+int		 rate_take(const struct rate *, int64_t *, int64_t, uint64_t);
+int64_t		 rate_one_left(const struct rate *, int64_t, int64_t);
 
 /* --------------------------------------------------------------- conf*.c */
 
@@ -210,6 +232,15 @@ struct conf_service {
 	char			*group;		/* NULL: user's primary group */
 	uid_t			 uid;		/* resolved: user's */
 	gid_t			 gid;		/* group's, or user's primary */
+	/* Admission limits (conf_limit.c reads them, admit.c applies them). */
+	int			 max_per_source;	/* 0: off */
+	int			 source_prefix6;	/* an IPv6 source's bits */
+	struct rate		 max_rate;		/* the whole service's */
+	struct rate		 max_rate_per_source;
+	int			 rate_per_source_udp;	/* the UDP built-ins'
+				default: only datagrams' answers, as sent */
+	struct rate		 max_reply_bytes_per_source;
+	int			 source_table_size;	/* entries */
 };
 
 struct conf_loaded;
@@ -366,6 +397,16 @@ enum slot_counter {
  */
 struct slot {
 	volatile int		 state;		/* enum slot_state */
+	/*
+	 * The source of the connection being served, published for the
+	 * other workers of the service to count (max_per_source: admit.c),
+	 * src_family 0 when none.  Workers alone read these, never the
+	 * master: it is a worker's word to its peers, which a lying worker
+	 * could only use to refuse clients, as it could by itself.
+	 */
+	volatile int		 src_family;	/* AF_INET, AF_INET6, AF_UNIX */
+	volatile uint64_t	 src_service;	/* admit_service_key() */
+	volatile uint32_t	 src_w[4];	/* struct admit_source's b */
 	volatile uint64_t	 count[CTR_COUNT];	/* enum slot_counter */
 	/* The process group the worker's descendants run in (the exec
 	 * handler's program), 0 when none: a hint the master checks in
@@ -401,6 +442,9 @@ struct slot_report {
 struct scoreboard {
 	struct slot		*slots;		/* shared with every worker */
 	size_t			 capacity;
+	/* How many slots may be in use (the master's table's length), for
+	 * the workers' scans; the master only writes it. */
+	volatile uint64_t	*inuse;
 };
 
 #define SCOREBOARD_SLOTS	(WORKERS_MAX * 4)
@@ -408,6 +452,8 @@ struct scoreboard {
 int		 scoreboard_create(struct scoreboard *, size_t);
 void		 scoreboard_destroy(struct scoreboard *);
 struct slot	*scoreboard_reset(struct scoreboard *, size_t);
+void		 scoreboard_inuse(struct scoreboard *, size_t);
+void		 scoreboard_unsource(struct scoreboard *, size_t);
 int		 scoreboard_read(const struct slot *, int64_t,
 		    struct slot_report *);
 const char	*scoreboard_state_name(int);
@@ -415,6 +461,59 @@ const char	*scoreboard_counter_name(int);
 void		 scoreboard_client(const struct slot_report *, char *, char *,
 		    size_t);
 uint64_t	 scoreboard_add(uint64_t, uint64_t);
+
+/* -------------------------------------------------------------- srctab.c */
+
+struct admit_source;		/* conn.h */
+
+/* The buckets a source has in a table: see srctab.c. */
+enum srctab_kind {
+	SRCTAB_CONN,		/* connections or datagrams */
+	SRCTAB_BYTES,		/* bytes of datagram replies */
+	SRCTAB_KINDS,
+};
+
+struct srctab_shared;		/* srctab.h: the part in shared memory */
+
+/*
+ * A service's table of per-source token buckets (and its one service-wide
+ * bucket), as its owner holds it: the mapping and its shape, in private
+ * memory (a worker's copy comes with the fork), so that nothing a worker
+ * writes into the shared part can make another process address outside it.
+ */
+struct srctab {
+	struct srctab_shared	*shm;		/* NULL: no table */
+	size_t			 len;		/* of the mapping */
+	uint32_t		 nsets;		/* of SRCTAB_WAYS entries */
+	uint32_t		 ncells;	/* a row of the debt sketch */
+	uint64_t		 seed;		/* the hash's key */
+};
+
+/* What the status shows of a table (read without its lock). */
+struct srctab_stats {
+	uint32_t		 size;		/* entries */
+	uint64_t		 used;
+	uint64_t		 evictions;	/* entries dropped in debt */
+	uint64_t		 recovered;	/* locks taken from the dead */
+};
+
+/* What to take from a source's buckets at once: n[k] tokens of bucket k
+ * at rate[k], for each k whose rate is not NULL. */
+struct srctab_ask {
+	const struct rate	*rate[SRCTAB_KINDS];
+	uint64_t		 n[SRCTAB_KINDS];
+};
+
+#define SRCTAB_ENTRIES_MIN	16
+#define SRCTAB_ENTRIES_MAX	1048576
+
+int		 srctab_create(struct srctab *, uint32_t);
+void		 srctab_destroy(struct srctab *);
+int		 srctab_take(const struct srctab *, const struct admit_source *,
+		    const struct srctab_ask *, int64_t, int *, int *);
+int		 srctab_take_service(const struct srctab *, const struct rate *,
+		    int64_t);
+void		 srctab_stats(const struct srctab *, struct srctab_stats *);
 
 /* ---------------------------------------------------------------- proc.c */
 
@@ -679,6 +778,7 @@ struct service {
 	uint64_t			 dead[CTR_COUNT];	/* by workers gone */
 	uint64_t			 respawns;
 	uint64_t			 hung_kills;
+	struct srctab			 srctab;	/* admission's buckets */
 };
 
 /* What status.c shows: a read-only look at the master. */
@@ -722,6 +822,10 @@ struct worker_ctx {
 	 * guard refuses (handler.c); their other fds are closed. */
 	const struct service		*services;
 	size_t				 nservices;
+	/* For admission control (admit.c): the peers' slots to count, and
+	 * the service's table of buckets. */
+	const struct scoreboard		*sb;
+	const struct srctab		*srctab;
 };
 
 /* What a worker does after accept() or recvfrom() failed with an errno. */

@@ -167,7 +167,7 @@ reload_run(void)
 	}
 	if ((nsvc = master_services(nc, nl)) == NULL ||
 	    (g = calloc(1, sizeof(*g))) == NULL) {
-		free(nsvc);
+		master_services_free(nsvc, nc->nservices);
 		sockets_free(nc, nl);
 		conf_free(nc);
 		fprintf(f, "reload failed: out of memory\n");
@@ -181,6 +181,14 @@ reload_run(void)
 		memcpy(nsvc[i].dead, os->dead, sizeof(nsvc[i].dead));
 		nsvc[i].respawns = os->respawns;
 		nsvc[i].hung_kills = os->hung_kills;
+		/* So do its buckets, when their table keeps its shape: a
+		 * reload forgives no client its debt. */
+		if (nsvc[i].srctab.shm != NULL && os->srctab.shm != NULL &&
+		    nsvc[i].srctab.nsets == os->srctab.nsets) {
+			srctab_destroy(&nsvc[i].srctab);
+			nsvc[i].srctab = os->srctab;
+			memset(&os->srctab, 0, sizeof(os->srctab));
+		}
 	}
 	/* Sockets no longer configured: ours go now, the workers' with them. */
 	stop_listeners(0);
@@ -289,7 +297,7 @@ reload_free_old(void)
 		*gp = g->older;
 		for (i = 0; i < g->nsvc; i++)
 			free(g->svc[i].listeners);
-		free(g->svc);
+		master_services_free(g->svc, g->nsvc);
 		conf_free(g->conf);
 		free(g);
 	}

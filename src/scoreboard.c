@@ -33,14 +33,21 @@ static const char *const state_names[] = {
 int
 scoreboard_create(struct scoreboard *sb, size_t n)
 {
-	void *p;
+	void *p, *q;
 
 	p = mmap(NULL, n * sizeof(struct slot), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
+	q = mmap(NULL, sizeof(*sb->inuse), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (q == MAP_FAILED) {
+		munmap(p, n * sizeof(struct slot));
+		return -1;
+	}
 	sb->slots = p;
 	sb->capacity = n;
+	sb->inuse = q;
 	return 0;
 }
 
@@ -49,8 +56,35 @@ scoreboard_destroy(struct scoreboard *sb)
 {
 	if (sb->slots != NULL)
 		munmap(sb->slots, sb->capacity * sizeof(struct slot));
+	if (sb->inuse != NULL)
+		munmap((void *)sb->inuse, sizeof(*sb->inuse));
 	sb->slots = NULL;
+	sb->inuse = NULL;
 	sb->capacity = 0;
+}
+
+/*
+ * scoreboard_inuse - slots [0, n) may hold workers from now on: what a
+ * worker scans when it counts its peers' clients (admit.c).  Set before
+ * a worker is forked into slot n - 1, so no worker is ever out of range
+ * (n is the master's table's length, which never shrinks).
+ */
+void
+scoreboard_inuse(struct scoreboard *sb, size_t n)
+{
+	/* Written, never read: a worker may have put anything there. */
+	if (sb->inuse != NULL)
+		*sb->inuse = n;
+}
+
+/*
+ * scoreboard_unsource - slot i's worker is gone: the client it published
+ * for max_per_source (admit.c) is no longer held by anyone.
+ */
+void
+scoreboard_unsource(struct scoreboard *sb, size_t i)
+{
+	sb->slots[i].src_family = 0;
 }
 
 /* scoreboard_reset - slot i made ready for a new worker: zeroed, starting. */
@@ -76,6 +110,8 @@ scoreboard_add(uint64_t a, uint64_t b)
  * longer than its buffer, a negative process group, a time in the future)
  * makes it inconsistent: -1, with r->bad saying what, and r's fields made
  * harmless for display.  0 when it is consistent.  now is now_ms().
+ * The source a worker publishes for its peers (src_*: max_per_source,
+ * admit.c) is not read at all: the master has no use for it.
  */
 int
 scoreboard_read(const struct slot *slot, int64_t now, struct slot_report *r)

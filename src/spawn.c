@@ -127,6 +127,7 @@ spawn_worker(struct service *s)
 		return -1;
 	}
 	slot = scoreboard_reset(&master.sb, proc_index(&master.pt, p));
+	scoreboard_inuse(&master.sb, master.pt.n);
 	p->svc = s;
 	p->generation = master.generation;
 	clock_gettime(CLOCK_REALTIME, &p->started);
@@ -147,6 +148,8 @@ spawn_worker(struct service *s)
 		ctx.master_pid = master.pid;
 		ctx.services = master.svc;
 		ctx.nservices = master.nsvc;
+		ctx.sb = &master.sb;
+		ctx.srctab = &s->srctab;
 		worker_main(&ctx);
 		/* NOTREACHED */
 	}
@@ -243,6 +246,8 @@ spawn_ended(struct proc *p, int status)
 		s->nworkers--;
 	for (i = 0; i < CTR_COUNT; i++)
 		s->dead[i] = scoreboard_add(s->dead[i], r.count[i]);
+	/* The client it held counts no more against max_per_source. */
+	scoreboard_unsource(&master.sb, proc_index(&master.pt, p));
 	proc_release(p);
 }
 

@@ -20,6 +20,10 @@
 
 #include "preforkd.h"
 #include "handler.h"
+#include "conn.h"
+
+/* Sources a full service's report names, most connections first. */
+#define STATUS_TOP_SOURCES	5
 
 /* What one service adds up to right now. */
 struct status_counts {
@@ -41,12 +45,24 @@ struct status_row {
 	int64_t		 busy_ms;	/* how long, so far */
 };
 
+/* A source and the connections it holds, for the top sources. */
+struct status_source {
+	struct admit_source	 src;
+	int			 n;
+};
+
 /* One service: the master's view of it, and what its workers add up to. */
 struct status_service {
 	const struct service	*s;
 	struct status_counts	 c;
 	struct status_row	*rows;
 	size_t			 nrows;
+	/* When no worker is idle: who holds the busy ones, from the
+	 * addresses in their slots (never from what workers publish for
+	 * their own counting). */
+	struct status_source	 top[STATUS_TOP_SOURCES];
+	size_t			 ntop;
+	struct srctab_stats	 tab;		/* size 0: no table */
 };
 
 /* The master itself. */
@@ -138,6 +154,55 @@ status_add(struct status_service *ss, const struct proc *p,
 	}
 }
 
+/* status_source_cmp - qsort: sources in any fixed order, alike together. */
+static int
+status_source_cmp(const void *a, const void *b)
+{
+	const struct admit_source *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->b, y->b, sizeof(x->b));
+}
+
+/* status_top_cmp - qsort: most connections first, then the source. */
+static int
+status_top_cmp(const void *a, const void *b)
+{
+	const struct status_source *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return status_source_cmp(&x->src, &y->src);
+}
+
+/*
+ * status_top - the STATUS_TOP_SOURCES sources holding most of the n
+ * connections whose sources are in src (sorted in place), into ss->top.
+ */
+static void
+status_top(struct status_service *ss, struct admit_source *src, size_t n)
+{
+	struct status_source run, *top = ss->top;
+	size_t i, j;
+
+	qsort(src, n, sizeof(*src), status_source_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n &&
+		    status_source_cmp(&src[i], &src[j]) == 0; j++)
+			;
+		run.src = src[i];
+		run.n = (int)(j - i);
+		if (ss->ntop < STATUS_TOP_SOURCES)
+			top[ss->ntop++] = run;
+		else if (status_top_cmp(&run, &top[ss->ntop - 1]) < 0)
+			top[ss->ntop - 1] = run;
+		else
+			continue;
+		qsort(top, ss->ntop, sizeof(*top), status_top_cmp);
+	}
+}
+
 /*
  * status_service_fill - service si and its workers of this generation,
  * each slot read once (and checked: a worker may have written anything
@@ -149,23 +214,36 @@ status_service_fill(const struct status_view *v, size_t si, int64_t now,
     struct status_service *ss)
 {
 	const struct service *s = &v->svc[si];
+	struct admit_source *src = NULL;
 	struct slot_report r;
 	const struct proc *p;
-	size_t i, n = 0;
+	size_t i, n = 0, nsrc = 0;
 
 	memset(ss, 0, sizeof(*ss));
 	ss->s = s;
 	for (i = 0; (p = proc_next(v->pt, &i)) != NULL;)
 		n += status_mine(v, si, p);
-	if (n > 0 && (ss->rows = calloc(n, sizeof(*ss->rows))) == NULL)
+	if (n > 0 && ((ss->rows = calloc(n, sizeof(*ss->rows))) == NULL ||
+	    (src = calloc(n, sizeof(*src))) == NULL)) {
+		free(ss->rows);
 		return -1;
+	}
 	memcpy(ss->c.count, s->dead, sizeof(ss->c.count));
 	for (i = 0; (p = proc_next(v->pt, &i)) != NULL && ss->nrows < n;) {
 		if (!status_mine(v, si, p))
 			continue;
 		scoreboard_read(&v->sb->slots[proc_index(v->pt, p)], now, &r);
 		status_add(ss, p, &r, now);
+		/* A unix client's address is a path of its choosing. */
+		if (r.state == SLOT_BUSY && r.proto != PROTO_UNIX)
+			admit_source((const struct sockaddr *)&r.remote,
+			    r.remotelen, s->conf->source_prefix6, 0,
+			    &src[nsrc++]);
 	}
+	if (ss->c.idle == 0 && ss->c.busy > 0)
+		status_top(ss, src, nsrc);
+	free(src);
+	srctab_stats(&s->srctab, &ss->tab);
 	return 0;
 }
 
@@ -228,6 +306,20 @@ status_text_service(FILE *f, const struct status_service *ss, size_t si)
 	    (unsigned long long)c->count[CTR_LIMITED],
 	    (unsigned long long)c->count[CTR_RATE_LIMITED],
 	    (unsigned long long)c->count[CTR_SHED]);
+	if (ss->tab.size > 0) {
+		fprintf(f, "  source table: %u entries, %llu in use, %llu "
+		    "evicted", ss->tab.size, (unsigned long long)ss->tab.used,
+		    (unsigned long long)ss->tab.evictions);
+		if (ss->tab.recovered > 0)
+			fprintf(f, ", lock taken over from a dead worker %llu "
+			    "times", (unsigned long long)ss->tab.recovered);
+		fprintf(f, "\n");
+	}
+	for (j = 0; j < ss->ntop; j++)
+		fprintf(f, "%s%s (%d)%s", j == 0 ? "  top sources: " : ", ",
+		    admit_source_format(&ss->top[j].src,
+		    s->conf->source_prefix6, desc, sizeof(desc)),
+		    ss->top[j].n, j + 1 == ss->ntop ? "\n" : "");
 	if (c->count[CTR_ACCESS_LOST] > 0)
 		fprintf(f, "  access log lines lost: %llu\n",
 		    (unsigned long long)c->count[CTR_ACCESS_LOST]);
@@ -328,7 +420,25 @@ status_json_service(FILE *f, const struct status_service *ss, size_t si)
 	for (j = 0; j < CTR_COUNT; j++)
 		fprintf(f, ",\"%s\":%llu", scoreboard_counter_name((int)j),
 		    (unsigned long long)c->count[j]);
-	fprintf(f, "},\"workers\":[");
+	fprintf(f, "}");
+	if (ss->tab.size > 0)
+		fprintf(f, ",\"source_table\":{\"size\":%u,\"used\":%llu,"
+		    "\"evictions\":%llu,\"recovered\":%llu}", ss->tab.size,
+		    (unsigned long long)ss->tab.used,
+		    (unsigned long long)ss->tab.evictions,
+		    (unsigned long long)ss->tab.recovered);
+	if (ss->ntop > 0) {
+		fprintf(f, ",\"top_sources\":[");
+		for (j = 0; j < ss->ntop; j++) {
+			fprintf(f, "%s{\"source\":", j ? "," : "");
+			status_json_string(f, admit_source_format(
+			    &ss->top[j].src, s->conf->source_prefix6, desc,
+			    sizeof(desc)));
+			fprintf(f, ",\"connections\":%d}", ss->top[j].n);
+		}
+		fprintf(f, "]");
+	}
+	fprintf(f, ",\"workers\":[");
 	for (j = 0; j < ss->nrows; j++) {
 		w = &ss->rows[j];
 		fprintf(f, "%s{\"pid\":%ld,\"state\":\"%s\",\"generation\":%u,"

@@ -395,6 +395,7 @@ worker_idle(struct preforkd_conn *c)
 {
 	struct slot *slot = ctx->slot;
 
+	admit_done();
 	slot->count[CTR_SERVED]++;
 	if (c->end == CONN_TIMEOUT) {
 		slot->count[CTR_IO_TIMEOUTS]++;
@@ -653,6 +654,13 @@ worker_serve_datagram(size_t i, enum worker_next *next)
 		if (ctx->slot->count[CTR_IGNORED] != handler_dgram_ignored())
 			ctx->slot->count[CTR_IGNORED] = handler_dgram_ignored();
 	}
+	if (c.end == CONN_RATE_LIMITED) {
+		/* Its reply was over max_reply_bytes_per_source: not sent. */
+		admit_done();
+		worker_refuse(&c, c.end, admit_reply_why());
+		ctx->slot->state = SLOT_IDLE;
+		return 1;
+	}
 	worker_idle(&c);
 	return 1;
 }
@@ -785,6 +793,7 @@ worker_main(struct worker_ctx *c)
 	    h->worker_start(&ctx->service->view) == -1)
 		exit(2);
 
+	admit_limits_init(ctx->service, ctx->srctab, ctx->sb, ctx->slot);
 	request_limit = pool_request_limit(ctx->service->max_requests,
 	    (uint32_t)getpid() * 2654435761u ^ (uint32_t)now_ms());
 	worker_guard_init();

@@ -294,6 +294,58 @@ json_ok(const char *text, const char *name)
 		diag("invalid at: %.40s", where);
 }
 
+/*
+ * test_top - echo made full (no idle worker): its top sources, most
+ * connections first, an IPv6 client as its /64; its source table; and
+ * no such line for a service with no busy worker.
+ */
+static void
+test_top(struct status_view *v)
+{
+	struct sockaddr_in6 *sin6;
+	struct slot *sl;
+	char *text, *json;
+
+	csvc[0].source_prefix6 = 64;
+	if (srctab_create(&svc[0].srctab, 16) == -1)
+		sysbail("srctab_create");
+	v->nsvc = 3;
+	v->paused = v->stopping = 0;
+	inet4(&slots[0].remote, &slots[0].remotelen, "127.0.0.5", 40001);
+	slots[0].state = SLOT_BUSY;
+	slots[0].busy_since = NOW - 10;
+	slots[2] = slots[0];
+	inet4(&slots[2].remote, &slots[2].remotelen, "127.0.0.5", 40002);
+	sl = worker(5, 208, &svc[0], 3, SLOT_BUSY, 0);
+	sl->busy_since = NOW - 10;
+	sl->proto = PROTO_TCP;
+	inet4(&sl->local, &sl->locallen, "127.0.0.1", 7007);
+	sin6 = (struct sockaddr_in6 *)&sl->remote;
+	memset(sin6, 0, sizeof(*sin6));
+	sin6->sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8:1:2::7", &sin6->sin6_addr);
+	sl->remotelen = sizeof(*sin6);
+
+	text = status_render_at(v, 0, NOW);
+	like(text, "\n  source table: 16 entries, 0 in use, 0 evicted\n"
+	    "  top sources: 127.0.0.5 (2), 127.0.0.1 (1), "
+	    "2001:db8:1:2::/64 (1)\n  worker 201 ", "text: a full service's "
+	    "top sources, most first, IPv6 by /64; its source table");
+	ok(text != NULL && strstr(strstr(text, "top sources") + 1,
+	    "top sources") == NULL, "text: only the full service has them");
+	json = status_render_at(v, 1, NOW);
+	like(json, "\"shed\":0},\"source_table\":{\"size\":16,\"used\":0,"
+	    "\"evictions\":0,\"recovered\":0},\"top_sources\":["
+	    "{\"source\":\"127.0.0.5\",\"connections\":2},"
+	    "{\"source\":\"127.0.0.1\",\"connections\":1},"
+	    "{\"source\":\"2001:db8:1:2::/64\",\"connections\":1}],"
+	    "\"workers\":[", "JSON: the same");
+	json_ok(json, "JSON: valid");
+	free(text);
+	free(json);
+	srctab_destroy(&svc[0].srctab);
+}
+
 int
 main(void)
 {
@@ -302,7 +354,7 @@ main(void)
 	struct scoreboard sb;
 	char *text, *json;
 
-	plan(9);
+	plan(9 + 4);
 	setenv("TZ", "UTC0", 1);
 	tzset();
 	view(&v, &pt, &sb);
@@ -337,5 +389,7 @@ main(void)
 	text = status_render(&v, 0);
 	like(text, "up 0d 00h00m01s", "status_render: now is the clock's");
 	free(text);
+
+	test_top(&v);
 	return 0;
 }
