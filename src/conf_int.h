@@ -105,6 +105,12 @@ void		 conf_exec_worker_check(struct conf_ctx *,
 void		 conf_exec_check(struct conf_ctx *);
 void		 conf_exec_free(struct conf_exec *);
 
+/* conf_admit.c: defer_accept, io_timeout_busy, min_rate */
+int		 conf_admit_setting(struct conf_ctx *, const config_setting_t *,
+		    struct conf_service *);
+void		 conf_admit_check(struct conf_ctx *, const config_setting_t *,
+		    const struct conf_service *);
+
 /* conf_module.c: a module's settings, and loading it */
 void		 conf_module(struct conf_ctx *, const config_setting_t *,
 		    struct conf_service *);

@@ -30,7 +30,10 @@
 const char *const conf_service_names[] = {
 	"name", "listen", "handler", "workers", "min_spare", "max_spare",
 	"max_workers", "backlog", "unix_mode", "max_requests", "timeout",
-	"io_timeout", "exec", "module", NULL
+	"io_timeout", "exec", "module",
+	/* conf_admit.c's */
+	"defer_accept", "io_timeout_busy", "min_rate",
+	NULL
 };
 
 /* The pool settings, in the order of CONF_POOL_*; all take 1..WORKERS_MAX. */
@@ -155,7 +158,9 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 		else if (strcmp(key, "unix_mode") == 0) {
 			if (conf_listen_unix_mode(ctx, s, svc) == 0)
 				mode = s;
-		} else
+		} else if (conf_admit_setting(ctx, s, svc))
+			;
+		else
 			conf_err_unknown(ctx, s, conf_service_names,
 			    conf_global_names,
 			    "it is a global setting: put it outside services");
@@ -170,6 +175,7 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 	if (svc->exec != NULL && svc->exec->mode == EXEC_WORKER)
 		conf_exec_worker_check(ctx, exec, pool, max_requests, timeout,
 		    svc);
+	conf_admit_check(ctx, group, svc);
 
 	if (name == NULL)
 		conf_err(ctx, group, "missing required setting \"name\"");

@@ -40,6 +40,9 @@ struct preforkd_conn {
 	uint64_t			 bytes_out;
 	int				 end;		/* enum conn_end */
 	int				 exec_status;	/* exec: wait status; -1 */
+	/* Where bytes_in + bytes_out go on each read and write: the slot,
+	 * for the master's shedding (shed.c); NULL: nowhere. */
+	volatile uint64_t		*moved;
 };
 
 /* How a connection ended, for the access log (PREFORKD_END_*'s twin). */

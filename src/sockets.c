@@ -11,6 +11,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +63,30 @@ sockets_old(const char *service, const struct addr *a,
 		}
 	}
 	return NULL;
+}
+
+/* What listen_defer() sets, for its messages. */
+#if defined(TCP_DEFER_ACCEPT)
+#define SOCKETS_DEFER_OPT	"TCP_DEFER_ACCEPT"
+#else
+#define SOCKETS_DEFER_OPT	"SO_ACCEPTFILTER dataready"
+#endif
+
+/*
+ * sockets_defer - defer_accept on a socket that was open already (kept
+ * over a reload, or inherited): one that will not take it works on
+ * without, and says so.
+ */
+static void
+sockets_defer(const struct conf_service *cs, struct listener *l)
+{
+	char desc[ADDR_TEXT_MAX];
+
+	if (listen_defer(l, cs->defer_accept) == -1)
+		log_warning("service %s: %s: cannot apply defer_accept %d: "
+		    "setsockopt %s: %s", cs->name, listen_describe(l, desc,
+		    sizeof(desc)), cs->defer_accept, SOCKETS_DEFER_OPT,
+		    strerror(errno));
 }
 
 /* sockets_free - free a listener table (closing what is open). */
@@ -117,13 +143,22 @@ sockets_open(const struct conf *nc, struct errlist *errs)
 			    &cs->listen[j], from, nc)) != NULL)
 				continue;
 			if (listen_inherit_take(&nl[i][j], cs->name,
-			    cs->backlog, cs->unix_mode, cs->io_timeout))
+			    cs->backlog, cs->unix_mode, cs->io_timeout)) {
+				sockets_defer(cs, &nl[i][j]);
 				continue;
+			}
 			if (listen_open(&nl[i][j], cs->backlog, cs->unix_mode,
 			    cs->io_timeout, cause, sizeof(cause)) == -1)
 				errlist_add(errs, "service %s: cannot listen on "
 				    "%s: %s", cs->name, addr_format(
 				    &cs->listen[j], desc, sizeof(desc)), cause);
+			else if (listen_defer(&nl[i][j], cs->defer_accept) ==
+			    -1)
+				errlist_add(errs, "service %s: cannot listen on "
+				    "%s: setsockopt %s: %s", cs->name,
+				    addr_format(&cs->listen[j], desc,
+				    sizeof(desc)), SOCKETS_DEFER_OPT,
+				    strerror(errno));
 		}
 	}
 	if (errs->n > before)
@@ -152,6 +187,7 @@ sockets_open(const struct conf *nc, struct errlist *errs)
 				log_warning("service %s: %s: %s", cs->name,
 				    listen_describe(&nl[i][j], desc,
 				    sizeof(desc)), cause);
+			sockets_defer(cs, &nl[i][j]);
 		}
 	}
 	for (i = 0; i < nc->nservices; i++)
@@ -174,11 +210,30 @@ fail:
 	return NULL;
 }
 
+/*
+ * sockets_log_defer - ", defer_accept N s" after extra; with what the
+ * kernel made of the configured want, when it rounded it up.
+ */
+static void
+sockets_log_defer(const struct listener *l, int want, char *extra,
+    size_t len)
+{
+	size_t used = strlen(extra);
+
+	if (l->defer_accept != want)
+		snprintf(extra + used, len - used, "%sdefer_accept %d s, "
+		    "rounded up by the kernel to %d s", extra[0] == ';' ?
+		    "; " : ", ", want, l->defer_accept);
+	else
+		snprintf(extra + used, len - used, "%sdefer_accept %d s",
+		    extra[0] == ';' ? "; " : ", ", want);
+}
+
 /* sockets_log - one line per socket: protocol, address, fd. */
 void
 sockets_log(void)
 {
-	char desc[ADDR_TEXT_MAX], extra[96];
+	char desc[ADDR_TEXT_MAX], extra[160];
 	const struct listener *l;
 	size_t i, j;
 
@@ -196,6 +251,9 @@ sockets_log(void)
 			else if (l->addr.wildcard &&
 			    l->bound.ss.ss_family == AF_INET6)
 				snprintf(extra, sizeof(extra), ", v4 and v6");
+			if (l->defer_accept > 0)
+				sockets_log_defer(l, master.svc[i].conf->
+				    defer_accept, extra, sizeof(extra));
 			log_notice("service %s: listening on %s (fd %d%s)",
 			    master.svc[i].conf->name, listen_describe(l, desc,
 			    sizeof(desc)), l->fd, extra);

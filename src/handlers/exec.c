@@ -440,6 +440,12 @@ exec_wait(const struct exec_conn *ec, pid_t pid, struct exec_errlog *el,
 			/* The worker leaves once the group is gone. */
 			*stopping = 1;
 		}
+		/* The master cut the client to free a full pool (shed.c),
+		 * and signalled the group too; this one is ours for sure. */
+		if (kill_at == 0 && shed_cut()) {
+			exec_kill_group(pid, SIGTERM);
+			kill_at = now + EXEC_KILL_GRACE_MS;
+		}
 		if (deadline > 0 && now >= deadline && kill_at == 0) {
 			log_warning("service %s: program %ld still running "
 			    "after timeout %d s; stopping its process group",
