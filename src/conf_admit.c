@@ -156,7 +156,8 @@ conf_admit_accepts(struct conf_ctx *ctx, const config_setting_t *group,
 
 	for (i = 0; i < sizeof(conf_admit_accepted) /
 	    sizeof(conf_admit_accepted[0]); i++) {
-		s = config_setting_get_member(group, conf_admit_accepted[i].name);
+		s = config_setting_get_member(group,
+		    conf_admit_accepted[i].name);
 		if (s == NULL)
 			continue;
 		conf_err(ctx, s, "does not apply to %s: the program accepts "

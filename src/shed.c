@@ -301,8 +301,8 @@ shed_log(const struct service *s, const struct proc *p,
 		    (long long)(c->silent_ms % 1000 / 100),
 		    s->conf->io_timeout_busy);
 	else
-		snprintf(why, sizeof(why), "%llu bytes in %lld.%lld s, under "
-		    "min_rate %d bytes/s after io_timeout_busy %d s",
+		snprintf(why, sizeof(why), "moved %llu bytes in %lld.%lld s, "
+		    "under min_rate %d bytes/s after io_timeout_busy %d s",
 		    (unsigned long long)c->moved,
 		    (long long)(c->age_ms / 1000),
 		    (long long)(c->age_ms % 1000 / 100), s->conf->min_rate,

@@ -73,8 +73,8 @@ sockdiag_reply(const char *buf, size_t n, uint64_t *moved)
 	}
 	if (h->nlmsg_type == NLMSG_ERROR) {
 		e = NLMSG_DATA(h);
-		errno = h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error < 0 ?
-		    -e->error : EPROTO;
+		errno = h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) &&
+		    e->error < 0 ? -e->error : EPROTO;
 		return -1;
 	}
 	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||

@@ -124,6 +124,7 @@ sockets_open(const struct conf *nc, struct errlist *errs)
 	struct listener **nl, ***from, *old;
 	char cause[256], desc[ADDR_TEXT_MAX];
 	size_t i, j, before = errs->n;
+	int rc;
 
 	nl = calloc(nc->nservices, sizeof(*nl));
 	from = calloc(nc->nservices, sizeof(*from));
@@ -147,18 +148,18 @@ sockets_open(const struct conf *nc, struct errlist *errs)
 				sockets_defer(cs, &nl[i][j]);
 				continue;
 			}
-			if (listen_open(&nl[i][j], cs->backlog, cs->unix_mode,
-			    cs->io_timeout, cause, sizeof(cause)) == -1)
+			rc = listen_open(&nl[i][j], cs->backlog, cs->unix_mode,
+			    cs->io_timeout, cause, sizeof(cause));
+			if (rc == 0 && listen_defer(&nl[i][j],
+			    cs->defer_accept) == -1) {
+				snprintf(cause, sizeof(cause), "setsockopt %s: "
+				    "%s", SOCKETS_DEFER_OPT, strerror(errno));
+				rc = -1;	/* closed by sockets_free */
+			}
+			if (rc == -1)
 				errlist_add(errs, "service %s: cannot listen on "
 				    "%s: %s", cs->name, addr_format(
 				    &cs->listen[j], desc, sizeof(desc)), cause);
-			else if (listen_defer(&nl[i][j], cs->defer_accept) ==
-			    -1)
-				errlist_add(errs, "service %s: cannot listen on "
-				    "%s: setsockopt %s: %s", cs->name,
-				    addr_format(&cs->listen[j], desc,
-				    sizeof(desc)), SOCKETS_DEFER_OPT,
-				    strerror(errno));
 		}
 	}
 	if (errs->n > before)
