@@ -179,6 +179,27 @@ ask(const char *unix_path, int port, const char *msg)
 
 /* ------------------------------------------------------------ the daemon */
 
+/*
+ * start - a daemon with the access log and services (a config text, one
+ * service, named name, of n workers on a TCP port: into *port): started,
+ * every worker up.
+ */
+static struct pf_daemon *
+start(const char *services, const char *name, int n, int *port)
+{
+	struct pf_daemon *d;
+	char *text;
+
+	text = tap_strdup_printf("access_log = \"@DIR@/access.log\";\n%s",
+	    services);
+	d = pf_start(text);
+	free(text);
+	*port = pf_port(d, name, "tcp");
+	if (*port < 0 || pf_wait_workers(d, n, 10000) != n)
+		bail("service %s did not start its %d workers", name, n);
+	return d;
+}
+
 /* cut_line - "... <- 127.0.0.1:PORT (worker" for a client's cut. */
 static char *
 cut_needle(int port)
@@ -295,13 +316,9 @@ test_silent(void)
 	long t0, ms;
 	char buf[8], *remote;
 
-	d = pf_start("access_log = \"@DIR@/access.log\";\n"
-	    "services = ( { name = \"echo\"; listen = \"127.0.0.1:0\";\n"
+	d = start("services = ( { name = \"echo\"; listen = \"127.0.0.1:0\";\n"
 	    "  handler = \"echo\"; workers = 4; io_timeout = 60;\n"
-	    "  io_timeout_busy = 3; } );\n");
-	port = pf_port(d, "echo", "tcp");
-	if (port < 0 || pf_wait_workers(d, 4, 10000) != 4)
-		bail("echo did not start its 4 workers");
+	    "  io_timeout_busy = 3; } );\n", "echo", 4, &port);
 	talker_start(&t, NULL, port, 1, 500);
 	for (i = 0; i < 3; i++) {
 		if (i > 0)
@@ -364,13 +381,9 @@ test_min_rate(void)
 	int port, w;
 	char buf[8], *needle, *line;
 
-	d = pf_start("access_log = \"@DIR@/access.log\";\n"
-	    "services = ( { name = \"echo\"; listen = \"127.0.0.1:0\";\n"
+	d = start("services = ( { name = \"echo\"; listen = \"127.0.0.1:0\";\n"
 	    "  handler = \"echo\"; workers = 2; io_timeout = 60;\n"
-	    "  io_timeout_busy = 4; min_rate = 100; } );\n");
-	port = pf_port(d, "echo", "tcp");
-	if (port < 0 || pf_wait_workers(d, 2, 10000) != 2)
-		bail("echo did not start its 2 workers");
+	    "  io_timeout_busy = 4; min_rate = 100; } );\n", "echo", 2, &port);
 	talker_start(&fast, NULL, port, 64, 250);
 	talker_start(&drip, NULL, port, 1, 3000);
 	w = ask(NULL, port, "w");
@@ -405,13 +418,10 @@ test_exec(void)
 	int port, s, sport, w;
 	char buf[8], *remote;
 
-	d = pf_start("access_log = \"@DIR@/access.log\";\n"
-	    "services = ( { name = \"cat\"; listen = \"127.0.0.1:0\";\n"
+	d = start("services = ( { name = \"cat\"; listen = \"127.0.0.1:0\";\n"
 	    "  handler = \"exec\"; exec = { argv = [ \"/bin/cat\" ]; };\n"
-	    "  workers = 2; io_timeout = 60; io_timeout_busy = 2; } );\n");
-	port = pf_port(d, "cat", "tcp");
-	if (port < 0 || pf_wait_workers(d, 2, 10000) != 2)
-		bail("cat did not start its 2 workers");
+	    "  workers = 2; io_timeout = 60; io_timeout_busy = 2; } );\n",
+	    "cat", 2, &port);
 	talker_start(&t, NULL, port, 1, 500);
 	if ((s = silent(NULL, port, 0, 1)) < 0)
 		bail("the silent client of cat was not served");
