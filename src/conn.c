@@ -1,8 +1,10 @@
 /*
  * conn.c - a connection as handlers and modules reach it: the accessor
  * table of module ABI 2 (preforkd-module(3)), whose reads and writes are
- * the only way a handler talks to a client: they retry on EINTR, never
- * raise SIGPIPE, and count the bytes for the logs.  Also where the public
+ * the only way a handler talks to a client: they retry on EINTR (unless
+ * the master has cut the client to free a full pool: shed.c), never raise
+ * SIGPIPE, and count the bytes for the logs and for the master, which
+ * watches them to see who is silent.  Also where the public
  * constants of preforkd/module.h are checked against their internal twins.
  *
  * SPDX-License-Identifier: MIT

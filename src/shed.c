@@ -156,8 +156,8 @@ static size_t		 shed_nsvc_max;
 static long
 shed_svc_index(const struct proc *p)
 {
-	if (p->svc < master.svc || p->svc >= master.svc + master.nsvc)
-		return -1;
+	if (p->generation != master.generation)
+		return -1;	/* an older one's: retiring */
 	return (long)(p->svc - master.svc);
 }
 

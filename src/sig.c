@@ -137,11 +137,12 @@ sig_pipe_open(void)
 /*
  * sig_init - set up the self-pipe and the handlers for a role.  The master
  * catches every signal of its table.  A worker catches only QUIT (finish
- * the connection, then exit) and USR1 (reopen the logs when idle); TERM
- * keeps its default action (exit now), and CHLD too, except while a
- * handler waits for a program of its own (sig_worker_child); the
- * signals meant for the master are ignored, so that a ^C on the terminal,
- * which reaches the whole process group, is the master's to act on.
+ * the connection, then exit) and USR1 (reopen the logs when idle), and
+ * SIG_SHED when its service sheds (shed.c installs that one); TERM keeps
+ * its default action (exit now), and CHLD too, except while a handler
+ * waits for a program of its own (sig_worker_child); the signals meant
+ * for the master are ignored, so that a ^C on the terminal, which
+ * reaches the whole process group, is the master's to act on.
  */
 int
 sig_init(int role)

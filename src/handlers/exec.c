@@ -406,7 +406,8 @@ struct exec_conn {
 
 /*
  * exec_wait - wait for the program while copying its stderr to the log;
- * stop its group at timeout (TERM, then KILL a second later).  When the
+ * stop its group at timeout, or when the master cut the client (shed.c),
+ * TERM, then KILL a second later.  When the
  * worker itself gets TERM (sig_worker_child), the group goes first and
  * *stopping says the worker must follow, by the same signal.  Returns the
  * program's wait status.

@@ -406,6 +406,42 @@ test_min_rate(void)
 }
 
 /*
+ * A dynamic pool is full only at max_workers: the first silent client
+ * makes it grow (below min_spare idle), and only once the second holds
+ * the last worker it may have does a waiting client get one, the longest
+ * silent's.
+ */
+static void
+test_dynamic(void)
+{
+	struct pf_daemon *d;
+	int port, s1, s2, w;
+	char buf[8];
+
+	d = start("services = ( { name = \"echo\"; listen = \"127.0.0.1:0\";\n"
+	    "  handler = \"echo\"; min_spare = 1; max_spare = 1;\n"
+	    "  max_workers = 2; io_timeout = 60; io_timeout_busy = 2; } );\n",
+	    "echo", 1, &port);
+	if ((s1 = silent(NULL, port, 0, 1)) < 0)
+		bail("the first silent client was not served");
+	ok(pf_log_wait(d, "below min_spare 1; starting 1", 30000) &&
+	    pf_wait_workers(d, 2, 30000) == 2, "dynamic: one busy worker, "
+	    "the pool grows to max_workers");
+	if ((s2 = silent(NULL, port, 0, 1)) < 0)
+		bail("the second silent client was not served");
+	w = ask(NULL, port, "w");
+	ok(wait_cut(d, pf_local_port(s1)), "dynamic: at max_workers, the "
+	    "longest silent client is cut");
+	ok(pf_read_n(w, buf, 1, 30000) == 1 && buf[0] == 'w',
+	    "dynamic: the waiting client is served");
+	is_int(1, cuts(d), "dynamic: only one cut");
+	close(s1);
+	close(s2);
+	close(w);
+	pf_stop(d);
+}
+
+/*
  * exec: /bin/cat serves each connection, so preforkd never reads them;
  * the kernel's counts tell the talker (started first, so older) from the
  * silent client, and the silent one's program is stopped.
@@ -493,6 +529,7 @@ main(void)
 	plan_lazy();
 	test_silent();
 	test_min_rate();
+	test_dynamic();
 	test_exec();
 	test_module();
 	return 0;
