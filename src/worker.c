@@ -275,7 +275,9 @@ worker_conn_init(struct preforkd_conn *c, const struct listener *l, int fd)
 	c->io_timeout_ms = ctx->service->io_timeout * 1000;
 	c->end = CONN_CLOSED;
 	c->started = now_ms();
-	c->moved = &ctx->slot->moved;
+	/* Only the master's shedding reads it: no store per read without. */
+	c->moved = ctx->service->io_timeout_busy > 0 ? &ctx->slot->moved :
+	    NULL;
 	if (b->sa_family == AF_INET)
 		any = ((const struct sockaddr_in *)b)->sin_addr.s_addr ==
 		    htonl(INADDR_ANY);
