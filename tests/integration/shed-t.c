@@ -6,9 +6,10 @@
  * talking (a byte every half second) is never cut; min_rate cuts a client
  * that drips a byte every 3 s (never silent that long) while the pool is
  * full; an exec'd program's connection (its bytes seen through the
- * kernel) and a module's, on a unix socket, are cut the same way.  Each
- * cut: end=shed in the access log, "shed" in the status, a line saying
- * why in the error log.
+ * kernel) and a module's, on a unix socket, are cut the same way; a
+ * dynamic pool only at max_workers; and a SIGURG that another process of
+ * the workers' user sends cuts no one.  Each cut: end=shed in the access
+ * log, "shed" in the status, a line saying why in the error log.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -22,6 +23,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,6 +300,34 @@ access_shed(struct pf_daemon *d, const char *remote)
 	return n;
 }
 
+/*
+ * forge - SIG_SHED to every worker of d from a process that is not the
+ * master, as the workers' user (nobody, when we are root), as another
+ * service's worker could send it: 1 when every signal was sent.
+ */
+static int
+forge(struct pf_daemon *d)
+{
+	struct passwd *pw;
+	pid_t w[8], pid;
+	int n, i, st;
+
+	n = pf_workers(d, w, 8);
+	if (n <= 0 || (pid = fork()) == -1)
+		return 0;
+	if (pid == 0) {
+		if (geteuid() == 0 && ((pw = getpwnam("nobody")) == NULL ||
+		    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1))
+			_exit(2);
+		for (i = 0; i < n; i++)
+			if (kill(w[i], SIGURG) == -1)
+				_exit(1);
+		_exit(0);
+	}
+	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0;
+}
+
 /* ------------------------------------------------------------- tests */
 
 /*
@@ -431,6 +461,12 @@ test_dynamic(void)
 	    "the pool grows to max_workers");
 	if ((s2 = silent(NULL, port, 0, 1)) < 0)
 		bail("the second silent client was not served");
+	/* Old enough to be cut: only who sends it protects them now. */
+	pf_sleep_ms(2500);
+	ok(forge(d), "SIGURG to every worker from another process of the "
+	    "workers' user");
+	ok(pf_echo_fd(s2, "x"), "a forged request cuts no one: the second "
+	    "client is still served");
 	w = ask(NULL, port, "w");
 	ok(wait_cut(d, pf_local_port(s1)), "dynamic: at max_workers, the "
 	    "longest silent client is cut");
