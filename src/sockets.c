@@ -75,18 +75,23 @@ sockets_old(const char *service, const struct addr *a,
 /*
  * sockets_defer - defer_accept on a socket that was open already (kept
  * over a reload, or inherited): one that will not take it works on
- * without, and says so.
+ * without, and says so; a change is said too.
  */
 static void
 sockets_defer(const struct conf_service *cs, struct listener *l)
 {
 	char desc[ADDR_TEXT_MAX];
+	int was = l->defer_accept;
 
 	if (listen_defer(l, cs->defer_accept) == -1)
 		log_warning("service %s: %s: cannot apply defer_accept %d: "
 		    "setsockopt %s: %s", cs->name, listen_describe(l, desc,
 		    sizeof(desc)), cs->defer_accept, SOCKETS_DEFER_OPT,
 		    strerror(errno));
+	else if (l->defer_accept != was && master.nsvc > 0)
+		log_notice("service %s: %s: defer_accept now %d s (was %d s)",
+		    cs->name, listen_describe(l, desc, sizeof(desc)),
+		    l->defer_accept, was);
 }
 
 /* sockets_free - free a listener table (closing what is open). */
@@ -182,6 +187,7 @@ sockets_open(const struct conf *nc, struct errlist *errs)
 			nl[i][j].unix_dev = old->unix_dev;
 			nl[i][j].unix_ino = old->unix_ino;
 			nl[i][j].unix_mode = old->unix_mode;
+			nl[i][j].defer_accept = old->defer_accept;
 			old->fd = -1;
 			if (listen_adjust(&nl[i][j], cs->backlog, cs->unix_mode,
 			    cs->io_timeout, cause, sizeof(cause)) == -1)

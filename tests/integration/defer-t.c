@@ -2,9 +2,9 @@
  * defer-t.c - defer_accept on the real preforkd: 100 clients that connect
  * and send nothing hold no worker during the deferral period (the status,
  * read within it, shows every worker idle) while a client that speaks is
- * served at once; the period as the kernel rounded it, in the log; and,
- * as documented, a silent connection does reach a worker once the period
- * is over.
+ * served at once; the period as the kernel rounded it, in the log; as
+ * documented, a silent connection does reach a worker once the period is
+ * over; and a reload changes it on the same socket.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,11 +165,57 @@ test_after(void)
 	pf_stop(d);
 }
 
+/*
+ * test_reload - a reload that turns defer_accept off changes it on the
+ * same socket: a silent client then reaches a worker at once, long
+ * before the old period (31 s) would be over.
+ */
+static void
+test_reload(void)
+{
+	struct pf_daemon *d;
+	char *text, *p;
+	long deadline, busy = -1, idle;
+	int port, a, b;
+
+	d = pf_start("services = ( { name = \"echo\"; listen = "
+	    "\"127.0.0.1:0\"; handler = \"echo\"; workers = 4;\n"
+	    "  defer_accept = 20; io_timeout = 60; } );\n");
+	if ((port = pf_port(d, "echo", "tcp")) < 0)
+		bail("no port for echo in the log");
+	a = pf_tcp_connect("127.0.0.1", port);
+	ok(a >= 0 && pf_echo_tcp("127.0.0.1", port, "x") &&
+	    wait_counts(d, 0, WORKERS, 10000), "reload: before, a silent "
+	    "client holds no worker");
+	text = pf_file(d->conf);
+	if ((p = strstr(text, "defer_accept = 20;")) == NULL)
+		bail("no defer_accept in the config");
+	memcpy(p, "defer_accept =  0;", 18);
+	pf_write_file(d->conf, text);
+	free(text);
+	pf_kill(d, SIGHUP);
+	ok(pf_log_wait(d, "defer_accept now 0 s (was 31 s)", 10000),
+	    "reload: the log says defer_accept changed on the kept socket");
+	ok(pf_log_wait(d, "reload: generation 2 is serving", 10000),
+	    "reload: generation 2 serves");
+	b = pf_tcp_connect("127.0.0.1", port);
+	deadline = pf_now_ms() + 10000;
+	while (pf_now_ms() < deadline &&
+	    (status_counts(d, &busy, &idle) != 0 || busy < 1))
+		pf_sleep_ms(100);
+	ok(busy >= 1, "reload: a silent client now holds a worker at once "
+	    "(%ld busy)", busy);
+	close(a);
+	close(b);
+	pf_stop(d);
+}
+
 int
 main(void)
 {
 	plan_lazy();
 	test_silent();
 	test_after();
+	test_reload();
 	return 0;
 }
