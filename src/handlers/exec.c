@@ -406,11 +406,11 @@ struct exec_conn {
 
 /*
  * exec_wait - wait for the program while copying its stderr to the log;
- * stop its group at timeout, or when the master cut the client (shed.c),
- * TERM, then KILL a second later.  When the
- * worker itself gets TERM (sig_worker_child), the group goes first and
- * *stopping says the worker must follow, by the same signal.  Returns the
- * program's wait status.
+ * stop its group (TERM, then KILL a second later) at timeout, or when the
+ * master cut the client to free a full pool (shed.c).  When the worker
+ * itself gets TERM (sig_worker_child), the group goes first and *stopping
+ * says the worker must follow, by the same signal.  Returns the program's
+ * wait status.
  */
 static int
 exec_wait(const struct exec_conn *ec, pid_t pid, struct exec_errlog *el,
