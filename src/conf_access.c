@@ -25,9 +25,9 @@
 #define CONF_ACCESS_UNIX	0x2
 
 /* What exec mode "worker" is told: its program accepts by itself. */
-#define CONF_ACCESS_SELF_ACCEPT	"exec.mode \"worker\" hands the " \
-	"listening sockets to its program, which accepts the connections " \
-	"itself"
+#define CONF_ACCESS_SELF_ACCEPT	"exec.mode \"worker\" or \"wait\" hands " \
+	"the listening sockets to its program, which accepts the " \
+	"connections itself"
 
 /* conf_access_len - rules in the setting: a string is a list of one. */
 static int

@@ -147,6 +147,11 @@ void		 conf_access_service(struct conf_ctx *,
 		    const config_setting_t *, struct conf_service *);
 void		 conf_access_inherit(struct conf_ctx *,
 		    const config_setting_t *);
+/* conf_admit.c: defer_accept, io_timeout_busy, min_rate */
+int		 conf_admit_setting(struct conf_ctx *, const config_setting_t *,
+		    struct conf_service *);
+void		 conf_admit_check(struct conf_ctx *, const config_setting_t *,
+		    const struct conf_service *);
 
 /* conf_module.c: a module's settings, and loading it */
 void		 conf_module(struct conf_ctx *, const config_setting_t *,

@@ -34,6 +34,8 @@ const char *const conf_service_names[] = {
 	/* the admission limits: conf_limit.c */
 	"max_per_source", "source_prefix6", "max_rate", "max_rate_per_source",
 	"max_reply_bytes_per_source", "source_table_size",
+	/* conf_admit.c's */
+	"defer_accept", "io_timeout_busy", "min_rate",
 	NULL
 };
 
@@ -182,6 +184,8 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 				svc->group = conf_get_strdup(ctx, v);
 		} else if (conf_limit_setting(ctx, s, svc, &limits))
 			continue;
+		else if (conf_admit_setting(ctx, s, svc))
+			;
 		else
 			conf_err_unknown(ctx, s, conf_service_names,
 			    conf_global_names,
@@ -201,6 +205,7 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 		    io_timeout, listen, svc);
 	conf_access_service(ctx, access, svc);
 	conf_limit_check(ctx, svc, &limits);
+	conf_admit_check(ctx, group, svc);
 
 	if (name == NULL)
 		conf_err(ctx, group, "missing required setting \"name\"");

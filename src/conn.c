@@ -1,8 +1,10 @@
 /*
  * conn.c - a connection as handlers and modules reach it: the accessor
  * table of module ABI 2 (preforkd-module(3)), whose reads and writes are
- * the only way a handler talks to a client: they retry on EINTR, never
- * raise SIGPIPE, and count the bytes for the logs.  Also where the public
+ * the only way a handler talks to a client: they retry on EINTR (unless
+ * the master has cut the client to free a full pool: shed.c), never raise
+ * SIGPIPE, and count the bytes for the logs and for the master, which
+ * watches them to see who is silent.  Also where the public
  * constants of preforkd/module.h are checked against their internal twins.
  *
  * SPDX-License-Identifier: MIT
@@ -81,16 +83,23 @@ conn_wait(const struct preforkd_conn *c, short events)
 			errno = ETIMEDOUT;
 			return (-1);
 		}
-		if (errno != EINTR)
+		if (errno != EINTR || shed_cut())
 			return (-1);
 	}
 }
 
-/* conn_fail - note how the connection ended from errno; returns -1. */
+/*
+ * conn_fail - note how the connection ended from errno; returns -1.  One
+ * the master cut to free a full pool (shed.c) ended "shed", whatever the
+ * error it caused, and fails with ECONNABORTED.
+ */
 static int
 conn_fail(struct preforkd_conn *c)
 {
-	if (errno == ETIMEDOUT)
+	if (shed_cut()) {
+		c->end = CONN_SHED;
+		errno = ECONNABORTED;
+	} else if (errno == ETIMEDOUT)
 		c->end = CONN_TIMEOUT;
 	else if (errno == ECONNRESET || errno == EPIPE)
 		c->end = CONN_RESET;
@@ -126,9 +135,12 @@ conn_read(struct preforkd_conn *c, void *buf, size_t len)
 		n = read(c->fd, buf, len);
 		if (n >= 0) {
 			c->bytes_in += (uint64_t)n;
+			if (c->moved != NULL)
+				*c->moved = c->bytes_in + c->bytes_out;
 			return (n);
 		}
-		if (errno == EINTR)
+		/* A signal: again, unless it was the master cutting us. */
+		if (errno == EINTR && !shed_cut())
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			if (conn_wait(c, POLLIN) == -1)
@@ -161,7 +173,7 @@ conn_write(struct preforkd_conn *c, const void *buf, size_t len)
 		} else
 			n = write(c->fd, p, len);
 		if (n == -1) {
-			if (errno == EINTR)
+			if (errno == EINTR && !shed_cut())
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				if (conn_wait(c, POLLOUT) == -1)
@@ -173,6 +185,8 @@ conn_write(struct preforkd_conn *c, const void *buf, size_t len)
 		p += n;
 		len -= (size_t)n;
 		c->bytes_out += (uint64_t)n;
+		if (c->moved != NULL)
+			*c->moved = c->bytes_in + c->bytes_out;
 	}
 	return (0);
 }
@@ -241,6 +255,7 @@ conn_exec_bytes(struct preforkd_conn *c, int known, uint64_t in,
 void
 conn_close(struct preforkd_conn *c)
 {
+	shed_forget_fd();
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;

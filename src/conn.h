@@ -45,6 +45,9 @@ struct preforkd_conn {
 	uid_t				 peer_uid;
 	gid_t				 peer_gid;
 	int				 peer_cred_ok;	/* 0: not fetched */
+	/* Where bytes_in + bytes_out go on each read and write: the slot,
+	 * for the master's shedding (shed.c); NULL: nowhere. */
+	volatile uint64_t		*moved;
 };
 
 /* bytes_in and bytes_out when the system cannot tell (exec, unix). */

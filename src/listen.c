@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #endif
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -368,6 +369,62 @@ listen_adjust(struct listener *l, int backlog, mode_t unix_mode,
 	if (l->addr.proto == PROTO_UNIX && !l->shared)
 		return listen_unix_chmod(l, unix_mode, err, errlen);
 	return 0;
+}
+
+/*
+ * listen_defer - defer_accept on a TCP listener (seconds; 0 turns it off):
+ * the kernel wakes no worker for a connection until its client has sent
+ * something.  Linux: TCP_DEFER_ACCEPT.  The kernel keeps the period as a
+ * number of SYN-ACK retransmissions, so it rounds it up to their times
+ * (1, 3, 7, 15, 31, 63, 127 s, then every 120 s); once that is over, it
+ * retransmits the SYN-ACK a last time, and the client's ACK of it queues
+ * the connection for accept() even without data: a silent client reaches
+ * a worker then, for io_timeout (and io_timeout_busy) to deal with.
+ * l->defer_accept is what the kernel made of it.  The BSDs: the accept
+ * filter "dataready" (accf_data), which has no period: it holds a silent
+ * connection until the client sends or the listen queue needs the room.
+ * Other sockets take nothing (conf_admit.c refuses the setting there).
+ * 0, or -1 with errno; the caller names the socket.
+ */
+int
+listen_defer(struct listener *l, int seconds)
+{
+#if defined(TCP_DEFER_ACCEPT)
+	socklen_t len = sizeof(l->defer_accept);
+#elif defined(SO_ACCEPTFILTER)
+	struct accept_filter_arg afa;
+#endif
+
+	/* Set even to 0: an inherited socket may come with it on. */
+	if (l->addr.proto != PROTO_TCP)
+		return 0;
+#if defined(TCP_DEFER_ACCEPT)
+	if (setsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds,
+	    sizeof(seconds)) == -1)
+		return -1;
+	if (getsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &l->defer_accept,
+	    &len) == -1)
+		l->defer_accept = seconds;
+	return 0;
+#elif defined(SO_ACCEPTFILTER)
+	if (seconds == 0) {
+		if (setsockopt(l->fd, SOL_SOCKET, SO_ACCEPTFILTER, NULL, 0) ==
+		    -1 && errno != EINVAL)
+			return -1;
+		l->defer_accept = 0;
+		return 0;
+	}
+	memset(&afa, 0, sizeof(afa));
+	strlcpy(afa.af_name, "dataready", sizeof(afa.af_name));
+	if (setsockopt(l->fd, SOL_SOCKET, SO_ACCEPTFILTER, &afa,
+	    sizeof(afa)) == -1)
+		return -1;
+	l->defer_accept = seconds;
+	return 0;
+#else
+	errno = ENOPROTOOPT;
+	return -1;
+#endif
 }
 
 /*

@@ -77,6 +77,9 @@ void		 spawn_retire(struct proc *, int);
 void		 spawn_signal_all(int);
 void		 spawn_forward(int);
 
+/* shed.c (the worker's side: preforkd.h) */
+void		 shed_tick(int64_t);
+
 /* supervise.c */
 int64_t		 supervise_fill(int64_t);
 void		 supervise_tick(int64_t);

@@ -2,14 +2,17 @@
  * policy.c - the master's decisions about its workers, as pure functions
  * of what it knows (no clock, no system call, no global): how a worker's
  * death is taken, when the old generation retires after a reload, which
- * workers a smaller pool lets go first, and when a program exec'd by a
- * worker counts as ready.  The mechanism (spawn.c, reload.c, supervise.c)
- * acts on the answers; tests/unit/policy-t.c holds them to their tables.
- * The pool's size is pool.c's, the crash backoff throttle.c's.
+ * workers a smaller pool lets go first, when a program exec'd by a
+ * worker counts as ready, and which clients a full pool cuts (shedding).
+ * The mechanism (spawn.c, reload.c, supervise.c, shed.c) acts on the
+ * answers; tests/unit/policy-t.c holds them to their tables.  The pool's
+ * size is pool.c's, the crash backoff throttle.c's.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
+
+#include <stdlib.h>
 
 #include "preforkd.h"
 
@@ -80,4 +83,77 @@ policy_exec_ready(int state, int64_t exec_at, int64_t now)
 {
 	return state == SLOT_STARTING && exec_at > 0 &&
 	    now - exec_at >= EXEC_READY_MS;
+}
+
+/* policy_shed_order - qsort: those to cut first, longest silent first. */
+static int
+policy_shed_order(const void *a, const void *b)
+{
+	const struct policy_shed_conn *x = a, *y = b;
+
+	if ((x->why == SHED_KEEP) != (y->why == SHED_KEEP))
+		return x->why == SHED_KEEP ? 1 : -1;
+	if (x->silent_ms != y->silent_ms)
+		return x->silent_ms > y->silent_ms ? -1 : 1;
+	if (x->age_ms != y->age_ms)
+		return x->age_ms > y->age_ms ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * policy_shed_slow - whether a connection moved fewer bytes than min_rate
+ * asks once its first busy_ms are over: at least min_rate bytes a second
+ * for the rest of its age (mod_reqtimeout's MinRate: each min_rate bytes
+ * buy one more second).  In 64 bits whatever the age.
+ */
+static int
+policy_shed_slow(const struct policy_shed_conn *c, int64_t busy_ms,
+    int min_rate)
+{
+	uint64_t over, need;
+
+	if (min_rate <= 0 || c->age_ms <= busy_ms)
+		return 0;
+	over = (uint64_t)(c->age_ms - busy_ms);
+	if (over > UINT64_MAX / (uint64_t)min_rate)
+		need = UINT64_MAX / 1000;
+	else
+		need = over * (uint64_t)min_rate / 1000;
+	return c->moved < need;
+}
+
+/*
+ * policy_shed - with a service's pool full and waiting connections in its
+ * listen queue, which of its n busy connections to cut: those silent
+ * longer than busy_s seconds (io_timeout_busy), and, when min_rate is
+ * set, those slower than min_rate bytes a second after their first busy_s
+ * seconds; longest silent first (the oldest first among equals), as many
+ * as there are connections waiting, and at least one.  The array comes
+ * back in that order, each entry's why said; returns how many of the
+ * first entries to cut.  No connection younger than busy_s is ever cut
+ * (a worker relies on it: shed.c).  Pure: tests/unit/policy-t.c.
+ */
+size_t
+policy_shed(struct policy_shed_conn *c, size_t n, int busy_s, int min_rate,
+    int waiting)
+{
+	int64_t busy_ms = (int64_t)busy_s * 1000;
+	size_t i, cut = 0, want;
+
+	if (busy_s <= 0 || waiting <= 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (c[i].silent_ms > busy_ms && c[i].age_ms > busy_ms)
+			c[i].why = SHED_SILENT;
+		else if (policy_shed_slow(&c[i], busy_ms, min_rate))
+			c[i].why = SHED_SLOW;
+		else
+			c[i].why = SHED_KEEP;
+		if (c[i].why != SHED_KEEP)
+			cut++;
+	}
+	if (n > 1)
+		qsort(c, n, sizeof(*c), policy_shed_order);
+	want = (size_t)waiting;
+	return cut < want ? cut : want;
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -241,6 +242,10 @@ struct conf_service {
 				default: only datagrams' answers, as sent */
 	struct rate		 max_reply_bytes_per_source;
 	int			 source_table_size;	/* entries */
+	/* Under pressure (conf_admit.c, shed.c): 0 is off for each. */
+	int			 defer_accept;	/* s: TCP_DEFER_ACCEPT */
+	int			 io_timeout_busy; /* s silent, with the pool full */
+	int			 min_rate;	/* bytes/s after io_timeout_busy */
 };
 
 struct conf_loaded;
@@ -337,12 +342,14 @@ struct listener {
 	dev_t			 unix_dev;	/* the socket file we made, */
 	ino_t			 unix_ino;	/*   removed only if still ours */
 	mode_t			 unix_mode;	/* its mode; -1: not known */
+	int			 defer_accept;	/* s, as the kernel keeps it */
 };
 
 int		 listen_open(struct listener *, int, mode_t, int, char *, size_t);
 void		 listen_close(struct listener *);
 int		 listen_adjust(struct listener *, int, mode_t, int, char *,
 		    size_t);
+int		 listen_defer(struct listener *, int);
 int		 listen_set_blocking(struct listener *, int);
 void		 listen_policy(struct listener *, size_t, int);
 int		 listen_inherit_init(void);
@@ -417,6 +424,11 @@ struct slot {
 	volatile int64_t	 exec_at;
 	/* The current connection, while state is SLOT_BUSY. */
 	int64_t			 busy_since;	/* now_ms() at accept */
+	/* Its bytes in and out so far, stored on each read and write
+	 * (conn.c): the master samples it each tick to see who is silent
+	 * (shed.c).  A worker that lies here can only spare or doom its
+	 * own client. */
+	volatile uint64_t	 moved;
 	int			 proto;
 	socklen_t		 locallen;
 	socklen_t		 remotelen;
@@ -431,6 +443,7 @@ struct slot_report {
 	pid_t			 group;		/* a hint: proc_group_ok() */
 	int64_t			 exec_at;
 	int64_t			 busy_since;
+	uint64_t		 moved;
 	int			 proto;
 	socklen_t		 locallen;
 	socklen_t		 remotelen;
@@ -514,6 +527,34 @@ int		 srctab_take(const struct srctab *, const struct admit_source *,
 int		 srctab_take_service(const struct srctab *, const struct rate *,
 		    int64_t);
 void		 srctab_stats(const struct srctab *, struct srctab_stats *);
+/* ------------------------------------------------------------- sockdiag.c */
+
+int		 sockdiag_tcp_moved(const struct sockaddr *, const struct sockaddr *,
+		    uint64_t *);
+
+/* ---------------------------------------------------------------- shed.c */
+
+/*
+ * What the master has seen of a worker's current connection, for the
+ * shedding (shed.c): in its private memory, with the worker's other facts.
+ */
+struct shed_track {
+	int64_t			 conn;		/* its busy_since; 0: none */
+	uint64_t		 moved;		/* bytes moved, as last seen */
+	int64_t			 moved_at;	/* when that last changed */
+	int64_t			 asked_at;	/* when told to cut it; 0 */
+};
+
+/* The signal the master sends a worker to cut its client (shed.c). */
+#define SIG_SHED	SIGURG
+
+struct preforkd_conn;
+
+int		 shed_worker_init(int);
+void		 shed_arm(int, int64_t);
+void		 shed_forget_fd(void);
+int		 shed_cut(void);
+int		 shed_disarm(void);
 
 /* ---------------------------------------------------------------- proc.c */
 
@@ -534,6 +575,7 @@ struct proc {
 	int			 hung;		/* TERMed as hung */
 	int			 condemned;	/* its slot was inconsistent */
 	pid_t			 group;		/* its descendants', as checked */
+	struct shed_track	 shed;		/* its client, for shed.c */
 };
 
 struct proctab {
@@ -614,6 +656,23 @@ int		 policy_retire_old(int, int, int, int64_t, int64_t);
 int		 policy_trim_round(int);
 int		 policy_exec_ready(int, int64_t, int64_t);
 
+/* A busy worker's connection, as policy_shed() weighs it. */
+struct policy_shed_conn {
+	int64_t			 silent_ms;	/* since a byte last moved */
+	int64_t			 age_ms;	/* since it was accepted */
+	uint64_t		 moved;		/* bytes both ways so far */
+	size_t			 id;		/* the caller's */
+	int			 why;		/* out: enum policy_shed_why */
+};
+
+enum policy_shed_why {
+	SHED_KEEP,		/* not to be cut */
+	SHED_SILENT,		/* silent longer than io_timeout_busy */
+	SHED_SLOW,		/* slower than min_rate after it */
+};
+
+size_t		 policy_shed(struct policy_shed_conn *, size_t, int, int, int);
+
 /* ------------------------------------------------------------ throttle.c */
 
 /* Per-service respawn backoff for workers that die before they are ready. */
@@ -693,6 +752,8 @@ enum sig_flag {
 };
 
 int		 sig_init(int);
+int		 sig_catch_info(int, void (*)(int, siginfo_t *, void *));
+void		 sig_wake(void);
 int		 sig_fd(void);
 void		 sig_drain(void);
 int		 sig_take(enum sig_flag);

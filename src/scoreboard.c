@@ -127,6 +127,7 @@ scoreboard_read(const struct slot *slot, int64_t now, struct slot_report *r)
 	r->group = slot->group;
 	r->exec_at = slot->exec_at;
 	r->busy_since = slot->busy_since;
+	r->moved = slot->moved;
 	r->proto = slot->proto;
 	r->locallen = slot->locallen;
 	r->remotelen = slot->remotelen;

@@ -72,6 +72,31 @@ sig_handler(int signo)
 	errno = saved;
 }
 
+/*
+ * sig_catch_info - fn as the SA_SIGINFO handler of signo, without
+ * SA_RESTART (a blocking call it interrupts must return), every signal
+ * blocked while it runs.  For a handler that must know who sent the
+ * signal (shed.c's); such a handler wakes the loop with sig_wake().
+ */
+int
+sig_catch_info(int signo, void (*fn)(int, siginfo_t *, void *))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO;
+	sigfillset(&sa.sa_mask);
+	return sigaction(signo, &sa, NULL);
+}
+
+/* sig_wake - one byte to the self-pipe; safe in a signal handler. */
+void
+sig_wake(void)
+{
+	(void)write(sig_pipe[1], "", 1);
+}
+
 static int
 sig_catch(int signo, int restart)
 {
@@ -112,11 +137,12 @@ sig_pipe_open(void)
 /*
  * sig_init - set up the self-pipe and the handlers for a role.  The master
  * catches every signal of its table.  A worker catches only QUIT (finish
- * the connection, then exit) and USR1 (reopen the logs when idle); TERM
- * keeps its default action (exit now), and CHLD too, except while a
- * handler waits for a program of its own (sig_worker_child); the
- * signals meant for the master are ignored, so that a ^C on the terminal,
- * which reaches the whole process group, is the master's to act on.
+ * the connection, then exit) and USR1 (reopen the logs when idle), and
+ * SIG_SHED when its service sheds (shed.c installs that one); TERM keeps
+ * its default action (exit now), and CHLD too, except while a handler
+ * waits for a program of its own (sig_worker_child); the signals meant
+ * for the master are ignored, so that a ^C on the terminal, which
+ * reaches the whole process group, is the master's to act on.
  */
 int
 sig_init(int role)
@@ -241,6 +267,7 @@ sig_default_all(void)
 	for (i = 0; i < SIG_TABLE_LEN; i++)
 		sig_set(sig_table[i].signo, SIG_DFL);
 	sig_set(SIGPIPE, SIG_DFL);
+	sig_set(SIG_SHED, SIG_DFL);
 }
 
 /*

@@ -11,6 +11,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +65,35 @@ sockets_old(const char *service, const struct addr *a,
 	return NULL;
 }
 
+/* What listen_defer() sets, for its messages. */
+#if defined(TCP_DEFER_ACCEPT)
+#define SOCKETS_DEFER_OPT	"TCP_DEFER_ACCEPT"
+#else
+#define SOCKETS_DEFER_OPT	"SO_ACCEPTFILTER dataready"
+#endif
+
+/*
+ * sockets_defer - defer_accept on a socket that was open already (kept
+ * over a reload, or inherited): one that will not take it works on
+ * without, and says so; a change is said too.
+ */
+static void
+sockets_defer(const struct conf_service *cs, struct listener *l)
+{
+	char desc[ADDR_TEXT_MAX];
+	int was = l->defer_accept;
+
+	if (listen_defer(l, cs->defer_accept) == -1)
+		log_warning("service %s: %s: cannot apply defer_accept %d: "
+		    "setsockopt %s: %s", cs->name, listen_describe(l, desc,
+		    sizeof(desc)), cs->defer_accept, SOCKETS_DEFER_OPT,
+		    strerror(errno));
+	else if (l->defer_accept != was && master.nsvc > 0)
+		log_notice("service %s: %s: defer_accept now %d s (was %d s)",
+		    cs->name, listen_describe(l, desc, sizeof(desc)),
+		    l->defer_accept, was);
+}
+
 /* sockets_free - free a listener table (closing what is open). */
 void
 sockets_free(const struct conf *conf, struct listener **nl)
@@ -98,6 +129,7 @@ sockets_open(const struct conf *nc, struct errlist *errs)
 	struct listener **nl, ***from, *old;
 	char cause[256], desc[ADDR_TEXT_MAX];
 	size_t i, j, before = errs->n;
+	int rc;
 
 	nl = calloc(nc->nservices, sizeof(*nl));
 	from = calloc(nc->nservices, sizeof(*from));
@@ -117,10 +149,19 @@ sockets_open(const struct conf *nc, struct errlist *errs)
 			    &cs->listen[j], from, nc)) != NULL)
 				continue;
 			if (listen_inherit_take(&nl[i][j], cs->name,
-			    cs->backlog, cs->unix_mode, cs->io_timeout))
+			    cs->backlog, cs->unix_mode, cs->io_timeout)) {
+				sockets_defer(cs, &nl[i][j]);
 				continue;
-			if (listen_open(&nl[i][j], cs->backlog, cs->unix_mode,
-			    cs->io_timeout, cause, sizeof(cause)) == -1)
+			}
+			rc = listen_open(&nl[i][j], cs->backlog, cs->unix_mode,
+			    cs->io_timeout, cause, sizeof(cause));
+			if (rc == 0 && listen_defer(&nl[i][j],
+			    cs->defer_accept) == -1) {
+				snprintf(cause, sizeof(cause), "setsockopt %s: "
+				    "%s", SOCKETS_DEFER_OPT, strerror(errno));
+				rc = -1;	/* closed by sockets_free */
+			}
+			if (rc == -1)
 				errlist_add(errs, "service %s: cannot listen on "
 				    "%s: %s", cs->name, addr_format(
 				    &cs->listen[j], desc, sizeof(desc)), cause);
@@ -146,12 +187,14 @@ sockets_open(const struct conf *nc, struct errlist *errs)
 			nl[i][j].unix_dev = old->unix_dev;
 			nl[i][j].unix_ino = old->unix_ino;
 			nl[i][j].unix_mode = old->unix_mode;
+			nl[i][j].defer_accept = old->defer_accept;
 			old->fd = -1;
 			if (listen_adjust(&nl[i][j], cs->backlog, cs->unix_mode,
 			    cs->io_timeout, cause, sizeof(cause)) == -1)
 				log_warning("service %s: %s: %s", cs->name,
 				    listen_describe(&nl[i][j], desc,
 				    sizeof(desc)), cause);
+			sockets_defer(cs, &nl[i][j]);
 		}
 	}
 	for (i = 0; i < nc->nservices; i++)
@@ -177,11 +220,30 @@ fail:
 	return NULL;
 }
 
+/*
+ * sockets_log_defer - ", defer_accept N s" after extra; with what the
+ * kernel made of the configured want, when it rounded it up.
+ */
+static void
+sockets_log_defer(const struct listener *l, int want, char *extra,
+    size_t len)
+{
+	size_t used = strlen(extra);
+
+	if (l->defer_accept != want)
+		snprintf(extra + used, len - used, "%sdefer_accept %d s, "
+		    "rounded up by the kernel to %d s", extra[0] == ';' ?
+		    "; " : ", ", want, l->defer_accept);
+	else
+		snprintf(extra + used, len - used, "%sdefer_accept %d s",
+		    extra[0] == ';' ? "; " : ", ", want);
+}
+
 /* sockets_log - one line per socket: protocol, address, fd. */
 void
 sockets_log(void)
 {
-	char desc[ADDR_TEXT_MAX], extra[96];
+	char desc[ADDR_TEXT_MAX], extra[160];
 	const struct listener *l;
 	size_t i, j;
 
@@ -199,6 +261,9 @@ sockets_log(void)
 			else if (l->addr.wildcard &&
 			    l->bound.ss.ss_family == AF_INET6)
 				snprintf(extra, sizeof(extra), ", v4 and v6");
+			if (l->defer_accept > 0)
+				sockets_log_defer(l, master.svc[i].conf->
+				    defer_accept, extra, sizeof(extra));
 			log_notice("service %s: listening on %s (fd %d%s)",
 			    master.svc[i].conf->name, listen_describe(l, desc,
 			    sizeof(desc)), l->fd, extra);

@@ -196,6 +196,7 @@ supervise_tick(int64_t now)
 
 	supervise_check(now);
 	supervise_hung(now);
+	shed_tick(now);
 	/*
 	 * A QUIT that lands just before an idle worker enters a blocking
 	 * accept() only sets its flag; say it again until the worker goes.

@@ -276,6 +276,9 @@ worker_conn_init(struct preforkd_conn *c, const struct listener *l, int fd)
 	c->end = CONN_CLOSED;
 	c->started = now_ms();
 	c->peer_cred_ok = 0;
+	/* Only the master's shedding reads it: no store per read without. */
+	c->moved = ctx->service->io_timeout_busy > 0 ? &ctx->slot->moved :
+	    NULL;
 	if (b->sa_family == AF_INET)
 		any = ((const struct sockaddr_in *)b)->sin_addr.s_addr ==
 		    htonl(INADDR_ANY);
@@ -378,6 +381,7 @@ worker_busy(struct preforkd_conn *c)
 	struct slot *slot = ctx->slot;
 
 	slot->busy_since = c->started;
+	slot->moved = 0;
 	slot->proto = c->proto;
 	slot->locallen = c->locallen;
 	memcpy(&slot->local, &c->local, c->locallen);
@@ -402,7 +406,8 @@ worker_idle(struct preforkd_conn *c)
 		if (log_would(LL_INFO))
 			worker_log_conn(c, LL_INFO, "io_timeout: disconnected "
 			    "a silent client:");
-	}
+	} else if (c->end == CONN_SHED)
+		slot->count[CTR_SHED]++;	/* the master logged why */
 	access_write(c, slot->busy_since);
 	/* Lines lost to a full disk, for the status: stored only on change. */
 	if (slot->count[CTR_ACCESS_LOST] != access_lost())
@@ -616,7 +621,11 @@ worker_serve_stream(size_t i, enum worker_next *next)
 		return 1;
 	}
 	worker_busy(&c);
+	shed_arm(c.fd, c.started);
 	ctx->service->handler->serve_stream(&c);
+	/* Cut by the master (shed.c), whatever the handler made of it. */
+	if (shed_disarm())
+		c.end = CONN_SHED;
 	/* A handler that handed the connection on (exec) closed it. */
 	if (c.fd != -1)
 		close(c.fd);
@@ -766,7 +775,8 @@ worker_main(struct worker_ctx *c)
 
 	ctx = c;
 	logpass_worker();
-	if (sig_init(SIG_ROLE_WORKER) == -1) {
+	if (sig_init(SIG_ROLE_WORKER) == -1 ||
+	    shed_worker_init(ctx->service->io_timeout_busy) == -1) {
 		log_error("worker signals: %s", strerror(errno));
 		exit(2);
 	}

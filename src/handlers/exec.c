@@ -531,8 +531,9 @@ exec_signals(struct exec_run *r, int64_t now, int64_t *kill_at)
 
 /*
  * exec_wait - wait for the program while copying its stderr to the log;
- * stop its group at the deadline (TERM, then KILL a second later), or
- * when the worker is told to (exec_signals).  Returns the program's wait
+ * stop its group at the deadline (TERM, then KILL a second later), when
+ * the worker is told to (exec_signals), or when the master cut the
+ * client to free a full pool (shed.c).  Returns the program's wait
  * status.
  */
 static int
@@ -552,6 +553,12 @@ exec_wait(struct exec_run *r)
 			break;
 		now = now_ms();
 		exec_signals(r, now, &kill_at);
+		/* The master cut the client to free a full pool (shed.c),
+		 * and signalled the group too; this one is ours for sure. */
+		if (kill_at == 0 && shed_cut()) {
+			exec_kill_group(r->pid, SIGTERM);
+			kill_at = now + EXEC_KILL_GRACE_MS;
+		}
 		if (r->deadline > 0 && now >= r->deadline && kill_at == 0) {
 			log_warning("service %s: program %ld still running "
 			    "after timeout %d s; stopping its process group",

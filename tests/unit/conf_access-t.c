@@ -101,14 +101,20 @@ static const struct bad_conf bad[] = {
 	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; mode = \"worker\"; "
 	  "};\n  access = [ \"deny all\" ];"),
 	  "test.conf:3: services.[0].access: cannot apply: exec.mode "
-	  "\"worker\" hands the listening sockets to its program, which "
-	  "accepts the connections itself", 1 },
+	  "\"worker\" or \"wait\" hands the listening sockets to its "
+	  "program, which accepts the connections itself", 1 },
+	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; mode = \"wait\"; "
+	  "};\n  access = [ \"deny all\" ];"),
+	  "test.conf:3: services.[0].access: cannot apply: exec.mode "
+	  "\"worker\" or \"wait\" hands the listening sockets to its "
+	  "program, which accepts the connections itself", 1 },
 	{ "access = [ \"deny all\" ];\n"
 	  "services = ( { name = \"x\"; listen = \"127.0.0.1:7007\";\n  "
 	  WORKER_EXEC " } );\n",
 	  "test.conf:2: services.[0]: cannot apply the global access list "
-	  "(line 1): exec.mode \"worker\" hands the listening sockets to its "
-	  "program, which accepts the connections itself; set access = [] "
+	  "(line 1): exec.mode \"worker\" or \"wait\" hands the listening "
+	  "sockets to its program, which accepts the connections itself; set "
+	  "access = [] "
 	  "in this service to run it without rules", 1 },
 };
 

@@ -1,11 +1,16 @@
 /*
  * policy-t.c - unit tests of src/policy.c, the master's decisions as pure
  * functions: how a worker's death is taken, when the old generation
- * retires after a reload, the trim order, exec readiness.
+ * retires after a reload, the trim order, exec readiness, and which
+ * clients a full pool cuts (shedding).
  *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "preforkd.h"
 #include "../tap/basic.h"
@@ -107,6 +112,77 @@ test_trim_and_exec(void)
 	    "exec: a negative exec time: not ready");
 }
 
+/* A connection for policy_shed: silent and age in ms, bytes moved. */
+#define C(silent, age, moved)	{ (silent), (age), (moved), 0, -1 }
+
+static void
+test_shed(void)
+{
+	static const struct {
+		const char *what;
+		int busy_s, min_rate, waiting;
+		size_t n;
+		struct policy_shed_conn c[5];
+		const char *want;	/* ids cut, in order, each with why */
+	} rows[] = {
+		{ "off: io_timeout_busy 0 cuts no one", 0, 0, 4, 2,
+		    { C(60000, 60000, 1), C(9000, 9000, 0) }, "" },
+		{ "no one waiting: no one cut, however silent", 5, 0, 0, 2,
+		    { C(60000, 60000, 1), C(9000, 9000, 0) }, "" },
+		{ "one waiting: the longest silent, only", 5, 0, 1, 4,
+		    { C(6000, 7000, 1), C(3000, 9000, 1), C(8000, 8000, 0),
+		    C(1000, 20000, 90) }, "2s" },
+		{ "three waiting, two silent long enough: both, longest "
+		    "first", 5, 0, 3, 4,
+		    { C(6000, 7000, 1), C(3000, 9000, 1), C(8000, 8000, 0),
+		    C(1000, 20000, 90) }, "2s 0s" },
+		{ "silent exactly io_timeout_busy: kept (longer is cut)", 5, 0,
+		    1, 2, { C(5000, 9000, 1), C(5001, 5001, 0) }, "1s" },
+		{ "never one younger than io_timeout_busy (a slot read "
+		    "half-written)", 5, 0, 2, 2,
+		    { C(6000, 4000, 0), C(7000, 7000, 0) }, "1s" },
+		{ "a client that keeps talking: kept, whatever its age", 5, 0,
+		    3, 2, { C(400, 600000, 1200), C(500, 9000, 2) }, "" },
+		{ "min_rate: a slow drip past its first seconds is cut", 5, 100,
+		    1, 2, { C(2000, 9000, 3), C(100, 9000, 400) }, "0r" },
+		{ "min_rate: exactly min_rate after io_timeout_busy is kept",
+		    5, 100, 1, 1, { C(2000, 9000, 400) }, "" },
+		{ "min_rate: within io_timeout_busy, kept", 5, 100, 1, 1,
+		    { C(2000, 5000, 0) }, "" },
+		{ "min_rate without waiting: kept", 5, 100, 0, 1,
+		    { C(2000, 9000, 0) }, "" },
+		{ "silent before slow: longest silent first", 5, 100, 2, 3,
+		    { C(2900, 30000, 10), C(7000, 8000, 100000),
+		    C(2000, 9000, 3) }, "1s 0r" },
+		{ "equal silence: the oldest first, then the table's order",
+		    5, 0, 3, 3, { C(6000, 7000, 1), C(6000, 9000, 1),
+		    C(6000, 7000, 0) }, "1s 0s 2s" },
+		{ "a connection of years at a high min_rate: no overflow", 5,
+		    1000000000, 2, 2, { C(100, INT64_MAX / 2, UINT64_MAX - 1),
+		    C(100, INT64_MAX / 2, 0) }, "1r" },
+		{ "nothing to weigh", 5, 100, 3, 0, { C(0, 0, 0) }, "" },
+	};
+	struct policy_shed_conn c[5];
+	char got[64];
+	size_t i, j, n, cut;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		n = rows[i].n;
+		memcpy(c, rows[i].c, sizeof(c));
+		for (j = 0; j < n; j++)
+			c[j].id = j;
+		cut = policy_shed(c, n, rows[i].busy_s, rows[i].min_rate,
+		    rows[i].waiting);
+		got[0] = '\0';
+		for (j = 0; j < cut && j < n; j++)
+			snprintf(got + strlen(got), sizeof(got) - strlen(got),
+			    "%s%zu%s", j > 0 ? " " : "", c[j].id,
+			    c[j].why == SHED_SILENT ? "s" :
+			    c[j].why == SHED_SLOW ? "r" : "?");
+		is_string(rows[i].want, got, "shed: %s", rows[i].what);
+	}
+}
+
 int
 main(void)
 {
@@ -114,5 +190,6 @@ main(void)
 	test_death();
 	test_retire_old();
 	test_trim_and_exec();
+	test_shed();
 	return 0;
 }
