@@ -231,11 +231,23 @@ import_svc_new(struct import *imp, const char *file, int line,
 	return svc;
 }
 
+/*
+ * import_vnote - a note, with the bytes of the old file that are not
+ * printable escaped (a note quotes its values), so that a comment is one
+ * line that no terminal acts on.
+ */
 static void
 import_vnote(struct import *imp, struct import_svc *svc, const char *fmt,
     va_list ap)
 {
 	const char *s = import_vprintf(imp, fmt, ap);
+	size_t n = strlen(s);
+	char *e;
+
+	if ((e = import_keep(imp, malloc(4 * n + 1))) != NULL) {
+		escape_text(e, 4 * n + 1, s, n, ESCAPE_LINE);
+		s = e;
+	}
 
 	if (svc != NULL)
 		import_push(imp, &svc->notes, &svc->nnotes, s);

@@ -196,7 +196,8 @@ bad:
  * inetd_limits - what the WAIT field's limits become: the per-minute
  * rate of the service, a cap on the pool, per-source limits.  A wait
  * service's program takes its clients itself, so preforkd never sees
- * them to count: those are not carried.
+ * them to count: those are not carried (wait says so; for a built-in,
+ * which takes each client itself, the flag means nothing).
  */
 static int
 inetd_limits(struct import *imp, struct import_svc *svc, const int lim[4],
@@ -398,7 +399,8 @@ inetd_service(struct import *imp, struct import_svc *svc,
 			import_listen(imp, svc, h, port, proto);
 		}
 	}
-	instances = inetd_limits(imp, svc, lim, l->word[3], wait, dgram);
+	instances = inetd_limits(imp, svc, lim, l->word[3], wait && !internal,
+	    dgram);
 	import_serve(imp, svc, dgram, wait, instances);
 }
 
