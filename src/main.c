@@ -117,8 +117,8 @@ main(int argc, char *argv[])
 	struct listener **listeners;
 	struct conf *conf;
 	char err[512], cwd[PATH_MAX], conf_path[PATH_MAX + 64];
-	int ch, foreground = 0, test = 0, json = 0, rc, inherited = 0, other = 0;
-	int inherit_errno = 0;
+	int ch, foreground = 0, test = 0, json = 0, rc, inherited = 0;
+	int inherit_errno = 0, other = 0;
 	pid_t upgrading;
 
 	while ((ch = getopt_long(argc, argv, "c:fhs:tV", longopts, NULL)) !=
