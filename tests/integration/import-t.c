@@ -413,13 +413,113 @@ test_xinetd_run(void)
 	free(dir);
 }
 
+/*
+ * What the imports write with the settings of issues 11 and 13 (access,
+ * max_per_source, max_rate, max_rate_per_source, exec.mode "wait", a
+ * service's own user and group, root written on the service) passes -t:
+ * the inetd lines and xinetd services that give each, with programs that
+ * every system has, and tftpd-hpa's real line (its package is installed
+ * for the wait-mode tests too).
+ */
+static void
+test_new_settings(void)
+{
+	char *dir, *conf, *sub, *path;
+	size_t i;
+	static const char *const inetd_want[] = {
+		"user = \"root\";", "mode = \"wait\";",
+		"listen = \"udp://127.0.0.1:17102\";",
+		"max_rate = \"60/m\";", "max_workers = 4;",
+		"max_rate_per_source = \"30/m\";", "max_per_source = 2;",
+		"group = \"nogroup\";", "max_rate = \"100/m\";",
+		"argv = [ \"/usr/sbin/in.tftpd\", \"-s\", \"/srv/tftp\" ];",
+	};
+	static const char *const xinetd_want[] = {
+		"access = [ \"deny 10.1.2.3\", \"allow 127.0.0.1\", "
+		    "\"allow 10.0.0.0/8\", \"deny all\" ];",
+		"max_per_source = 4;", "max_rate = \"25/s\";",
+		"max_workers = 30;", "mode = \"wait\";",
+		"access = [ \"allow 127.0.0.1\", \"deny all\" ];",
+		"max_rate = \"50/s\";",
+	};
+
+	ok(access("/usr/sbin/in.tftpd", X_OK) == 0, "/usr/sbin/in.tftpd is "
+	    "installed (tftpd-hpa)");
+	dir = tap_strdup_printf("/tmp/import-t.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		sysbail("mkdtemp");
+	conf = tap_strdup_printf("%s/inetd.conf", dir);
+	pf_write_file(conf, "127.0.0.1:\n"
+	    "17101\tstream\ttcp\tnowait\troot\t/bin/cat\tcat\n"
+	    "17102\tdgram\tudp\twait\tnobody\t/bin/cat\tcat\n"
+	    "17103\tstream\ttcp\twait\tnobody\t/bin/cat\tcat\n"
+	    "17104\tstream\ttcp\tnowait.60\tnobody\t/bin/cat\tcat\n"
+	    "17105\tstream\ttcp\tnowait/4/30/2\tnobody\t/bin/cat\tcat\n"
+	    "17106\tstream\ttcp\tnowait\tnobody.nogroup\t/bin/cat\tcat\n"
+	    "17107\tdgram\tudp\twait\troot\t/usr/sbin/in.tftpd\t"
+	    "/usr/sbin/in.tftpd -s /srv/tftp\n"
+	    "echo\tstream\ttcp\tnowait.100\troot\tinternal\n"
+	    "echo\tdgram\tudp\twait.100\troot\tinternal\n");
+	ok(import("--import-inetd", conf) == 0 && strstr(err, "9 services "
+	    "carried over") != NULL, "inetd.conf with the new settings: 9 "
+	    "services carried over (got %s)", err);
+	for (i = 0; i < sizeof(inetd_want) / sizeof(inetd_want[0]); i++)
+		like(out, inetd_want[i], "inetd.conf: %s", inetd_want[i]);
+	ok(check(out), "inetd.conf with the new settings: preforkd -t "
+	    "accepts the output");
+
+	sub = tap_strdup_printf("%s/xinetd.d", dir);
+	if (mkdir(sub, 0755) == -1)
+		sysbail("mkdir %s", sub);
+	path = tap_strdup_printf("%s/app", sub);
+	pf_write_file(path, "service app\n{\n\ttype = UNLISTED\n"
+	    "\tport = 17201\n\tbind = 127.0.0.1\n\tsocket_type = stream\n"
+	    "\twait = no\n\tuser = root\n\tserver = /bin/cat\n"
+	    "\tonly_from = 127.0.0.1 10.0.0.0\n\tno_access = 10.1.2.3\n"
+	    "\tper_source = 4\n\tcps = 25 30\n\tinstances = 30\n}\n");
+	free(path);
+	path = tap_strdup_printf("%s/tftp", sub);
+	pf_write_file(path, "service tftp\n{\n\ttype = UNLISTED\n"
+	    "\tport = 17202\n\tbind = 127.0.0.1\n\tsocket_type = dgram\n"
+	    "\tprotocol = udp\n\twait = yes\n\tuser = root\n"
+	    "\tserver = /usr/sbin/in.tftpd\n\tserver_args = -s /srv/tftp\n"
+	    "}\n");
+	free(path);
+	path = tap_strdup_printf("%s/echo", sub);
+	pf_write_file(path, "service echo\n{\n\ttype = INTERNAL UNLISTED\n"
+	    "\tid = echo-stream\n\tport = 17203\n\tbind = 127.0.0.1\n"
+	    "\tsocket_type = stream\n\twait = no\n"
+	    "\tonly_from = 127.0.0.1\n}\n"
+	    "service echo\n{\n\ttype = INTERNAL UNLISTED\n"
+	    "\tid = echo-dgram\n\tport = 17203\n\tbind = 127.0.0.1\n"
+	    "\tsocket_type = dgram\n\twait = yes\n"
+	    "\tonly_from = 127.0.0.1\n\tcps = 50 10\n}\n");
+	free(path);
+	ok(import("--import-xinetd", sub) == 0 && strstr(err, "4 services "
+	    "carried over") != NULL, "xinetd.d with the new settings: 4 "
+	    "services carried over (got %s)", err);
+	for (i = 0; i < sizeof(xinetd_want) / sizeof(xinetd_want[0]); i++)
+		like(out, xinetd_want[i], "xinetd.d: %s", xinetd_want[i]);
+	ok(check(out), "xinetd.d with the new settings: preforkd -t accepts "
+	    "the output");
+	path = tap_strdup_printf("rm -rf %s", dir);
+	if (system(path) != 0)
+		diag("cannot remove %s", dir);
+	free(path);
+	free(sub);
+	free(conf);
+	free(dir);
+}
+
 int
 main(void)
 {
-	plan(5 * 3 + 7 + (1 + 3 + 11 + 1) + (3 + 11 + 1));
+	plan(5 * 3 + 7 + (1 + 3 + 11 + 1) + (3 + 11 + 1) + (1 + 2 + 10 + 2 +
+	    7));
 	test_debian();
 	test_errors();
 	test_inetd_run();
 	test_xinetd_run();
+	test_new_settings();
 	return 0;
 }
