@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "preforkd.h"
+#include "import.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
@@ -31,6 +32,7 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: preforkd [-c FILE] [-f] [-t] [-s SIGNAL [--json]] [-V] "
 	    "[-h]\n"
+	    "       preforkd --import-inetd FILE | --import-xinetd FILE|DIR\n"
 	    "  -c FILE    config file (default: %s/preforkd.conf)\n"
 	    "  -f         stay in the foreground, log to stderr unless the "
 	    "config says otherwise\n"
@@ -38,6 +40,10 @@ usage(FILE *fp)
 	    "  -s SIGNAL  send to the running master: stop | quit | reload | "
 	    "reopen | upgrade | status\n"
 	    "  --json     with -s status: the status as JSON\n"
+	    "  --import-inetd FILE, --import-xinetd FILE|DIR\n"
+	    "             print the preforkd.conf equivalent to an inetd.conf, "
+	    "or to\n"
+	    "             an xinetd.conf or xinetd.d, and exit\n"
 	    "  -V         print the version and exit\n"
 	    "  -h         print this help and exit\n", SYSCONFDIR);
 }
@@ -102,14 +108,17 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "json",	no_argument,	NULL,	'j' },
+		{ "import-inetd", required_argument, NULL, 'I' },
+		{ "import-xinetd", required_argument, NULL, 'X' },
 		{ NULL,		0,		NULL,	0 },
 	};
 	const char *file = SYSCONFDIR "/preforkd.conf", *signame = NULL;
+	const char *import = NULL, *import_path = NULL;
 	struct listener **listeners;
 	struct conf *conf;
 	char err[512], cwd[PATH_MAX], conf_path[PATH_MAX + 64];
 	int ch, foreground = 0, test = 0, json = 0, rc, inherited = 0;
-	int inherit_errno = 0;
+	int inherit_errno = 0, other = 0;
 	pid_t upgrading;
 	size_t i;
 
@@ -118,6 +127,7 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'c':
 			file = optarg;
+			other = 1;
 			break;
 		case 'f':
 			foreground = 1;
@@ -140,6 +150,17 @@ main(int argc, char *argv[])
 		case 'j':
 			json = 1;
 			break;
+		case 'I':
+		case 'X':
+			if (import != NULL) {
+				fprintf(stderr, "preforkd: --import-inetd and "
+				    "--import-xinetd: one at a time\n");
+				return EXIT_USAGE;
+			}
+			import = ch == 'I' ? "--import-inetd" :
+			    "--import-xinetd";
+			import_path = optarg;
+			break;
 		case 'V':
 			printf("preforkd %s\n", PACKAGE_VERSION);
 			return EXIT_OK;
@@ -153,6 +174,15 @@ main(int argc, char *argv[])
 		    argv[optind]);
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (import != NULL) {
+		if (other || foreground || test || signame != NULL || json) {
+			fprintf(stderr, "preforkd: %s takes no other option "
+			    "(it prints a configuration on standard output)\n",
+			    import);
+			return EXIT_USAGE;
+		}
+		return import_main(import, import_path);
 	}
 	if (json && (signame == NULL || strcmp(signame, "status") != 0)) {
 		fprintf(stderr, "preforkd: --json goes with -s status\n");
