@@ -90,6 +90,14 @@ int		 admit_log_due(const struct admit_source *, int64_t,
 int		 admit_check(const struct conf_service *,
 		    struct preforkd_conn *, const char **);
 int		 admit_counter(int);
+
+/* ------------------------------------------------------------ tarpit.c */
+
+void		 tarpit_mark(uint64_t, const struct admit_source *, int64_t);
+int		 tarpit_suspect(uint64_t, const struct admit_source *, int64_t);
+void		 tarpit_expire(int64_t);
+void		 tarpit_hold(int, int64_t, int64_t);
+size_t		 tarpit_holding(void);
 int		 admit_peer_cred(struct preforkd_conn *);
 /* admit.c: the limits (max_rate, max_rate_per_source, max_per_source,
  * max_reply_bytes_per_source) */

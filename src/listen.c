@@ -22,6 +22,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -484,6 +486,36 @@ listen_close(struct listener *l)
 	if (lstat(sun->sun_path, &st) == 0 && st.st_dev == l->unix_dev &&
 	    st.st_ino == l->unix_ino)
 		unlink(sun->sun_path);
+}
+
+/*
+ * listen_waiting - how many connections wait in l's accept queue: what a
+ * Linux TCP listener's TCP_INFO says (tcpi_unacked is the accept queue's
+ * length on a listening socket), else 1 when poll() says one is there;
+ * 0 for UDP.
+ */
+int
+listen_waiting(const struct listener *l)
+{
+	struct pollfd pfd;
+#if defined(__linux__) && defined(TCP_INFO)
+	struct tcp_info ti;
+	socklen_t len;
+#endif
+
+	if (l->fd == -1 || l->addr.proto == PROTO_UDP)
+		return 0;
+#if defined(__linux__) && defined(TCP_INFO)
+	len = sizeof(ti);
+	if (l->addr.proto == PROTO_TCP && getsockopt(l->fd, IPPROTO_TCP,
+	    TCP_INFO, &ti, &len) == 0 && len >= offsetof(struct tcp_info,
+	    tcpi_unacked) + sizeof(ti.tcpi_unacked))
+		return (int)ti.tcpi_unacked;
+#endif
+	pfd.fd = l->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) ? 1 : 0;
 }
 
 /* listen_describe - "tcp 127.0.0.1:41234": the socket as bound. */

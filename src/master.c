@@ -131,6 +131,11 @@ master_setup(struct conf *conf, struct listener **listeners, char *err,
 		return -1;
 	}
 	free(listeners);
+	if (tarpit_create() == -1) {
+		snprintf(err, errlen, "mmap of the table of suspect sources: "
+		    "%s", strerror(errno));
+		return -1;
+	}
 	if (scoreboard_create(&master.sb, SCOREBOARD_SLOTS) == -1) {
 		snprintf(err, errlen, "mmap of the scoreboard (%d slots): %s",
 		    SCOREBOARD_SLOTS, strerror(errno));

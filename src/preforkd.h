@@ -358,6 +358,11 @@ int		 listen_inherit_take(struct listener *, const char *, int, mode_t,
 		    int);
 void		 listen_inherit_done(void);
 char		*listen_describe(const struct listener *, char *, size_t);
+int		 listen_waiting(const struct listener *);
+
+/* -------------------------------------------------------------- tarpit.c */
+
+int		 tarpit_create(void);
 
 /* ------------------------------------------------------------- sockets.c */
 

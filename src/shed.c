@@ -213,35 +213,11 @@ shed_track(struct proc *p, const struct slot_report *r, int64_t now)
 static int
 shed_waiting(const struct service *s)
 {
-	const struct listener *l;
-	struct pollfd pfd;
 	size_t i;
 	int n = 0;
-#if defined(__linux__) && defined(TCP_INFO)
-	struct tcp_info ti;
-	socklen_t len;
-#endif
 
-	for (i = 0; i < s->nlisteners; i++) {
-		l = &s->listeners[i];
-		if (l->fd == -1 || l->addr.proto == PROTO_UDP)
-			continue;
-#if defined(__linux__) && defined(TCP_INFO)
-		len = sizeof(ti);
-		if (l->addr.proto == PROTO_TCP && getsockopt(l->fd,
-		    IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
-		    len >= offsetof(struct tcp_info, tcpi_unacked) +
-		    sizeof(ti.tcpi_unacked)) {
-			n += (int)ti.tcpi_unacked;
-			continue;
-		}
-#endif
-		pfd.fd = l->fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
-			n++;
-	}
+	for (i = 0; i < s->nlisteners; i++)
+		n += listen_waiting(&s->listeners[i]);
 	return n;
 }
 

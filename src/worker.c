@@ -59,6 +59,14 @@ static struct worker_ctx	*ctx;
 static unsigned char		 dgram[DGRAM_MAX + 1];
 static size_t			 next_listener;	/* round robin start */
 static int			 request_limit;	/* max_requests, jittered */
+static uint64_t			 service_key;	/* admit_service_key() */
+
+/* What worker_admit() makes of a connection. */
+enum {
+	WORKER_REFUSED,
+	WORKER_SERVE,
+	WORKER_HELD,
+};
 
 #ifdef HAVE_EPOLL_CREATE1
 static int			 wait_fd = -1;
@@ -354,9 +362,40 @@ worker_refuse(struct preforkd_conn *c, int end, const char *why)
 }
 
 /*
+ * worker_source - c's source as a service that sheds sees it (tarpit.c).
+ */
+static void
+worker_source(const struct preforkd_conn *c, struct admit_source *src)
+{
+	admit_source((const struct sockaddr *)&c->remote, c->remotelen,
+	    ctx->service->source_prefix6, 0, src);
+}
+
+/*
+ * worker_suspect - whether c, accepted on l, comes from a source whose
+ * connection the master cut lately for holding a worker while silent
+ * (io_timeout_busy), while connections wait on l: then it is held, not
+ * served (tarpit.c).  Only TCP: the queue is known there.  The cost for
+ * others: a table look-up, in a service that sheds.
+ */
+static int
+worker_suspect(const struct preforkd_conn *c, const struct listener *l)
+{
+	struct admit_source src;
+
+	if (ctx->service->io_timeout_busy == 0 || c->proto != PROTO_TCP)
+		return 0;
+	worker_source(c, &src);
+	return tarpit_suspect(service_key, &src, c->started) &&
+	    listen_waiting(l) > 0;
+}
+
+/*
  * worker_admit - a connection (or datagram) was taken on l as fd: fill in
- * its 5-tuple and ask admission control whether to serve it.  1 to serve
- * it, 0 when refused (counted and logged; the caller closes a connection).
+ * its 5-tuple and ask admission control whether to serve it.
+ * WORKER_SERVE to serve it, WORKER_REFUSED when refused (counted and
+ * logged; the caller closes a connection), WORKER_HELD when it is to be
+ * held unserved (tarpit.c; counted as shed).
  */
 static int
 worker_admit(struct preforkd_conn *c, const struct listener *l, int fd)
@@ -365,10 +404,18 @@ worker_admit(struct preforkd_conn *c, const struct listener *l, int fd)
 	int end;
 
 	worker_conn_init(c, l, fd);
-	if ((end = admit_check(ctx->service, c, &why)) == CONN_CLOSED)
-		return 1;
-	worker_refuse(c, end, why);
-	return 0;
+	tarpit_expire(c->started);
+	if ((end = admit_check(ctx->service, c, &why)) != CONN_CLOSED) {
+		worker_refuse(c, end, why);
+		return WORKER_REFUSED;
+	}
+	if (!worker_suspect(c, l))
+		return WORKER_SERVE;
+	admit_done();
+	worker_refuse(c, CONN_SHED, "held without a worker: a connection of "
+	    "this source was cut for silence (io_timeout_busy) within a "
+	    "minute, and clients are waiting");
+	return WORKER_HELD;
 }
 
 /*
@@ -584,6 +631,7 @@ worker_serve_stream(size_t i, enum worker_next *next)
 {
 	struct listener *l = &ctx->listeners[i];
 	struct preforkd_conn c;
+	struct admit_source src;
 	char desc[ADDR_TEXT_MAX];
 	int fd;
 
@@ -616,16 +664,26 @@ worker_serve_stream(size_t i, enum worker_next *next)
 		return 0;
 	}
 
-	if (!worker_admit(&c, l, fd)) {
+	switch (worker_admit(&c, l, fd)) {
+	case WORKER_REFUSED:
 		close(fd);
+		return 1;
+	case WORKER_HELD:
+		tarpit_hold(fd, c.started, ctx->service->io_timeout * 1000);
 		return 1;
 	}
 	worker_busy(&c);
 	shed_arm(c.fd, c.started);
 	ctx->service->handler->serve_stream(&c);
-	/* Cut by the master (shed.c), whatever the handler made of it. */
-	if (shed_disarm())
+	/* Cut by the master (shed.c), whatever the handler made of it: its
+	 * source's next connections are held while the pool is full. */
+	if (shed_disarm()) {
 		c.end = CONN_SHED;
+		if (c.proto == PROTO_TCP) {
+			worker_source(&c, &src);
+			tarpit_mark(service_key, &src, now_ms());
+		}
+	}
 	/* A handler that handed the connection on (exec) closed it. */
 	if (c.fd != -1)
 		close(c.fd);
@@ -649,7 +707,7 @@ worker_serve_datagram(size_t i, enum worker_next *next)
 		return 0;
 	}
 
-	if (!worker_admit(&c, l, l->fd))
+	if (worker_admit(&c, l, l->fd) != WORKER_SERVE)
 		return 1;
 	worker_busy(&c);
 	if ((size_t)n > DGRAM_MAX) {
@@ -804,6 +862,7 @@ worker_main(struct worker_ctx *c)
 		exit(2);
 
 	admit_limits_init(ctx->service, ctx->srctab, ctx->sb, ctx->slot);
+	service_key = admit_service_key(ctx->service->name);
 	request_limit = pool_request_limit(ctx->service->max_requests,
 	    (uint32_t)getpid() * 2654435761u ^ (uint32_t)now_ms());
 	worker_guard_init();

@@ -21,6 +21,9 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <pwd.h>
@@ -177,6 +180,42 @@ ask(const char *unix_path, int port, const char *msg)
 	if (fd < 0 || pf_write_all(fd, msg, strlen(msg)) < 0)
 		bail("a waiting client cannot connect: %s", strerror(errno));
 	return fd;
+}
+
+/*
+ * from - a TCP connection to 127.0.0.1:port from the address src (bound
+ * before connect), which has sent msg: its fd; bails when it cannot.
+ */
+static int
+from(const char *src, int port, const char *msg)
+{
+	struct sockaddr_in f, t;
+	int fd;
+
+	memset(&f, 0, sizeof(f));
+	memset(&t, 0, sizeof(t));
+	f.sin_family = t.sin_family = AF_INET;
+	inet_pton(AF_INET, src, &f.sin_addr);
+	inet_pton(AF_INET, "127.0.0.1", &t.sin_addr);
+	t.sin_port = htons((uint16_t)port);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&f, sizeof(f)) < 0 ||
+	    connect(fd, (struct sockaddr *)&t, sizeof(t)) < 0 ||
+	    pf_write_all(fd, msg, strlen(msg)) < 0)
+		sysbail("connect from %s to port %d", src, port);
+	return fd;
+}
+
+/* untouched - whether fd has had nothing from its server, not even EOF. */
+static int
+untouched(int fd)
+{
+	struct pollfd pfd;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 0;
 }
 
 /* ------------------------------------------------------------ the daemon */
@@ -401,6 +440,67 @@ test_silent(void)
 }
 
 /*
+ * The attacker that comes back: one worker, held by a silent client of
+ * 127.0.0.5, which has two more connections waiting, behind a client of
+ * 127.0.0.2.  The master cuts the silent one; the worker then takes the
+ * two waiting connections of 127.0.0.5 and, clients still waiting, holds
+ * them without serving (nor closing) them, and serves 127.0.0.2's.  With
+ * nobody waiting, 127.0.0.5 is served again.
+ */
+static void
+test_tarpit(void)
+{
+	struct pf_daemon *d;
+	int port, a1, a3, a4, a5, l1, p3, p4;
+	char buf[8], *needle;
+
+	d = start("services = ( { name = \"echo\"; listen = \"127.0.0.1:0\";\n"
+	    "  handler = \"echo\"; workers = 1; io_timeout = 60;\n"
+	    "  io_timeout_busy = 1; } );\n", "echo", 1, &port);
+	a1 = from("127.0.0.5", port, "s");
+	if (pf_read_n(a1, buf, 1, 30000) != 1)
+		bail("the first client of 127.0.0.5 was not served");
+	a3 = from("127.0.0.5", port, "a");
+	a4 = from("127.0.0.5", port, "a");
+	l1 = from("127.0.0.2", port, "l");
+	p3 = pf_local_port(a3);
+	p4 = pf_local_port(a4);
+	ok(pf_wait_eof(a1, 30000) == 0, "tarpit: the silent client is cut");
+	ok(pf_read_n(l1, buf, 1, 30000) == 1 && buf[0] == 'l',
+	    "tarpit: the waiting client of another source is served");
+	needle = tap_strdup_printf("<- 127.0.0.5:%d refused: held without a "
+	    "worker", p3);
+	ok(pf_log_wait(d, needle, 30000), "tarpit: the next connection of "
+	    "the cut source is held (logged)");
+	free(needle);
+	/* The error log says it once a second per source: the access log. */
+	needle = tap_strdup_printf("127.0.0.5:%d", p4);
+	ok(access_shed(d, needle), "tarpit: and the one after it "
+	    "(access log end=shed)");
+	free(needle);
+	/* Both were taken before 127.0.0.2's, which was served. */
+	ok(untouched(a3) && untouched(a4), "tarpit: the held connections "
+	    "are neither answered nor closed");
+	needle = tap_strdup_printf("127.0.0.5:%d", p3);
+	ok(access_shed(d, needle), "tarpit: the first, end=shed in the "
+	    "access log");
+	free(needle);
+	is_int(3, shed_count(d), "tarpit: status --json: shed 3 (one cut, "
+	    "two held)");
+	close(l1);
+	/* Nobody waits now: the source is served again. */
+	a5 = from("127.0.0.5", port, "b");
+	ok(pf_read_n(a5, buf, 1, 30000) == 1 && buf[0] == 'b',
+	    "tarpit: with nobody waiting, the source is served again");
+	ok(untouched(a3) && untouched(a4), "tarpit: still held meanwhile");
+	close(a5);
+	close(a1);
+	close(a3);
+	close(a4);
+	pf_stop(d);
+}
+
+/*
  * min_rate: a client that drips a byte every 3 s is never silent for
  * io_timeout_busy (4 s), but is cut as too slow once a client waits; a
  * fast one (64 bytes every 0.25 s) is not.
@@ -566,6 +666,7 @@ main(void)
 		top = ".";
 	plan_lazy();
 	test_silent();
+	test_tarpit();
 	test_min_rate();
 	test_dynamic();
 	test_exec();

@@ -1,0 +1,190 @@
+/*
+ * tarpit.c - a client that held a worker while silent gets no worker
+ * again while the pool is still full: its next connections are held.
+ *
+ * The slow-client attack (slowloris) on a preforked pool: open as many
+ * connections as there are workers, send a byte, say nothing more.  The
+ * master cuts such clients once the pool is full and others wait
+ * (io_timeout_busy: shed.c), but an attacker simply connects again, from
+ * the next of its addresses, and each new connection holds a worker for
+ * io_timeout_busy more.  Closing those connections at once would not
+ * help either: the attacker would reconnect at once, a flood.  So a
+ * source (admit_source()) whose connection was cut is remembered here for
+ * TARPIT_SUSPECT_MS, and while connections wait in the listen queue (the
+ * pool is not keeping up), a worker that accepts a new connection from
+ * it does not serve it: it keeps the socket open without reading it (the
+ * attacker sees a connection that is merely slow, and makes no new one)
+ * and goes back to accept().  A worker holds at most TARPIT_HOLD_MAX such
+ * sockets, each for the service's io_timeout (60 s without one); the
+ * oldest goes first.  A client that is served promptly is never cut, so
+ * never held; a held client of a pool that is no longer full is served.
+ *
+ * The table of suspects is one shared mapping, made by the master before
+ * its first worker, written and read by the workers only (the master
+ * never reads it: nothing a worker writes here reaches the master).  It
+ * has no lock: a source's entry is at a place its keyed hash chooses, and
+ * an entry is written with its deadline cleared first and set last; a
+ * torn read can only miss a suspect or, with the bytes of two sources
+ * mixed, match neither, and a worker killed mid-write leaves an entry no
+ * source matches.  Two sources in one place: the later one wins.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/mman.h>
+
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "preforkd.h"
+#include "conn.h"
+
+/* Sources remembered at once, over all services: 48 bytes each. */
+#define TARPIT_ENTRIES		16384
+/* How long a source that was cut stays suspect. */
+#define TARPIT_SUSPECT_MS	60000
+/* Sockets one worker holds at once; how long without io_timeout. */
+#define TARPIT_HOLD_MAX		64
+#define TARPIT_HOLD_MS		60000
+
+struct tarpit_entry {
+	volatile int64_t	 until;		/* now_ms(); 0: empty */
+	uint64_t		 service;	/* admit_service_key() */
+	int			 family;
+	unsigned char		 b[16];
+};
+
+static struct tarpit_entry	*tarpit_tab;
+static uint64_t			 tarpit_seed;
+
+/* The sockets this worker holds, oldest first (a ring). */
+static struct {
+	int			 fd;
+	int64_t			 until;
+} tarpit_held[TARPIT_HOLD_MAX];
+static size_t			 tarpit_first, tarpit_n;
+
+/* tarpit_mix - a 64-bit mixer (splitmix64's finaliser). */
+static uint64_t
+tarpit_mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/*
+ * tarpit_create - the table of suspects, in the master before it forks
+ * its first worker (the workers inherit it): 0, or -1 with errno.
+ */
+int
+tarpit_create(void)
+{
+	struct timespec ts;
+	void *p;
+	int fd;
+
+	p = mmap(NULL, TARPIT_ENTRIES * sizeof(*tarpit_tab), PROT_READ |
+	    PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	tarpit_tab = p;
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
+		if (read(fd, &tarpit_seed, sizeof(tarpit_seed)) !=
+		    (ssize_t)sizeof(tarpit_seed))
+			tarpit_seed = 0;
+		close(fd);
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	tarpit_seed ^= tarpit_mix((uint64_t)ts.tv_nsec ^ (uint64_t)getpid());
+	return 0;
+}
+
+/* tarpit_entry - where service's source src lives in the table. */
+static struct tarpit_entry *
+tarpit_entry(uint64_t service, const struct admit_source *src)
+{
+	uint64_t w[2], h;
+
+	memcpy(w, src->b, sizeof(w));
+	h = tarpit_mix(tarpit_seed ^ service ^ (uint64_t)(uint32_t)src->family);
+	h = tarpit_mix(h ^ w[0]);
+	h = tarpit_mix(h ^ w[1]);
+	return &tarpit_tab[h % TARPIT_ENTRIES];
+}
+
+/* tarpit_mark - a connection of src to service was cut at now: suspect. */
+void
+tarpit_mark(uint64_t service, const struct admit_source *src, int64_t now)
+{
+	struct tarpit_entry *e;
+
+	if (tarpit_tab == NULL)
+		return;
+	e = tarpit_entry(service, src);
+	__atomic_store_n(&e->until, 0, __ATOMIC_RELEASE);
+	e->service = service;
+	e->family = src->family;
+	memcpy(e->b, src->b, sizeof(e->b));
+	__atomic_store_n(&e->until, now + TARPIT_SUSPECT_MS, __ATOMIC_RELEASE);
+}
+
+/* tarpit_suspect - whether src had a connection to service cut lately. */
+int
+tarpit_suspect(uint64_t service, const struct admit_source *src, int64_t now)
+{
+	const struct tarpit_entry *e;
+	int64_t until;
+
+	if (tarpit_tab == NULL)
+		return 0;
+	e = tarpit_entry(service, src);
+	until = __atomic_load_n(&e->until, __ATOMIC_ACQUIRE);
+	return until > now && e->service == service &&
+	    e->family == src->family &&
+	    memcmp(e->b, src->b, sizeof(e->b)) == 0 &&
+	    __atomic_load_n(&e->until, __ATOMIC_ACQUIRE) == until;
+}
+
+/* tarpit_expire - close the held sockets whose time is up at now. */
+void
+tarpit_expire(int64_t now)
+{
+	while (tarpit_n > 0 && tarpit_held[tarpit_first].until <= now) {
+		close(tarpit_held[tarpit_first].fd);
+		tarpit_first = (tarpit_first + 1) % TARPIT_HOLD_MAX;
+		tarpit_n--;
+	}
+}
+
+/*
+ * tarpit_hold - keep fd open unread until now + hold_ms (TARPIT_HOLD_MS
+ * when 0), the oldest held socket closed first when there are too many.
+ */
+void
+tarpit_hold(int fd, int64_t now, int64_t hold_ms)
+{
+	size_t i;
+
+	tarpit_expire(now);
+	if (tarpit_n == TARPIT_HOLD_MAX) {
+		close(tarpit_held[tarpit_first].fd);
+		tarpit_first = (tarpit_first + 1) % TARPIT_HOLD_MAX;
+		tarpit_n--;
+	}
+	i = (tarpit_first + tarpit_n) % TARPIT_HOLD_MAX;
+	tarpit_held[i].fd = fd;
+	tarpit_held[i].until = now + (hold_ms > 0 ? hold_ms : TARPIT_HOLD_MS);
+	tarpit_n++;
+}
+
+/* tarpit_holding - how many sockets this worker holds. */
+size_t
+tarpit_holding(void)
+{
+	return tarpit_n;
+}
