@@ -21,7 +21,7 @@
 POOL=16			# workers of every pooled server; the legit concurrency
 A_SRC=127.0.1.1		# the attacker's first source address
 A_NSRC=$(( POOL * 10 > 256 ? POOL * 10 : 256 ))
-WARM=2			# seconds the attack runs before the legit clients start
+WARM=${WARM_SET:-2}	# seconds the attack runs before the legit clients start
 LEGIT_TMO=5000		# ms a legit client waits for its answer
 FLOOD_INFLIGHT=64
 MPS=4			# max_per_source, and xinetd's per_source
@@ -37,7 +37,7 @@ fi
 HOT_DUR=5; HOT_RUNS=5
 [ "$QUICK" = 1 ] && { HOT_DUR=1; HOT_RUNS=3; }
 [ -n "$DURATION_SET" ] && HOT_DUR=$DURATION
-SCENARIOS="none hold1 hold10 flood"
+SCENARIOS=${SCENARIOS_SET:-"none hold1 hold10 flood"}
 A_CONTENDERS="preforkd-limits preforkd apache xinetd-ps"
 [ -n "$CONTENDERS_SET" ] && A_CONTENDERS=$CONTENDERS
 APACHE=$(command -v apache2 || echo /usr/sbin/apache2)
