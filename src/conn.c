@@ -180,13 +180,22 @@ conn_write(struct preforkd_conn *c, const void *buf, size_t len)
 /*
  * Send one datagram to the client that sent the request; remotelen 0
  * means the socket is connected (a socketpair in the tests): send() to
- * its peer.  0, or -1 with errno.
+ * its peer.  A datagram taken in a batch has its reply queued instead,
+ * to leave with the batch's (batch.c).  0, or -1 with errno.
  */
 int
 conn_sendto(struct preforkd_conn *c, const void *buf, size_t len)
 {
 	ssize_t	n;
 
+	if (c->batched) {
+		/* One of a batch: sent with the others (batch.c). */
+		if (batch_reply(c->fd, (const struct sockaddr *)&c->remote,
+		    c->remotelen, buf, len) == -1)
+			return (-1);
+		c->bytes_out += (uint64_t)len;
+		return (0);
+	}
 	for (;;) {
 		if (c->remotelen == 0)
 			n = send(c->fd, buf, len, CONN_SEND_FLAGS);

@@ -40,6 +40,8 @@ struct preforkd_conn {
 	uint64_t			 bytes_out;
 	int				 end;		/* enum conn_end */
 	int				 exec_status;	/* exec: wait status; -1 */
+	int				 batched;	/* replies wait for
+							   batch_flush() */
 };
 
 /* How a connection ended, for the access log (PREFORKD_END_*'s twin). */

@@ -42,6 +42,21 @@ static int64_t		handler_ignored_logged;
 static int	handler_sockaddr_port(const struct sockaddr_storage *,
 		    socklen_t);
 
+/*
+ * handler_batches - whether h answers datagrams a batch at a time (its
+ * replies queued until the batch is served: batch.c).  The built-in
+ * services do; a module or exec may reply later than it thinks, or by
+ * other means than the reply accessor, so they get one datagram at a
+ * time, as before.
+ */
+int
+handler_batches(const struct preforkd_module *h)
+{
+	return (h == &handler_echo || h == &handler_discard ||
+	    h == &handler_chargen || h == &handler_daytime ||
+	    h == &handler_time);
+}
+
 /* The handler called name, or NULL. */
 const struct preforkd_module *
 handler_find(const char *name)

@@ -595,6 +595,20 @@ char		*master_reload_request(void);
 char		*status_render(const struct status_view *, int);
 char		*status_render_at(const struct status_view *, int, int64_t);
 
+/* --------------------------------------------------------------- batch.c */
+
+/* Datagrams a worker takes with one recvmmsg() at most. */
+#define BATCH_MAX	16
+
+int		 batch_init(void);
+int		 batch_recv(int, int);
+const unsigned char *batch_data(int, size_t *, const struct sockaddr **,
+		    socklen_t *);
+int		 batch_reply(int, const struct sockaddr *, socklen_t,
+		    const void *, size_t);
+void		 batch_flush(void);
+size_t		 batch_pending(void);
+
 /* -------------------------------------------------------------- worker.c */
 
 /* What a worker needs to know about itself; set up by the master. */

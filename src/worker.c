@@ -23,6 +23,10 @@
  * EAGAIN and sleeps again, so no worker spins.  Without epoll the same loop
  * runs on poll(), which wakes every idle worker: correct, less frugal.
  *
+ * UDP: a worker takes what is queued on a UDP listener up to BATCH_MAX
+ * datagrams at once (batch.c) and serves them one by one as before; a
+ * batch that emptied the queue sends it straight back to its wait.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
@@ -56,9 +60,9 @@
 #define WAIT_MASTER	(-2)
 
 static struct worker_ctx	*ctx;
-static unsigned char		 dgram[DGRAM_MAX + 1];
 static size_t			 next_listener;	/* round robin start */
 static int			 request_limit;	/* max_requests, jittered */
+static int			 batch_max;	/* datagrams per recvmmsg() */
 
 #ifdef HAVE_EPOLL_CREATE1
 static int			 wait_fd = -1;
@@ -101,6 +105,9 @@ static void __attribute__((noreturn))
 worker_exit(int status)
 {
 	ctx->slot->state = SLOT_EXITING;
+	/* The replies of the last datagrams served (max_requests). */
+	if (batch_pending() > 0)
+		batch_flush();
 	if (ctx->service->handler->worker_stop != NULL)
 		ctx->service->handler->worker_stop(&ctx->service->view);
 	exit(status);
@@ -274,6 +281,7 @@ worker_conn_init(struct preforkd_conn *c, const struct listener *l, int fd)
 	c->bytes_in = c->bytes_out = 0;
 	c->io_timeout_ms = ctx->service->io_timeout * 1000;
 	c->end = CONN_CLOSED;
+	c->batched = 0;
 	c->started = now_ms();
 	if (b->sa_family == AF_INET)
 		any = ((const struct sockaddr_in *)b)->sin_addr.s_addr ==
@@ -617,37 +625,68 @@ worker_serve_stream(size_t i, enum worker_next *next)
 	return 1;
 }
 
-/* worker_serve_datagram - as worker_serve_stream, for one datagram. */
+/*
+ * worker_serve_datagrams - as worker_serve_stream, for the datagrams
+ * queued on listener i: up to batch_max of them taken at once (batch.c),
+ * each then admitted, served, counted and logged on its own as a single
+ * one would be; their replies leave together at the end.  A batch never
+ * goes past max_requests, so a worker that must go has served all it
+ * took.  *next is WORKER_NEXT_WAIT when the batch emptied the queue.
+ */
 static int
-worker_serve_datagram(size_t i, enum worker_next *next)
+worker_serve_datagrams(size_t i, enum worker_next *next)
 {
 	struct listener *l = &ctx->listeners[i];
 	struct preforkd_conn c;
-	ssize_t n;
+	const unsigned char *data;
+	const struct sockaddr *from;
+	socklen_t fromlen;
+	size_t len;
+	int k, n, max = batch_max;
 
-	c.remotelen = sizeof(c.remote);
-	n = recvfrom(l->fd, dgram, sizeof(dgram), 0,
-	    (struct sockaddr *)&c.remote, &c.remotelen);
+	if (request_limit > 0 && (uint64_t)request_limit -
+	    ctx->slot->count[CTR_SERVED] < (uint64_t)max)
+		max = (int)((uint64_t)request_limit -
+		    ctx->slot->count[CTR_SERVED]);
+	if (max < 1)
+		max = 1;
+	n = batch_recv(l->fd, max);
 	if (n == -1) {
 		*next = worker_accept_error(i, errno);
 		return 0;
 	}
+	if (n > 1 && log_would(LL_DEBUG)) {
+		char desc[ADDR_TEXT_MAX];
 
-	if (!worker_admit(&c, l, l->fd))
-		return 1;
-	worker_busy(&c);
-	if ((size_t)n > DGRAM_MAX) {
-		log_info("udp datagram of more than %d bytes dropped",
-		    DGRAM_MAX);
-		c.end = CONN_ERROR;
-	} else {
-		c.bytes_in = (uint64_t)n;
-		ctx->service->handler->serve_datagram(&c, dgram, (size_t)n);
-		/* The loop guard's count, for the status: stored on change. */
-		if (ctx->slot->count[CTR_IGNORED] != handler_dgram_ignored())
-			ctx->slot->count[CTR_IGNORED] = handler_dgram_ignored();
+		log_debug("%s: took %d datagrams at once", listen_describe(l,
+		    desc, sizeof(desc)), n);
 	}
-	worker_idle(&c);
+	for (k = 0; k < n; k++) {
+		data = batch_data(k, &len, &from, &fromlen);
+		memcpy(&c.remote, from, fromlen);
+		c.remotelen = fromlen;
+		if (!worker_admit(&c, l, l->fd))
+			continue;
+		worker_busy(&c);
+		c.batched = batch_max > 1;
+		if (len > DGRAM_MAX) {
+			log_info("udp datagram of more than %d bytes dropped",
+			    DGRAM_MAX);
+			c.end = CONN_ERROR;
+		} else {
+			c.bytes_in = (uint64_t)len;
+			ctx->service->handler->serve_datagram(&c, data, len);
+			/* The loop guard's count, for the status: on change. */
+			if (ctx->slot->count[CTR_IGNORED] !=
+			    handler_dgram_ignored())
+				ctx->slot->count[CTR_IGNORED] =
+				    handler_dgram_ignored();
+		}
+		worker_idle(&c);
+	}
+	if (batch_pending() > 0)
+		batch_flush();
+	*next = n < max ? WORKER_NEXT_WAIT : WORKER_NEXT_AGAIN;
 	return 1;
 }
 
@@ -670,11 +709,19 @@ worker_try(void)
 		if (ctx->listeners[i].fd == -1)
 			continue;
 		if (ctx->listeners[i].addr.proto == PROTO_UDP)
-			served = worker_serve_datagram(i, &next);
+			served = worker_serve_datagrams(i, &next);
 		else
 			served = worker_serve_stream(i, &next);
 		if (served) {
 			next_listener = (i + 1) % n;
+			/*
+			 * A lone UDP listener whose queue a batch emptied:
+			 * straight back to the wait, where it always is,
+			 * without a receive that would only say EAGAIN.
+			 */
+			if (n == 1 && next == WORKER_NEXT_WAIT &&
+			    worker_wait_has(i))
+				return WORKER_NEXT_WAIT;
 			return WORKER_NEXT_AGAIN;
 		}
 		if (next == WORKER_NEXT_DEAD) {
@@ -716,6 +763,25 @@ worker_guard_init(void)
 				    (const struct sockaddr *)
 				    &s->listeners[j].bound.ss));
 	}
+}
+
+/*
+ * worker_batch_init - a worker with a UDP listener reserves its batch
+ * (batch.c): BATCH_MAX datagrams at once for the built-in services, one
+ * for a module or exec (handler_batches).  0, or -1 with errno.
+ */
+static int
+worker_batch_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nlisteners; i++)
+		if (ctx->listeners[i].addr.proto == PROTO_UDP)
+			break;
+	if (i == ctx->nlisteners)
+		return 0;
+	batch_max = handler_batches(ctx->service->handler) ? BATCH_MAX : 1;
+	return batch_init();
 }
 
 /* worker_reopen - USR1: the master rotated the logs; follow it, when idle. */
@@ -767,6 +833,11 @@ worker_main(struct worker_ctx *c)
 
 	request_limit = pool_request_limit(ctx->service->max_requests,
 	    (uint32_t)getpid() * 2654435761u ^ (uint32_t)now_ms());
+	if (worker_batch_init() == -1) {
+		log_error("cannot reserve memory for datagrams: %s",
+		    strerror(errno));
+		exit(2);
+	}
 	worker_guard_init();
 	ctx->slot->state = SLOT_IDLE;
 	for (;;) {
