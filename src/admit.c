@@ -137,7 +137,7 @@ admit_log_due(const struct admit_source *src, int64_t now, uint64_t *untold)
  * goes on to the handler), or the end a refusal is logged with, with the
  * reason for the log in *why.
  */
-int
+PF_HOT int
 admit_check(const struct conf_service *s, struct preforkd_conn *c,
     const char **why)
 {

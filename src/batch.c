@@ -83,10 +83,10 @@ struct batch_ctl {
 	size_t			 outused;	/* bytes of out[] in use */
 };
 
-static struct batch_ctl	*bc;
-static unsigned char	*heads;		/* BATCH_MAX * BATCH_HEAD */
-static unsigned char	*rooms;		/* BATCH_MAX * BATCH_ROOM */
-static unsigned char	*out;		/* BATCH_OUT_BYTES */
+static struct batch_ctl	*bc PF_HOT_DATA;
+static unsigned char	*heads PF_HOT_DATA;	/* BATCH_MAX * BATCH_HEAD */
+static unsigned char	*rooms PF_HOT_DATA;	/* BATCH_MAX * BATCH_ROOM */
+static unsigned char	*out PF_HOT_DATA;	/* BATCH_OUT_BYTES */
 static size_t		 maplen;
 
 /*
@@ -134,7 +134,7 @@ batch_init(void)
  * batch_recv - take up to max (1 .. BATCH_MAX) datagrams queued on fd:
  * how many, or -1 with errno (EAGAIN: none queued).
  */
-int
+PF_HOT int
 batch_recv(int fd, int max)
 {
 #ifdef BATCH_MMSG
@@ -172,7 +172,7 @@ batch_recv(int fd, int max)
  * *len bytes long (more than DGRAM_MAX: it was too long, and cut); its
  * sender in *from, *fromlen long.  Valid until the next batch_recv().
  */
-const unsigned char *
+PF_HOT const unsigned char *
 batch_data(int k, size_t *len, const struct sockaddr **from,
     socklen_t *fromlen)
 {
@@ -190,7 +190,7 @@ batch_data(int k, size_t *len, const struct sockaddr **from,
 }
 
 /* batch_received - whether p .. p+len lies in the datagrams received. */
-static int
+PF_HOT static int
 batch_received(const void *p, size_t len)
 {
 	const unsigned char *b = p;
@@ -204,7 +204,7 @@ batch_received(const void *p, size_t len)
  * flushes first when the queue is full.  0, or -1 with errno when a reply
  * cannot be queued (too long: EMSGSIZE).
  */
-int
+PF_HOT int
 batch_reply(int fd, const struct sockaddr *to, socklen_t tolen,
     const void *buf, size_t len)
 {
@@ -240,7 +240,7 @@ batch_reply(int fd, const struct sockaddr *to, socklen_t tolen,
  * (and as a single sendto() failing did: the handlers ignore it), and the
  * rest still go.
  */
-void
+PF_HOT void
 batch_flush(void)
 {
 	size_t k = 0;
@@ -284,7 +284,7 @@ batch_flush(void)
 }
 
 /* batch_pending - replies queued and not yet sent. */
-size_t
+PF_HOT size_t
 batch_pending(void)
 {
 	return bc != NULL ? bc->ntx : 0;

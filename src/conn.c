@@ -117,7 +117,7 @@ conn_end_name(int end)
 }
 
 /* Read up to len bytes: the count, 0 at end of file, -1 with errno. */
-ssize_t
+PF_HOT ssize_t
 conn_read(struct preforkd_conn *c, void *buf, size_t len)
 {
 	ssize_t	n;
@@ -144,7 +144,7 @@ conn_read(struct preforkd_conn *c, void *buf, size_t len)
  * client went away).  send() keeps SIGPIPE away on sockets; any other fd
  * (a pipe, a terminal) falls back to write().
  */
-int
+PF_HOT int
 conn_write(struct preforkd_conn *c, const void *buf, size_t len)
 {
 	const unsigned char	*p = buf;
@@ -183,7 +183,7 @@ conn_write(struct preforkd_conn *c, const void *buf, size_t len)
  * its peer.  A datagram taken in a batch has its reply queued instead,
  * to leave with the batch's (batch.c).  0, or -1 with errno.
  */
-int
+PF_HOT int
 conn_sendto(struct preforkd_conn *c, const void *buf, size_t len)
 {
 	ssize_t	n;

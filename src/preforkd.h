@@ -41,6 +41,23 @@
 struct preforkd_module;
 struct worker_ctx;
 
+/*
+ * The per-connection path of a worker, its code and the little data it
+ * reads and writes, each kept together: a worker woken for a connection
+ * then touches a few pages rather than one per source file, and each page
+ * costs a TLB miss (and its cache lines misses) when hundreds of workers
+ * take turns on a core (bench/results/2026-11-26-perf.md).  PF_HOT puts a
+ * function into .text.hot (GCC and Clang, with -freorder-functions, on by
+ * default at -O2); PF_HOT_DATA a variable into one data section.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define PF_HOT		__attribute__((hot))
+#define PF_HOT_DATA	__attribute__((section(".data.pf_hot")))
+#else
+#define PF_HOT
+#define PF_HOT_DATA
+#endif
+
 /* ---------------------------------------------------------------- addr.c */
 
 enum addr_proto {

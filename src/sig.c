@@ -17,7 +17,7 @@
 #include "preforkd.h"
 
 static int			 sig_pipe[2] = { -1, -1 };
-static volatile sig_atomic_t	 sig_flags[SIGF_COUNT];
+static volatile sig_atomic_t	 sig_flags[SIGF_COUNT] PF_HOT_DATA;
 
 static const struct {
 	int		 signo;
@@ -212,7 +212,7 @@ sig_drain(void)
 }
 
 /* sig_take - the signal number behind flag, clearing it, or 0. */
-int
+PF_HOT int
 sig_take(enum sig_flag flag)
 {
 	int signo = sig_flags[flag];
@@ -223,7 +223,7 @@ sig_take(enum sig_flag flag)
 }
 
 /* sig_quit_requested - has a worker been asked to finish and exit? */
-int
+PF_HOT int
 sig_quit_requested(void)
 {
 	return sig_flags[SIGF_QUIT] != 0;
