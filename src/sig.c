@@ -95,11 +95,21 @@ sig_set(int signo, void (*disposition)(int))
 	sigaction(signo, &sa, NULL);
 }
 
+/*
+ * sig_pipe_open - the self-pipe, non-blocking and close-on-exec: with
+ * pipe2() in one system call (each worker makes one when it starts).
+ */
 static int
 sig_pipe_open(void)
 {
 	int i;
 
+#ifdef HAVE_PIPE2
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -1;
+#endif
 	if (pipe(sig_pipe) == -1)
 		return -1;
 	for (i = 0; i < 2; i++)

@@ -70,7 +70,8 @@ static struct conf_service	 worker_service PF_HOT_DATA;
 
 #ifdef HAVE_EPOLL_CREATE1
 static int			 wait_fd PF_HOT_DATA = -1;
-static unsigned char		*wait_added PF_HOT_DATA; /* listener i in set */
+/* Listener i is in the wait set. */
+static unsigned char		 wait_added[LISTEN_PER_SERVICE_MAX] PF_HOT_DATA;
 #else
 static struct pollfd		*wait_pfd;
 static size_t			 wait_npfd;
@@ -151,6 +152,29 @@ worker_wait_add(int fd, long tag, int exclusive)
 }
 
 /*
+ * worker_wait_open - the wait set, with the self-pipe and the master's
+ * pipe in it, made when first needed: a worker that only ever sleeps in
+ * accept() (its service's one stream listener) never makes one, which
+ * spares each worker's start three system calls and its kernel an epoll
+ * instance.  0, or -1 with errno.
+ */
+static int
+worker_wait_open(void)
+{
+	if (wait_fd != -1)
+		return 0;
+	if ((wait_fd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return -1;
+	if (worker_wait_add(sig_fd(), WAIT_SIG, 0) == -1 ||
+	    worker_wait_add(ctx->master_fd, WAIT_MASTER, 0) == -1) {
+		close(wait_fd);
+		wait_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * worker_wait_need - wait in epoll on listener i from now on.  A blocking
  * listener (a service's only stream socket, listen.c) is left out until it
  * says EAGAIN: its workers sleep in accept() itself, and a socket in no
@@ -162,6 +186,8 @@ worker_wait_need(size_t i)
 {
 	if (wait_added[i])
 		return 0;
+	if (worker_wait_open() == -1)
+		return -1;
 	wait_added[i] = 1;
 	return worker_wait_add(ctx->listeners[i].fd, (long)i, 1);
 }
@@ -179,9 +205,10 @@ worker_wait_init(void)
 	size_t i;
 	int fl;
 
-	if ((wait_fd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
-	    (wait_added = calloc(ctx->nlisteners, 1)) == NULL)
+	if (ctx->nlisteners > LISTEN_PER_SERVICE_MAX) {
+		errno = EINVAL;
 		return -1;
+	}
 	for (i = 0; i < ctx->nlisteners; i++) {
 		fl = fcntl(ctx->listeners[i].fd, F_GETFL);
 		if (fl != -1 && (fl & O_NONBLOCK) == 0)
@@ -189,9 +216,6 @@ worker_wait_init(void)
 		if (worker_wait_need(i) == -1)
 			return -1;
 	}
-	if (worker_wait_add(sig_fd(), WAIT_SIG, 0) == -1 ||
-	    worker_wait_add(ctx->master_fd, WAIT_MASTER, 0) == -1)
-		return -1;
 	return 0;
 }
 
@@ -211,6 +235,12 @@ worker_wait(int *sig, int *master)
 	struct epoll_event ev[16];
 	int i, n;
 
+	/* Only after an EAGAIN, which opened it; but never spin on -1. */
+	if (worker_wait_open() == -1) {
+		log_error("epoll_create1: %s", strerror(errno));
+		(void)poll(NULL, 0, WORKER_PAUSE_MS);
+		return;
+	}
 	n = epoll_wait(wait_fd, ev, 16, -1);
 	for (i = 0; i < n; i++) {
 		if ((long)ev[i].data.u64 == WAIT_SIG)
