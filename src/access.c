@@ -112,6 +112,27 @@ access_reopen(void)
 	return fd_cloexec(access_fd, 1);
 }
 
+/* access_get_fd - the access log's descriptor, or -1 when it is off. */
+int
+access_get_fd(void)
+{
+	return access_fd;
+}
+
+/*
+ * access_adopt - append to fd from now on (a copy of the master's,
+ * logpass.c), onto the same descriptor number as access_reopen.
+ */
+int
+access_adopt(int fd)
+{
+	if (access_fd == -1)
+		return 0;
+	if (dup2(fd, access_fd) == -1)
+		return -1;
+	return fd_cloexec(access_fd, 1);
+}
+
 /*
  * access_exec_status - " status=0" or " signal=KILL": how the program that
  * the exec handler ran for the connection ended; nothing for other
@@ -233,6 +254,16 @@ access_address(char *buf, size_t len, const struct sockaddr *sa,
 	escape_logfmt(buf, len, text);
 }
 
+/* access_count - a byte count, or "-" when the system cannot tell. */
+static const char *
+access_count(char *buf, size_t len, uint64_t n)
+{
+	if (n == CONN_BYTES_UNKNOWN)
+		return "-";
+	snprintf(buf, len, "%llu", (unsigned long long)n);
+	return buf;
+}
+
 /*
  * access_format - the line for connection c without its newline, into
  * buf of len bytes: the connection ended at wall-clock time end, after
@@ -245,7 +276,7 @@ access_format(char *buf, size_t len, const struct preforkd_conn *c,
     const struct timespec *end, int64_t duration_ms, pid_t pid)
 {
 	char when[TIME_TEXT_MAX], local[ADDR_TEXT_MAX + 2];
-	char remote[ADDR_TEXT_MAX + 2];
+	char remote[ADDR_TEXT_MAX + 2], in[24], out[24];
 	size_t n;
 	int r;
 
@@ -257,10 +288,11 @@ access_format(char *buf, size_t len, const struct preforkd_conn *c,
 	access_address(remote, sizeof(remote), (const struct sockaddr *)
 	    &c->remote, c->remotelen);
 	r = snprintf(buf, len, "time=%s service=%s proto=%s local=%s "
-	    "remote=%s pid=%ld in=%llu out=%llu duration=%lld.%03lld end=%s",
+	    "remote=%s pid=%ld in=%s out=%s duration=%lld.%03lld end=%s",
 	    when, c->service->name, addr_proto_name(c->proto), local, remote,
-	    (long)pid, (unsigned long long)c->bytes_in,
-	    (unsigned long long)c->bytes_out, (long long)(duration_ms / 1000),
+	    (long)pid, access_count(in, sizeof(in), c->bytes_in),
+	    access_count(out, sizeof(out), c->bytes_out),
+	    (long long)(duration_ms / 1000),
 	    (long long)(duration_ms % 1000), conn_end_name(c->end));
 	n = r > 0 ? (size_t)r : 0;
 	if (n < len)

@@ -41,7 +41,8 @@
 
 const char *const conf_global_names[] = {
 	"user", "group", "pid_file", "error_log", "log_level",
-	"shutdown_timeout", "access_log", "control_socket", "services", NULL
+	"shutdown_timeout", "access_log", "control_socket", "services",
+	"access", NULL
 };
 
 static void	 conf_globals(struct conf_ctx *, const config_setting_t *);
@@ -58,7 +59,7 @@ conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
 	struct conf *conf = ctx->conf;
 	const config_setting_t *s, *user = NULL, *group = NULL;
 	const config_setting_t *services = NULL, *pid_file = NULL;
-	const config_setting_t *control = NULL;
+	const config_setting_t *control = NULL, *access = NULL;
 	const char *name, *v;
 	int n, level, control_off = 0;
 
@@ -113,6 +114,9 @@ conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
 		} else if (strcmp(name, "services") == 0) {
 			services = s;
 			conf_service_list(ctx, s);
+		} else if (strcmp(name, "access") == 0) {
+			access = s;
+			conf_access_parse(ctx, s, &conf->access);
 		} else
 			conf_err_unknown(ctx, s, conf_global_names,
 			    conf_service_names,
@@ -124,6 +128,7 @@ conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
 		    "missing required setting \"services\"");
 	conf_users(ctx, user, group);
 	conf_exec_check(ctx);
+	conf_access_inherit(ctx, access);
 	if (!control_off)
 		conf_control_socket(ctx, control, pid_file);
 }
@@ -203,53 +208,84 @@ conf_not_found(int err)
 }
 
 /*
+ * conf_lookup_user - the user called name, for setting s: its uid and
+ * primary group, or -1 after an error that says whether there is no
+ * such user or the lookup itself failed.
+ */
+int
+conf_lookup_user(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+	int err;
+
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL) {
+		err = errno;
+		if (conf_not_found(err))
+			conf_err(ctx, s, "no such user \"%s\"", name);
+		else
+			conf_err(ctx, s, "cannot look up user \"%s\": %s",
+			    name, strerror(err));
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+/* conf_lookup_group - the group called name, for setting s, as above. */
+int
+conf_lookup_group(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *name, gid_t *gid)
+{
+	struct group *gr;
+	int err;
+
+	errno = 0;
+	if ((gr = getgrnam(name)) == NULL) {
+		err = errno;
+		if (conf_not_found(err))
+			conf_err(ctx, s, "no such group \"%s\"", name);
+		else
+			conf_err(ctx, s, "cannot look up group \"%s\": %s",
+			    name, strerror(err));
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+/*
  * conf_users - resolve user and group (the settings, when present; their
  * values are in conf once they passed the type check).  A root start needs
- * a user.
+ * a user for every service: the global one, or the service's own
+ * (conf_service_users checks the services' settings against it).
  */
 static void
 conf_users(struct conf_ctx *ctx, const config_setting_t *user,
     const config_setting_t *group)
 {
 	struct conf *conf = ctx->conf;
-	struct passwd *pw;
-	struct group *gr;
-	int err;
+	size_t i;
+	int every = conf->nservices > 0;
 
+	for (i = 0; i < conf->nservices; i++)
+		if (conf->services[i].user == NULL)
+			every = 0;
 	if (user == NULL && conf->group != NULL)
 		conf_err(ctx, group, "needs user");
-	if (user == NULL && geteuid() == 0)
+	if (user == NULL && geteuid() == 0 && !every)
 		conf_err_at(ctx, ctx->file, 0, "user", "must be set when "
 		    "preforkd starts as root (user = \"root\" keeps the "
 		    "workers as root)");
-	if (conf->user == NULL)
+	conf_service_users(ctx);
+	if (conf->user == NULL ||
+	    conf_lookup_user(ctx, user, conf->user, &conf->uid,
+	    &conf->gid) == -1)
 		return;
-	errno = 0;
-	if ((pw = getpwnam(conf->user)) == NULL) {
-		err = errno;
-		if (conf_not_found(err))
-			conf_err(ctx, user, "no such user \"%s\"", conf->user);
-		else
-			conf_err(ctx, user, "cannot look up user \"%s\": %s",
-			    conf->user, strerror(err));
-		return;
-	}
-	conf->uid = pw->pw_uid;
-	conf->gid = pw->pw_gid;
-	if (conf->group == NULL)
-		return;
-	errno = 0;
-	if ((gr = getgrnam(conf->group)) == NULL) {
-		err = errno;
-		if (conf_not_found(err))
-			conf_err(ctx, group, "no such group \"%s\"",
-			    conf->group);
-		else
-			conf_err(ctx, group, "cannot look up group \"%s\": %s",
-			    conf->group, strerror(err));
-		return;
-	}
-	conf->gid = gr->gr_gid;
+	if (conf->group != NULL)
+		(void)conf_lookup_group(ctx, group, conf->group, &conf->gid);
 }
 
 /* conf_build - validate a parsed libconfig tree into a new struct conf. */
@@ -258,6 +294,7 @@ conf_build(config_t *cf, const char *file, struct errlist *errs)
 {
 	struct conf_ctx ctx;
 	struct conf *conf;
+	size_t i;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.file = file;
@@ -277,7 +314,11 @@ conf_build(config_t *cf, const char *file, struct errlist *errs)
 
 	free(ctx.seen);
 	free(ctx.exec_argv);
+	free(ctx.svc_group);
 	if (ctx.failed) {
+		/* The warnings too, after the errors: all there is to fix. */
+		for (i = 0; i < conf->warnings.n; i++)
+			errlist_add(errs, "warning: %s", conf->warnings.msg[i]);
 		conf_free(conf);
 		return NULL;
 	}
@@ -355,12 +396,17 @@ conf_free(struct conf *conf)
 		svc = &conf->services[i];
 		conf_exec_free(svc->exec);
 		free(svc->module_path);
+		free(svc->user);
+		free(svc->group);
 		free(svc->name);
 		for (j = 0; j < svc->nlisten; j++)
 			free(svc->listen_text[j]);
 		free(svc->listen_text);
 		free(svc->listen);
+		acl_free(&svc->access_own);
 	}
+	acl_free(&conf->access);
+	errlist_free(&conf->warnings);
 	free(conf->services);
 	free(conf->file);
 	free(conf->user);

@@ -98,41 +98,79 @@ conf_err_path(const config_setting_t *s, char *buf, size_t len)
 		    config_setting_index(s));
 }
 
-/* conf_err_at - record "FILE:LINE: PATH: message"; LINE 0 and PATH "" drop. */
-void
-conf_err_at(struct conf_ctx *ctx, const char *file, int line, const char *path,
-    const char *fmt, ...)
+/*
+ * conf_err_vadd - add "FILE:LINE: PATH: message" to list; LINE 0 and
+ * PATH "" drop.
+ */
+static void
+conf_err_vadd(struct errlist *list, const char *file, int line,
+    const char *path, const char *fmt, va_list ap)
 {
 	char where[PATH_MAX + CONF_PATH_MAX + 32], msg[1024];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (line > 0)
 		snprintf(where, sizeof(where), "%s:%d:", file, line);
 	else
 		snprintf(where, sizeof(where), "%s:", file);
 	if (*path != '\0')
-		errlist_add(ctx->errs, "%s %s: %s", where, path, msg);
+		errlist_add(list, "%s %s: %s", where, path, msg);
 	else
-		errlist_add(ctx->errs, "%s %s", where, msg);
+		errlist_add(list, "%s %s", where, msg);
+}
+
+/* conf_err_at - record "FILE:LINE: PATH: message"; LINE 0 and PATH "" drop. */
+void
+conf_err_at(struct conf_ctx *ctx, const char *file, int line, const char *path,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conf_err_vadd(ctx->errs, file, line, path, fmt, ap);
+	va_end(ap);
 	ctx->failed = 1;
+}
+
+/* conf_err_about - add a message about setting s to list. */
+static void
+conf_err_about(struct conf_ctx *ctx, struct errlist *list,
+    const config_setting_t *s, const char *fmt, va_list ap)
+{
+	char path[CONF_PATH_MAX];
+
+	conf_err_path(s, path, sizeof(path));
+	conf_err_vadd(list, conf_err_file(ctx, s),
+	    (int)config_setting_source_line(s), path, fmt, ap);
 }
 
 /* conf_err - record a message about setting s, naming its file and line. */
 void
 conf_err(struct conf_ctx *ctx, const config_setting_t *s, const char *fmt, ...)
 {
-	char path[CONF_PATH_MAX], msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	conf_err_about(ctx, ctx->errs, s, fmt, ap);
 	va_end(ap);
-	conf_err_path(s, path, sizeof(path));
-	conf_err_at(ctx, conf_err_file(ctx, s),
-	    (int)config_setting_source_line(s), path, "%s", msg);
+	ctx->failed = 1;
+}
+
+/*
+ * conf_warn - a warning about setting s, naming its file and line:
+ * something that is probably not what was meant but still has a meaning,
+ * which the load keeps in conf->warnings (shown by -t, logged at start
+ * and reload) and does not fail for.
+ */
+void
+conf_warn(struct conf_ctx *ctx, const config_setting_t *s, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conf_err_about(ctx, &ctx->conf->warnings, s, fmt, ap);
+	va_end(ap);
 }
 
 /* conf_err_nomem - record that the load ran out of memory. */

@@ -1,7 +1,8 @@
 /*
  * conf_exec.c - the exec handler's settings: exec = { argv = [...];
- * mode = "connection" | "worker"; env = [...]; }, what mode "worker"
- * rules out, and whether the workers' user may run argv[0] at all.
+ * mode = "connection" | "worker" | "wait"; env = [...]; }, what modes
+ * "worker" and "wait" rule out, and whether the workers' user may run
+ * argv[0] at all.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -70,9 +71,11 @@ conf_exec_parse(struct conf_ctx *ctx, const config_setting_t *group,
 				x->mode = EXEC_CONNECTION;
 			else if (strcmp(v, "worker") == 0)
 				x->mode = EXEC_WORKER;
+			else if (strcmp(v, "wait") == 0)
+				x->mode = EXEC_WAIT;
 			else {
-				conf_err(ctx, s, "must be \"connection\" or "
-				    "\"worker\" (got \"%s\")", v);
+				conf_err(ctx, s, "must be \"connection\", "
+				    "\"worker\" or \"wait\" (got \"%s\")", v);
 				bad = 1;
 			}
 		} else if (strcmp(key, "env") == 0)
@@ -150,8 +153,8 @@ conf_exec_may(const struct stat *st, uid_t uid, gid_t gid, int bit)
 /*
  * conf_exec_check - each exec.argv[0] exists now, is a regular file, and
  * the workers' user may execute it (and reach it: search permission on
- * every directory above).  Started by root, that user is conf->user;
- * otherwise it is us.
+ * every directory above).  Started by root, that user is the service's
+ * (conf_service_user); otherwise it is us.
  */
 void
 conf_exec_check(struct conf_ctx *ctx)
@@ -159,26 +162,27 @@ conf_exec_check(struct conf_ctx *ctx)
 	struct conf *conf = ctx->conf;
 	const config_setting_t *s;
 	struct stat st;
-	const char *path;
+	const char *path, *user;
 	char dir[PATH_MAX], *slash, who[96];
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
+	uid_t uid;
+	gid_t gid;
 	size_t i;
 	int other;
 
 	if (ctx->exec_argv == NULL)
 		return;
-	other = uid == 0 && conf->user != NULL && conf->uid != 0;
-	if (other) {
-		uid = conf->uid;
-		gid = conf->gid;
-		snprintf(who, sizeof(who), " by user \"%s\", who runs the "
-		    "workers", conf->user);
-	} else
-		who[0] = '\0';
 	for (i = 0; i < conf->nservices; i++) {
 		if ((s = ctx->exec_argv[i]) == NULL)
 			continue;
+		/* Started by root, the service's user runs the program. */
+		user = geteuid() == 0 ? conf_service_user(conf,
+		    &conf->services[i], &uid, &gid) : NULL;
+		other = user != NULL && uid != 0;
+		if (other)
+			snprintf(who, sizeof(who), " by user \"%s\", who runs "
+			    "the workers", user);
+		else
+			who[0] = '\0';
 		path = config_setting_get_string(s);
 		if (stat(path, &st) == -1) {
 			if (errno == ENOENT || errno == ENOTDIR)
@@ -223,36 +227,57 @@ conf_exec_check(struct conf_ctx *ctx)
 }
 
 /*
- * conf_exec_worker_check - what exec mode "worker" rules out: the program
- * accepts by itself, so preforkd can neither count idle workers (a
- * dynamic pool) nor count or time its connections (max_requests,
- * timeout).  exec is the exec group, pool the pool settings present,
- * max_requests and timeout those settings if present.
+ * conf_exec_mode_check - what exec modes "worker" and "wait" rule out: the
+ * program accepts (or reads its datagrams) by itself, so preforkd can
+ * neither count idle workers (a dynamic pool) nor count or time its
+ * connections (max_requests, timeout); in mode "wait" it gets the one
+ * listening socket on fds 0 and 1, set up for it alone (no io_timeout),
+ * so there must be exactly one.  exec is the exec group, pool the pool
+ * settings present; max_requests, timeout, io_timeout and listen those
+ * settings if present.
  */
 void
-conf_exec_worker_check(struct conf_ctx *ctx, const config_setting_t *exec,
+conf_exec_mode_check(struct conf_ctx *ctx, const config_setting_t *exec,
     const config_setting_t *const *pool,
     const config_setting_t *max_requests, const config_setting_t *timeout,
-    const struct conf_service *svc)
+    const config_setting_t *io_timeout, const config_setting_t *listen,
+    struct conf_service *svc)
 {
-	const config_setting_t *dyn = NULL;
+	const config_setting_t *dyn = NULL, *mode;
+	const char *name = svc->exec->mode == EXEC_WAIT ? "wait" : "worker";
 	int k;
 
+	mode = config_setting_get_member(exec, "mode");
 	for (k = CONF_POOL_MIN_SPARE; k < CONF_POOL_N; k++)
 		if (pool[k] != NULL && dyn == NULL)
 			dyn = pool[k];
 	if (dyn != NULL)
-		conf_err(ctx, config_setting_get_member(exec, "mode"),
-		    "\"worker\" needs a static pool (workers = N): the "
-		    "program accepts by itself, so preforkd cannot count idle "
-		    "workers (%s is set, line %d)", config_setting_name(dyn),
+		conf_err(ctx, mode, "\"%s\" needs a static pool (workers = "
+		    "N): the program accepts by itself, so preforkd cannot "
+		    "count idle workers (%s is set, line %d)", name,
+		    config_setting_name(dyn),
 		    (int)config_setting_source_line(dyn));
 	if (svc->max_requests > 0)
 		conf_err(ctx, max_requests, "does not apply to exec.mode "
-		    "\"worker\": the program serves its connections itself");
+		    "\"%s\": the program serves its connections itself", name);
 	if (svc->timeout > 0)
 		conf_err(ctx, timeout, "does not apply to exec.mode "
-		    "\"worker\": the program serves its connections itself");
+		    "\"%s\": the program serves its connections itself", name);
+	if (svc->exec->mode != EXEC_WAIT)
+		return;
+	if (io_timeout != NULL && svc->io_timeout > 0)
+		conf_err(ctx, io_timeout, "does not apply to exec.mode "
+		    "\"wait\": the program gets the listening socket without "
+		    "timeouts and keeps its clients itself");
+	/* Its socket is the programs' alone: no timeouts on it. */
+	svc->io_timeout = 0;
+	svc->view.io_timeout = 0;
+	if (listen != NULL && svc->nlisten > 1)
+		conf_err(ctx, mode, "\"wait\" takes exactly one listen "
+		    "address (listen, line %d, has %zu): the program gets the "
+		    "listening socket as its standard input and output, where "
+		    "only one fits; make one service per address",
+		    (int)config_setting_source_line(listen), svc->nlisten);
 }
 
 /* conf_exec_free - free what conf_exec_parse made; NULL is fine. */

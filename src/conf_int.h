@@ -39,12 +39,15 @@ struct conf_ctx {
 	size_t			 nseen;
 	/* exec.argv of each service, checked once the user is known. */
 	const config_setting_t	**exec_argv;
+	/* The group setting of each service, checked once the global user
+	 * is known (conf_service_users). */
+	const config_setting_t	**svc_group;
 };
 
 /*
  * The pool settings of a service, in this order: workers makes a static
- * pool, any of the other three a dynamic one (conf_service.c; exec mode
- * "worker" wants a static one, conf_exec.c).
+ * pool, any of the other three a dynamic one (conf_service.c; exec modes
+ * "worker" and "wait" want a static one, conf_exec.c).
  */
 enum {
 	CONF_POOL_WORKERS,
@@ -56,12 +59,18 @@ enum {
 
 /* conf.c: the entry points and the global settings */
 extern const char *const conf_global_names[];
+int		 conf_lookup_user(struct conf_ctx *, const config_setting_t *,
+		    const char *, uid_t *, gid_t *);
+int		 conf_lookup_group(struct conf_ctx *, const config_setting_t *,
+		    const char *, gid_t *);
 
 /* conf_err.c: how a problem with a setting is told */
 extern const char *const conf_none[];	/* no names at all */
 void		 conf_err_at(struct conf_ctx *, const char *, int, const char *,
 		    const char *, ...) __attribute__((format(printf, 5, 6)));
 void		 conf_err(struct conf_ctx *, const config_setting_t *,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+void		 conf_warn(struct conf_ctx *, const config_setting_t *,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
 void		 conf_err_nomem(struct conf_ctx *);
 void		 conf_err_unknown(struct conf_ctx *, const config_setting_t *,
@@ -86,6 +95,7 @@ void		 conf_get_strings_free(char **);
 /* conf_service.c: the services list, each service and its pool */
 extern const char *const conf_service_names[];
 void		 conf_service_list(struct conf_ctx *, const config_setting_t *);
+void		 conf_service_users(struct conf_ctx *);
 
 /* conf_listen.c: a service's listen addresses */
 void		 conf_listen_parse(struct conf_ctx *, const config_setting_t *,
@@ -98,12 +108,21 @@ const char	*conf_listen_unix_user(const struct conf_ctx *, const char *);
 /* conf_exec.c: the exec handler's settings */
 void		 conf_exec_parse(struct conf_ctx *, const config_setting_t *,
 		    struct conf_service *, size_t);
-void		 conf_exec_worker_check(struct conf_ctx *,
+void		 conf_exec_mode_check(struct conf_ctx *,
 		    const config_setting_t *, const config_setting_t *const *,
 		    const config_setting_t *, const config_setting_t *,
-		    const struct conf_service *);
+		    const config_setting_t *, const config_setting_t *,
+		    struct conf_service *);
 void		 conf_exec_check(struct conf_ctx *);
 void		 conf_exec_free(struct conf_exec *);
+
+/* conf_access.c: the access rules, of a service and the global default */
+void		 conf_access_parse(struct conf_ctx *, const config_setting_t *,
+		    struct acl *);
+void		 conf_access_service(struct conf_ctx *,
+		    const config_setting_t *, struct conf_service *);
+void		 conf_access_inherit(struct conf_ctx *,
+		    const config_setting_t *);
 
 /* conf_module.c: a module's settings, and loading it */
 void		 conf_module(struct conf_ctx *, const config_setting_t *,

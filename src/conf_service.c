@@ -30,7 +30,7 @@
 const char *const conf_service_names[] = {
 	"name", "listen", "handler", "workers", "min_spare", "max_spare",
 	"max_workers", "backlog", "unix_mode", "max_requests", "timeout",
-	"io_timeout", "exec", "module", NULL
+	"io_timeout", "exec", "module", "access", "user", "group", NULL
 };
 
 /* The pool settings, in the order of CONF_POOL_*; all take 1..WORKERS_MAX. */
@@ -49,6 +49,8 @@ static void	 conf_service_handler(struct conf_ctx *,
 static void	 conf_service_handler_check(struct conf_ctx *,
 		    const config_setting_t *, const config_setting_t *,
 		    const config_setting_t *, struct conf_service *);
+static void	 conf_service_cred(struct conf_ctx *, struct conf_service *,
+		    const config_setting_t *, const config_setting_t *);
 
 /* conf_service_list - the services list: at least one group. */
 void
@@ -76,7 +78,9 @@ conf_service_list(struct conf_ctx *ctx, const config_setting_t *list)
 	}
 	conf->nservices = (size_t)len;
 	if ((ctx->exec_argv = calloc((size_t)len,
-	    sizeof(*ctx->exec_argv))) == NULL) {
+	    sizeof(*ctx->exec_argv))) == NULL ||
+	    (ctx->svc_group = calloc((size_t)len,
+	    sizeof(*ctx->svc_group))) == NULL) {
 		conf_err_nomem(ctx);
 		return;
 	}
@@ -100,9 +104,12 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 	const config_setting_t *handler = NULL, *mode = NULL;
 	const config_setting_t *exec = NULL, *module = NULL;
 	const config_setting_t *max_requests = NULL, *timeout = NULL;
+	const config_setting_t *access = NULL;
+	const config_setting_t *user = NULL, *group_s = NULL;
+	const config_setting_t *io_timeout = NULL;
 	const config_setting_t *pool[CONF_POOL_N] = { NULL };
 	int *pool_value[CONF_POOL_N], pool_bad[CONF_POOL_N] = { 0 };
-	const char *key;
+	const char *key, *v;
 	char path[CONF_PATH_MAX];
 	int n, k;
 
@@ -150,26 +157,41 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 			exec = s;
 		else if (strcmp(key, "module") == 0)
 			module = s;
-		else if (strcmp(key, "io_timeout") == 0)
+		else if (strcmp(key, "access") == 0)
+			access = s;	/* once the listeners are known */
+		else if (strcmp(key, "io_timeout") == 0) {
+			io_timeout = s;
 			conf_get_int(ctx, s, 0, TIMEOUT_MAX, &svc->io_timeout);
+		}
 		else if (strcmp(key, "unix_mode") == 0) {
 			if (conf_listen_unix_mode(ctx, s, svc) == 0)
 				mode = s;
+		} else if (strcmp(key, "user") == 0) {
+			user = s;
+			if ((v = conf_get_string(ctx, s)) != NULL)
+				svc->user = conf_get_strdup(ctx, v);
+		} else if (strcmp(key, "group") == 0) {
+			group_s = s;
+			if ((v = conf_get_string(ctx, s)) != NULL)
+				svc->group = conf_get_strdup(ctx, v);
 		} else
 			conf_err_unknown(ctx, s, conf_service_names,
 			    conf_global_names,
 			    "it is a global setting: put it outside services");
 	}
 	conf_service_pool(ctx, svc, pool, pool_bad);
+	conf_service_cred(ctx, svc, user, group_s);
+	ctx->svc_group[idx] = group_s;
 	svc->view.name = svc->name;
 	svc->view.timeout = svc->timeout;
 	svc->view.io_timeout = svc->io_timeout;
 	svc->view.api = &conn_api;
 	if (handler != NULL)
 		conf_service_handler_check(ctx, group, exec, module, svc);
-	if (svc->exec != NULL && svc->exec->mode == EXEC_WORKER)
-		conf_exec_worker_check(ctx, exec, pool, max_requests, timeout,
-		    svc);
+	if (svc->exec != NULL && svc->exec->mode != EXEC_CONNECTION)
+		conf_exec_mode_check(ctx, exec, pool, max_requests, timeout,
+		    io_timeout, listen, svc);
+	conf_access_service(ctx, access, svc);
 
 	if (name == NULL)
 		conf_err(ctx, group, "missing required setting \"name\"");
@@ -246,6 +268,72 @@ conf_service_pool(struct conf_ctx *ctx, struct conf_service *svc,
 	svc->workers = svc->min_spare;
 }
 
+/*
+ * conf_service_cred - the service's own user and group (the settings, when
+ * present; their values are in svc once they passed the type check).
+ * Root is never a default: a service runs as root only with user =
+ * "root" written on it, not with another name for uid 0.
+ */
+static void
+conf_service_cred(struct conf_ctx *ctx, struct conf_service *svc,
+    const config_setting_t *user, const config_setting_t *group)
+{
+	if (svc->user != NULL) {
+		if (conf_lookup_user(ctx, user, svc->user, &svc->uid,
+		    &svc->gid) == -1)
+			return;
+		if (svc->uid == 0 && strcmp(svc->user, "root") != 0) {
+			conf_err(ctx, user, "user \"%s\" is root (uid 0): "
+			    "write user = \"root\" to run this service as "
+			    "root", svc->user);
+			return;
+		}
+	}
+	if (svc->group != NULL)
+		(void)conf_lookup_group(ctx, group, svc->group, &svc->gid);
+}
+
+/*
+ * conf_service_users - once the global user is known: a service's group
+ * needs a user, its own or the global one.
+ */
+void
+conf_service_users(struct conf_ctx *ctx)
+{
+	const struct conf *conf = ctx->conf;
+	size_t i;
+
+	if (ctx->svc_group == NULL)
+		return;
+	for (i = 0; i < conf->nservices; i++)
+		if (ctx->svc_group[i] != NULL &&
+		    conf->services[i].user == NULL && conf->user == NULL)
+			conf_err(ctx, ctx->svc_group[i], "needs user (on this "
+			    "service or globally)");
+}
+
+/*
+ * conf_service_user - who the workers of svc run as when preforkd is
+ * started as root: the service's own user (and group, else that user's
+ * primary group), or the global user with the service's group if it has
+ * one.  The user's name with *uid and *gid, or NULL when no user is set.
+ */
+const char *
+conf_service_user(const struct conf *conf, const struct conf_service *svc,
+    uid_t *uid, gid_t *gid)
+{
+	if (svc->user != NULL) {
+		*uid = svc->uid;
+		*gid = svc->gid;
+		return svc->user;
+	}
+	if (conf->user == NULL)
+		return NULL;
+	*uid = conf->uid;
+	*gid = svc->group != NULL ? svc->gid : conf->gid;
+	return conf->user;
+}
+
 /* conf_service_name - a service name: its characters, length, uniqueness. */
 static void
 conf_service_name(struct conf_ctx *ctx, const config_setting_t *s,
@@ -318,8 +406,8 @@ conf_service_handler(struct conf_ctx *ctx, const config_setting_t *s,
  * conf_service_handler_check - what the handler needs: its exec or module
  * group (and no other's), and listeners it can serve: a handler without
  * serve_datagram cannot take udp, one without serve_stream neither tcp
- * nor unix.  exec mode "worker" passes any socket on (what it needs
- * instead is conf_exec_worker_check's).
+ * nor unix.  exec modes "worker" and "wait" pass any socket on (what
+ * they need instead is conf_exec_mode_check's).
  */
 static void
 conf_service_handler_check(struct conf_ctx *ctx,
@@ -351,7 +439,7 @@ conf_service_handler_check(struct conf_ctx *ctx,
 		if (svc->exec == NULL)
 			return;
 		svc->view.state = svc->exec;
-		if (svc->exec->mode == EXEC_WORKER)
+		if (svc->exec->mode != EXEC_CONNECTION)
 			return;
 	} else if (svc->handler == &handler_module) {
 		if (module == NULL) {

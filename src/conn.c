@@ -224,6 +224,19 @@ conn_exec_status(struct preforkd_conn *c, int status)
 }
 
 /*
+ * conn_exec_bytes - what the program the exec handler ran for c exchanged
+ * with the client, which preforkd did not see go by: the kernel's counts
+ * (tcpbytes.c), or, when known is 0, not known ("-" in the access log).
+ */
+void
+conn_exec_bytes(struct preforkd_conn *c, int known, uint64_t in,
+    uint64_t out)
+{
+	c->bytes_in = known ? in : CONN_BYTES_UNKNOWN;
+	c->bytes_out = known ? out : CONN_BYTES_UNKNOWN;
+}
+
+/*
  * conn_close - close the client's socket now, before the handler returns:
  * the exec handler's program holds it, and the client must see the end
  * of the stream when the program closes its copy.

@@ -40,9 +40,17 @@ struct preforkd_conn {
 	uint64_t			 bytes_out;
 	int				 end;		/* enum conn_end */
 	int				 exec_status;	/* exec: wait status; -1 */
+	/* A unix peer's credentials (SO_PEERCRED), fetched only when a
+	 * rule or a limit needs them: admit_peer_cred(). */
+	uid_t				 peer_uid;
+	gid_t				 peer_gid;
+	int				 peer_cred_ok;	/* 0: not fetched */
 	int				 batched;	/* replies wait for
 							   batch_flush() */
 };
+
+/* bytes_in and bytes_out when the system cannot tell (exec, unix). */
+#define CONN_BYTES_UNKNOWN	UINT64_MAX
 
 /* How a connection ended, for the access log (PREFORKD_END_*'s twin). */
 enum conn_end {
@@ -79,5 +87,6 @@ int		 admit_log_due(const struct admit_source *, int64_t,
 int		 admit_check(const struct conf_service *,
 		    struct preforkd_conn *, const char **);
 int		 admit_counter(int);
+int		 admit_peer_cred(struct preforkd_conn *);
 
 #endif /* PREFORKD_CONN_H */

@@ -418,36 +418,67 @@ daemon_alive(pid_t pid)
 }
 
 /*
- * daemon_drop_privileges - in a worker started as root: become the
- * configured user and group for good, and prove it cannot come back.
+ * daemon_drop_privileges - in a worker of service svc started as root:
+ * become its user and group (conf_service_user) for good, and prove it
+ * cannot come back.  No user, or root (uid 0), keeps the worker as root.
  */
 int
-daemon_drop_privileges(const struct conf *conf, char *err, size_t errlen)
+daemon_drop_privileges(const struct conf *conf,
+    const struct conf_service *svc, char *err, size_t errlen)
 {
-	if (geteuid() != 0 || conf->user == NULL || conf->uid == 0)
+	const char *user;
+	uid_t uid;
+	gid_t gid;
+
+	if (geteuid() != 0 ||
+	    (user = conf_service_user(conf, svc, &uid, &gid)) == NULL ||
+	    uid == 0)
 		return 0;
-	if (setgroups(1, &conf->gid) == -1) {
-		snprintf(err, errlen, "setgroups(%ld): %s", (long)conf->gid,
+	if (setgroups(1, &gid) == -1) {
+		snprintf(err, errlen, "setgroups(%ld): %s", (long)gid,
 		    strerror(errno));
 		return -1;
 	}
-	if (setgid(conf->gid) == -1) {
-		snprintf(err, errlen, "setgid(%ld): %s", (long)conf->gid,
+	if (setgid(gid) == -1) {
+		snprintf(err, errlen, "setgid(%ld): %s", (long)gid,
 		    strerror(errno));
 		return -1;
 	}
-	if (setuid(conf->uid) == -1) {
+	if (setuid(uid) == -1) {
 		snprintf(err, errlen, "setuid(%ld) for user %s: %s",
-		    (long)conf->uid, conf->user, strerror(errno));
+		    (long)uid, user, strerror(errno));
 		return -1;
 	}
-	if (getuid() != conf->uid || geteuid() != conf->uid ||
-	    getgid() != conf->gid || getegid() != conf->gid ||
-	    setuid(0) != -1) {
+	if (getuid() != uid || geteuid() != uid || getgid() != gid ||
+	    getegid() != gid || setuid(0) != -1) {
 		snprintf(err, errlen, "privileges were not dropped to user "
-		    "%s (uid %ld, gid %ld)", conf->user, (long)conf->uid,
-		    (long)conf->gid);
+		    "%s (uid %ld, gid %ld)", user, (long)uid, (long)gid);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * daemon_log_users - at start and after a reload: say which services run
+ * as root because their configuration says user = "root", and which
+ * service users are ignored because preforkd was not started as root.
+ */
+void
+daemon_log_users(const struct conf *conf)
+{
+	const struct conf_service *svc;
+	size_t i;
+
+	for (i = 0; i < conf->nservices; i++) {
+		svc = &conf->services[i];
+		if (svc->user == NULL)
+			continue;
+		if (geteuid() != 0)
+			log_notice("service %s: user \"%s\" is ignored: "
+			    "preforkd was not started as root", svc->name,
+			    svc->user);
+		else if (svc->uid == 0)
+			log_notice("service %s: workers run as root (user = "
+			    "\"root\" on this service)", svc->name);
+	}
 }

@@ -43,6 +43,8 @@ ssize_t		 conn_read(struct preforkd_conn *, void *, size_t);
 int		 conn_write(struct preforkd_conn *, const void *, size_t);
 int		 conn_sendto(struct preforkd_conn *, const void *, size_t);
 void		 conn_exec_status(struct preforkd_conn *, int);
+void		 conn_exec_bytes(struct preforkd_conn *, int, uint64_t,
+		    uint64_t);
 void		 conn_close(struct preforkd_conn *);
 
 /* handlers/: one file per built-in */
@@ -65,5 +67,6 @@ void		 module_close(void *);
 extern const char *const exec_reserved_env[];	/* NULL-ended */
 void		 exec_worker_run(struct worker_ctx *)
 		    __attribute__((noreturn));
+int		 exec_wait_run(struct worker_ctx *);
 
 #endif /* PREFORKD_HANDLER_H */

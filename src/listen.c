@@ -388,16 +388,19 @@ listen_set_blocking(struct listener *l, int blocking)
  * what it costs a minimal preforking server.  With several listeners, or
  * UDP, the sockets are non-blocking and workers wait in epoll.  Without
  * PR_SET_PDEATHSIG a worker asleep in accept() would not notice its
- * master's death, so there every socket is non-blocking.
+ * master's death, so there every socket is non-blocking.  programs: the
+ * socket is handed to programs as inetd's wait does (exec mode "wait"),
+ * which expect it blocking, whatever it is: it is theirs alone.
  */
 void
-listen_policy(struct listener *ls, size_t n)
+listen_policy(struct listener *ls, size_t n, int programs)
 {
 	size_t i;
-	int blocking = 0;
+	int blocking = programs;
 
 #if defined(HAVE_PRCTL) && defined(PR_SET_PDEATHSIG)
-	blocking = n == 1 && ls[0].addr.proto != PROTO_UDP;
+	if (n == 1 && ls[0].addr.proto != PROTO_UDP)
+		blocking = 1;
 #endif
 	for (i = 0; i < n; i++)
 		if (ls[i].fd != -1)

@@ -207,6 +207,20 @@ log_reopen(void)
 	return fd_cloexec(lg.fd, 1);
 }
 
+/*
+ * log_adopt - write the log file to fd from now on (a copy of the
+ * master's, logpass.c), onto the same descriptor number as log_reopen.
+ */
+int
+log_adopt(int fd)
+{
+	if (lg.dest != DEST_FILE)
+		return 0;
+	if (dup2(fd, lg.fd) == -1)
+		return -1;
+	return fd_cloexec(lg.fd, 1);
+}
+
 /* log_timestamp - "2026-11-21T17:44:00.123+01:00", now, local time. */
 static size_t
 log_timestamp(char *buf, size_t len)

@@ -111,6 +111,7 @@ main(int argc, char *argv[])
 	int ch, foreground = 0, test = 0, json = 0, rc, inherited = 0;
 	int inherit_errno = 0;
 	pid_t upgrading;
+	size_t i;
 
 	while ((ch = getopt_long(argc, argv, "c:fhs:tV", longopts, NULL)) !=
 	    -1) {
@@ -174,6 +175,8 @@ main(int argc, char *argv[])
 	if ((rc = main_load(file, &conf)) != EXIT_OK)
 		return rc;
 	if (test) {
+		for (i = 0; i < conf->warnings.n; i++)
+			fprintf(stderr, "warning: %s\n", conf->warnings.msg[i]);
 		printf("%s: configuration OK\n", file);
 		conf_free(conf);
 		return EXIT_OK;
@@ -218,6 +221,8 @@ main(int argc, char *argv[])
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;
 	}
+	for (i = 0; i < conf->warnings.n; i++)
+		log_warning("%s", conf->warnings.msg[i]);
 	if (conf->user != NULL && geteuid() == 0)
 		log_chown(conf->uid, conf->gid);
 	if (access_open(conf->access_log, conf->user != NULL ? conf->uid :
@@ -227,6 +232,12 @@ main(int argc, char *argv[])
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;
 	}
+	/* Workers take the logs reopened after a rotation from here. */
+	if (logpass_init() == -1 || logpass_publish() == -1)
+		log_warning("cannot set up the passing of log files to the "
+		    "workers (%s): after a rotation they reopen the files by "
+		    "name", strerror(errno));
+	daemon_log_users(conf);
 	if ((listeners = main_listen(conf)) == NULL) {
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;

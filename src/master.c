@@ -172,6 +172,7 @@ master_signals(void)
 		if (access_reopen() == -1)
 			log_error("cannot reopen the access log %s: %s",
 			    access_file(), file_error(errno));
+		(void)logpass_publish();
 		spawn_forward(SIGUSR1);
 	}
 	if (sig_take(SIGF_WINCH)) {

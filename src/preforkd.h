@@ -121,12 +121,70 @@ void		 errlist_add(struct errlist *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 errlist_free(struct errlist *);
 
+/* ----------------------------------------------------------------- acl.c */
+
+/* An access rule: "allow 10.0.0.0/8", "deny all", "allow uid 1000"... */
+enum acl_action {
+	ACL_ALLOW,
+	ACL_DENY,
+};
+
+enum acl_kind {
+	ACL_ALL,		/* every client */
+	ACL_NET,		/* an IPv4 or IPv6 network (an address: /32, /128) */
+	ACL_UID,		/* a unix peer's uid ("uid N", "user NAME") */
+	ACL_GROUP,		/* a unix peer's primary or supplementary group */
+};
+
+struct acl_rule {
+	int			 action;	/* enum acl_action */
+	int			 kind;		/* enum acl_kind */
+	int			 family;	/* ACL_NET: AF_INET, AF_INET6 */
+	int			 prefix;	/* ACL_NET: bits that count */
+	unsigned char		 net[16];	/* ACL_NET: host bits zero */
+	unsigned long		 id;		/* ACL_UID, ACL_GROUP */
+	char			*text;		/* as written, for the log */
+};
+
+/* What a list's rules need of a client, for admit.c to fetch no more. */
+#define ACL_NEEDS_ADDR		0x1	/* an address rule */
+#define ACL_NEEDS_CRED		0x2	/* a uid, user or group rule */
+#define ACL_NEEDS_GROUPS	0x4	/* a group rule: supplementary groups */
+
+/* An ordered list of rules: the first that matches decides. */
+struct acl {
+	struct acl_rule		*rule;
+	size_t			 n;
+	int			 needs;		/* ACL_NEEDS_* */
+};
+
+/* A unix peer's credentials, as acl_match() sees them. */
+struct acl_cred {
+	int			 ok;		/* 0: not known */
+	uid_t			 uid;
+	gid_t			 gid;		/* primary (effective) group */
+	const gid_t		*groups;	/* supplementary, if known */
+	size_t			 ngroups;
+};
+
+#define ACL_ERR_MAX	512
+
+struct admit_source;
+
+int		 acl_parse(const char *, struct acl_rule *, char *, size_t);
+int		 acl_add(struct acl *, const char *, char *, size_t);
+void		 acl_free(struct acl *);
+int		 acl_match(const struct acl *, const struct admit_source *,
+		    const struct acl_cred *);
+
 /* --------------------------------------------------------------- conf*.c */
 
-/* exec = { argv = [...]; mode = "connection" | "worker"; env = [...]; } */
+/* exec = { argv = [...]; mode = "connection" | "worker" | "wait";
+ * env = [...]; } */
 enum exec_mode {
 	EXEC_CONNECTION,	/* a program per connection, UCSPI style */
 	EXEC_WORKER,		/* each worker execs it, socket activation style */
+	EXEC_WAIT,		/* the listener on fds 0 and 1, inetd's wait */
 };
 
 struct conf_exec {
@@ -159,6 +217,16 @@ struct conf_service {
 	int			 max_requests;	/* 0: never recycle */
 	int			 timeout;	/* s busy on one connection; 0 off */
 	int			 io_timeout;	/* s a client may be silent; 0 off */
+	/* access (conf_access.c): the rules admit.c applies, this
+	 * service's own list or the global one; NULL when none. */
+	const struct acl	*access;
+	struct acl		 access_own;	/* its own "access", if set */
+	/* Who its workers run as, when set on the service (else the global
+	 * user and group): conf_service_user() says who it is in the end. */
+	char			*user;		/* NULL: the global user */
+	char			*group;		/* NULL: user's primary group */
+	uid_t			 uid;		/* resolved: user's */
+	gid_t			 gid;		/* group's, or user's primary */
 };
 
 struct conf_loaded;
@@ -179,6 +247,9 @@ struct conf {
 	int			 shutdown_timeout;
 	char			*access_log;	/* NULL: off; else a path */
 	char			*control_socket; /* NULL: off; else a path */
+	struct acl		 access;	/* the global default (conf_access.c) */
+	/* What -t and the logs show but that does not stop the load. */
+	struct errlist		 warnings;
 	struct conf_service	*services;
 	size_t			 nservices;
 	/* The modules this configuration loaded, per service (their code,
@@ -189,6 +260,8 @@ struct conf {
 struct conf	*conf_load(const char *, struct errlist *);
 struct conf	*conf_parse_string(const char *, const char *, struct errlist *);
 void		 conf_free(struct conf *);
+const char	*conf_service_user(const struct conf *,
+		    const struct conf_service *, uid_t *, gid_t *);
 
 /* ---------------------------------------------------------------- file.c */
 
@@ -218,6 +291,7 @@ int		 log_level_parse(const char *);
 void		 log_init(int);
 int		 log_open(const char *, int);
 int		 log_reopen(void);
+int		 log_adopt(int);
 int		 log_chown(uid_t, gid_t);
 void		 log_set_level(int);
 int		 log_would(int);
@@ -256,7 +330,7 @@ void		 listen_close(struct listener *);
 int		 listen_adjust(struct listener *, int, mode_t, int, char *,
 		    size_t);
 int		 listen_set_blocking(struct listener *, int);
-void		 listen_policy(struct listener *, size_t);
+void		 listen_policy(struct listener *, size_t, int);
 int		 listen_inherit_init(void);
 pid_t		 listen_inherit_upgrade(void);
 int		 listen_inherit_take(struct listener *, const char *, int, mode_t,
@@ -476,6 +550,8 @@ struct preforkd_conn;
 
 int		 access_open(const char *, uid_t, gid_t);
 int		 access_reopen(void);
+int		 access_get_fd(void);
+int		 access_adopt(int);
 void		 access_close(void);
 const char	*access_file(void);
 void		 access_write(const struct preforkd_conn *, int64_t);
@@ -545,6 +621,40 @@ void		 sig_default_all(void);
 void		 sig_block(int);
 const char	*sig_name(int);
 
+/* ------------------------------------------------------------- logpass.c */
+
+int		 logpass_init(void);
+int		 logpass_publish(void);
+void		 logpass_worker(void);
+int		 logpass_take(void);
+
+/* ------------------------------------------------------------ tcpbytes.c */
+
+/* What is known of a connection's byte counts. */
+enum tcpbytes_state {
+	TCPBYTES_UNKNOWN,	/* cannot tell: the access log says "-" */
+	TCPBYTES_WATCHING,	/* the connection is not over yet */
+	TCPBYTES_DONE,		/* in and out are the counts */
+};
+
+/* The byte counts of a TCP connection handed to a program. */
+struct tcpbytes {
+	int			 state;		/* enum tcpbytes_state */
+	int			 family;
+	uint64_t		 cookie;	/* the socket's SO_COOKIE */
+	struct sockaddr_storage	 local;
+	struct sockaddr_storage	 remote;
+	int			 rdhup;		/* the client's FIN was seen */
+	uint64_t		 in;		/* what the client sent */
+	uint64_t		 out;		/* what it acknowledged */
+};
+
+int		 tcpbytes_watch(struct tcpbytes *, int);
+int		 tcpbytes_fd(void);
+int		 tcpbytes_events(struct tcpbytes *);
+int		 tcpbytes_now(struct tcpbytes *);
+void		 tcpbytes_unwatch(struct tcpbytes *);
+
 /* ---------------------------------------------------------------- time.c */
 
 /* "2026-11-21T17:44:00.123+01:00" and its NUL, with room to spare. */
@@ -566,7 +676,9 @@ void		 daemon_pidfile_restore(void);
 void		 daemon_child_close(void);
 int		 daemon_alive(pid_t);
 pid_t		 daemon_pidfile_read(const char *, char *, size_t);
-int		 daemon_drop_privileges(const struct conf *, char *, size_t);
+int		 daemon_drop_privileges(const struct conf *,
+		    const struct conf_service *, char *, size_t);
+void		 daemon_log_users(const struct conf *);
 
 /* -------------------------------------------------------------- master.c */
 
@@ -661,6 +773,7 @@ void		 worker_main(struct worker_ctx *) __attribute__((noreturn));
 enum worker_next worker_next_after(int, int);
 int		 worker_report_group(pid_t);
 void		 worker_report_exec(void);
+void		 worker_reopen(void);
 
 /* ---------------------------------------------------------------- ctl.c */
 

@@ -100,6 +100,7 @@ reload_logs_follow(const struct conf *oc, const struct conf *nc)
 	}
 	if (nc->user != NULL && geteuid() == 0)
 		log_chown(nc->uid, nc->gid);
+	(void)logpass_publish();
 }
 
 /*
@@ -149,6 +150,8 @@ reload_run(void)
 		errlist_free(&errs);
 		goto done;
 	}
+	for (i = 0; i < nc->warnings.n; i++)
+		log_warning("reload: %s", nc->warnings.msg[i]);
 	reload_keep_globals(nc);
 	if ((nl = sockets_open(nc, &berrs)) == NULL) {
 		for (i = 0; i < berrs.n; i++) {
@@ -189,6 +192,7 @@ reload_run(void)
 	g->older = master.old;
 	master.old = g;
 	reload_logs_follow(master.conf, nc);
+	daemon_log_users(nc);
 	master.conf = nc;
 	master.svc = nsvc;
 	master.nsvc = nc->nservices;

@@ -157,8 +157,11 @@ sockets_open(const struct conf *nc, struct errlist *errs)
 	for (i = 0; i < nc->nservices; i++)
 		free(from[i]);
 	free(from);
-	for (i = 0; i < nc->nservices; i++)
-		listen_policy(nl[i], nc->services[i].nlisten);
+	for (i = 0; i < nc->nservices; i++) {
+		cs = &nc->services[i];
+		listen_policy(nl[i], cs->nlisten, cs->exec != NULL &&
+		    cs->exec->mode == EXEC_WAIT);
+	}
 	return nl;
 
 nomem:

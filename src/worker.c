@@ -64,9 +64,6 @@ static size_t			 next_listener PF_HOT_DATA; /* round robin */
 static int			 request_limit PF_HOT_DATA; /* max_requests,
 							       jittered */
 static int			 batch_max PF_HOT_DATA;	/* per recvmmsg() */
-/* Our service's settings, copied beside the rest (PF_HOT_DATA): one page
- * fewer to touch per connection than the configuration's own copy. */
-static struct conf_service	 worker_service PF_HOT_DATA;
 
 #ifdef HAVE_EPOLL_CREATE1
 static int			 wait_fd PF_HOT_DATA = -1;
@@ -317,6 +314,7 @@ worker_conn_init(struct preforkd_conn *c, const struct listener *l, int fd)
 	c->end = CONN_CLOSED;
 	c->batched = 0;
 	c->started = now_ms();
+	c->peer_cred_ok = 0;
 	if (b->sa_family == AF_INET)
 		any = ((const struct sockaddr_in *)b)->sin_addr.s_addr ==
 		    htonl(INADDR_ANY);
@@ -344,9 +342,14 @@ worker_log_conn(const struct preforkd_conn *c, int level, const char *what)
 	    local, sizeof(local));
 	addr_sockaddr_format((const struct sockaddr *)&c->remote, c->remotelen,
 	    remote, sizeof(remote));
-	log_msg(level, "%s %s %s <- %s, %llu bytes in, %llu bytes out", what,
-	    addr_proto_name(c->proto), local, remote,
-	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out);
+	if (c->bytes_in == CONN_BYTES_UNKNOWN)
+		log_msg(level, "%s %s %s <- %s", what,
+		    addr_proto_name(c->proto), local, remote);
+	else
+		log_msg(level, "%s %s %s <- %s, %llu bytes in, %llu bytes "
+		    "out", what, addr_proto_name(c->proto), local, remote,
+		    (unsigned long long)c->bytes_in,
+		    (unsigned long long)c->bytes_out);
 }
 
 /*
@@ -368,7 +371,7 @@ worker_refuse(struct preforkd_conn *c, int end, const char *why)
 	if (!log_would(LL_INFO))
 		return;
 	admit_source((const struct sockaddr *)&c->remote, c->remotelen, 128,
-	    0, &src);
+	    c->peer_cred_ok ? c->peer_uid : 0, &src);
 	if (!admit_log_due(&src, c->started, &untold))
 		return;
 	addr_sockaddr_format((const struct sockaddr *)&c->local, c->locallen,
@@ -818,10 +821,18 @@ worker_batch_init(void)
 	return batch_init();
 }
 
-/* worker_reopen - USR1: the master rotated the logs; follow it, when idle. */
-static void
+/*
+ * worker_reopen - USR1: the master rotated the logs; follow it, when idle
+ * (or at once, from exec mode "wait", whose worker is never idle).
+ */
+void
 worker_reopen(void)
 {
+	/* The master's own descriptors, whoever we run as (logpass.c). */
+	if (logpass_take() == 0) {
+		log_debug("took the log files the master reopened");
+		return;
+	}
 	if (log_reopen() == -1)
 		log_error("cannot reopen the error log %s: %s", log_file(),
 		    file_error(errno));
@@ -842,14 +853,14 @@ worker_main(struct worker_ctx *c)
 	char err[256];
 	int sig, master;
 
-	worker_service = *c->service;
-	c->service = &worker_service;
 	ctx = c;
+	logpass_worker();
 	if (sig_init(SIG_ROLE_WORKER) == -1) {
 		log_error("worker signals: %s", strerror(errno));
 		exit(2);
 	}
-	if (daemon_drop_privileges(ctx->conf, err, sizeof(err)) == -1) {
+	if (daemon_drop_privileges(ctx->conf, ctx->service, err,
+	    sizeof(err)) == -1) {
 		log_error("cannot drop privileges: %s", err);
 		exit(2);
 	}
@@ -858,6 +869,10 @@ worker_main(struct worker_ctx *c)
 	if (ctx->service->exec != NULL &&
 	    ctx->service->exec->mode == EXEC_WORKER)
 		exec_worker_run(ctx);
+	/* ... or keeps it as its program's parent (exec mode "wait"). */
+	if (ctx->service->exec != NULL &&
+	    ctx->service->exec->mode == EXEC_WAIT)
+		worker_exit(exec_wait_run(ctx));
 	if (worker_wait_init() == -1) {
 		log_error("cannot set up the wait for connections: %s",
 		    strerror(errno));

@@ -20,6 +20,10 @@
  * itself while the master supervises it as one of its workers (the pid is
  * the same, so the master's signals reach the program directly).
  *
+ * Mode "wait" is inetd's: each worker runs argv with the service's one
+ * listening socket on fd 0 and 1, as in mode "connection" but once for
+ * many clients, and starts it again when it ends (exec_wait_run).
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
@@ -55,6 +59,10 @@
 
 /* After TERM, a program's group gets this long before KILL. */
 #define EXEC_KILL_GRACE_MS	1000
+
+/* After the program, how long its connection's end is waited for (for
+ * the byte counts) when io_timeout is 0. */
+#define EXEC_BYTES_WAIT_MS	10000
 
 /* Variables preforkd sets itself: exec.env may not (conf_exec.c checks). */
 const char *const exec_reserved_env[] = {
@@ -386,7 +394,7 @@ exec_errlog_read(struct exec_errlog *el)
 	}
 }
 
-/* ------------------------------------------------------- per connection */
+/* ------------------------------------------------------- the program */
 
 /* exec_kill_group - signo to the program's process group, if still there. */
 static void
@@ -397,70 +405,174 @@ exec_kill_group(pid_t pgid, int signo)
 		(void)kill(-pgid, signo);
 }
 
-/* What exec_stream knows of its connection, from the accessor table. */
-struct exec_conn {
-	struct preforkd_conn		*c;
-	const struct preforkd_api	*api;
-	const struct preforkd_service	*svc;
+/*
+ * One run of the program, from its start to its end: what exec_start
+ * sets up, what exec_wait watches, and what it learned.
+ */
+struct exec_run {
+	const char	*name;		/* the service's */
+	const char	*prog;		/* argv[0] */
+	pid_t		 pid;		/* the program, leader of its group */
+	struct exec_errlog el;		/* its stderr */
+	int64_t		 deadline;	/* timeout: stop it then; 0 never */
+	int		 timeout;	/* the setting, for the message */
+	int		 wait_mode;	/* exec.mode "wait" (exec_wait_run) */
+	int		 master_fd;	/* "wait": EOF once the master died */
+	int		 end;		/* PREFORKD_END_*: stopped, or -1 */
+	int		 stopping;	/* TERM came: the worker follows */
+	int		 quit;		/* "wait": QUIT passed on as TERM */
+	struct tcpbytes	*tb;		/* the connection's counts, or NULL */
 };
 
 /*
- * exec_wait - wait for the program while copying its stderr to the log;
- * stop its group at timeout (TERM, then KILL a second later).  When the
- * worker itself gets TERM (sig_worker_child), the group goes first and
- * *stopping says the worker must follow, by the same signal.  Returns the
- * program's wait status.
+ * exec_start - run argv with sock on fd 0 and 1 and a pipe on 2 (r->el
+ * reads it), the program leading a process group of its own, which
+ * report (the module API's report_group, or the worker's own) gets.  0
+ * once the program runs; -1 when it could not start, said in the log.
  */
 static int
-exec_wait(const struct exec_conn *ec, pid_t pid, struct exec_errlog *el,
-    int64_t deadline, int *stopping)
+exec_start(struct exec_run *r, int sock, char *const *argv,
+    char *const *env, int (*report)(void *, pid_t), void *arg)
 {
-	const char *name = ec->svc->name;
-	struct pollfd pfd[2];
+	int errp[2] = { -1, -1 }, statp[2] = { -1, -1 }, e, rc = -1;
+	ssize_t n;
+
+	r->pid = -1;
+	r->el.fd = -1;
+	r->el.service = r->name;
+	r->el.len = 0;
+	if (pipe(errp) == -1 || pipe(statp) == -1) {
+		log_error("service %s: pipe: %s", r->name, strerror(errno));
+		goto out;
+	}
+	if (fd_cloexec(errp[0], 1) == -1 || fd_nonblock(errp[0], 1) == -1 ||
+	    fd_cloexec(errp[1], 1) == -1 || fd_cloexec(statp[0], 1) == -1 ||
+	    fd_cloexec(statp[1], 1) == -1) {
+		log_error("service %s: fcntl on the program's pipes: %s",
+		    r->name, strerror(errno));
+		goto out;
+	}
+	if ((r->pid = exec_spawn(sock, errp[1], statp[1], argv, env)) == -1) {
+		log_error("service %s: fork: %s", r->name, strerror(errno));
+		goto out;
+	}
+	(void)setpgid(r->pid, r->pid);	/* as the child does: no race */
+	if (report(arg, r->pid) == -1)
+		log_warning("service %s: cannot report process group %ld to "
+		    "the master: %s", r->name, (long)r->pid, strerror(errno));
+	r->el.pid = r->pid;
+	close(errp[1]);
+	errp[1] = -1;
+	close(statp[1]);
+	statp[1] = -1;
+
+	/* End of file: exec succeeded.  An errno: it did not. */
+	do
+		n = read(statp[0], &e, sizeof(e));
+	while (n == -1 && errno == EINTR);
+	if (n == (ssize_t)sizeof(e))
+		log_error("service %s: cannot execute \"%s\": %s", r->name,
+		    r->prog, strerror(e));
+	else {
+		rc = 0;
+		if (log_would(LL_DEBUG))
+			log_debug("service %s: program %s started (pid %ld)",
+			    r->name, r->prog, (long)r->pid);
+	}
+	r->el.fd = errp[0];
+	errp[0] = -1;
+out:
+	if (errp[0] != -1)
+		close(errp[0]);
+	if (errp[1] != -1)
+		close(errp[1]);
+	if (statp[0] != -1)
+		close(statp[0]);
+	if (statp[1] != -1)
+		close(statp[1]);
+	return rc;
+}
+
+/*
+ * exec_signals - what the worker was told while its program runs.  TERM
+ * (sig_worker_child): the group goes first, and r->stopping says the
+ * worker must follow, by the same signal.  In mode "wait", where the
+ * program is the whole service and no end of a connection will come,
+ * QUIT (finish, then exit) becomes TERM for the program's leader alone,
+ * so that the children it forked for its clients finish their work; and
+ * USR1 reopens the logs at once.
+ */
+static void
+exec_signals(struct exec_run *r, int64_t now, int64_t *kill_at)
+{
+	if (sig_take(SIGF_TERM)) {
+		log_info("service %s: stopping program %ld and its process "
+		    "group: this worker was told to stop", r->name,
+		    (long)r->pid);
+		exec_kill_group(r->pid, SIGTERM);
+		r->deadline = 0;
+		if (*kill_at == 0)
+			*kill_at = now + EXEC_KILL_GRACE_MS;
+		r->end = PREFORKD_END_ERROR;
+		r->stopping = 1;
+	}
+	if (!r->wait_mode)
+		return;
+	if (sig_quit_requested() && !r->quit) {
+		log_info("service %s: asking program %ld to finish (SIGTERM): "
+		    "this worker was told to finish", r->name, (long)r->pid);
+		if (r->pid > 1)
+			(void)kill(r->pid, SIGTERM);
+		r->quit = 1;
+	}
+	if (sig_take(SIGF_USR1))
+		worker_reopen();
+}
+
+/*
+ * exec_wait - wait for the program while copying its stderr to the log;
+ * stop its group at the deadline (TERM, then KILL a second later), or
+ * when the worker is told to (exec_signals).  Returns the program's wait
+ * status.
+ */
+static int
+exec_wait(struct exec_run *r)
+{
+	struct exec_errlog *el = &r->el;
+	struct pollfd pfd[4];
 	int64_t now, kill_at = 0, t;
-	int status = 0, nfd, timeout;
+	int status = 0, nfd, timeout, errfd = -1, masterfd = -1, tbfd = -1;
 	siginfo_t si;
 
 	for (;;) {
 		/* Ended?  Looked at, not reaped: see below. */
 		memset(&si, 0, sizeof(si));
-		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG |
-		    WNOWAIT) == -1 || si.si_pid == pid)
+		if (waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG |
+		    WNOWAIT) == -1 || si.si_pid == r->pid)
 			break;
 		now = now_ms();
-		if (sig_take(SIGF_TERM)) {
-			log_info("service %s: stopping program %ld and its "
-			    "process group: this worker was told to stop",
-			    name, (long)pid);
-			exec_kill_group(pid, SIGTERM);
-			deadline = 0;
-			kill_at = kill_at == 0 ? now + EXEC_KILL_GRACE_MS :
-			    kill_at;
-			ec->api->set_end(ec->c, PREFORKD_END_ERROR);
-			/* The worker leaves once the group is gone. */
-			*stopping = 1;
-		}
-		if (deadline > 0 && now >= deadline && kill_at == 0) {
+		exec_signals(r, now, &kill_at);
+		if (r->deadline > 0 && now >= r->deadline && kill_at == 0) {
 			log_warning("service %s: program %ld still running "
 			    "after timeout %d s; stopping its process group",
-			    name, (long)pid, ec->svc->timeout);
-			exec_kill_group(pid, SIGTERM);
+			    r->name, (long)r->pid, r->timeout);
+			exec_kill_group(r->pid, SIGTERM);
 			kill_at = now + EXEC_KILL_GRACE_MS;
-			ec->api->set_end(ec->c, PREFORKD_END_TIMEOUT);
+			r->end = PREFORKD_END_TIMEOUT;
 		}
 		if (kill_at > 0 && now >= kill_at) {
 			log_warning("service %s: program %ld did not stop on "
-			    "SIGTERM; killing its process group", name,
-			    (long)pid);
-			exec_kill_group(pid, SIGKILL);
+			    "SIGTERM; killing its process group", r->name,
+			    (long)r->pid);
+			exec_kill_group(r->pid, SIGKILL);
 			kill_at = -1;
 		}
 
 		timeout = -1;
 		if (kill_at > 0)
 			t = kill_at - now;
-		else if (deadline > 0 && kill_at == 0)
-			t = deadline - now;
+		else if (r->deadline > 0 && kill_at == 0)
+			t = r->deadline - now;
 		else
 			t = -1;
 		if (t >= 0)
@@ -468,24 +580,48 @@ exec_wait(const struct exec_conn *ec, pid_t pid, struct exec_errlog *el,
 		nfd = 0;
 		pfd[nfd].fd = sig_fd();
 		pfd[nfd++].events = POLLIN;
+		errfd = masterfd = -1;
 		if (el->fd != -1) {
+			errfd = nfd;
 			pfd[nfd].fd = el->fd;
+			pfd[nfd++].events = POLLIN;
+		}
+		if (r->master_fd != -1) {
+			masterfd = nfd;
+			pfd[nfd].fd = r->master_fd;
+			pfd[nfd++].events = POLLIN;
+		}
+		tbfd = -1;
+		if (r->tb != NULL && r->tb->state == TCPBYTES_WATCHING) {
+			tbfd = nfd;
+			pfd[nfd].fd = tcpbytes_fd();
 			pfd[nfd++].events = POLLIN;
 		}
 		if (poll(pfd, (nfds_t)nfd, timeout) <= 0)
 			continue;
+		if (tbfd != -1 && pfd[tbfd].revents != 0)
+			(void)tcpbytes_events(r->tb);
 		if (pfd[0].revents != 0)
 			sig_drain();
-		if (nfd > 1 && pfd[1].revents != 0 &&
+		if (errfd != -1 && pfd[errfd].revents != 0 &&
 		    exec_errlog_read(el) == -1) {
 			close(el->fd);
 			el->fd = -1;
+		}
+		if (masterfd != -1 && pfd[masterfd].revents != 0) {
+			/* As if told to stop: the program must not outlive us. */
+			log_warning("the master is gone; stopping program %ld",
+			    (long)r->pid);
+			r->master_fd = -1;
+			(void)raise(SIGTERM);
 		}
 	}
 	/* What the program said last; its children may keep the pipe. */
 	if (el->fd != -1) {
 		if (exec_errlog_read(el) != -1 && el->len > 0)
 			exec_errlog_line(el);
+		close(el->fd);
+		el->fd = -1;
 	}
 	/*
 	 * Stopped for a timeout or a stop: no member of its group stays.
@@ -493,38 +629,81 @@ exec_wait(const struct exec_conn *ec, pid_t pid, struct exec_errlog *el,
 	 * and cannot have gone to someone else.
 	 */
 	if (kill_at != 0)
-		exec_kill_group(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		exec_kill_group(r->pid, SIGKILL);
+	while (waitpid(r->pid, &status, 0) == -1 && errno == EINTR)
 		;
 	return status;
 }
 
 /* exec_log_end - how the program ended, in the error log. */
 static void
-exec_log_end(const char *name, pid_t pid, const char *prog, int status)
+exec_log_end(const struct exec_run *r, int status)
 {
 	if (WIFEXITED(status))
 		log_msg(WEXITSTATUS(status) == 0 ? LL_DEBUG : LL_INFO,
 		    "service %s: program %s (pid %ld) exited with status %d",
-		    name, prog, (long)pid, WEXITSTATUS(status));
+		    r->name, r->prog, (long)r->pid, WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
 		log_info("service %s: program %s (pid %ld) killed by signal "
-		    "%d (%s)", name, prog, (long)pid,
+		    "%d (%s)", r->name, r->prog, (long)r->pid,
 		    WTERMSIG(status), sig_name(WTERMSIG(status)));
 }
 
+/* ------------------------------------------------------- per connection */
+
 /*
- * exec_report_group - tell the master the program's process group
- * (report_group, since ABI 2.1), or 0 once it is gone; a refusal is
- * logged: the master then cannot stop the program with a hung worker.
+ * exec_bytes - the byte counts of the connection, once the program is
+ * over: its end is waited for (tcpbytes.c: a connection that the program
+ * closed is over once the client has acknowledged what was sent) for
+ * io_timeout at most, as a built-in handler's worker waits for a slow
+ * client; then the kernel is asked for the counts so far.  A TERM for
+ * the worker ends the wait, counts unknown.  Sets c's counts.
  */
 static void
-exec_report_group(const struct exec_conn *ec, pid_t pgid)
+exec_bytes(struct exec_run *r, struct preforkd_conn *c, int io_timeout)
 {
-	if (ec->api->report_group(ec->c, pgid) == -1)
-		log_warning("service %s: cannot report process group %ld to "
-		    "the master: %s", ec->svc->name, (long)pgid,
-		    strerror(errno));
+	struct pollfd pfd[2];
+	int64_t until, left;
+
+	if (r->tb == NULL) {
+		conn_exec_bytes(c, 0, 0, 0);
+		return;
+	}
+	until = now_ms() + (io_timeout > 0 ? io_timeout * 1000LL :
+	    EXEC_BYTES_WAIT_MS);
+	while (r->tb->state == TCPBYTES_WATCHING && !r->stopping &&
+	    (left = until - now_ms()) > 0) {
+		pfd[0].fd = sig_fd();
+		pfd[0].events = POLLIN;
+		pfd[1].fd = tcpbytes_fd();
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, left > INT_MAX ? INT_MAX : (int)left) <= 0)
+			continue;
+		if (pfd[0].revents != 0) {
+			sig_drain();
+			if (sig_take(SIGF_TERM))
+				r->stopping = 1;
+		}
+		if (pfd[1].revents != 0)
+			(void)tcpbytes_events(r->tb);
+	}
+	if (r->tb->state == TCPBYTES_WATCHING && !r->stopping)
+		(void)tcpbytes_now(r->tb);
+	conn_exec_bytes(c, r->tb->state == TCPBYTES_DONE, r->tb->in,
+	    r->tb->out);
+}
+
+/*
+ * exec_conn_report - the program's process group to the master through
+ * the connection's accessor table (report_group, since ABI 2.1), as any
+ * module would.
+ */
+static int
+exec_conn_report(void *arg, pid_t pgid)
+{
+	struct preforkd_conn *c = arg;
+
+	return preforkd_conn_api(c)->report_group(c, pgid);
 }
 
 /*
@@ -535,107 +714,172 @@ exec_report_group(const struct exec_conn *ec, pid_t pgid)
 static void
 exec_stream(struct preforkd_conn *c)
 {
-	struct exec_conn ec;
-	const struct conf_exec *x;
-	const char *name;
-	struct exec_errlog el;
+	const struct preforkd_api *api = preforkd_conn_api(c);
+	const struct preforkd_service *svc = api->service(c);
+	const struct conf_exec *x = svc->state;
+	struct exec_run r;
 	struct exec_env env;
-	int errp[2] = { -1, -1 }, statp[2] = { -1, -1 }, e, status;
-	int stopping = 0;
-	int64_t deadline;
-	ssize_t n;
-	pid_t pid;
+	struct tcpbytes tb;
+	static int told;
+	int status;
 
-	ec.c = c;
-	ec.api = preforkd_conn_api(c);
-	ec.svc = ec.api->service(c);
-	x = ec.svc->state;
-	name = ec.svc->name;
+	memset(&r, 0, sizeof(r));
+	r.name = svc->name;
+	r.prog = x->argv[0];
+	r.master_fd = -1;
+	r.end = -1;
+	r.timeout = svc->timeout;
 	/* When the program is stopped: timeout after the accept. */
-	deadline = ec.svc->timeout > 0 ?
-	    ec.api->started(c) + ec.svc->timeout * 1000LL : 0;
+	r.deadline = svc->timeout > 0 ?
+	    api->started(c) + svc->timeout * 1000LL : 0;
 
 	memset(&env, 0, sizeof(env));
 	exec_env_base(&env, x);
-	exec_env_conn(&env, ec.api, c);
+	exec_env_conn(&env, api, c);
 	if (env.failed) {
-		log_error("service %s: out of memory", name);
-		ec.api->set_end(c, PREFORKD_END_ERROR);
+		log_error("service %s: out of memory", r.name);
+		api->set_end(c, PREFORKD_END_ERROR);
 		goto out;
 	}
-	if (pipe(errp) == -1 || pipe(statp) == -1) {
-		log_error("service %s: pipe: %s", name, strerror(errno));
-		ec.api->set_end(c, PREFORKD_END_ERROR);
-		goto out;
-	}
-	if (fd_cloexec(errp[0], 1) == -1 || fd_nonblock(errp[0], 1) == -1 ||
-	    fd_cloexec(errp[1], 1) == -1 || fd_cloexec(statp[0], 1) == -1 ||
-	    fd_cloexec(statp[1], 1) == -1) {
-		log_error("service %s: fcntl on the program's pipes: %s", name,
-		    strerror(errno));
-		ec.api->set_end(c, PREFORKD_END_ERROR);
-		goto out;
-	}
-
 	if (sig_worker_child(1) == -1) {
-		log_error("service %s: sigaction: %s", name, strerror(errno));
-		ec.api->set_end(c, PREFORKD_END_ERROR);
+		log_error("service %s: sigaction: %s", r.name, strerror(errno));
+		api->set_end(c, PREFORKD_END_ERROR);
 		goto out;
 	}
-	pid = exec_spawn(ec.api->fd(c), errp[1], statp[1], x->argv, env.v);
-	if (pid == -1) {
-		log_error("service %s: fork: %s", name, strerror(errno));
-		ec.api->set_end(c, PREFORKD_END_ERROR);
-		goto restore;
+	/* Before the program may close it: its counts (tcpbytes.c). */
+	if (tcpbytes_watch(&tb, api->fd(c)) == 0)
+		r.tb = &tb;
+	else if (errno != EAFNOSUPPORT && !told++)
+		log_warning("service %s: cannot count the bytes of exec "
+		    "connections (%s); the access log says in=- out=-",
+		    r.name, strerror(errno));
+	if (exec_start(&r, api->fd(c), x->argv, env.v, exec_conn_report,
+	    c) == -1) {
+		api->set_end(c, PREFORKD_END_ERROR);
+		if (r.pid == -1)
+			goto restore;
 	}
-	(void)setpgid(pid, pid);	/* as the child does: no race */
-	exec_report_group(&ec, pid);
-	close(errp[1]);
-	errp[1] = -1;
-	close(statp[1]);
-	statp[1] = -1;
-
-	/* End of file: exec succeeded.  An errno: it did not. */
-	do
-		n = read(statp[0], &e, sizeof(e));
-	while (n == -1 && errno == EINTR);
-	if (n == (ssize_t)sizeof(e)) {
-		log_error("service %s: cannot execute \"%s\": %s", name,
-		    x->argv[0], strerror(e));
-		ec.api->set_end(c, PREFORKD_END_ERROR);
-	} else if (log_would(LL_DEBUG))
-		log_debug("service %s: program %s started (pid %ld)", name,
-		    x->argv[0], (long)pid);
+	/* The program holds the connection now, and alone. */
 	conn_close(c);
 
-	el.fd = errp[0];
-	el.service = name;
-	el.pid = pid;
-	el.len = 0;
-	status = exec_wait(&ec, pid, &el, deadline, &stopping);
-	errp[0] = el.fd;
-	exec_report_group(&ec, 0);
+	status = exec_wait(&r);
+	if (r.end != -1)
+		api->set_end(c, r.end);
+	if (api->report_group(c, 0) == -1)
+		log_warning("service %s: cannot report process group 0 to "
+		    "the master: %s", r.name, strerror(errno));
 	conn_exec_status(c, status);
-	exec_log_end(name, pid, x->argv[0], status);
+	exec_log_end(&r, status);
+	exec_bytes(&r, c, svc->io_timeout);
 
 restore:
+	if (r.tb != NULL)
+		tcpbytes_unwatch(r.tb);
+	else
+		conn_exec_bytes(c, 0, 0, 0);
 	sig_worker_child(0);
 	/*
 	 * TERM came while the program ran (its group is gone now), or just
 	 * after: leave as if it had found us idle, by that signal.
 	 */
-	if (sig_take(SIGF_TERM) || stopping)
+	if (sig_take(SIGF_TERM) || r.stopping)
 		raise(SIGTERM);
 out:
-	if (errp[0] != -1)
-		close(errp[0]);
-	if (errp[1] != -1)
-		close(errp[1]);
-	if (statp[0] != -1)
-		close(statp[0]);
-	if (statp[1] != -1)
-		close(statp[1]);
 	exec_env_free(&env);
+}
+
+/* ------------------------------------------------------------ wait mode */
+
+/* exec_wait_report - the program's process group, in our own slot. */
+static int
+exec_wait_report(void *arg, pid_t pgid)
+{
+	(void)arg;
+	return worker_report_group(pgid);
+}
+
+/*
+ * exec_wait_run - mode "wait", inetd's: the worker runs argv with the
+ * service's one listening socket on fds 0 and 1 (blocking and without
+ * timeouts, as listen.c leaves a wait-mode socket), and the program
+ * reads its datagrams or accepts its connections itself.  The worker
+ * stays its parent: it copies the program's stderr to the log, passes
+ * QUIT on as TERM, and starts the program again when it ends normally.
+ *
+ * Normal, as inetd's wait programs end: exit status 0 after it ran at
+ * least EXEC_READY_MS (in.tftpd after its -t timeout with no request).
+ * Anything else (another status, a signal, or an end within the first
+ * second, whatever its status) is a failure: the worker exits with 1, and
+ * the master's rules for a dead worker apply, so one that fails before it
+ * was ever up for a second backs off (1 s, 2 s ... 60 s) and never turns
+ * into a fork loop.  The slot stays "starting" until the program has run
+ * for a second, as in mode "worker" (worker_report_exec); a failed worker
+ * exits at once, leaving it so (an "exiting" slot would read as ready).
+ * Returns only for a graceful stop (QUIT), with the exit status, 0.
+ */
+int
+exec_wait_run(struct worker_ctx *ctx)
+{
+	const struct conf_exec *x = ctx->service->view.state;
+	struct exec_run r;
+	struct exec_env env;
+	int64_t started, ran;
+	int status;
+
+	memset(&env, 0, sizeof(env));
+	exec_env_base(&env, x);
+	if (env.failed) {
+		log_error("service %s: out of memory", ctx->service->name);
+		exit(2);
+	}
+	if (sig_worker_child(1) == -1) {
+		log_error("service %s: sigaction: %s", ctx->service->name,
+		    strerror(errno));
+		exit(2);
+	}
+	worker_report_exec();
+	for (;;) {
+		memset(&r, 0, sizeof(r));
+		r.name = ctx->service->name;
+		r.prog = x->argv[0];
+		r.wait_mode = 1;
+		r.master_fd = ctx->master_fd;
+		r.end = -1;
+		started = now_ms();
+		if (exec_start(&r, ctx->listeners[0].fd, x->argv, env.v,
+		    exec_wait_report, NULL) == -1 && r.pid == -1)
+			exit(2);
+		/* (When exec failed, the child's _exit(127) is waited for.) */
+		status = exec_wait(&r);
+		(void)worker_report_group(0);
+		ran = now_ms() - started;
+		if (r.stopping) {
+			sig_worker_child(0);
+			raise(SIGTERM);
+		}
+		if (r.quit || sig_quit_requested()) {
+			exec_log_end(&r, status);
+			return 0;
+		}
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+		    ran >= EXEC_READY_MS) {
+			log_info("service %s: program %s (pid %ld) exited with "
+			    "status 0 after %lld ms; starting it again",
+			    r.name, r.prog, (long)r.pid, (long long)ran);
+			/* A TERM that came meanwhile: not started again. */
+			if (sig_take(SIGF_TERM)) {
+				sig_worker_child(0);
+				raise(SIGTERM);
+			}
+			continue;
+		}
+		exec_log_end(&r, status);
+		log_warning("service %s: program %s (pid %ld) failed: it %s "
+		    "after %lld ms; exiting to be replaced", r.name, r.prog,
+		    (long)r.pid, WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
+		    "exited with status 0" : "ended", (long long)ran);
+		exit(1);
+	}
 }
 
 /* ----------------------------------------------------------- per worker */

@@ -168,7 +168,7 @@ test_check(void)
 	    "  handler = \"exec\"; exec = { argv = [ \"/bin/cat\" ];\n"
 	    "  mode = \"fork\"; agrv = 1; }; } );\n",
 	    "@DIR@/preforkd.conf:3: services.[0].exec.mode: must be "
-	    "\"connection\" or \"worker\" (got \"fork\")", "a bad mode");
+	    "\"connection\", \"worker\" or \"wait\" (got \"fork\")", "a bad mode");
 	like(err, "services.[0].exec.agrv: unknown setting (did you mean "
 	    "\"argv\"?)", "an unknown exec setting, with a suggestion");
 }

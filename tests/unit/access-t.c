@@ -151,7 +151,7 @@ main(void)
 	char path[108], small[40], want[1024];
 	size_t n, i;
 
-	plan(26);
+	plan(27);
 	setenv("TZ", "UTC0", 1);
 	tzset();
 
@@ -181,11 +181,16 @@ main(void)
 	conn(&c, PROTO_UDP);
 	c.locallen = inet6(&c.local, "::1", 7007);
 	c.remotelen = inet6(&c.remote, "2001:db8::1", 53);
-	c.bytes_in = UINT64_MAX;
+	c.bytes_in = UINT64_MAX - 1;
 	is_string(T0 " service=echo proto=udp local=[::1]:7007 "
-	    "remote=[2001:db8::1]:53 pid=1 in=18446744073709551615 out=0 "
+	    "remote=[2001:db8::1]:53 pid=1 in=18446744073709551614 out=0 "
 	    "duration=0.000 end=closed", fmt(&c, 0, 1),
 	    "udp over IPv6, no time, the largest count");
+	/* Counts the system cannot tell (an exec connection, unix). */
+	c.bytes_in = c.bytes_out = CONN_BYTES_UNKNOWN;
+	like(fmt(&c, 0, 1), " pid=1 in=- out=- duration=", "counts not "
+	    "known: in=- out=-");
+	c.bytes_in = c.bytes_out = 0;
 
 	/* Unix peers: whatever bytes they bound to, as one quoted value. */
 	conn(&c, PROTO_UNIX);

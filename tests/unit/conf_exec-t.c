@@ -75,8 +75,8 @@ static const struct bad_conf bad[] = {
 	  "test.conf:2: services.[0].exec.argv.[1]: must be a string "
 	  "(got an integer)", 1 },
 	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; mode = \"fork\"; };"),
-	  "test.conf:2: services.[0].exec.mode: must be \"connection\" or "
-	  "\"worker\" (got \"fork\")", 1 },
+	  "test.conf:2: services.[0].exec.mode: must be \"connection\", "
+	  "\"worker\" or \"wait\" (got \"fork\")", 1 },
 	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; agrv = 1; };"),
 	  "test.conf:2: services.[0].exec.agrv: unknown setting (did you mean "
 	  "\"argv\"?)", 1 },
@@ -90,6 +90,33 @@ static const struct bad_conf bad[] = {
 	  "max_requests = 5;"),
 	  "test.conf:2: services.[0].max_requests: does not apply to exec.mode "
 	  "\"worker\": the program serves its connections itself", 1 },
+
+	/* what mode "wait" rules out: inetd's, one socket on fds 0 and 1 */
+	{ "services = ( { name = \"x\"; handler = \"exec\";\n"
+	  "  exec = { argv = [ \"/bin/cat\" ]; mode = \"wait\"; };\n"
+	  "  listen = [ \"udp://127.0.0.1:7007\", \"127.0.0.1:7007\" ]; } );\n",
+	  "test.conf:2: services.[0].exec.mode: \"wait\" takes exactly one "
+	  "listen address (listen, line 3, has 2): the program gets the "
+	  "listening socket as its standard input and output, where only one "
+	  "fits; make one service per address", 1 },
+	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; mode = \"wait\"; }; "
+	  "max_workers = 4;"),
+	  "test.conf:2: services.[0].exec.mode: \"wait\" needs a static pool "
+	  "(workers = N): the program accepts by itself, so preforkd cannot "
+	  "count idle workers (max_workers is set, line 2)", 1 },
+	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; mode = \"wait\"; }; "
+	  "timeout = 5;"),
+	  "test.conf:2: services.[0].timeout: does not apply to exec.mode "
+	  "\"wait\": the program serves its connections itself", 1 },
+	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; mode = \"wait\"; }; "
+	  "max_requests = 5;"),
+	  "test.conf:2: services.[0].max_requests: does not apply to exec.mode "
+	  "\"wait\": the program serves its connections itself", 1 },
+	{ XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; mode = \"wait\"; }; "
+	  "io_timeout = 5;"),
+	  "test.conf:2: services.[0].io_timeout: does not apply to exec.mode "
+	  "\"wait\": the program gets the listening socket without timeouts "
+	  "and keeps its clients itself", 1 },
 	{ "services = ( { name = \"x\"; handler = \"exec\";\n"
 	  "  exec = { argv = [ \"/bin/cat\" ]; };\n"
 	  "  listen = \"udp://127.0.0.1:7007\"; } );\n",
@@ -133,6 +160,27 @@ test_good(void)
 		show_errors(&errs);
 	is_int(EXEC_WORKER, conf != NULL ? conf->services[0].exec->mode : -1,
 	    "mode \"worker\"");
+	conf_free(conf);
+	errlist_free(&errs);
+
+	/* Mode "wait" on one udp socket, which it keeps without timeouts. */
+	conf = parse_root("services = ( { name = \"x\"; handler = \"exec\";\n"
+	    "  exec = { argv = [ \"/bin/cat\" ]; mode = \"wait\"; };\n"
+	    "  io_timeout = 0; listen = \"udp://127.0.0.1:0\"; } );\n",
+	    &errs);
+	if (!ok(conf != NULL, "mode \"wait\" on udp loads"))
+		show_errors(&errs);
+	s = conf != NULL ? &conf->services[0] : NULL;
+	is_int(EXEC_WAIT, s != NULL ? s->exec->mode : -1, "mode \"wait\"");
+	ok(s != NULL && s->io_timeout == 0 && s->view.io_timeout == 0,
+	    "mode \"wait\": no io_timeout on the programs' socket");
+	conf_free(conf);
+	errlist_free(&errs);
+	conf = parse_root(XSVC("exec", "exec = { argv = [ \"/bin/cat\" ]; "
+	    "mode = \"wait\"; };"), &errs);
+	s = conf != NULL ? &conf->services[0] : NULL;
+	ok(s != NULL && s->io_timeout == 0, "mode \"wait\" on tcp loads, "
+	    "without the default io_timeout");
 	conf_free(conf);
 	errlist_free(&errs);
 }
@@ -197,7 +245,7 @@ int
 main(void)
 {
 	conftest_init();
-	plan((int)NELEM(bad) * BAD_TESTS + 10 + 3);
+	plan((int)NELEM(bad) * BAD_TESTS + 14 + 3);
 	test_bad(bad, NELEM(bad), "exec");
 	test_good();
 	test_user();

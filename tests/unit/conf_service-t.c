@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "preforkd.h"
 #include "conftest.h"
@@ -41,9 +42,20 @@ static const struct bad_conf bad[] = {
 	  "test.conf:2: services.[0].hanlder: unknown setting "
 	  "(did you mean \"handler\"?)", 1 },
 	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; user = \"x\"; } );\n",
-	  "test.conf:2: services.[0].user: unknown setting here (it is a "
+	  "  handler = \"echo\"; pid_file = \"/x\"; } );\n",
+	  "test.conf:2: services.[0].pid_file: unknown setting here (it is a "
 	  "global setting: put it outside services)", 1 },
+	/* A service's own user and group. */
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; user = \"no-such-user-x\"; } );\n",
+	  "test.conf:2: services.[0].user: no such user \"no-such-user-x\"", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; user = \"root\"; group = \"no-such-g\"; } );\n",
+	  "test.conf:2: services.[0].group: no such group \"no-such-g\"", 1 },
+	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
+	  "  handler = \"echo\"; user = 3; } );\n",
+	  "test.conf:2: services.[0].user: must be a string (got an integer)",
+	  1 },
 	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
 	  "  handler = \"echo\"; color = \"blue\"; } );\n",
 	  "test.conf:2: services.[0].color: unknown setting", 1 },
@@ -321,12 +333,100 @@ test_pool(void)
 	errlist_free(&errs);
 }
 
+/* has_error - whether errs holds exactly this message. */
+static int
+has_error(const struct errlist *errs, const char *msg)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		if (strcmp(errs->msg[i], msg) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * test_users - a service's user and group: its own, or the global ones
+ * (with its own group), as conf_service_user() tells the worker.
+ */
+static void
+test_users(void)
+{
+	struct errlist errs = { NULL, 0 };
+	struct conf *conf;
+	const char *u;
+	uid_t uid;
+	gid_t gid;
+
+	conf = parse("user = \"nobody\";\n"
+	    "services = ( { name = \"a\"; listen = \"127.0.0.1:7007\";\n"
+	    "  handler = \"echo\"; user = \"daemon\"; },\n"
+	    "  { name = \"b\"; listen = \"127.0.0.1:7008\";\n"
+	    "  handler = \"echo\"; group = \"daemon\"; },\n"
+	    "  { name = \"c\"; listen = \"127.0.0.1:7009\";\n"
+	    "  handler = \"echo\"; user = \"root\"; group = \"nogroup\"; },\n"
+	    "  { name = \"d\"; listen = \"127.0.0.1:7010\";\n"
+	    "  handler = \"echo\"; } );\n", &errs);
+	if (!ok(conf != NULL, "services with their own users load"))
+		show_errors(&errs);
+	if (conf == NULL)
+		bail("cannot go on without them");
+	u = conf_service_user(conf, &conf->services[0], &uid, &gid);
+	ok(u != NULL && strcmp(u, "daemon") == 0 && uid == 1 && gid == 1,
+	    "a: its own user, with that user's group");
+	u = conf_service_user(conf, &conf->services[1], &uid, &gid);
+	ok(u != NULL && strcmp(u, "nobody") == 0 && uid == conf->uid &&
+	    gid == 1, "b: the global user, with its own group");
+	u = conf_service_user(conf, &conf->services[2], &uid, &gid);
+	ok(u != NULL && strcmp(u, "root") == 0 && uid == 0 &&
+	    gid == conf->services[2].gid, "c: root, written on the service");
+	u = conf_service_user(conf, &conf->services[3], &uid, &gid);
+	ok(u != NULL && strcmp(u, "nobody") == 0 && uid == conf->uid &&
+	    gid == conf->gid, "d: the global user and group");
+	conf_free(conf);
+	errlist_free(&errs);
+
+	/* A group needs a user, the service's own or the global one. */
+	conf = parse("services = ( { name = \"a\"; listen = \"127.0.0.1:7007\";\n"
+	    "  handler = \"echo\"; group = \"daemon\"; } );\n", &errs);
+	ok(conf == NULL && has_error(&errs, "test.conf:2: services.[0].group: "
+	    "needs user (on this service or globally)"), "a service's group "
+	    "without any user");
+	if (conf == NULL && !has_error(&errs, "test.conf:2: services.[0].group: "
+	    "needs user (on this service or globally)"))
+		show_errors(&errs);
+	conf_free(conf);
+	errlist_free(&errs);
+
+	/* Root: with every service's own user, no global user is needed. */
+	conf = parse("services = ( { name = \"a\"; listen = \"127.0.0.1:7007\";\n"
+	    "  handler = \"echo\"; user = \"nobody\"; } );\n", &errs);
+	if (!ok(conf != NULL, "every service has a user: no global one needed"))
+		show_errors(&errs);
+	conf_free(conf);
+	errlist_free(&errs);
+	conf = parse("services = ( { name = \"a\"; listen = \"127.0.0.1:7007\";\n"
+	    "  handler = \"echo\"; user = \"nobody\"; },\n"
+	    "  { name = \"b\"; listen = \"127.0.0.1:7008\";\n"
+	    "  handler = \"echo\"; } );\n", &errs);
+	if (as_root)
+		ok(conf == NULL && has_error(&errs, "test.conf: user: must be "
+		    "set when preforkd starts as root (user = \"root\" keeps "
+		    "the workers as root)"), "root: a service without a user "
+		    "still needs the global one");
+	else
+		ok(conf != NULL, "not root: no user needed");
+	conf_free(conf);
+	errlist_free(&errs);
+}
+
 int
 main(void)
 {
 	conftest_init();
-	plan(8 * 6 + 7 + (int)NELEM(bad) * BAD_TESTS);
+	plan(8 * 6 + 7 + 8 + (int)NELEM(bad) * BAD_TESTS);
 	test_pool();
+	test_users();
 	test_bad(bad, NELEM(bad), "service");
 	return 0;
 }

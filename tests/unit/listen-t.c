@@ -98,14 +98,19 @@ test_tcp_udp(void)
 	    one == 0, "udp: no SO_REUSEADDR (no one else may bind its port)");
 
 	/* One stream listener: workers sleep in accept().  Two: in epoll. */
-	listen_policy(&t, 1);
+	listen_policy(&t, 1, 0);
 #if defined(HAVE_PRCTL) && defined(PR_SET_PDEATHSIG)
 	ok(blocking(&t), "policy: a service's only tcp listener blocks");
 #else
 	ok(!blocking(&t), "policy: without PDEATHSIG, nothing blocks");
 #endif
-	listen_policy(&u, 1);
-	ok(!blocking(&u), "policy: a udp listener never blocks");
+	listen_policy(&u, 1, 0);
+	ok(!blocking(&u), "policy: a udp listener of workers never blocks");
+	/* exec mode "wait": the programs' own, blocking as inetd's are. */
+	listen_policy(&u, 1, 1);
+	ok(blocking(&u), "policy: a udp listener handed to programs blocks");
+	listen_policy(&u, 1, 0);
+	ok(!blocking(&u), "policy: back to non-blocking for workers");
 	ok(listen_set_blocking(&t, 0) == 0 && !blocking(&t) &&
 	    listen_set_blocking(&t, 1) == 0 && blocking(&t),
 	    "listen_set_blocking both ways");
