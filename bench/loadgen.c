@@ -5,11 +5,17 @@
  *
  * Modes: "short" (connect, send the request, read the whole echo, close;
  * then a new connection), "keepalive" (one connection per slot, the
- * request sent again as soon as its echo is complete) and "http" (a short
+ * request sent again as soon as its echo is complete), "http" (a short
  * connection that sends "GET /PATH HTTP/1.0" and reads the answer until
  * the server closes: an exchange counts when it began "HTTP/1.x 200", so
  * that an HTTP server is measured the way the echo servers are: one short
- * connection, one request, one small answer).  Each connection is
+ * connection, one request, one small answer) and "udp" (closed loop over
+ * UDP: each of the C slots is a socket of its own, bound to the next
+ * source address and connected to the server, with one datagram in
+ * flight; its echo, matched by a sequence number in its first 8 bytes,
+ * sends the next one.  One not answered within -t ms is counted lost and
+ * the slot sends the next; an answer that comes later is counted late
+ * and otherwise ignored).  Each connection is
  * bound before connect() to a source address spread over 127.0.0.1 ..
  * 127.0.0.N (IP_BIND_ADDRESS_NO_PORT lets connect() choose the port per
  * 4-tuple), so short connections do not run out of ephemeral ports.
@@ -55,7 +61,7 @@
 #define NBUCKETS	(64 * 40)
 #define REQ_MAX		65536
 
-enum { MODE_SHORT, MODE_KEEPALIVE, MODE_HTTP };
+enum { MODE_SHORT, MODE_KEEPALIVE, MODE_HTTP, MODE_UDP };
 enum { ST_IDLE, ST_CONNECTING, ST_SENDING, ST_READING };
 
 struct slot {
@@ -67,10 +73,12 @@ struct slot {
 	size_t		sent;
 	size_t		got;
 	char		head[12];	/* http: the status line's start */
+	uint64_t	seq;		/* udp: the datagram in flight */
 };
 
 struct counts {
 	uint64_t	ok, conns, refused, reset, timeout, shrt, bad, other;
+	uint64_t	lost, late;	/* udp */
 	int		other_errno;
 	uint64_t	max_ns;
 	uint64_t	hist[NBUCKETS];
@@ -338,6 +346,96 @@ again:
 	}
 }
 
+/* udp: send the slot's next datagram, numbered. */
+static void
+udp_send(struct thread *t, struct slot *s)
+{
+	unsigned char buf[REQ_MAX];
+
+	s->seq++;
+	memcpy(buf, req, reqlen);
+	memcpy(buf, &s->seq, reqlen < 8 ? reqlen : 8);
+	s->t_start = now_ns();
+	s->deadline = s->t_start + (uint64_t)timeout_ms * 1000000u;
+	if (send(s->fd, buf, reqlen, 0) == -1) {
+		count_error(t, errno);
+		/* Try again in 1 ms, not counted lost. */
+		s->not_before = now_ns() + 1000000;
+		s->deadline = s->not_before;
+		return;
+	}
+	t->c.conns++;
+}
+
+/* udp: a socket of its own for the slot, then its first datagram. */
+static void
+udp_start(struct thread *t, struct slot *s)
+{
+	struct sockaddr_in src;
+	struct epoll_event ev;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		slot_fail(t, s, errno);
+		return;
+	}
+	s->fd = fd;
+	memset(&src, 0, sizeof(src));
+	src.sin_family = AF_INET;
+	src.sin_addr.s_addr = htonl(0x7f000001u +
+	    (nsrc > 0 ? t->srcnext++ % (unsigned)nsrc : 0));
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = s;
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == -1 ||
+	    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == -1 ||
+	    epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		slot_fail(t, s, errno);
+		return;
+	}
+	s->state = ST_READING;
+	udp_send(t, s);
+}
+
+/* udp: read what came; the awaited echo sends the next datagram. */
+static void
+udp_progress(struct thread *t, struct slot *s)
+{
+	unsigned char buf[REQ_MAX];
+	uint64_t seq;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			/* ICMP port unreachable: nobody listens (yet). */
+			count_error(t, errno);
+			s->not_before = now_ns() + 1000000;
+			s->deadline = s->not_before;
+			return;
+		}
+		seq = 0;
+		memcpy(&seq, buf, (size_t)n < 8 ? (size_t)n : 8);
+		if (seq != s->seq) {
+			t->c.late++;
+			continue;
+		}
+		if (now_ns() >= t_end)
+			return;
+		if ((size_t)n != reqlen || memcmp(buf + 8, req + 8,
+		    reqlen > 8 ? reqlen - 8 : 0) != 0) {
+			t->c.bad++;
+		} else {
+			t->c.ok++;
+			record(t, now_ns() - s->t_start);
+		}
+		udp_send(t, s);
+	}
+}
+
 static void *
 thread_main(void *arg)
 {
@@ -347,7 +445,10 @@ thread_main(void *arg)
 	int i, k, n, scan, busy = 0;
 
 	for (i = 0; i < t->nslots; i++)
-		slot_start(t, &t->slots[i]);
+		if (mode == MODE_UDP)
+			udp_start(t, &t->slots[i]);
+		else
+			slot_start(t, &t->slots[i]);
 	next_scan = now_ns() + 5000000;
 	for (;;) {
 		now = now_ns();
@@ -360,6 +461,10 @@ thread_main(void *arg)
 
 			if (s->fd == -1)
 				continue;
+			if (mode == MODE_UDP) {
+				udp_progress(t, s);
+				continue;
+			}
 			if ((ev[i].events & EPOLLERR) &&
 			    s->state == ST_CONNECTING) {
 				int err = 0;
@@ -379,6 +484,17 @@ thread_main(void *arg)
 		for (i = 0; i < t->nslots; i++) {
 			struct slot *s = &t->slots[i];
 
+			if (mode == MODE_UDP) {
+				/* Unanswered in time: lost; send the next (after
+				 * an error: again, not counted lost). */
+				if (s->state == ST_READING && now > s->deadline &&
+				    now < t_end) {
+					if (s->deadline != s->not_before)
+						t->c.lost++;
+					udp_send(t, s);
+				}
+				continue;
+			}
 			if (scan && s->state != ST_IDLE && now > s->deadline) {
 				t->c.timeout++;
 				slot_close(s);
@@ -402,7 +518,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: loadgen -p PORT [-a 127.0.0.1] [-c CONC] [-d SECONDS]\n"
-	    "               [-m short|keepalive|http] [-n NSRC] [-s REQBYTES]\n"
+	    "               [-m short|keepalive|http|udp] [-n NSRC] [-s REQBYTES]\n"
 	    "               [-t TIMEOUT_MS] [-j THREADS] [-u HTTP_PATH]\n");
 	exit(64);
 }
@@ -431,6 +547,8 @@ main(int argc, char **argv)
 				mode = MODE_KEEPALIVE;
 			else if (strcmp(optarg, "http") == 0)
 				mode = MODE_HTTP;
+			else if (strcmp(optarg, "udp") == 0)
+				mode = MODE_UDP;
 			else
 				usage();
 			break;
@@ -499,6 +617,8 @@ main(int argc, char **argv)
 		tot.shrt += th[i].c.shrt;
 		tot.bad += th[i].c.bad;
 		tot.other += th[i].c.other;
+		tot.lost += th[i].c.lost;
+		tot.late += th[i].c.late;
 		if (th[i].c.other_errno)
 			tot.other_errno = th[i].c.other_errno;
 		if (th[i].c.max_ns > tot.max_ns)
@@ -523,9 +643,9 @@ main(int argc, char **argv)
 	printf("RESULT mode=%s conc=%d threads=%d dur_s=%.3f ok=%llu "
 	    "rate=%.1f conns=%llu refused=%llu reset=%llu timeout=%llu "
 	    "short=%llu bad=%llu other=%llu other_errno=%s p50_us=%llu "
-	    "p99_us=%llu max_us=%llu client_cpu_ms=%.0f\n",
+	    "p99_us=%llu max_us=%llu client_cpu_ms=%.0f lost=%llu late=%llu\n",
 	    mode == MODE_SHORT ? "short" : mode == MODE_HTTP ? "http" :
-	    "keepalive", conc, nthreads, dur,
+	    mode == MODE_UDP ? "udp" : "keepalive", conc, nthreads, dur,
 	    (unsigned long long)tot.ok, (double)tot.ok / dur,
 	    (unsigned long long)tot.conns, (unsigned long long)tot.refused,
 	    (unsigned long long)tot.reset, (unsigned long long)tot.timeout,
@@ -535,6 +655,7 @@ main(int argc, char **argv)
 	    (unsigned long long)p50, (unsigned long long)p99,
 	    (unsigned long long)(tot.max_ns / 1000),
 	    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3);
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3,
+	    (unsigned long long)tot.lost, (unsigned long long)tot.late);
 	return 0;
 }

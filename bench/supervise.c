@@ -8,9 +8,10 @@
  *   supervise start   -p PORT -n WORKERS [-T MS] -- COMMAND ARGS...
  *   supervise respawn -P MASTER -n WORKERS [-k KILLS] [-T MS]
  *   supervise reload  -P MASTER -p PORT [-T MS]
- *   supervise wait    -p PORT [-T MS] [-H]  (until a round trip works;
- *                                            -H: an HTTP/1.0 GET, any
- *                                            answer will do)
+ *   supervise wait    -p PORT [-T MS] [-H|-U]  (until a round trip
+ *                                            works; -H: an HTTP/1.0 GET,
+ *                                            any answer will do; -U: a
+ *                                            UDP datagram echoed)
  *
  * start forks COMMAND (which must stay in the foreground), and leaves it
  * running: its pid is in the RESULT line.  Not part of `make check`.
@@ -37,6 +38,7 @@
 #define MAXKIDS	8192
 
 static int	http;		/* -H: the round trip is an HTTP GET */
+static int	udp;		/* -U: the round trip is a UDP echo */
 
 static double
 now_ms(void)
@@ -89,13 +91,22 @@ roundtrip(int port)
 	const char *req = http ? get : "x";
 	size_t len = http ? sizeof(get) - 1 : 1;
 
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) |
+	    SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((unsigned short)port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (udp) {
+		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+		    write(fd, req, len) == (ssize_t)len &&
+		    read(fd, &c, 1) == 1 && c == 'x')
+			ok = 0;
+		close(fd);
+		return ok;
+	}
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
 	    write(fd, req, len) == (ssize_t)len &&
 	    shutdown(fd, SHUT_WR) == 0 &&
@@ -130,7 +141,7 @@ usage(void)
 	fprintf(stderr, "usage: supervise start -p PORT -n N [-T MS] -- CMD..\n"
 	    "       supervise respawn -P PID -n N [-k KILLS] [-T MS]\n"
 	    "       supervise reload -P PID -p PORT [-T MS]\n"
-	    "       supervise wait -p PORT [-T MS] [-H]\n");
+	    "       supervise wait -p PORT [-T MS] [-H|-U]\n");
 	exit(64);
 }
 
@@ -147,9 +158,10 @@ main(int argc, char **argv)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((ch = getopt(argc, argv, "Hk:n:p:P:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "Hk:n:p:P:T:U")) != -1) {
 		switch (ch) {
 		case 'H': http = 1; break;
+		case 'U': udp = 1; break;
 		case 'k': kills = atoi(optarg); break;
 		case 'n': want = atoi(optarg); break;
 		case 'p': port = atoi(optarg); break;

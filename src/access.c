@@ -25,13 +25,13 @@
 #include "preforkd.h"
 #include "conn.h"
 
-static int	 access_fd = -1;
+static int	 access_fd PF_HOT_DATA = -1;
 static char	*access_path;
 static uid_t	 access_uid = (uid_t)-1;
 static gid_t	 access_gid = (gid_t)-1;
 
 /* Lines this process could not write (a full disk), and how it told. */
-static uint64_t	 access_lost_lines;
+static uint64_t	 access_lost_lines PF_HOT_DATA;
 static uint64_t	 access_lost_before;	/* when the failure began */
 static int	 access_failing;	/* the last line was lost */
 static int	 access_told;		/* ... and the error log said so */
@@ -233,7 +233,7 @@ access_recovered(void)
 }
 
 /* access_lost - the lines this process could not write, for its slot. */
-uint64_t
+PF_HOT uint64_t
 access_lost(void)
 {
 	return access_lost_lines;
@@ -305,7 +305,7 @@ access_format(char *buf, size_t len, const struct preforkd_conn *c,
  * the monotonic clock).  A line that cannot be written is counted
  * (access_lost) and reported; serving goes on.
  */
-void
+PF_HOT void
 access_write(const struct preforkd_conn *c, int64_t started)
 {
 	/* One byte before the line for the newline that ends a torn one,

@@ -576,7 +576,7 @@ admit_reply_why(void)
  * reason for the log in *why.  With no rule and no limit set, it costs a
  * few loads and no system call.
  */
-int
+PF_HOT int
 admit_check(const struct conf_service *s, struct preforkd_conn *c,
     const char **why)
 {

@@ -126,7 +126,7 @@ conn_end_name(int end)
 }
 
 /* Read up to len bytes: the count, 0 at end of file, -1 with errno. */
-ssize_t
+PF_HOT ssize_t
 conn_read(struct preforkd_conn *c, void *buf, size_t len)
 {
 	ssize_t	n;
@@ -156,7 +156,7 @@ conn_read(struct preforkd_conn *c, void *buf, size_t len)
  * client went away).  send() keeps SIGPIPE away on sockets; any other fd
  * (a pipe, a terminal) falls back to write().
  */
-int
+PF_HOT int
 conn_write(struct preforkd_conn *c, const void *buf, size_t len)
 {
 	const unsigned char	*p = buf;
@@ -194,10 +194,11 @@ conn_write(struct preforkd_conn *c, const void *buf, size_t len)
 /*
  * Send one datagram to the client that sent the request; remotelen 0
  * means the socket is connected (a socketpair in the tests): send() to
- * its peer.  0, or -1 with errno (ENOBUFS, not sent, when the reply is
- * over max_reply_bytes_per_source).
+ * its peer.  A datagram taken in a batch has its reply queued instead,
+ * to leave with the batch's (batch.c).  0, or -1 with errno (ENOBUFS,
+ * not sent, when the reply is over max_reply_bytes_per_source).
  */
-int
+PF_HOT int
 conn_sendto(struct preforkd_conn *c, const void *buf, size_t len)
 {
 	ssize_t	n;
@@ -206,6 +207,14 @@ conn_sendto(struct preforkd_conn *c, const void *buf, size_t len)
 	if (admit_reply(c, len) == -1) {
 		errno = ENOBUFS;
 		return (-1);
+	}
+	if (c->batched) {
+		/* One of a batch: sent with the others (batch.c). */
+		if (batch_reply(c->fd, (const struct sockaddr *)&c->remote,
+		    c->remotelen, buf, len) == -1)
+			return (-1);
+		c->bytes_out += (uint64_t)len;
+		return (0);
 	}
 	for (;;) {
 		if (c->remotelen == 0)

@@ -48,6 +48,8 @@ struct preforkd_conn {
 	/* Where bytes_in + bytes_out go on each read and write: the slot,
 	 * for the master's shedding (shed.c); NULL: nowhere. */
 	volatile uint64_t		*moved;
+	int				 batched;	/* replies wait for
+							   batch_flush() */
 };
 
 /* bytes_in and bytes_out when the system cannot tell (exec, unix). */

@@ -36,11 +36,26 @@ const struct preforkd_module *const handlers[] = {
 static unsigned char	handler_own_ports[65536 / 8];
 
 /* What the guard turned away in this worker, and when it last said so. */
-static uint64_t		handler_ignored;
+static uint64_t		handler_ignored PF_HOT_DATA;
 static int64_t		handler_ignored_logged;
 
 static int	handler_sockaddr_port(const struct sockaddr_storage *,
 		    socklen_t);
+
+/*
+ * handler_batches - whether h answers datagrams a batch at a time (its
+ * replies queued until the batch is served: batch.c).  The built-in
+ * services do; a module or exec may reply later than it thinks, or by
+ * other means than the reply accessor, so they get one datagram at a
+ * time, as before.
+ */
+int
+handler_batches(const struct preforkd_module *h)
+{
+	return (h == &handler_echo || h == &handler_discard ||
+	    h == &handler_chargen || h == &handler_daytime ||
+	    h == &handler_time);
+}
 
 /* The handler called name, or NULL. */
 const struct preforkd_module *
@@ -56,7 +71,7 @@ handler_find(const char *name)
 	return (NULL);
 }
 
-static int
+PF_HOT static int
 handler_sockaddr_port(const struct sockaddr_storage *ss, socklen_t len)
 {
 	if (ss->ss_family == AF_INET &&
@@ -87,7 +102,7 @@ handler_dgram_own_port(int port)
  * port 0 cannot be answered.  A connected peer (remotelen 0) is never a
  * loop.
  */
-int
+PF_HOT int
 handler_dgram_loop(const struct preforkd_conn *c)
 {
 	int	port;
@@ -113,13 +128,13 @@ handler_dgram_loop(const struct preforkd_conn *c)
  * not become a flood of log lines.
  */
 /* handler_dgram_ignored - how many datagrams this worker's guard refused. */
-uint64_t
+PF_HOT uint64_t
 handler_dgram_ignored(void)
 {
 	return (handler_ignored);
 }
 
-int
+PF_HOT int
 handler_dgram_refuse(const struct preforkd_conn *c)
 {
 	char	local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];

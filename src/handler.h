@@ -31,6 +31,7 @@
 /* handler.c */
 extern const struct preforkd_module *const handlers[];	/* NULL-ended */
 const struct preforkd_module *handler_find(const char *);
+int		 handler_batches(const struct preforkd_module *);
 
 uint64_t	 handler_dgram_ignored(void);
 

@@ -43,7 +43,7 @@ static struct {
 	uid_t		 uid;		/* owner of the file, when root */
 	gid_t		 gid;
 	int		 created;	/* the file was created by us */
-} lg = { DEST_STDERR, 2, NULL, LL_INFO, -1, "preforkd", 0, (uid_t)-1,
+} lg PF_HOT_DATA = { DEST_STDERR, 2, NULL, LL_INFO, -1, "preforkd", 0, (uid_t)-1,
     (gid_t)-1, 0 };
 
 static const char *const level_names[] = {
@@ -81,7 +81,7 @@ log_set_level(int level)
 }
 
 /* log_would - is a message at level written?  To skip costly formatting. */
-int
+PF_HOT int
 log_would(int level)
 {
 	return level <= lg.level;

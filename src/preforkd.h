@@ -42,6 +42,23 @@
 struct preforkd_module;
 struct worker_ctx;
 
+/*
+ * The per-connection path of a worker, its code and the little data it
+ * reads and writes, each kept together: a worker woken for a connection
+ * then touches a few pages rather than one per source file, and each page
+ * costs a TLB miss (and its cache lines misses) when hundreds of workers
+ * take turns on a core (bench/results/2026-11-26-perf.md).  PF_HOT puts a
+ * function into .text.hot (GCC and Clang, with -freorder-functions, on by
+ * default at -O2); PF_HOT_DATA a variable into one data section.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define PF_HOT		__attribute__((hot))
+#define PF_HOT_DATA	__attribute__((section(".data.pf_hot")))
+#else
+#define PF_HOT
+#define PF_HOT_DATA
+#endif
+
 /* ---------------------------------------------------------------- addr.c */
 
 enum addr_proto {
@@ -872,6 +889,20 @@ char		*master_reload_request(void);
 
 char		*status_render(const struct status_view *, int);
 char		*status_render_at(const struct status_view *, int, int64_t);
+
+/* --------------------------------------------------------------- batch.c */
+
+/* Datagrams a worker takes with one recvmmsg() at most. */
+#define BATCH_MAX	16
+
+int		 batch_init(void);
+int		 batch_recv(int, int);
+const unsigned char *batch_data(int, size_t *, const struct sockaddr **,
+		    socklen_t *);
+int		 batch_reply(int, const struct sockaddr *, socklen_t,
+		    const void *, size_t);
+void		 batch_flush(void);
+size_t		 batch_pending(void);
 
 /* -------------------------------------------------------------- worker.c */
 

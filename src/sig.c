@@ -17,7 +17,7 @@
 #include "preforkd.h"
 
 static int			 sig_pipe[2] = { -1, -1 };
-static volatile sig_atomic_t	 sig_flags[SIGF_COUNT];
+static volatile sig_atomic_t	 sig_flags[SIGF_COUNT] PF_HOT_DATA;
 
 static const struct {
 	int		 signo;
@@ -120,11 +120,21 @@ sig_set(int signo, void (*disposition)(int))
 	sigaction(signo, &sa, NULL);
 }
 
+/*
+ * sig_pipe_open - the self-pipe, non-blocking and close-on-exec: with
+ * pipe2() in one system call (each worker makes one when it starts).
+ */
 static int
 sig_pipe_open(void)
 {
 	int i;
 
+#ifdef HAVE_PIPE2
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -1;
+#endif
 	if (pipe(sig_pipe) == -1)
 		return -1;
 	for (i = 0; i < 2; i++)
@@ -238,7 +248,7 @@ sig_drain(void)
 }
 
 /* sig_take - the signal number behind flag, clearing it, or 0. */
-int
+PF_HOT int
 sig_take(enum sig_flag flag)
 {
 	int signo = sig_flags[flag];
@@ -249,7 +259,7 @@ sig_take(enum sig_flag flag)
 }
 
 /* sig_quit_requested - has a worker been asked to finish and exit? */
-int
+PF_HOT int
 sig_quit_requested(void)
 {
 	return sig_flags[SIGF_QUIT] != 0;

@@ -15,7 +15,7 @@
 #include "preforkd.h"
 
 /* now_ms - milliseconds on the monotonic clock. */
-int64_t
+PF_HOT int64_t
 now_ms(void)
 {
 	struct timespec ts;

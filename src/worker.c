@@ -23,6 +23,10 @@
  * EAGAIN and sleeps again, so no worker spins.  Without epoll the same loop
  * runs on poll(), which wakes every idle worker: correct, less frugal.
  *
+ * UDP: a worker takes what is queued on a UDP listener up to BATCH_MAX
+ * datagrams at once (batch.c) and serves them one by one as before; a
+ * batch that emptied the queue sends it straight back to its wait.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
@@ -55,10 +59,11 @@
 #define WAIT_SIG	(-1)
 #define WAIT_MASTER	(-2)
 
-static struct worker_ctx	*ctx;
-static unsigned char		 dgram[DGRAM_MAX + 1];
-static size_t			 next_listener;	/* round robin start */
-static int			 request_limit;	/* max_requests, jittered */
+static struct worker_ctx	*ctx PF_HOT_DATA;
+static size_t			 next_listener PF_HOT_DATA; /* round robin */
+static int			 request_limit PF_HOT_DATA; /* max_requests,
+							       jittered */
+static int			 batch_max PF_HOT_DATA;	/* per recvmmsg() */
 static uint64_t			 service_key;	/* admit_service_key() */
 
 /* What worker_admit() makes of a connection. */
@@ -69,8 +74,9 @@ enum {
 };
 
 #ifdef HAVE_EPOLL_CREATE1
-static int			 wait_fd = -1;
-static unsigned char		*wait_added;	/* listener i in the set */
+static int			 wait_fd PF_HOT_DATA = -1;
+/* Listener i is in the wait set. */
+static unsigned char		 wait_added[LISTEN_PER_SERVICE_MAX] PF_HOT_DATA;
 #else
 static struct pollfd		*wait_pfd;
 static size_t			 wait_npfd;
@@ -109,6 +115,9 @@ static void __attribute__((noreturn))
 worker_exit(int status)
 {
 	ctx->slot->state = SLOT_EXITING;
+	/* The replies of the last datagrams served (max_requests). */
+	if (batch_pending() > 0)
+		batch_flush();
 	if (ctx->service->handler->worker_stop != NULL)
 		ctx->service->handler->worker_stop(&ctx->service->view);
 	exit(status);
@@ -148,6 +157,29 @@ worker_wait_add(int fd, long tag, int exclusive)
 }
 
 /*
+ * worker_wait_open - the wait set, with the self-pipe and the master's
+ * pipe in it, made when first needed: a worker that only ever sleeps in
+ * accept() (its service's one stream listener) never makes one, which
+ * spares each worker's start three system calls and its kernel an epoll
+ * instance.  0, or -1 with errno.
+ */
+static int
+worker_wait_open(void)
+{
+	if (wait_fd != -1)
+		return 0;
+	if ((wait_fd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return -1;
+	if (worker_wait_add(sig_fd(), WAIT_SIG, 0) == -1 ||
+	    worker_wait_add(ctx->master_fd, WAIT_MASTER, 0) == -1) {
+		close(wait_fd);
+		wait_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * worker_wait_need - wait in epoll on listener i from now on.  A blocking
  * listener (a service's only stream socket, listen.c) is left out until it
  * says EAGAIN: its workers sleep in accept() itself, and a socket in no
@@ -159,6 +191,8 @@ worker_wait_need(size_t i)
 {
 	if (wait_added[i])
 		return 0;
+	if (worker_wait_open() == -1)
+		return -1;
 	wait_added[i] = 1;
 	return worker_wait_add(ctx->listeners[i].fd, (long)i, 1);
 }
@@ -176,9 +210,10 @@ worker_wait_init(void)
 	size_t i;
 	int fl;
 
-	if ((wait_fd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
-	    (wait_added = calloc(ctx->nlisteners, 1)) == NULL)
+	if (ctx->nlisteners > LISTEN_PER_SERVICE_MAX) {
+		errno = EINVAL;
 		return -1;
+	}
 	for (i = 0; i < ctx->nlisteners; i++) {
 		fl = fcntl(ctx->listeners[i].fd, F_GETFL);
 		if (fl != -1 && (fl & O_NONBLOCK) == 0)
@@ -186,9 +221,6 @@ worker_wait_init(void)
 		if (worker_wait_need(i) == -1)
 			return -1;
 	}
-	if (worker_wait_add(sig_fd(), WAIT_SIG, 0) == -1 ||
-	    worker_wait_add(ctx->master_fd, WAIT_MASTER, 0) == -1)
-		return -1;
 	return 0;
 }
 
@@ -208,6 +240,12 @@ worker_wait(int *sig, int *master)
 	struct epoll_event ev[16];
 	int i, n;
 
+	/* Only after an EAGAIN, which opened it; but never spin on -1. */
+	if (worker_wait_open() == -1) {
+		log_error("epoll_create1: %s", strerror(errno));
+		(void)poll(NULL, 0, WORKER_PAUSE_MS);
+		return;
+	}
 	n = epoll_wait(wait_fd, ev, 16, -1);
 	for (i = 0; i < n; i++) {
 		if ((long)ev[i].data.u64 == WAIT_SIG)
@@ -268,7 +306,7 @@ worker_wait(int *sig, int *master)
 #endif
 
 /* worker_conn_init - the 5-tuple's local half, from the listener if exact. */
-static void
+PF_HOT static void
 worker_conn_init(struct preforkd_conn *c, const struct listener *l, int fd)
 {
 	const struct sockaddr *b = (const struct sockaddr *)&l->bound.ss;
@@ -282,6 +320,7 @@ worker_conn_init(struct preforkd_conn *c, const struct listener *l, int fd)
 	c->bytes_in = c->bytes_out = 0;
 	c->io_timeout_ms = ctx->service->io_timeout * 1000;
 	c->end = CONN_CLOSED;
+	c->batched = 0;
 	c->started = now_ms();
 	c->peer_cred_ok = 0;
 	/* Only the master's shedding reads it: no store per read without. */
@@ -397,7 +436,7 @@ worker_suspect(const struct preforkd_conn *c, const struct listener *l)
  * logged; the caller closes a connection), WORKER_HELD when it is to be
  * held unserved (tarpit.c; counted as shed).
  */
-static int
+PF_HOT static int
 worker_admit(struct preforkd_conn *c, const struct listener *l, int fd)
 {
 	const char *why;
@@ -422,7 +461,7 @@ worker_admit(struct preforkd_conn *c, const struct listener *l, int fd)
  * worker_busy - an admitted connection: publish its 5-tuple in our
  * scoreboard slot, where the master and the status see it.
  */
-static void
+PF_HOT static void
 worker_busy(struct preforkd_conn *c)
 {
 	struct slot *slot = ctx->slot;
@@ -441,7 +480,7 @@ worker_busy(struct preforkd_conn *c)
  * worker_idle - the connection is over: count it, log it, and recycle the
  * worker once it has served its share (max_requests).
  */
-static void
+PF_HOT static void
 worker_idle(struct preforkd_conn *c)
 {
 	struct slot *slot = ctx->slot;
@@ -626,7 +665,7 @@ worker_unix_timeouts(int fd)
  * worker_serve_stream - accept one connection on listener i and serve it:
  * 1, or 0 with what to do next in *next when accept() failed.
  */
-static int
+PF_HOT static int
 worker_serve_stream(size_t i, enum worker_next *next)
 {
 	struct listener *l = &ctx->listeners[i];
@@ -691,44 +730,76 @@ worker_serve_stream(size_t i, enum worker_next *next)
 	return 1;
 }
 
-/* worker_serve_datagram - as worker_serve_stream, for one datagram. */
-static int
-worker_serve_datagram(size_t i, enum worker_next *next)
+/*
+ * worker_serve_datagrams - as worker_serve_stream, for the datagrams
+ * queued on listener i: up to batch_max of them taken at once (batch.c),
+ * each then admitted, served, counted and logged on its own as a single
+ * one would be; their replies leave together at the end.  A batch never
+ * goes past max_requests, so a worker that must go has served all it
+ * took.  *next is WORKER_NEXT_WAIT when the batch emptied the queue.
+ */
+PF_HOT static int
+worker_serve_datagrams(size_t i, enum worker_next *next)
 {
 	struct listener *l = &ctx->listeners[i];
 	struct preforkd_conn c;
-	ssize_t n;
+	const unsigned char *data;
+	const struct sockaddr *from;
+	socklen_t fromlen;
+	size_t len;
+	int k, n, max = batch_max;
 
-	c.remotelen = sizeof(c.remote);
-	n = recvfrom(l->fd, dgram, sizeof(dgram), 0,
-	    (struct sockaddr *)&c.remote, &c.remotelen);
+	if (request_limit > 0 && (uint64_t)request_limit -
+	    ctx->slot->count[CTR_SERVED] < (uint64_t)max)
+		max = (int)((uint64_t)request_limit -
+		    ctx->slot->count[CTR_SERVED]);
+	if (max < 1)
+		max = 1;
+	n = batch_recv(l->fd, max);
 	if (n == -1) {
 		*next = worker_accept_error(i, errno);
 		return 0;
 	}
+	if (n > 1 && log_would(LL_DEBUG)) {
+		char desc[ADDR_TEXT_MAX];
 
-	if (worker_admit(&c, l, l->fd) != WORKER_SERVE)
-		return 1;
-	worker_busy(&c);
-	if ((size_t)n > DGRAM_MAX) {
-		log_info("udp datagram of more than %d bytes dropped",
-		    DGRAM_MAX);
-		c.end = CONN_ERROR;
-	} else {
-		c.bytes_in = (uint64_t)n;
-		ctx->service->handler->serve_datagram(&c, dgram, (size_t)n);
-		/* The loop guard's count, for the status: stored on change. */
-		if (ctx->slot->count[CTR_IGNORED] != handler_dgram_ignored())
-			ctx->slot->count[CTR_IGNORED] = handler_dgram_ignored();
+		log_debug("%s: took %d datagrams at once", listen_describe(l,
+		    desc, sizeof(desc)), n);
 	}
-	if (c.end == CONN_RATE_LIMITED) {
-		/* Its reply was over max_reply_bytes_per_source: not sent. */
-		admit_done();
-		worker_refuse(&c, c.end, admit_reply_why());
-		ctx->slot->state = SLOT_IDLE;
-		return 1;
+	for (k = 0; k < n; k++) {
+		data = batch_data(k, &len, &from, &fromlen);
+		memcpy(&c.remote, from, fromlen);
+		c.remotelen = fromlen;
+		if (worker_admit(&c, l, l->fd) != WORKER_SERVE)
+			continue;
+		worker_busy(&c);
+		c.batched = batch_max > 1;
+		if (len > DGRAM_MAX) {
+			log_info("udp datagram of more than %d bytes dropped",
+			    DGRAM_MAX);
+			c.end = CONN_ERROR;
+		} else {
+			c.bytes_in = (uint64_t)len;
+			ctx->service->handler->serve_datagram(&c, data, len);
+			/* The loop guard's count, for the status: on change. */
+			if (ctx->slot->count[CTR_IGNORED] !=
+			    handler_dgram_ignored())
+				ctx->slot->count[CTR_IGNORED] =
+				    handler_dgram_ignored();
+		}
+		if (c.end == CONN_RATE_LIMITED) {
+			/* Its reply was over max_reply_bytes_per_source, or
+			 * over the UDP built-ins' answers: not sent. */
+			admit_done();
+			worker_refuse(&c, c.end, admit_reply_why());
+			ctx->slot->state = SLOT_IDLE;
+			continue;
+		}
+		worker_idle(&c);
 	}
-	worker_idle(&c);
+	if (batch_pending() > 0)
+		batch_flush();
+	*next = n < max ? WORKER_NEXT_WAIT : WORKER_NEXT_AGAIN;
 	return 1;
 }
 
@@ -739,7 +810,7 @@ worker_serve_datagram(size_t i, enum worker_next *next)
  * when no listener had anything (all are in the wait set then), or
  * WORKER_NEXT_PAUSE / WORKER_NEXT_EXIT.
  */
-static enum worker_next
+PF_HOT static enum worker_next
 worker_try(void)
 {
 	size_t k, i, n = ctx->nlisteners, live = 0;
@@ -751,11 +822,19 @@ worker_try(void)
 		if (ctx->listeners[i].fd == -1)
 			continue;
 		if (ctx->listeners[i].addr.proto == PROTO_UDP)
-			served = worker_serve_datagram(i, &next);
+			served = worker_serve_datagrams(i, &next);
 		else
 			served = worker_serve_stream(i, &next);
 		if (served) {
 			next_listener = (i + 1) % n;
+			/*
+			 * A lone UDP listener whose queue a batch emptied:
+			 * straight back to the wait, where it always is,
+			 * without a receive that would only say EAGAIN.
+			 */
+			if (n == 1 && next == WORKER_NEXT_WAIT &&
+			    worker_wait_has(i))
+				return WORKER_NEXT_WAIT;
 			return WORKER_NEXT_AGAIN;
 		}
 		if (next == WORKER_NEXT_DEAD) {
@@ -800,6 +879,25 @@ worker_guard_init(void)
 }
 
 /*
+ * worker_batch_init - a worker with a UDP listener reserves its batch
+ * (batch.c): BATCH_MAX datagrams at once for the built-in services, one
+ * for a module or exec (handler_batches).  0, or -1 with errno.
+ */
+static int
+worker_batch_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nlisteners; i++)
+		if (ctx->listeners[i].addr.proto == PROTO_UDP)
+			break;
+	if (i == ctx->nlisteners)
+		return 0;
+	batch_max = handler_batches(ctx->service->handler) ? BATCH_MAX : 1;
+	return batch_init();
+}
+
+/*
  * worker_reopen - USR1: the master rotated the logs; follow it, when idle
  * (or at once, from exec mode "wait", whose worker is never idle).
  */
@@ -824,7 +922,7 @@ worker_reopen(void)
  * start exits with status 2; the master throttles the respawns of any
  * worker that dies before it was ready, whatever its status (policy.c).
  */
-void
+PF_HOT void
 worker_main(struct worker_ctx *c)
 {
 	const struct preforkd_module *h = c->service->handler;
@@ -865,6 +963,11 @@ worker_main(struct worker_ctx *c)
 	service_key = admit_service_key(ctx->service->name);
 	request_limit = pool_request_limit(ctx->service->max_requests,
 	    (uint32_t)getpid() * 2654435761u ^ (uint32_t)now_ms());
+	if (worker_batch_init() == -1) {
+		log_error("cannot reserve memory for datagrams: %s",
+		    strerror(errno));
+		exit(2);
+	}
 	worker_guard_init();
 	ctx->slot->state = SLOT_IDLE;
 	for (;;) {

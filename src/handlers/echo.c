@@ -29,7 +29,7 @@ const struct preforkd_module handler_echo = {
 };
 
 /* Until the client closes its side, or stops taking what it sent. */
-static void
+PF_HOT static void
 echo_stream(struct preforkd_conn *c)
 {
 	unsigned char	buf[ECHO_BUFSIZE];
@@ -40,7 +40,7 @@ echo_stream(struct preforkd_conn *c)
 			return;
 }
 
-static void
+PF_HOT static void
 echo_datagram(struct preforkd_conn *c, const unsigned char *data,
     size_t len)
 {

@@ -142,18 +142,7 @@ silent_line(const char *access_log, const char *needle)
 static int
 wait_access(const char *access_log, const char *needle, int n, int timeout_ms)
 {
-	long deadline = pf_now_ms() + timeout_ms;
-	char *text;
-	int got;
-
-	for (;;) {
-		text = pf_file(access_log);
-		got = text == NULL ? 0 : pf_count(text, needle);
-		free(text);
-		if (got >= n || pf_now_ms() >= deadline)
-			return got;
-		pf_sleep_ms(20);
-	}
+	return pf_file_wait_count(access_log, needle, n, timeout_ms);
 }
 
 /*

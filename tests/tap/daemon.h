@@ -107,5 +107,7 @@ void	 pf_write_file(const char *path, const char *text);
 char	*pf_file(const char *path);
 pid_t	 pf_read_pid_file(const char *path);
 int	 pf_count(const char *text, const char *needle);
+int	 pf_file_wait_count(const char *path, const char *needle, int n,
+	    int timeout_ms);
 
 #endif /* TAP_DAEMON_H */

@@ -148,3 +148,25 @@ pf_count(const char *text, const char *needle)
 		n++;
 	return n;
 }
+
+/*
+ * pf_file_wait_count - poll the file at path (an access log, say) until
+ * needle occurs n times in it, for up to timeout_ms: the count then.
+ */
+int
+pf_file_wait_count(const char *path, const char *needle, int n,
+    int timeout_ms)
+{
+	long deadline = pf_now_ms() + timeout_ms;
+	char *text;
+	int got;
+
+	for (;;) {
+		text = pf_file(path);
+		got = text == NULL ? 0 : pf_count(text, needle);
+		free(text);
+		if (got >= n || pf_now_ms() >= deadline)
+			return got;
+		pf_sleep_ms(20);
+	}
+}

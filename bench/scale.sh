@@ -1,0 +1,196 @@
+# bench/scale.sh - what a large pool costs (issue 14's "Done when"),
+# sourced by bench/run --scale after bench/udp.sh.  For each pool size in
+# SIZES, each in a fresh network namespace and a fresh preforkd (one echo
+# service, a control socket):
+#   - start: from fork+exec of `preforkd -f` to N live workers and an echo
+#     answered (bench/supervise start), and per worker against the
+#     machine's own fork+exit+wait of N children in the same run
+#     (bench/scale fork);
+#   - idle worker USS (smaps_rollup, median of 3 workers) and the master's
+#     CPU over IDLE_S idle seconds;
+#   - reload: HUP, until N new workers are alive and none of the old ones
+#     is left (bench/scale regen), while `preforkd -s status` runs again
+#     and again (bench/scale status): its latency, p50, p99 and max;
+#   - stop: TERM, until the master and every worker are gone.
+# Then the 256-worker row (preforkd against the minimal server at c=256,
+# median of 5 runs, alternated) and the UDP echo rows (bench/udp.sh).
+# Writes bench/results/<date>-scale.md (or -scale-quick.md).
+
+SIZES=${SIZES:-"4 64 1024 4096"}
+if [ -z "$IDLE_S" ]; then
+	if [ "$QUICK" = 1 ]; then IDLE_S=5; else IDLE_S=60; fi
+fi
+SCALERAW=$TMP/scale-raw.txt
+: > "$SCALERAW"
+
+# scale_fits N: whether this machine can hold a reload of N workers
+# (two generations at once): prints why not, or nothing.
+scale_fits() {
+	local n=$1 pidmax nproc memkb need
+	pidmax=$(cat /proc/sys/kernel/pid_max)
+	nproc=$(ls -d /proc/[0-9]* 2>/dev/null | wc -l)
+	if [ $(( 2 * n + nproc + 256 )) -gt "$pidmax" ]; then
+		echo "a reload needs $(( 2 * n )) workers alive at once; pid_max is $pidmax with $nproc processes running"
+		return
+	fi
+	if [ "$(ulimit -u)" != unlimited ] && [ $(( 2 * n + nproc )) -gt "$(ulimit -u)" ]; then
+		echo "RLIMIT_NPROC is $(ulimit -u)"
+		return
+	fi
+	memkb=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+	need=$(( 2 * n * 400 ))	# KiB: a worker's private pages, page tables, kernel stack
+	[ "$need" -gt "$memkb" ] && echo "a reload needs about $(( need / 1024 )) MiB; $(( memkb / 1024 )) MiB available"
+}
+
+scale_conf() {	# scale_conf FILE PORT N DIR
+	{
+		echo 'user = "root";'
+		echo "pid_file = \"$4/preforkd.pid\";"
+		echo "error_log = \"$4/error.log\";"
+		echo "control_socket = \"$4/ctl\";"
+		echo 'log_level = "notice";'
+		echo 'shutdown_timeout = 30;'
+		echo 'services = ( {'
+		echo '  name = "bench";'
+		echo "  listen = \"127.0.0.1:$2\";"
+		echo '  handler = "echo";'
+		echo "  workers = $3;"
+		echo '  backlog = 511;'
+		echo '} );'
+	} > "$1"
+}
+
+# scale_one N DIR: one pool size, in its own namespace; key=value lines.
+scale_one() {
+	local n=$1 d=$2 port=25000 r pid w ws uss a b t0 t1 tck
+	[ "$NETNS" = 1 ] && ip link set lo up
+	mkdir -p "$d"
+	echo "fork $("$BIN/scale" fork -n "$n")"
+	scale_conf "$d/s.conf" "$port" "$n" "$d"
+	r=$("$BIN/supervise" start -p "$port" -n "$n" -T 300000 -- "$PREFORKD" -f -c "$d/s.conf" 2>>"$d/err")
+	echo "start $r"
+	pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' <<<"$r")
+	[ -n "$pid" ] || return
+	sleep 1
+	# three idle workers' USS
+	ws=$(proc_table | awk -v pp="$pid" '$2 == pp && $3 != "Z" { print $1 }' | head -3)
+	uss=$(for w in $ws; do awk '/^Private_(Clean|Dirty):/ {u+=$2} END {print u+0}' "/proc/$w/smaps_rollup"; done | median)
+	echo "uss kib=$uss master_kib=$(awk '/^Private_(Clean|Dirty):/ {u+=$2} END {print u+0}' "/proc/$pid/smaps_rollup")"
+	# the master's CPU while idle
+	tck=$(getconf CLK_TCK)
+	a=$(awk '{print $14 + $15}' "/proc/$pid/stat"); t0=$(date +%s.%N)
+	sleep "$IDLE_S"
+	b=$(awk '{print $14 + $15}' "/proc/$pid/stat"); t1=$(date +%s.%N)
+	echo "idle $(awk -v a="$a" -v b="$b" -v t0="$t0" -v t1="$t1" -v hz="$tck" 'BEGIN { printf "s=%.1f cpu_pct=%.3f", t1 - t0, (b - a) / hz / (t1 - t0) * 100 }')"
+	# reload, with the status command sampled meanwhile
+	rm -f "$d/done"
+	"$BIN/scale" status -d 600000 -i 5 -f "$d/done" -- "$PREFORKD" -c "$d/s.conf" -s status > "$d/status.txt" &
+	sleep 0.2
+	echo "regen $("$BIN/scale" regen -P "$pid" -n "$n" -T 300000)"
+	touch "$d/done"; wait
+	echo "status $(cat "$d/status.txt")"
+	echo "stop $("$BIN/scale" stop -P "$pid" -T 120000)"
+	for w in $(tree_pids "$pid"); do kill -KILL "$w" 2>/dev/null; done
+}
+export -f scale_one scale_conf median
+export IDLE_S
+
+for n in $SIZES; do
+	why=$(scale_fits "$n")
+	if [ -z "$why" ]; then
+		scale_conf "$TMP/scale-probe.conf" 7 "$n" "$TMP"
+		"$PREFORKD" -t -c "$TMP/scale-probe.conf" > "$TMP/scale-probe.out" 2>&1 ||
+		    why="preforkd -t: $(head -1 "$TMP/scale-probe.out" | sed 's/^[^:]*:[0-9]*: //')"
+	fi
+	if [ -n "$why" ]; then
+		echo "$n skipped $why" >> "$SCALERAW"
+		say "scale: $n workers skipped: $why"
+		continue
+	fi
+	say "scale: $n workers (start, idle ${IDLE_S}s, reload with status sampled, stop)"
+	in_ns scale_one "$n" "$TMP/scale-$n" | sed "s/^/$n /" >> "$SCALERAW"
+	grep "^$n " "$SCALERAW" | sed 's/^/  /' >&2
+done
+
+# The 256-worker row: preforkd against the minimal server, c=256.
+say "256 workers at c=256: preforkd and minprefork alternated, 5 runs of ${DURATION}s"
+ROWRAW=$TMP/row-raw.txt
+: > "$ROWRAW"
+port=26000
+for run in 1 2 3 4 5; do
+	for c in preforkd minprefork; do
+		port=$(( port + 1 ))
+		r=$(in_ns measure "$c" 256 shared "$port" "$TMP/row/$c-$run" 2>/dev/null)
+		printf '%s shared 256 %s %s\n' "$c" "$run" "$r" >> "$ROWRAW"
+		printf '  %-10s run %d: %8s conn/s\n' "$c" "$run" "$(field rate "$r")" >&2
+	done
+done
+ragg() { awk -v c="$1" -v k="$2" '$1 == c {
+	for (i = 5; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+	if (k == "cpu_us") { if (f["ok"] > 0) printf "%.2f\n", f["cpu_ns"]/1000/f["ok"] }
+	else if (k in f) print f[k]
+	delete f }' "$ROWRAW" | median; }
+
+udp_run
+
+# --- the report -------------------------------------------------------------
+
+sget() {	# sget N KIND KEY
+	awk -v n="$1" -v kind="$2" -v k="$3" '$1 == n && $2 == kind {
+		for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$SCALERAW" | head -1
+}
+SMD=$HERE/results/$(date +%Y-%m-%d)-scale$([ "$QUICK" = 1 ] && echo -quick).md
+mkdir -p "$HERE/results"
+uss4=$(sget 4 uss kib)
+{
+	echo "# preforkd at scale, $(date +%Y-%m-%d)$([ "$QUICK" = 1 ] && echo ' (quick)')"
+	echo
+	echo "- preforkd: \`$PREFORKD\` ($("$PREFORKD" -V 2>&1 | head -1)), tree at $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')"
+	echo "- machine: $NCPU cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), kernel $(uname -r), $(awk '/^MemTotal:/ {printf "%d MiB", $2/1024}' /proc/meminfo), pid_max $(cat /proc/sys/kernel/pid_max); load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+	echo "- command: \`bench/run --scale$([ "$QUICK" = 1 ] && echo ' --quick') --sizes \"$SIZES\" --idle $IDLE_S\`, $(( $(date +%s) - T0 )) s"
+	for n in "${NOTES[@]}"; do echo "- note: $n"; done
+	echo
+	echo "## Pools"
+	echo
+	echo "One echo service of N workers, a fresh preforkd each. *fork* is the machine's own cost, measured just before: N children forked that exit at once, then all reaped. *start*: fork+exec of \`preforkd -f\` to N live workers and an echo answered. *reload*: HUP until N new workers live and none of the old is left. *status*: \`preforkd -s status\` run again and again during the reload (one every 5 ms at most). *idle CPU*: the master over ${IDLE_S} s. *USS*: an idle worker's private pages (median of 3)."
+	echo
+	echo '| workers | fork+exit+wait µs/child | start ms | start µs/worker | ÷ fork | reload ms (new all / old gone) | reload ÷ start | status during reload: samples, failed, p50 / p99 / max ms | stop ms | master idle CPU % | idle worker USS KiB | vs 4 workers |'
+	echo '|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|'
+	for n in $SIZES; do
+		if grep -q "^$n skipped" "$SCALERAW"; then
+			echo "| $n | skipped: $(sed -n "s/^$n skipped //p" "$SCALERAW") |"
+			continue
+		fi
+		fk=$(sget "$n" fork us_per_child); st=$(sget "$n" start ready_ms)
+		spw=$(awk -v s="$st" -v n="$n" 'BEGIN { if (s > 0) printf "%.0f", s * 1000 / n; else print "-" }')
+		rl=$(sget "$n" regen done_ms)
+		echo "| $n | $fk | $st | $spw | $(ratio "$spw" "$fk") | $rl ($(sget "$n" regen new_all_ms) / $(sget "$n" regen old_gone_ms)) | $(ratio "$rl" "$st") | $(sget "$n" status samples), $(sget "$n" status failed), $(sget "$n" status p50_ms) / $(sget "$n" status p99_ms) / $(sget "$n" status max_ms) | $(sget "$n" stop ms) | $(sget "$n" idle cpu_pct) | $(sget "$n" uss kib) | $(ratio "$(sget "$n" uss kib)" "$uss4") |"
+	done
+	echo
+	echo "Targets (issue 14): start per worker ≤ 1.3× fork+exit+wait; reload ≤ 1.5× start; status ≤ 100 ms at every point of a 4,096-worker reload; master idle CPU ≤ 0.1 %; worker USS at 4,096 within 10 % of at 4."
+	echo
+	echo "## 256 workers at c=256"
+	echo
+	echo "Short echo connections (bench/run's workload), preforkd and bench/minprefork.c, 256 workers each, alternated, median of 5 runs of ${DURATION}s."
+	echo
+	echo '| contender | conn/s (median) | runs | server µs CPU/conn |'
+	echo '|---|---:|---|---:|'
+	for c in preforkd minprefork; do
+		echo "| $c | $(fmt0 "$(ragg "$c" rate)") | $(awk -v c="$c" '$1 == c { for (i = 5; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "rate") printf "%.0f ", kv[2] } }' "$ROWRAW") | $(ragg "$c" cpu_us) |"
+	done
+	echo
+	echo "preforkd ÷ minimal: rate $(ratio "$(ragg preforkd rate)" "$(ragg minprefork rate)")× (target ≥ 0.95), CPU per connection $(ratio "$(ragg preforkd cpu_us)" "$(ragg minprefork cpu_us)")× (target ≤ 1.1)."
+	echo
+	udp_section
+	echo
+	echo '## Raw'
+	echo
+	echo '```'
+	cat "$SCALERAW" "$ROWRAW"
+	echo '```'
+} > "$SMD"
+echo
+sed -n '/^## Pools/,/^## UDP/p' "$SMD" | grep '^|'
+echo
+echo "report: $SMD"
+say "done"
