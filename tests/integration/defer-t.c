@@ -198,8 +198,16 @@ test_reload(void)
 	    "reload: the log says defer_accept changed on the kept socket");
 	ok(pf_log_wait(d, "reload: generation 2 is serving", 10000),
 	    "reload: generation 2 serves");
+	/* The old generation's workers may still sit in accept() on the
+	 * same socket until they take their QUIT: one of them could take
+	 * b, and the status counts this generation's.  Wait them out. */
+	deadline = pf_now_ms() + 30000;
+	while (pf_now_ms() < deadline && (pf_status(d, 1, out, sizeof(out),
+	    err, sizeof(err)) != 0 || strstr(out, "\"older_workers\":0") ==
+	    NULL))
+		pf_sleep_ms(100);
 	b = pf_tcp_connect("127.0.0.1", port);
-	deadline = pf_now_ms() + 10000;
+	deadline = pf_now_ms() + 30000;
 	while (pf_now_ms() < deadline &&
 	    (status_counts(d, &busy, &idle) != 0 || busy < 1))
 		pf_sleep_ms(100);
