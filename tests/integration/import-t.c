@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "../tap/basic.h"
+#include "../tap/builtins.h"
 #include "../tap/daemon.h"
 #include "../tap/net.h"
 
@@ -158,96 +159,6 @@ test_errors(void)
 	    pf_exit_code(status));
 }
 
-/* wait_access - wait for a line of the access log holding needle. */
-static int
-wait_access(struct pf_daemon *d, const char *needle)
-{
-	char *path = pf_path(d, "access.log"), *text;
-	long end = pf_now_ms() + WAIT_MS;
-	int found = 0;
-
-	while (!found && pf_now_ms() < end) {
-		text = pf_file(path);
-		found = text != NULL && strstr(text, needle) != NULL;
-		free(text);
-		if (!found)
-			pf_sleep_ms(20);
-	}
-	free(path);
-	return found;
-}
-
-/*
- * builtins - every built-in of an imported configuration answers: over
- * TCP and UDP, echo on its port, discard (its datagram logged, with
- * nothing sent back), daytime, time and chargen.  udp_discard names the
- * UDP discard service, whose datagram is seen in the access log.
- */
-static void
-builtins(struct pf_daemon *d, const char *what, int echo, int discard,
-    int daytime, int timep, int chargen, const char *udp_discard)
-{
-	unsigned char buf[600];
-	char *needle;
-	ssize_t n;
-	int fd;
-
-	ok(pf_echo_tcp("127.0.0.1", echo, "imported\n"), "%s: echo over "
-	    "tcp, port %d", what, echo);
-	n = pf_udp_request("127.0.0.1", echo, "dgram", 5, buf, sizeof(buf),
-	    WAIT_MS);
-	ok(n == 5 && memcmp(buf, "dgram", 5) == 0, "%s: echo over udp "
-	    "(got %zd)", what, n);
-
-	fd = pf_tcp_connect("127.0.0.1", discard);
-	ok(fd >= 0 && pf_write_all(fd, "gone\n", 5) == 0 &&
-	    shutdown(fd, SHUT_WR) == 0 && pf_read_all(fd, buf, sizeof(buf),
-	    WAIT_MS) == 0, "%s: discard over tcp takes and sends nothing",
-	    what);
-	if (fd >= 0)
-		close(fd);
-	fd = pf_udp_socket("127.0.0.1", discard);
-	ok(fd >= 0 && send(fd, "gone", 4, 0) == 4, "%s: a datagram to "
-	    "discard", what);
-	needle = tap_strdup_printf("service=%s proto=udp", udp_discard);
-	ok(wait_access(d, needle), "%s: discard over udp got it (%s)", what,
-	    needle);
-	free(needle);
-	if (fd >= 0)
-		close(fd);
-
-	fd = pf_tcp_connect("127.0.0.1", daytime);
-	n = fd >= 0 ? pf_read_all(fd, buf, sizeof(buf) - 1, WAIT_MS) : -1;
-	ok(n > 2 && buf[n - 2] == '\r' && buf[n - 1] == '\n',
-	    "%s: daytime over tcp, one line (got %zd bytes)", what, n);
-	if (fd >= 0)
-		close(fd);
-	n = pf_udp_request("127.0.0.1", daytime, "", 0, buf, sizeof(buf),
-	    WAIT_MS);
-	ok(n > 2 && buf[n - 1] == '\n', "%s: daytime over udp (got %zd)",
-	    what, n);
-
-	fd = pf_tcp_connect("127.0.0.1", timep);
-	n = fd >= 0 ? pf_read_all(fd, buf, sizeof(buf), WAIT_MS) : -1;
-	ok(n == 4, "%s: time over tcp, 4 bytes (got %zd)", what, n);
-	if (fd >= 0)
-		close(fd);
-	n = pf_udp_request("127.0.0.1", timep, "", 0, buf, sizeof(buf),
-	    WAIT_MS);
-	ok(n == 4, "%s: time over udp, 4 bytes (got %zd)", what, n);
-
-	fd = pf_tcp_connect("127.0.0.1", chargen);
-	n = fd >= 0 ? pf_read_n(fd, buf, 74, WAIT_MS) : -1;
-	ok(n == 74 && buf[72] == '\r' && buf[73] == '\n', "%s: chargen over "
-	    "tcp, a line of 72 characters (got %zd)", what, n);
-	if (fd >= 0)
-		close(fd);
-	n = pf_udp_request("127.0.0.1", chargen, "", 0, buf, sizeof(buf),
-	    WAIT_MS);
-	ok(n >= 0 && n <= 512, "%s: chargen over udp answers (got %zd)",
-	    what, n);
-}
-
 /* start - the imported text with the test's logs; started and ready. */
 static struct pf_daemon *
 start(const char *imported)
@@ -307,42 +218,13 @@ test_inetd_run(void)
 	    "line gives the address");
 	ok(check(out), "inetd.conf: preforkd -t accepts the output");
 	d = start(out);
-	builtins(d, "inetd", 7, 9, 13, 37, 19, "discard-udp");
+	pf_builtins_check(d, "inetd", 7, 9, 13, 37, 19, "discard-udp");
 	st = pf_stop(d);
 	ok(pf_exited_zero(st), "inetd: the imported daemon stops cleanly");
 	unlink(conf);
 	rmdir(dir);
 	free(conf);
 	free(dir);
-}
-
-/* free_port - a port free over both TCP and UDP on 127.0.0.1. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sin;
-	int port, tries, fd, ufd;
-
-	for (tries = 0; tries < 100; tries++) {
-		port = 0;
-		if ((fd = pf_tcp_listen("127.0.0.1", &port)) < 0)
-			sysbail("listen");
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons((uint16_t)port);
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		ufd = socket(AF_INET, SOCK_DGRAM, 0);
-		if (ufd >= 0 && bind(ufd, (struct sockaddr *)&sin,
-		    sizeof(sin)) == 0) {
-			close(ufd);
-			close(fd);
-			return port;
-		}
-		if (ufd >= 0)
-			close(ufd);
-		close(fd);
-	}
-	bail("no free port");
 }
 
 /*
@@ -371,7 +253,8 @@ test_xinetd_run(void)
 	    "\tinstances = 4\n\tlog_type = SYSLOG daemon info\n}\n\n"
 	    "includedir xinetd.d\n");
 	for (i = 0; i < 5; i++) {
-		port[i] = free_port();
+		if ((port[i] = pf_free_port()) < 0)
+			bail("no free port");
 		path = tap_strdup_printf("%s/%s", sub, names[i]);
 		pf_write_file(path, tap_strdup_printf(
 		    "service %s\n{\n\ttype = INTERNAL UNLISTED\n"
@@ -400,7 +283,7 @@ test_xinetd_run(void)
 	    "size the pools");
 	ok(check(out), "xinetd.conf: preforkd -t accepts the output");
 	d = start(out);
-	builtins(d, "xinetd", port[0], port[1], port[2], port[3], port[4],
+	pf_builtins_check(d, "xinetd", port[0], port[1], port[2], port[3], port[4],
 	    "discard-dgram");
 	st = pf_stop(d);
 	ok(pf_exited_zero(st), "xinetd: the imported daemon stops cleanly");

@@ -46,39 +46,6 @@
 
 static char out[16384], err[16384];
 
-/* ours - the pids of processes whose command line contains needle. */
-static int
-ours(const char *needle, pid_t *pids, int max)
-{
-	DIR *dir;
-	struct dirent *e;
-	char path[64], buf[4096];
-	ssize_t n, i;
-	int fd, count = 0;
-
-	if ((dir = opendir("/proc")) == NULL)
-		return 0;
-	while ((e = readdir(dir)) != NULL && count < max) {
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-		if ((fd = open(path, O_RDONLY)) == -1)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		for (i = 0; i < n; i++)
-			if (buf[i] == '\0')
-				buf[i] = ' ';
-		buf[n] = '\0';
-		if (strstr(buf, needle) != NULL)
-			pids[count++] = (pid_t)atol(e->d_name);
-	}
-	closedir(dir);
-	return count;
-}
-
 /* children - the pids whose parent is ppid. */
 static int
 children(pid_t ppid, pid_t *pids, int max)
@@ -164,34 +131,6 @@ fd_target(pid_t pid, int fd, char *buf, size_t len)
 	n = readlink(path, buf, len - 1);
 	buf[n > 0 ? n : 0] = '\0';
 	return buf;
-}
-
-/* collect - add the processes of needle not yet in seen (*n of max). */
-static void
-collect(const char *needle, pid_t *seen, int *n, int max)
-{
-	pid_t now[64];
-	int k, i;
-
-	k = ours(needle, now, 64);
-	for (i = 0; i < k && *n < max; i++)
-		if (!pf_pid_in(seen, *n, now[i]))
-			seen[(*n)++] = now[i];
-}
-
-/* reap_all - the leftovers of needle killed by their pid; how many. */
-static int
-reap_all(const char *needle)
-{
-	pid_t left[64];
-	int n, i;
-
-	n = ours(needle, left, 64);
-	for (i = 0; i < n; i++) {
-		diag("left over: pid %ld; killing it", (long)left[i]);
-		(void)kill(left[i], SIGKILL);
-	}
-	return n;
 }
 
 /*
@@ -294,7 +233,7 @@ test_tftp(void)
 	deadline = pf_now_ms() + 30000;
 	for (done = 0; done < CLIENTS && pf_now_ms() < deadline;) {
 		/* The per-transfer children, to check they are gone later. */
-		collect(needle, seen, &nseen, 64);
+		pf_procs_collect(needle, seen, &nseen, 64);
 		for (i = 0; i < CLIENTS; i++) {
 			if (clients[i] <= 0)
 				continue;
@@ -338,11 +277,11 @@ test_tftp(void)
 	    "worker still waits for more (it lingers up to 900 s)");
 
 	/* A stop ends every process of ours: workers, programs, transfers. */
-	collect(needle, seen, &nseen, 64);
+	pf_procs_collect(needle, seen, &nseen, 64);
 	ok(pf_stop(d) == 0, "preforkd stops");
 	ok(nseen >= 2 && pf_wait_gone(seen, nseen, 10000) == 0, "every "
 	    "in.tftpd of ours is gone (%d seen)", nseen);
-	is_int(0, reap_all(needle), "no process of ours is left over");
+	is_int(0, pf_procs_kill_matching(needle), "no process of ours is left over");
 	free(needle);
 	free(data);
 }

@@ -98,6 +98,9 @@ int	 pf_workers(struct pf_daemon *, pid_t *out, int max);
 int	 pf_wait_workers(struct pf_daemon *, int n, int timeout_ms);
 int	 pf_wait_workers_min(struct pf_daemon *, int n, int timeout_ms);
 int	 pf_pid_in(const pid_t *, int, pid_t);
+int	 pf_procs_matching(const char *needle, pid_t *pids, int max);
+void	 pf_procs_collect(const char *needle, pid_t *seen, int *n, int max);
+int	 pf_procs_kill_matching(const char *needle);
 
 /* util.c: the clock, files and text. */
 long	 pf_now_ms(void);

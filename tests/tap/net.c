@@ -172,6 +172,39 @@ fail:
 }
 
 /*
+ * pf_free_port - a port free over both TCP and UDP on 127.0.0.1 when
+ * asked (nothing holds it after): for configurations that name their
+ * ports, as imported inetd.conf and xinetd files do.  -1 if none found.
+ */
+int
+pf_free_port(void)
+{
+	struct sockaddr_in sin;
+	int port, tries, fd, ufd;
+
+	for (tries = 0; tries < 100; tries++) {
+		port = 0;
+		if ((fd = pf_tcp_listen("127.0.0.1", &port)) < 0)
+			return -1;
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)port);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ufd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (ufd >= 0 && bind(ufd, (struct sockaddr *)&sin,
+		    sizeof(sin)) == 0) {
+			net_close(ufd);
+			net_close(fd);
+			return port;
+		}
+		if (ufd >= 0)
+			net_close(ufd);
+		net_close(fd);
+	}
+	return -1;
+}
+
+/*
  * pf_udp_socket - a UDP socket connected to host:port, so that only that
  * peer's datagrams are received and an ICMP port unreachable shows up as
  * ECONNREFUSED on the next recv.

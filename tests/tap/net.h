@@ -20,6 +20,7 @@
 
 int	pf_tcp_connect(const char *host, int port);
 int	pf_tcp_listen(const char *host, int *port);
+int	pf_free_port(void);
 int	pf_udp_socket(const char *host, int port);
 ssize_t	pf_udp_request(const char *host, int port, const void *data,
 	    size_t len, void *reply, size_t replymax, int timeout_ms);

@@ -1,8 +1,9 @@
 /*
  * proc.c - processes as /proc shows them: state, parent, group and
  * session of a pid, whether it is alive, the children of a master (its
- * workers), whether a pid runs the binary under test, and reaping a child
- * of ours with a deadline.  Every wait is a bounded poll.
+ * workers), whether a pid runs the binary under test, the processes
+ * whose command line names a path (what a test's programs left behind),
+ * and reaping a child of ours with a deadline.  Every wait is a bounded poll.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,4 +313,73 @@ pf_reap_bounded(pid_t pid, int timeout_ms, int *status)
 			return -1;
 		pf_sleep_ms(PF_STEP_MS);
 	}
+}
+
+/*
+ * pf_procs_matching - the pids of processes whose command line (its
+ * arguments joined by spaces) contains needle: how a test finds the
+ * programs it had started, and their forks, by the temporary directory
+ * their arguments name.
+ */
+int
+pf_procs_matching(const char *needle, pid_t *pids, int max)
+{
+	DIR *dir;
+	struct dirent *e;
+	char path[300], buf[4096];
+	ssize_t n, i;
+	int fd, count = 0;
+
+	if ((dir = opendir("/proc")) == NULL)
+		return 0;
+	while ((e = readdir(dir)) != NULL && count < max) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (buf[i] == '\0')
+				buf[i] = ' ';
+		buf[n] = '\0';
+		if (strstr(buf, needle) != NULL)
+			pids[count++] = (pid_t)atol(e->d_name);
+	}
+	closedir(dir);
+	return count;
+}
+
+/* pf_procs_collect - add those of needle not yet in seen (*n of max). */
+void
+pf_procs_collect(const char *needle, pid_t *seen, int *n, int max)
+{
+	pid_t now[64];
+	int k, i;
+
+	k = pf_procs_matching(needle, now, 64);
+	for (i = 0; i < k && *n < max; i++)
+		if (!pf_pid_in(seen, *n, now[i]))
+			seen[(*n)++] = now[i];
+}
+
+/*
+ * pf_procs_kill_matching - the processes of needle still there, each
+ * killed by its pid (and said): how many there were.
+ */
+int
+pf_procs_kill_matching(const char *needle)
+{
+	pid_t left[64];
+	int n, i;
+
+	n = pf_procs_matching(needle, left, 64);
+	for (i = 0; i < n; i++) {
+		diag("left over: pid %ld; killing it", (long)left[i]);
+		(void)kill(left[i], SIGKILL);
+	}
+	return n;
 }
