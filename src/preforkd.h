@@ -25,7 +25,7 @@
 #define EXIT_CONFIG	78	/* invalid configuration (EX_CONFIG) */
 
 /* Limits that config validation enforces. */
-#define WORKERS_MAX		4096
+#define WORKERS_MAX		65536
 #define BACKLOG_MAX		65535
 #define SHUTDOWN_TIMEOUT_MAX	86400
 #define SERVICE_NAME_MAX	64
