@@ -23,11 +23,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 
 #include "preforkd.h"
 
 /* How long a client may take to ask and to read the answer. */
 #define CONTROL_CLIENT_MS	5000
+/* An answer this big (the status of thousands of workers) is given back
+ * to the system once sent. */
+#define CONTROL_BIG_ANSWER	(128 * 1024)
 
 struct control_client {
 	int		 fd;		/* -1: free */
@@ -48,14 +54,29 @@ static struct listener		ctl = { .fd = -1 };
 static struct control_client	clients[CONTROL_CLIENTS_MAX];
 static int			clients_ready;
 
+/*
+ * control_client_close - done with cl.  After a big answer the freed
+ * memory goes back to the system: left in the master's heap, its dirty
+ * pages would be copied into the page tables of every worker forked
+ * later, and make each fork of a big pool slower (malloc keeps such
+ * buffers in the heap once it has freed one of that size).
+ */
 static void
 control_client_close(struct control_client *cl)
 {
+	int big = cl->outcap >= CONTROL_BIG_ANSWER;
+
 	if (cl->fd != -1)
 		close(cl->fd);
 	free(cl->out);
 	memset(cl, 0, sizeof(*cl));
 	cl->fd = -1;
+#ifdef HAVE_MALLOC_TRIM
+	if (big)
+		(void)malloc_trim(0);
+#else
+	(void)big;
+#endif
 }
 
 /* control_append - text added to what cl is to be sent.  -1: out of memory. */

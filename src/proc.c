@@ -33,6 +33,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #ifdef HAVE_SYS_PRCTL_H
 #include <sys/prctl.h>
 #endif
@@ -46,6 +47,10 @@
 #include <unistd.h>
 
 #include "preforkd.h"
+
+#ifndef MAP_ANONYMOUS
+#define MAP_ANONYMOUS	MAP_ANON
+#endif
 
 /*
  * The table finds a worker by pid in constant time (spawn_reap() does so
@@ -117,19 +122,55 @@ proc_unhash(struct proctab *t, size_t i)
 	}
 }
 
-/* proc_init - an empty table of capacity entries (calloc'd, pages untouched). */
+/*
+ * proc_map - n zeroed bytes of the master's own, which its children do
+ * not inherit (MADV_DONTFORK, where there is one): workers never look at
+ * the table, and a fork then copies nothing of it, and shares none of its
+ * pages, however many workers it holds.  NULL with errno on failure.
+ */
+static void *
+proc_map(size_t n)
+{
+	void *p;
+
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_DONTFORK
+	(void)madvise(p, n, MADV_DONTFORK);
+#endif
+	return p;
+}
+
+/* proc_unmap - give back what proc_map() gave (NULL: nothing). */
+static void
+proc_unmap(void *p, size_t n)
+{
+	if (p != NULL)
+		munmap(p, n);
+}
+
+/*
+ * proc_init - an empty table of capacity entries (pages untouched until
+ * used).  0, or -1 with errno.
+ */
 int
 proc_init(struct proctab *t, size_t capacity)
 {
 	memset(t, 0, sizeof(*t));
+	if (capacity == 0 || capacity > SIZE_MAX / sizeof(*t->procs) / 2) {
+		errno = ENOMEM;
+		return -1;
+	}
 	t->hashsize = proc_hash_size(capacity);
-	if ((t->procs = calloc(capacity, sizeof(*t->procs))) == NULL ||
-	    (t->free = calloc(capacity, sizeof(*t->free))) == NULL ||
-	    (t->hash = calloc(t->hashsize, sizeof(*t->hash))) == NULL) {
+	t->capacity = capacity;
+	if ((t->procs = proc_map(capacity * sizeof(*t->procs))) == NULL ||
+	    (t->free = proc_map(capacity * sizeof(*t->free))) == NULL ||
+	    (t->hash = proc_map(t->hashsize * sizeof(*t->hash))) == NULL) {
 		proc_free(t);
 		return -1;
 	}
-	t->capacity = capacity;
 	t->self = getpid();
 #if defined(HAVE_PRCTL) && defined(PR_SET_CHILD_SUBREAPER)
 	/* Orphans of our workers' programs come back to us, not to init. */
@@ -141,9 +182,9 @@ proc_init(struct proctab *t, size_t capacity)
 void
 proc_free(struct proctab *t)
 {
-	free(t->procs);
-	free(t->free);
-	free(t->hash);
+	proc_unmap(t->procs, t->capacity * sizeof(*t->procs));
+	proc_unmap(t->free, t->capacity * sizeof(*t->free));
+	proc_unmap(t->hash, t->hashsize * sizeof(*t->hash));
 	t->procs = NULL;
 	t->free = NULL;
 	t->hash = NULL;
