@@ -20,8 +20,6 @@
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,51 +95,6 @@ idle_worker(const char *status)
 			return (pid_t)pid;
 	}
 	return 0;
-}
-
-/* run_bg - preforkd with args in the background, stdout and stderr to path. */
-static pid_t
-run_bg(const char *const *args, const char *path)
-{
-	char bin[PATH_MAX], *argv[16];
-	pid_t pid;
-	int fd, i;
-
-	if (getenv("PREFORKD") == NULL || realpath(getenv("PREFORKD"), bin) ==
-	    NULL)
-		sysbail("PREFORKD");
-	argv[0] = bin;
-	for (i = 0; args[i] != NULL && i < 14; i++)
-		argv[i + 1] = (char *)args[i];
-	argv[i + 1] = NULL;
-	if ((pid = fork()) == -1)
-		sysbail("fork");
-	if (pid == 0) {
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
-			_exit(127);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(bin, argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* reap_bg - wait (bounded) for a run_bg child: its wait status, or -1. */
-static int
-reap_bg(pid_t pid, int timeout_ms)
-{
-	long deadline = pf_now_ms() + timeout_ms;
-	int st;
-
-	while (pf_now_ms() < deadline) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return st;
-		pf_sleep_ms(20);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
 }
 
 /* before - whether the log has line a, then (later) line b. */
@@ -227,11 +180,11 @@ main(void)
 	conf = d->conf;
 	reload[3] = conf;
 	path = pf_path(d, "reload.out");
-	cl = run_bg(reload, path);
+	cl = pf_run_bg(reload, path);
 	x = wait_progress(d, "reload", 2, 1);
 	ok(x >= 1 && x < WORKERS, "-s status during -s reload: %d of %d "
 	    "started", x, WORKERS);
-	st = reap_bg(cl, 120000);
+	st = pf_run_bg_wait(cl, 120000);
 	text = pf_file(path);
 	ok(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "-s reload exits 0");
