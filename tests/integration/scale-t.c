@@ -6,8 +6,10 @@
  * starting -- -s status says "X of 600 started" with X < 600 -- the test
  * kills a worker and the master reaps and replaces it, before its "ready"
  * line.  Then -s reload shows its progress lines and waits for the
- * outcome, -s status shows the reload's progress meanwhile, and a fast
- * stop in the middle of a second reload's start ends every worker.
+ * outcome, -s status shows the reload's progress meanwhile; -s upgrade
+ * shows the new master's progress while its pool starts (that master
+ * answers -s status all along); and a fast stop in the middle of a
+ * reload's start ends every worker.
  * Nothing here is timed: each wait is a bounded poll for an event.
  *
  * SPDX-License-Identifier: MIT
@@ -97,6 +99,50 @@ idle_worker(const char *status)
 	return 0;
 }
 
+/*
+ * wait_new_master - poll -s status until another master than d's answers
+ * on the control socket (an upgrade's), its pool still starting: its
+ * pid, or 0.
+ */
+static pid_t
+wait_new_master(struct pf_daemon *d)
+{
+	long deadline = pf_now_ms() + WAIT_MS, pid;
+	const char *p;
+	int x, of = 0;
+
+	while (pf_now_ms() < deadline) {
+		if (pf_status(d, 0, out, sizeof(out), err, sizeof(err)) == 0 &&
+		    (p = strstr(out, ": master pid ")) != NULL &&
+		    sscanf(p + 13, "%ld", &pid) == 1 && pid != d->pid &&
+		    (x = progress(out, "start", 1, &of)) >= 0 && x < of)
+			return (pid_t)pid;
+		pf_sleep_ms(20);
+	}
+	return 0;
+}
+
+/*
+ * upgrade_wait - wait for the -s upgrade command cl, reaping the old
+ * master d (our child) once it exits, which the command waits for: the
+ * command's wait status, or -1.
+ */
+static int
+upgrade_wait(struct pf_daemon *d, pid_t cl)
+{
+	long deadline = pf_now_ms() + 120000;
+	int st;
+
+	while (pf_now_ms() < deadline) {
+		if (waitpid(cl, &st, WNOHANG) == cl)
+			return st;
+		if (!d->reaped)
+			(void)pf_wait_exit(d, 0, NULL);
+		pf_sleep_ms(20);
+	}
+	return pf_run_bg_wait(cl, 0);
+}
+
 /* before - whether the log has line a, then (later) line b. */
 static int
 before(struct pf_daemon *d, const char *a, const char *b)
@@ -117,13 +163,15 @@ main(void)
 	struct pf_daemon *d;
 	char *needle, *path, *text, *conf;
 	const char *reload[] = { "-s", "reload", "-c", NULL, NULL };
+	const char *upgrade[] = { "-s", "upgrade", "-c", NULL, NULL };
+	struct pf_daemon *nd;
 	static pid_t pids[2 * WORKERS];
-	pid_t victim, cl, gone[1];
+	pid_t victim, cl, gone[1], np;
 	const char *last;
 	int x, st, port, nw;
 	size_t n;
 
-	plan(22);
+	plan(28);
 	alarm(600);
 	if (geteuid() != 0)
 		diag("not root: the workers run as this user");
@@ -205,17 +253,48 @@ main(void)
 	    "the old generation retires: %d workers", WORKERS);
 	ok(pf_echo_tcp("127.0.0.1", port, "again\n"), "echo serves");
 
+	/* -s upgrade: the new master's start, with its progress. */
+	upgrade[3] = conf;
+	path = pf_path(d, "upgrade.out");
+	cl = pf_run_bg(upgrade, path);
+	np = wait_new_master(d);
+	ok(np > 0, "during -s upgrade, the new master (pid %ld) answers -s "
+	    "status while its pool starts", (long)np);
+	st = upgrade_wait(d, cl);
+	text = pf_file(path);
+	ok(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
+	    pf_read_pid_file(d->pid_file) == np, "-s upgrade exits 0; the new "
+	    "master wrote the pid file");
+	needle = tap_strdup_printf("preforkd: new master pid %ld: ", (long)np);
+	ok(text != NULL && strstr(text, needle) != NULL && strstr(text,
+	    " of 600 workers started\n") != NULL, "-s upgrade prints the new "
+	    "master's progress: %sX of 600 workers started", needle);
+	free(needle);
+	needle = tap_strdup_printf("preforkd: upgraded (pid %ld)\n", (long)np);
+	ok(text != NULL && strstr(text, needle) != NULL, "then: %s", needle);
+	if (st != 0)
+		diag("-s upgrade said: %s", text);
+	free(needle);
+	free(text);
+	free(path);
+	nd = pf_adopt_new(d, np);
+	ok(pf_wait_workers(nd, WORKERS, WAIT_MS) == WORKERS &&
+	    pf_echo_tcp("127.0.0.1", port, "upgraded\n"), "the new master's "
+	    "%d workers serve on the same port", WORKERS);
+
 	/* A fast stop in the middle of a reload's start. */
-	pf_kill(d, SIGHUP);
-	x = wait_progress(d, "reload", 3, 1);
-	ok(x >= 1 && x < WORKERS, "a second reload is starting (%d of %d)",
-	    x, WORKERS);
-	nw = pf_workers(d, pids, 2 * WORKERS);
-	ok(pf_kill(d, SIGTERM) == 0 && pf_wait_exit(d, WAIT_MS, &st) == 0 &&
-	    pf_exited_zero(st), "TERM in the middle of it: the master exits 0");
+	pf_kill(nd, SIGHUP);
+	x = wait_progress(nd, "reload", 2, 1);
+	ok(x >= 1 && x < WORKERS, "a reload of the new master is starting "
+	    "(%d of %d)", x, WORKERS);
+	nw = pf_workers(nd, pids, 2 * WORKERS);
+	ok(pf_kill(nd, SIGTERM) == 0 && pf_wait_exit(nd, WAIT_MS, NULL) == 0,
+	    "TERM in the middle of it: the master exits");
 	ok(nw > WORKERS && nw <= 2 * WORKERS &&
 	    pf_wait_gone(pids, nw, WAIT_MS) == 0, "all its %d workers are "
 	    "gone", nw);
+	ok(pf_log_count(d, "notice: exiting") == 2, "both masters said "
+	    "\"exiting\"");
 	if (tap_failures())
 		pf_show_tail(d, 40);
 	return 0;
