@@ -63,8 +63,10 @@ supervise_fill(int64_t now, int64_t *wait)
 			/* The batch is over: the rest on later turns. */
 			if (now < master.fill_next ||
 			    forks == master.fill_batch || now >= until) {
-				*wait = now < master.fill_next ?
+				left = now < master.fill_next ?
 				    master.fill_next - now : 0;
+				if (*wait == -1 || left < *wait)
+					*wait = left;
 				return 1;
 			}
 			if (spawn_worker(s) == -1)
