@@ -363,6 +363,8 @@ master_running(int64_t now)
 	reload_retire_old(now);
 	if (master.old != NULL)
 		reload_free_old();
+	if (master.reloading && (wait == -1 || wait > RELOAD_LOOK_MS))
+		wait = RELOAD_LOOK_MS;
 	return wait;
 }
 

@@ -31,6 +31,9 @@ enum master_state {
 #define FILL_BATCH_MAX		64
 /* ... and a batch stops once it has taken this long. */
 #define FILL_BATCH_MS		10
+/* While the old generation waits for the new one to be ready: a look
+ * this often (reload_retire_old). */
+#define RELOAD_LOOK_MS		100
 /* Workers signalled per turn (spawn_sweep), deaths reaped per turn. */
 #define SWEEP_BATCH		512
 #define REAP_BATCH		256

@@ -335,11 +335,13 @@ reload_interrupted(const char *why)
  * ready (all of them, or at least one after RELOAD_READY_MS), so that no
  * moment passes without a worker accepting.  shutdown_timeout bounds how
  * long it may take.  Two walks over the workers, whatever the number of
- * services: one counts each new service's ready workers.
+ * services: one counts each new service's ready workers (the master
+ * comes here every RELOAD_LOOK_MS meanwhile: master.c).
  */
 void
 reload_retire_old(int64_t now)
 {
+	struct slot_report r;
 	struct service *cur;
 	struct proc *p;
 	size_t i;
@@ -349,10 +351,16 @@ reload_retire_old(int64_t now)
 		return;
 	for (i = 0; i < master.nsvc; i++)
 		master.svc[i].nready = 0;
-	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;)
-		if (p->generation == master.generation && !p->retiring &&
-		    p->ready)
+	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;) {
+		if (p->generation != master.generation || p->retiring)
+			continue;
+		/* Seen ready now, not only at the next tick: the old go sooner. */
+		if (!p->ready && master_report(p, now, &r) == 0 &&
+		    r.state != SLOT_STARTING)
+			p->ready = 1;
+		if (p->ready)
 			p->svc->nready++;
+	}
 	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;) {
 		if (p->retiring || p->generation == master.generation)
 			continue;
