@@ -363,7 +363,9 @@ master_running(int64_t now)
 	reload_retire_old(now);
 	if (master.old != NULL)
 		reload_free_old();
-	if (master.reloading && (wait == -1 || wait > RELOAD_LOOK_MS))
+	/* Until the wait for the new workers is over; then once a second. */
+	if (master.reloading && now < master.reload_deadline &&
+	    (wait == -1 || wait > RELOAD_LOOK_MS))
 		wait = RELOAD_LOOK_MS;
 	return wait;
 }

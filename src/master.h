@@ -31,8 +31,9 @@ enum master_state {
 #define FILL_BATCH_MAX		64
 /* ... and a batch stops once it has taken this long. */
 #define FILL_BATCH_MS		10
-/* While the old generation waits for the new one to be ready: a look
- * this often (reload_retire_old). */
+/* While the old generation waits for the new one to be ready (up to
+ * RELOAD_READY_MS after it is started): a look this often
+ * (reload_retire_old). */
 #define RELOAD_LOOK_MS		100
 /* Workers signalled per turn (spawn_sweep), deaths reaped per turn. */
 #define SWEEP_BATCH		512
