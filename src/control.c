@@ -1,9 +1,12 @@
 /*
  * control.c - the control socket: a unix stream socket (mode 0600) on
  * which the master answers "status" and "status json" (preforkd -s
- * status) and "reload" (preforkd -s reload, which so learns the outcome).
- * Everything is non-blocking and bounded in time, so that a slow or
- * silent client can never stall the master's loop.
+ * status), "progress" (one line: how far a start or reload is; -s upgrade
+ * asks the new master) and "reload" (preforkd -s reload, which so learns
+ * the outcome).  Everything is non-blocking and bounded in time, so that
+ * a slow or silent client can never stall the master's loop.  A reload's
+ * client waits while the new pools are forked: it gets progress lines and
+ * the outcome as the master's loop comes to them (control_waiters_say).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -20,34 +23,83 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 
 #include "preforkd.h"
 
 /* How long a client may take to ask and to read the answer. */
 #define CONTROL_CLIENT_MS	5000
+/* An answer this big (the status of thousands of workers) is given back
+ * to the system once sent. */
+#define CONTROL_BIG_ANSWER	(128 * 1024)
 
 struct control_client {
 	int		 fd;		/* -1: free */
 	int64_t		 deadline;
 	char		 in[64];
 	size_t		 inlen;
-	char		*out;
+	int		 answered;	/* the request is taken */
+	int		 waiting;	/* for a reload's outcome */
+	int		 done;		/* close once out is written */
+	int		 eof;		/* it sent EOF: poll it for no input */
+	char		*out;		/* to write from outoff to outlen */
 	size_t		 outlen;
 	size_t		 outoff;
+	size_t		 outcap;
 };
 
 static struct listener		ctl = { .fd = -1 };
 static struct control_client	clients[CONTROL_CLIENTS_MAX];
 static int			clients_ready;
 
+/*
+ * control_client_close - done with cl.  After a big answer the freed
+ * memory goes back to the system: left in the master's heap, its dirty
+ * pages would be copied into the page tables of every worker forked
+ * later, and make each fork of a big pool slower (malloc keeps such
+ * buffers in the heap once it has freed one of that size).
+ */
 static void
 control_client_close(struct control_client *cl)
 {
+	int big = cl->outcap >= CONTROL_BIG_ANSWER;
+
 	if (cl->fd != -1)
 		close(cl->fd);
 	free(cl->out);
 	memset(cl, 0, sizeof(*cl));
 	cl->fd = -1;
+#ifdef HAVE_MALLOC_TRIM
+	if (big)
+		(void)malloc_trim(0);
+#else
+	(void)big;
+#endif
+}
+
+/* control_append - text added to what cl is to be sent.  -1: out of memory. */
+static int
+control_append(struct control_client *cl, const char *text)
+{
+	size_t n = strlen(text), cap;
+	char *p;
+
+	if (cl->outoff == cl->outlen)
+		cl->outoff = cl->outlen = 0;
+	if (cl->outlen + n + 1 > cl->outcap) {
+		cap = cl->outcap == 0 ? 256 : cl->outcap;
+		while (cap < cl->outlen + n + 1)
+			cap *= 2;
+		if ((p = realloc(cl->out, cap)) == NULL)
+			return -1;
+		cl->out = p;
+		cl->outcap = cap;
+	}
+	memcpy(cl->out + cl->outlen, text, n + 1);
+	cl->outlen += n;
+	return 0;
 }
 
 static void
@@ -105,15 +157,25 @@ control_disown(void)
 
 /*
  * control_release - the new master of an upgrade answers from now on:
- * stop answering, without removing the socket it took over.
+ * stop answering, without removing the socket it took over.  What is
+ * left to say (a reload's last line) gets one try.
  */
 void
 control_release(void)
 {
+	struct control_client *cl;
+	ssize_t n;
 	size_t i;
 
-	for (i = 0; i < CONTROL_CLIENTS_MAX; i++)
-		control_client_close(&clients[i]);
+	for (i = 0; i < CONTROL_CLIENTS_MAX; i++) {
+		cl = &clients[i];
+		if (cl->fd != -1 && cl->outoff < cl->outlen) {
+			n = write(cl->fd, cl->out + cl->outoff,
+			    cl->outlen - cl->outoff);
+			(void)n;
+		}
+		control_client_close(cl);
+	}
 	if (ctl.fd != -1)
 		close(ctl.fd);
 	ctl.fd = -1;
@@ -151,6 +213,7 @@ control_child_close(void)
 int
 control_pollfds(struct pollfd *pfd, int max)
 {
+	struct control_client *cl;
 	int n = 0;
 	size_t i;
 
@@ -160,10 +223,14 @@ control_pollfds(struct pollfd *pfd, int max)
 	pfd[n].events = POLLIN;
 	pfd[n++].revents = 0;
 	for (i = 0; i < CONTROL_CLIENTS_MAX && n < max; i++) {
-		if (clients[i].fd == -1)
+		cl = &clients[i];
+		if (cl->fd == -1)
 			continue;
-		pfd[n].fd = clients[i].fd;
-		pfd[n].events = clients[i].out != NULL ? POLLOUT : POLLIN;
+		pfd[n].fd = cl->fd;
+		/* Waiting, input only tells that it went away (EOF, HUP). */
+		pfd[n].events = cl->eof ? 0 : POLLIN;
+		if (cl->outoff < cl->outlen)
+			pfd[n].events |= POLLOUT;
 		pfd[n++].revents = 0;
 	}
 	return n;
@@ -204,35 +271,95 @@ control_accept(void)
 	}
 }
 
+/* control_reply - text (a heap string, taken over) is cl's whole answer. */
+static void
+control_reply(struct control_client *cl, char *text)
+{
+	if (text == NULL || *text == '\0') {
+		free(text);
+		control_client_close(cl);
+		return;
+	}
+	free(cl->out);
+	cl->out = text;
+	cl->outlen = cl->outcap = strlen(text);
+	cl->outoff = 0;
+	cl->done = 1;
+}
+
 /* control_answer - the request is complete: render the reply. */
 static void
 control_answer(struct control_client *cl)
 {
-	char *nl = memchr(cl->in, '\n', cl->inlen);
+	char *nl = memchr(cl->in, '\n', cl->inlen), *text;
 	const char *what;
+	int wait;
 
 	*nl = '\0';
 	if (nl > cl->in && nl[-1] == '\r')
 		nl[-1] = '\0';
 	what = cl->in;
+	cl->answered = 1;
 	if (strcmp(what, "status") == 0)
-		cl->out = master_status(0);
+		control_reply(cl, master_status(0));
 	else if (strcmp(what, "status json") == 0)
-		cl->out = master_status(1);
-	else if (strcmp(what, "reload") == 0)
-		cl->out = master_reload_request();
-	else {
+		control_reply(cl, master_status(1));
+	else if (strcmp(what, "progress") == 0)
+		control_reply(cl, master_progress());
+	else if (strcmp(what, "reload") == 0) {
+		text = master_reload_request(&wait);
+		if (!wait) {
+			control_reply(cl, text);
+			return;
+		}
+		/* The outcome comes later: no deadline till then. */
+		cl->waiting = 1;
+		cl->deadline = INT64_MAX;
+		if (text != NULL && control_append(cl, text) == -1)
+			control_client_close(cl);
+		free(text);
+	} else {
 		log_warning("control socket: unknown request \"%s\"", what);
-		if (asprintf(&cl->out, "error: unknown request \"%s\" (use "
-		    "\"status\", \"status json\" or \"reload\")\n", what) == -1)
-			cl->out = NULL;
+		if (asprintf(&text, "error: unknown request \"%s\" (use "
+		    "\"status\", \"status json\", \"progress\" or "
+		    "\"reload\")\n", what) == -1)
+			text = NULL;
+		control_reply(cl, text);
 	}
-	if (cl->out == NULL) {
+}
+
+/*
+ * control_read - read the request; once it is taken, only notice that
+ * the client went away (its EOF; a waiting one is then polled for HUP).
+ */
+static void
+control_read(struct control_client *cl)
+{
+	char junk[64];
+	ssize_t n;
+
+	if (cl->answered) {
+		n = read(cl->fd, junk, sizeof(junk));
+		if (n == 0)
+			cl->eof = 1;
+		else if (n == -1 && errno != EAGAIN && errno != EINTR)
+			control_client_close(cl);
+		return;
+	}
+	n = read(cl->fd, cl->in + cl->inlen, sizeof(cl->in) - 1 - cl->inlen);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
 		control_client_close(cl);
 		return;
 	}
-	cl->outlen = strlen(cl->out);
-	cl->outoff = 0;
+	cl->inlen += (size_t)n;
+	if (memchr(cl->in, '\n', cl->inlen) != NULL)
+		control_answer(cl);
+	else if (cl->inlen == sizeof(cl->in) - 1) {
+		log_warning("control socket: request too long");
+		control_client_close(cl);
+	}
 }
 
 /* control_io - read the request, or write more of the answer. */
@@ -241,22 +368,13 @@ control_io(struct control_client *cl, short revents)
 {
 	ssize_t n;
 
-	if (cl->out == NULL) {
-		n = read(cl->fd, cl->in + cl->inlen,
-		    sizeof(cl->in) - 1 - cl->inlen);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (n <= 0) {
+	if (revents & (POLLIN | POLLHUP | POLLERR))
+		control_read(cl);
+	if (cl->fd == -1 || cl->outoff == cl->outlen) {
+		/* Gone, with nothing more to say or to wait for. */
+		if (cl->fd != -1 && cl->waiting && (revents & (POLLHUP |
+		    POLLERR)) != 0)
 			control_client_close(cl);
-			return;
-		}
-		cl->inlen += (size_t)n;
-		if (memchr(cl->in, '\n', cl->inlen) != NULL)
-			control_answer(cl);
-		else if (cl->inlen == sizeof(cl->in) - 1) {
-			log_warning("control socket: request too long");
-			control_client_close(cl);
-		}
 		return;
 	}
 	if ((revents & (POLLOUT | POLLERR | POLLHUP)) == 0)
@@ -269,8 +387,35 @@ control_io(struct control_client *cl, short revents)
 		return;
 	}
 	cl->outoff += (size_t)n;
-	if (cl->outoff == cl->outlen)
+	if (cl->outoff == cl->outlen && cl->done)
 		control_client_close(cl);
+}
+
+/*
+ * control_waiters_say - a line for every client waiting for a reload's
+ * outcome; with last, it is the outcome: they are closed once it is
+ * written (within CONTROL_CLIENT_MS).
+ */
+void
+control_waiters_say(const char *line, int last)
+{
+	struct control_client *cl;
+	size_t i;
+
+	for (i = 0; i < CONTROL_CLIENTS_MAX; i++) {
+		cl = &clients[i];
+		if (cl->fd == -1 || !cl->waiting)
+			continue;
+		if (control_append(cl, line) == -1) {
+			control_client_close(cl);
+			continue;
+		}
+		if (last) {
+			cl->waiting = 0;
+			cl->done = 1;
+			cl->deadline = now_ms() + CONTROL_CLIENT_MS;
+		}
+	}
 }
 
 /*
@@ -300,7 +445,7 @@ control_handle(struct pollfd *pfd, int n)
 		if (clients[i].fd == -1 || now < clients[i].deadline)
 			continue;
 		log_info("control socket: a client %s within %d ms; closing it",
-		    clients[i].out == NULL ? "sent no complete request" :
+		    !clients[i].answered ? "sent no complete request" :
 		    "did not read the answer", CONTROL_CLIENT_MS);
 		control_client_close(&clients[i]);
 	}

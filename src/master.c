@@ -1,9 +1,16 @@
 /*
- * master.c - the master process's loop: set up the runtime tables, start
- * the pools, then poll() over the signal self-pipe and the control socket
- * with a timeout, dispatching each signal to the file that acts on it
- * (spawn.c, supervise.c, stop.c, reload.c, upgrade.c) and running the
- * once-a-second maintenance, until the last worker of a stop is gone.
+ * master.c - the master process's loop: set up the runtime tables, then
+ * poll() over the signal self-pipe and the control socket with a timeout,
+ * dispatching each signal to the file that acts on it (spawn.c,
+ * supervise.c, stop.c, reload.c, upgrade.c) and running the once-a-second
+ * maintenance, until the last worker of a stop is gone.
+ *
+ * The loop never blocks for long.  Starting the pools (at start, or a
+ * reload's new generation), signalling every worker (a stop, WINCH) and
+ * reaping are each done a bounded batch per turn (master.h); while any is
+ * pending the loop polls with timeout 0, so signals, deaths and control
+ * requests are served between batches.  The start is over (pid file,
+ * readiness) once every pool has been forked in full.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -109,6 +116,29 @@ master_services(const struct conf *conf, struct listener **listeners)
 }
 
 /*
+ * master_env_int - an integer setting from the environment (meant for
+ * tests), def when unset; a bad one is said and ignored.
+ */
+static int
+master_env_int(const char *name, int min, int max, int def)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n;
+
+	if (v == NULL || *v == '\0')
+		return def;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max) {
+		log_warning("environment: %s=\"%s\" must be an integer from %d "
+		    "to %d; using %d", name, v, min, max, def);
+		return def;
+	}
+	return (int)n;
+}
+
+/*
  * master_setup - the runtime tables, the scoreboard and the alive pipe.
  * 0, or -1 with err naming what failed.
  */
@@ -116,6 +146,7 @@ static int
 master_setup(struct conf *conf, struct listener **listeners, char *err,
     size_t errlen)
 {
+	size_t slots;
 	int i;
 
 	master.conf = conf;
@@ -123,6 +154,11 @@ master_setup(struct conf *conf, struct listener **listeners, char *err,
 	master.generation = 1;
 	master.nsvc = conf->nservices;
 	master.start_ms = now_ms();
+	master.filling = 1;
+	master.fill_batch = master_env_int("PREFORKD_TEST_SPAWN_BATCH", 1,
+	    FILL_BATCH_MAX, FILL_BATCH_MAX);
+	master.fill_pause_ms = master_env_int("PREFORKD_TEST_SPAWN_PAUSE_MS",
+	    0, 10000, 0);
 	clock_gettime(CLOCK_REALTIME, &master.started);
 	if ((master.svc = master_services(conf, listeners)) == NULL) {
 		snprintf(err, errlen, "the service table (and the shared "
@@ -136,13 +172,15 @@ master_setup(struct conf *conf, struct listener **listeners, char *err,
 		    "%s", strerror(errno));
 		return -1;
 	}
-	if (scoreboard_create(&master.sb, SCOREBOARD_SLOTS) == -1) {
-		snprintf(err, errlen, "mmap of the scoreboard (%d slots): %s",
-		    SCOREBOARD_SLOTS, strerror(errno));
+	slots = scoreboard_slots(conf);
+	if (scoreboard_create(&master.sb, slots) == -1) {
+		snprintf(err, errlen, "mmap of the scoreboard (%zu slots): %s",
+		    slots, strerror(errno));
 		return -1;
 	}
-	if (proc_init(&master.pt, SCOREBOARD_SLOTS) == -1) {
-		snprintf(err, errlen, "the process table: %s", strerror(errno));
+	if (proc_init(&master.pt, slots) == -1) {
+		snprintf(err, errlen, "the process table (%zu entries): %s",
+		    slots, strerror(errno));
 		return -1;
 	}
 	if (pipe(master.alive) == -1) {
@@ -163,12 +201,43 @@ master_setup(struct conf *conf, struct listener **listeners, char *err,
 	return 0;
 }
 
+/*
+ * master_started - how far the current generation's pools are forked:
+ * returns the workers started (each pool counted up to its size) and sets
+ * *of to the workers wanted, over every service.
+ */
+int
+master_started(int *of)
+{
+	const struct service *s;
+	int started = 0;
+	size_t i;
+
+	*of = 0;
+	for (i = 0; i < master.nsvc; i++) {
+		s = &master.svc[i];
+		*of += s->want;
+		started += s->nworkers < s->want ? s->nworkers : s->want;
+	}
+	return started;
+}
+
+/* master_starting - what is being started, in a word, or NULL. */
+static const char *
+master_starting(void)
+{
+	if (!master.filling)
+		return NULL;
+	return master.reload_filling ? "reload" : "start";
+}
+
 /* master_status - the status report (text or JSON), for the control socket. */
 char *
 master_status(int json)
 {
 	struct status_view v;
 
+	memset(&v, 0, sizeof(v));
 	v.conf = master.conf;
 	v.conf_path = master.conf_path;
 	v.svc = master.svc;
@@ -181,27 +250,109 @@ master_status(int json)
 	v.start_ms = master.start_ms;
 	v.paused = master.paused;
 	v.stopping = master.state != MASTER_RUNNING;
+	if ((v.starting = master_starting()) != NULL)
+		v.nstarted = master_started(&v.nof);
 	return status_render(&v, json);
 }
 
-/* master_reload_request - "-s reload" over the control socket. */
+/*
+ * master_progress - one line saying where the master is ("progress"
+ * over the control socket; -s upgrade asks the new master for it).
+ */
 char *
-master_reload_request(void)
+master_progress(void)
 {
+	const char *what = master_starting();
+	char *line;
+	int started, of;
+
+	started = master_started(&of);
+	if (master.state != MASTER_RUNNING)
+		what = "stopping";
+	if (asprintf(&line, "pid %ld generation %u: %s, %d of %d workers "
+	    "started\n", (long)master.pid, master.generation,
+	    what == NULL ? "running" : strcmp(what, "start") == 0 ?
+	    "starting" : strcmp(what, "reload") == 0 ? "reloading" : what,
+	    started, of) == -1)
+		return NULL;
+	return line;
+}
+
+/*
+ * master_reload_request - "-s reload" over the control socket: the
+ * answer now (a failure), or with *wait set, a first line; the outcome
+ * follows once the new generation is started (reload.c).
+ */
+char *
+master_reload_request(int *wait)
+{
+	*wait = 0;
 	if (master.state != MASTER_RUNNING)
 		return strdup("reload failed: preforkd is stopping\n");
-	return reload_run();
+	return reload_run(wait);
+}
+
+/*
+ * master_ready - the first start is done: the pid file (the readiness
+ * signal), the launcher and systemd are told.  -1 when the pid file
+ * cannot be written (logged).
+ */
+static int
+master_ready(void)
+{
+	int started, of;
+
+	started = master_started(&of);
+	if (daemon_pidfile_write() == -1) {
+		log_error("cannot write the pid file %s: %s",
+		    master.conf->pid_file, strerror(errno));
+		return -1;
+	}
+	master.ready = 1;
+	log_notice("ready: %zu services, %d workers, pid %ld", master.nsvc,
+	    started, (long)master.pid);
+	daemon_ready();
+	/* After an upgrade, systemd must learn that we are the main process. */
+	notify_send("MAINPID=%ld\nREADY=1\nSTATUS=running generation %u, "
+	    "%d workers", (long)master.pid, master.generation, started);
+	return 0;
+}
+
+/*
+ * master_progress_report - while a start or reload is forking, once a
+ * second: where it is, to the log, systemd and the -s reload waiting.
+ */
+static void
+master_progress_report(int64_t now)
+{
+	int started, of;
+
+	if (!master.filling || now - master.progress_at < 1000)
+		return;
+	master.progress_at = now;
+	started = master_started(&of);
+	if (started == master.progress_last)
+		return;
+	master.progress_last = started;
+	log_info("%s generation %u: %d of %d workers started",
+	    master.reload_filling ? "reload:" : "starting", master.generation,
+	    started, of);
+	notify_send("STATUS=%s generation %u: %d of %d workers started",
+	    master.reload_filling ? "reloading to" : "starting",
+	    master.generation, started, of);
+	if (master.reload_filling)
+		reload_progress(started, of);
 }
 
 /* master_signals - act on every signal that came, reaping first. */
 static void
 master_signals(void)
 {
-	int signo;
+	int signo, wait;
 
 	/* Reap first: what follows acts on an exact picture. */
-	if (sig_take(SIGF_CHLD))
-		spawn_reap();
+	if (sig_take(SIGF_CHLD) || master.reap_pending)
+		master.reap_pending = spawn_reap();
 	if ((signo = sig_take(SIGF_TERM)) != 0)
 		stop_begin(signo, 0);
 	if ((signo = sig_take(SIGF_QUIT)) != 0)
@@ -210,7 +361,7 @@ master_signals(void)
 		return;
 	if (sig_take(SIGF_HUP)) {
 		log_notice("received SIGHUP: reload");
-		free(reload_run());
+		free(reload_run(&wait));
 	}
 	if (sig_take(SIGF_USR1)) {
 		log_notice("received SIGUSR1: reopening the log files");
@@ -239,19 +390,50 @@ master_signals(void)
 }
 
 /*
+ * master_running - a turn's work while running: a batch of forks, then
+ * what follows when the pools are all forked (the first readiness, a
+ * reload's outcome), the old generation's retirement.  Returns the ms
+ * until it wants the next turn (0: at once), or -1 when it does not
+ * care; -2 when the pid file could not be written.
+ */
+static int64_t
+master_running(int64_t now)
+{
+	int64_t wait;
+
+	master.filling = supervise_fill(now, &wait);
+	if (!master.filling) {
+		if (!master.ready && master_ready() == -1)
+			return -2;
+		if (master.reload_filling)
+			reload_filled(now);
+	}
+	master_progress_report(now);
+	reload_retire_old(now);
+	if (master.old != NULL)
+		reload_free_old();
+	/* Until the wait for the new workers is over; then once a second. */
+	if (master.reloading && now < master.reload_deadline &&
+	    (wait == -1 || wait > RELOAD_LOOK_MS))
+		wait = RELOAD_LOOK_MS;
+	return wait;
+}
+
+/*
  * master_run - run until stopped.  The listeners are already bound (and
  * the process daemonized); this starts the pools, writes the pid file as
- * the readiness signal, and returns the exit status.
+ * the readiness signal once they are started, and returns the exit
+ * status.
  */
 int
 master_run(struct conf *conf, struct listener **listeners, int foreground,
     const char *conf_path, const char *start_dir, pid_t predecessor)
 {
 	struct pollfd pfd[1 + 1 + CONTROL_CLIENTS_MAX];
-	int64_t now, wait, timeout;
-	int n, total = 0;
+	int64_t now, wait = 0, timeout;
 	char err[256];
 	size_t i;
+	int n;
 
 	master.foreground = foreground;
 	master.predecessor = predecessor;
@@ -265,24 +447,9 @@ master_run(struct conf *conf, struct listener **listeners, int foreground,
 		return EXIT_RUNTIME;
 	}
 	sockets_log();
-	wait = supervise_fill(now_ms());
-	for (i = 0; i < master.nsvc; i++)
-		total += master.svc[i].nworkers;
-	if (daemon_pidfile_write() == -1) {
-		log_error("cannot write the pid file %s: %s", conf->pid_file,
-		    strerror(errno));
-		spawn_signal_all(SIGKILL);
-		stop_listeners(0);
-		return EXIT_RUNTIME;
-	}
-	log_notice("ready: %zu services, %d workers, pid %ld", master.nsvc, total,
-	    (long)master.pid);
-	daemon_ready();
-	/* After an upgrade, systemd must learn that we are the main process. */
-	notify_send("MAINPID=%ld\nREADY=1\nSTATUS=running generation %u, "
-	    "%d workers", (long)master.pid, master.generation, total);
 
 	master.next_tick = now_ms() + 1000;
+	master.progress_at = now_ms();
 	for (;;) {
 		now = now_ms();
 		timeout = master.next_tick - now;
@@ -291,6 +458,9 @@ master_run(struct conf *conf, struct listener **listeners, int foreground,
 		if (master.state == MASTER_STOPPING && !master.killed &&
 		    master.deadline - now < timeout)
 			timeout = master.deadline - now;
+		/* Work left from the last turn: look, but do not wait. */
+		if (master.reap_pending || master.sweep_signo != 0)
+			timeout = 0;
 		if (timeout < 0)
 			timeout = 0;
 		pfd[0].fd = sig_fd();
@@ -303,6 +473,8 @@ master_run(struct conf *conf, struct listener **listeners, int foreground,
 		/* Every turn: a silent control client must go on time. */
 		control_handle(pfd + 1, n);
 		master_signals();
+		if (master.sweep_signo != 0)
+			(void)spawn_sweep();
 
 		now = now_ms();
 		if (now >= master.next_tick) {
@@ -310,13 +482,12 @@ master_run(struct conf *conf, struct listener **listeners, int foreground,
 			master.next_tick = now + 1000;
 		}
 		if (master.state == MASTER_RUNNING) {
-			wait = supervise_fill(now);
-			reload_retire_old(now);
-			if (master.old != NULL)
-				reload_free_old();
+			if ((wait = master_running(now)) == -2)
+				break;
 			continue;
 		}
-		if (master_live() == 0)
+		stop_step();
+		if (master_live() == 0 && master.sweep_signo == 0)
 			break;
 		if (!master.killed && now >= master.deadline) {
 			log_warning("%d workers still running after the stop "
@@ -324,6 +495,14 @@ master_run(struct conf *conf, struct listener **listeners, int foreground,
 			spawn_signal_all(SIGKILL);
 			master.killed = 1;
 		}
+	}
+	if (wait == -2) {
+		/* As if never started: no worker outlives the failure. */
+		spawn_signal_all(SIGKILL);
+		while (spawn_sweep())
+			;
+		stop_listeners(0);
+		return EXIT_RUNTIME;
 	}
 	daemon_pidfile_remove();
 	control_close();

@@ -21,6 +21,24 @@ enum master_state {
 	MASTER_STOPPING,
 };
 
+/*
+ * The master never blocks for long: forking a pool, signalling every
+ * worker and reaping are done a bounded batch per turn of its loop, which
+ * then polls with timeout 0 while work is pending, so that signals,
+ * deaths and the control socket are served throughout.
+ */
+/* Forks per turn at most (PREFORKD_TEST_SPAWN_BATCH may lower it)... */
+#define FILL_BATCH_MAX		64
+/* ... and a batch stops once it has taken this long. */
+#define FILL_BATCH_MS		10
+/* While the old generation waits for the new one to be ready (up to
+ * RELOAD_READY_MS after it is started): a look this often
+ * (reload_retire_old). */
+#define RELOAD_LOOK_MS		100
+/* Workers signalled per turn (spawn_sweep), deaths reaped per turn. */
+#define SWEEP_BATCH		512
+#define REAP_BATCH		256
+
 /* An older configuration whose workers are still finishing (reload.c). */
 struct generation {
 	unsigned int		 id;
@@ -38,6 +56,19 @@ struct master {
 	struct generation	*old;		/* retiring, newest first */
 	int			 reloading;	/* old workers not all retired */
 	int64_t			 reload_deadline;
+	int			 reload_filling; /* its pools not yet all forked */
+	int			 ready;		/* the first start is done */
+	int			 filling;	/* pools not yet all forked once */
+	int64_t			 fill_next;	/* no batch before (test pause) */
+	int			 fill_batch;	/* forks per turn at most */
+	int			 fill_pause_ms;	/* between batches (tests) */
+	int64_t			 progress_at;	/* last progress report */
+	int			 progress_last;	/* workers started by then */
+	int			 reap_pending;	/* deaths left for the next turn */
+	int			 sweep_signo;	/* signalling every worker */
+	size_t			 sweep_next;	/*   from this entry on */
+	uint64_t		 sweep_seq;	/*   forked up to this one */
+	uint64_t		 spawned;	/* workers forked so far */
 	int			 foreground;
 	char			*conf_path;	/* absolute, for reloads */
 	pid_t			 successor;	/* new master of an upgrade */
@@ -51,6 +82,8 @@ struct master {
 	int			 paused;	/* WINCH: no workers wanted */
 	int64_t			 deadline;	/* of the stop, then KILL */
 	int			 killed;
+	int			 stop_graceful;
+	int			 stop_listening; /* listeners left to close */
 	int64_t			 next_tick;	/* once-a-second maintenance */
 	pid_t			 pid;
 	struct timespec		 started;
@@ -64,6 +97,7 @@ int		 master_report(const struct proc *, int64_t, struct slot_report *);
 int		 master_live(void);
 struct service	*master_services(const struct conf *, struct listener **);
 void		 master_services_free(struct service *, size_t);
+int		 master_started(int *);
 
 /* spawn.c */
 char		*spawn_exit_text(int, char *, size_t);
@@ -72,28 +106,33 @@ char		*spawn_client_text(const struct slot_report *, int64_t, char *,
 void		 spawn_descendants(struct proc *, const struct slot_report *,
 		    int);
 int		 spawn_worker(struct service *);
-void		 spawn_reap(void);
+int		 spawn_reap(void);
 void		 spawn_retire(struct proc *, int);
 void		 spawn_signal_all(int);
+int		 spawn_sweep(void);
 void		 spawn_forward(int);
 
 /* shed.c (the worker's side: preforkd.h) */
 void		 shed_tick(int64_t);
 
 /* supervise.c */
-int64_t		 supervise_fill(int64_t);
+int		 supervise_fill(int64_t, int64_t *);
 void		 supervise_tick(int64_t);
 void		 supervise_resize(int, int);
 
 /* stop.c */
 void		 stop_listeners(int);
 void		 stop_begin(int, int);
+void		 stop_step(void);
 
 /* sockets.c (sockets_open and sockets_free: preforkd.h) */
 void		 sockets_log(void);
 
 /* reload.c */
-char		*reload_run(void);
+char		*reload_run(int *);
+void		 reload_filled(int64_t);
+void		 reload_progress(int, int);
+void		 reload_interrupted(const char *);
 void		 reload_retire_old(int64_t);
 void		 reload_free_old(void);
 

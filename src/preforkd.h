@@ -26,7 +26,7 @@
 #define EXIT_CONFIG	78	/* invalid configuration (EX_CONFIG) */
 
 /* Limits that config validation enforces. */
-#define WORKERS_MAX		4096
+#define WORKERS_MAX		65536
 #define BACKLOG_MAX		65535
 #define SHUTDOWN_TIMEOUT_MAX	86400
 #define SERVICE_NAME_MAX	64
@@ -482,8 +482,13 @@ struct scoreboard {
 	volatile uint64_t	*inuse;
 };
 
-#define SCOREBOARD_SLOTS	(WORKERS_MAX * 4)
+/* Slots per worker the configuration may have (scoreboard_slots), and
+ * never fewer than this many in all. */
+#define SCOREBOARD_SLOTS_PER_WORKER	4
+#define SCOREBOARD_SLOTS_MIN		16384
 
+size_t		 scoreboard_workers(const struct conf *);
+size_t		 scoreboard_slots(const struct conf *);
 int		 scoreboard_create(struct scoreboard *, size_t);
 void		 scoreboard_destroy(struct scoreboard *);
 struct slot	*scoreboard_reset(struct scoreboard *, size_t);
@@ -598,12 +603,18 @@ struct proc {
 	int			 condemned;	/* its slot was inconsistent */
 	pid_t			 group;		/* its descendants', as checked */
 	struct shed_track	 shed;		/* its client, for shed.c */
+	uint64_t		 seq;		/* forked as the master's n-th */
 };
 
 struct proctab {
 	struct proc		*procs;
 	size_t			 n;		/* in use so far: scans stop here */
 	size_t			 capacity;
+	size_t			*free;		/* entries below n free again */
+	size_t			 nfree;
+	uint32_t		*hash;		/* pid -> entry + 1; 0: empty */
+	size_t			 hashsize;	/* a power of two */
+	size_t			 live;		/* entries with a pid */
 	pid_t			 self;
 	pid_t			 successor;	/* a child we forked, not a worker */
 };
@@ -611,7 +622,8 @@ struct proctab {
 int		 proc_init(struct proctab *, size_t);
 void		 proc_free(struct proctab *);
 struct proc	*proc_alloc(struct proctab *);
-void		 proc_release(struct proc *);
+void		 proc_set_pid(struct proctab *, struct proc *, pid_t);
+void		 proc_release(struct proctab *, struct proc *);
 size_t		 proc_index(const struct proctab *, const struct proc *);
 struct proc	*proc_find(struct proctab *, pid_t);
 struct proc	*proc_next(const struct proctab *, size_t *);
@@ -731,6 +743,7 @@ void		 control_close(void);
 int		 control_pollfds(struct pollfd *, int);
 void		 control_handle(struct pollfd *, int);
 void		 control_child_close(void);
+void		 control_waiters_say(const char *, int);
 int		 control_fd(void);
 void		 control_disown(void);
 void		 control_release(void);
@@ -862,6 +875,11 @@ struct service {
 	uint64_t			 respawns;
 	uint64_t			 hung_kills;
 	struct srctab			 srctab;	/* admission's buckets */
+	int				 nprocs;	/* entries on it, retiring too */
+	/* An older generation's: the current one's of the same name. */
+	struct service			*successor;
+	int				 nready;	/* counted by a scan, for it */
+	int				 nidle;
 };
 
 /* What status.c shows: a read-only look at the master. */
@@ -878,12 +896,17 @@ struct status_view {
 	int64_t				 start_ms;	/* monotonic */
 	int				 paused;	/* WINCH */
 	int				 stopping;
+	/* A start or a reload forking its pools: "X of N started". */
+	const char			*starting;	/* "start", "reload"; NULL */
+	int				 nstarted;	/* X, over the services */
+	int				 nof;		/* N */
 };
 
 int		 master_run(struct conf *, struct listener **, int,
 		    const char *, const char *, pid_t);
 char		*master_status(int);
-char		*master_reload_request(void);
+char		*master_progress(void);
+char		*master_reload_request(int *);
 
 /* -------------------------------------------------------------- status.c */
 

@@ -33,6 +33,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #ifdef HAVE_SYS_PRCTL_H
 #include <sys/prctl.h>
 #endif
@@ -47,14 +48,129 @@
 
 #include "preforkd.h"
 
-/* proc_init - an empty table of capacity entries (calloc'd, pages untouched). */
+#ifndef MAP_ANONYMOUS
+#define MAP_ANONYMOUS	MAP_ANON
+#endif
+
+/*
+ * The table finds a worker by pid in constant time (spawn_reap() does so
+ * for every death, proc_group_ok() for every group it checks): an open
+ * addressing hash of pid to entry, with linear probing.  Free entries are
+ * kept on a stack, so that a new worker takes the slot freed last (its
+ * scoreboard page is warm) and the entries in use stay packed low, where
+ * the scans of proc_next() stop (at n).
+ */
+
+/* proc_hash_size - a power of two at least twice capacity. */
+static size_t
+proc_hash_size(size_t capacity)
+{
+	size_t n = 16;
+
+	while (n < capacity * 2)
+		n *= 2;
+	return n;
+}
+
+/* proc_hash_home - where pid's search starts. */
+static size_t
+proc_hash_home(const struct proctab *t, pid_t pid)
+{
+	/* Knuth's multiplicative hash: pids come in runs. */
+	return ((uint32_t)pid * 2654435761u) & (t->hashsize - 1);
+}
+
+/* proc_lookup - the index of the entry with this pid, or -1. */
+static ssize_t
+proc_lookup(const struct proctab *t, pid_t pid)
+{
+	size_t h;
+	uint32_t e;
+
+	if (pid <= 0 || t->hash == NULL)
+		return -1;
+	for (h = proc_hash_home(t, pid); (e = t->hash[h]) != 0;
+	    h = (h + 1) & (t->hashsize - 1))
+		if (t->procs[e - 1].pid == pid)
+			return (ssize_t)(e - 1);
+	return -1;
+}
+
+/*
+ * proc_unhash - take entry i (its pid) out of the hash, moving back the
+ * entries after it that would no longer be found (no tombstones).
+ */
+static void
+proc_unhash(struct proctab *t, size_t i)
+{
+	size_t h, j, home, mask = t->hashsize - 1;
+	uint32_t e;
+
+	for (h = proc_hash_home(t, t->procs[i].pid); t->hash[h] != i + 1;
+	    h = (h + 1) & mask)
+		if (t->hash[h] == 0)
+			return;		/* not there */
+	t->hash[h] = 0;
+	for (j = (h + 1) & mask; (e = t->hash[j]) != 0; j = (j + 1) & mask) {
+		home = proc_hash_home(t, t->procs[e - 1].pid);
+		/* Stays if its home lies cyclically in (h, j]. */
+		if (h <= j ? (home > h && home <= j) : (home > h || home <= j))
+			continue;
+		t->hash[h] = e;
+		t->hash[j] = 0;
+		h = j;
+	}
+}
+
+/*
+ * proc_map - n zeroed bytes of the master's own, which its children do
+ * not inherit (MADV_DONTFORK, where there is one): workers never look at
+ * the table, and a fork then copies nothing of it, and shares none of its
+ * pages, however many workers it holds.  NULL with errno on failure.
+ */
+static void *
+proc_map(size_t n)
+{
+	void *p;
+
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_DONTFORK
+	(void)madvise(p, n, MADV_DONTFORK);
+#endif
+	return p;
+}
+
+/* proc_unmap - give back what proc_map() gave (NULL: nothing). */
+static void
+proc_unmap(void *p, size_t n)
+{
+	if (p != NULL)
+		munmap(p, n);
+}
+
+/*
+ * proc_init - an empty table of capacity entries (pages untouched until
+ * used).  0, or -1 with errno.
+ */
 int
 proc_init(struct proctab *t, size_t capacity)
 {
-	if ((t->procs = calloc(capacity, sizeof(*t->procs))) == NULL)
+	memset(t, 0, sizeof(*t));
+	if (capacity == 0 || capacity > SIZE_MAX / sizeof(*t->procs) / 2) {
+		errno = ENOMEM;
 		return -1;
-	t->n = 0;
+	}
+	t->hashsize = proc_hash_size(capacity);
 	t->capacity = capacity;
+	if ((t->procs = proc_map(capacity * sizeof(*t->procs))) == NULL ||
+	    (t->free = proc_map(capacity * sizeof(*t->free))) == NULL ||
+	    (t->hash = proc_map(t->hashsize * sizeof(*t->hash))) == NULL) {
+		proc_free(t);
+		return -1;
+	}
 	t->self = getpid();
 #if defined(HAVE_PRCTL) && defined(PR_SET_CHILD_SUBREAPER)
 	/* Orphans of our workers' programs come back to us, not to init. */
@@ -66,9 +182,14 @@ proc_init(struct proctab *t, size_t capacity)
 void
 proc_free(struct proctab *t)
 {
-	free(t->procs);
+	proc_unmap(t->procs, t->capacity * sizeof(*t->procs));
+	proc_unmap(t->free, t->capacity * sizeof(*t->free));
+	proc_unmap(t->hash, t->hashsize * sizeof(*t->hash));
 	t->procs = NULL;
-	t->n = t->capacity = 0;
+	t->free = NULL;
+	t->hash = NULL;
+	t->n = t->capacity = t->nfree = t->hashsize = 0;
+	t->live = 0;
 }
 
 /* proc_alloc - a free entry, zeroed; its index is the worker's slot.  NULL: full. */
@@ -77,26 +198,45 @@ proc_alloc(struct proctab *t)
 {
 	size_t i;
 
-	for (i = 0; i < t->n; i++)
-		if (t->procs[i].pid == 0 && !t->procs[i].reserved)
-			break;
-	if (i == t->n) {
-		if (t->n == t->capacity) {
-			errno = ENOSPC;
-			return NULL;
-		}
-		t->n++;
+	if (t->nfree > 0)
+		i = t->free[--t->nfree];
+	else if (t->n < t->capacity)
+		i = t->n++;
+	else {
+		errno = ENOSPC;
+		return NULL;
 	}
 	memset(&t->procs[i], 0, sizeof(t->procs[i]));
 	t->procs[i].reserved = 1;
 	return &t->procs[i];
 }
 
+/* proc_set_pid - entry p is the worker forked as pid (> 0): findable and live. */
+void
+proc_set_pid(struct proctab *t, struct proc *p, pid_t pid)
+{
+	size_t h;
+
+	p->pid = pid;
+	for (h = proc_hash_home(t, pid); t->hash[h] != 0;
+	    h = (h + 1) & (t->hashsize - 1))
+		;
+	t->hash[h] = (uint32_t)proc_index(t, p) + 1;
+	t->live++;
+}
+
 /* proc_release - the worker is reaped (or was never forked): free its entry. */
 void
-proc_release(struct proc *p)
+proc_release(struct proctab *t, struct proc *p)
 {
+	size_t i = proc_index(t, p);
+
+	if (p->pid > 0 && proc_lookup(t, p->pid) == (ssize_t)i) {
+		proc_unhash(t, i);
+		t->live--;
+	}
 	memset(p, 0, sizeof(*p));
+	t->free[t->nfree++] = i;
 }
 
 /* proc_index - the entry's index, which is also its scoreboard slot's. */
@@ -110,14 +250,9 @@ proc_index(const struct proctab *t, const struct proc *p)
 struct proc *
 proc_find(struct proctab *t, pid_t pid)
 {
-	size_t i;
+	ssize_t i = proc_lookup(t, pid);
 
-	if (pid <= 0)
-		return NULL;
-	for (i = 0; i < t->n; i++)
-		if (t->procs[i].pid == pid)
-			return &t->procs[i];
-	return NULL;
+	return i < 0 ? NULL : &t->procs[i];
 }
 
 /*
@@ -134,16 +269,11 @@ proc_next(const struct proctab *t, size_t *i)
 	return NULL;
 }
 
-/* proc_live - how many workers are alive. */
+/* proc_live - how many workers are alive (forked, not yet reaped). */
 int
 proc_live(const struct proctab *t)
 {
-	size_t i = 0;
-	int n = 0;
-
-	while (proc_next(t, &i) != NULL)
-		n++;
-	return n;
+	return (int)t->live;
 }
 
 /*
@@ -245,15 +375,12 @@ proc_group_ok(const struct proctab *t, const struct proc *p, pid_t pgid)
 {
 	pid_t owner;
 
-	size_t i;
-
 	if (p == NULL || p->pid <= 1 || pgid <= 1 || pgid == t->self ||
 	    pgid == t->successor)
 		return 0;
 	/* A process we forked ourselves is no worker's descendant. */
-	for (i = 0; i < t->n; i++)
-		if (t->procs[i].pid == pgid)
-			return 0;
+	if (proc_lookup(t, pgid) >= 0)
+		return 0;
 	owner = proc_group_owner(pgid);
 	return owner > 0 && (owner == p->pid || owner == t->self);
 }

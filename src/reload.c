@@ -2,6 +2,9 @@
  * reload.c - HUP: a new generation from the configuration read again,
  * on the sockets it keeps or binds, then the old generation retired once
  * the new workers are ready; settings only a restart can change are kept.
+ * The new pools are forked by the master's loop a batch per turn
+ * (supervise_fill); "-s reload" waits on the control socket for the
+ * outcome, with a progress line a second while it takes long.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -27,7 +30,8 @@ static int	reload_same_string(const char *a, const char *b);
 static void	reload_keep_globals(struct conf *nc);
 static struct service *	reload_service_named(const char *name);
 static void	reload_logs_follow(const struct conf *oc, const struct conf *nc);
-static int	reload_ready_workers(const struct service *s);
+static void	reload_successors(void);
+static int	reload_room(const struct conf *nc);
 
 /* reload_same_string - both NULL, or equal. */
 static int
@@ -104,13 +108,52 @@ reload_logs_follow(const struct conf *oc, const struct conf *nc)
 }
 
 /*
+ * reload_successors - point each service of every older generation at the
+ * current generation's service of the same name (NULL: gone), so that
+ * their workers find it without a search.
+ */
+static void
+reload_successors(void)
+{
+	struct generation *g;
+	size_t i;
+
+	for (g = master.old; g != NULL; g = g->older)
+		for (i = 0; i < g->nsvc; i++)
+			g->svc[i].successor =
+			    reload_service_named(g->svc[i].conf->name);
+}
+
+/*
+ * reload_room - whether the scoreboard (sized at start) holds the workers
+ * running now and the largest pools of nc besides.  0, or -1 (logged).
+ */
+static int
+reload_room(const struct conf *nc)
+{
+	size_t need = scoreboard_workers(nc), live = (size_t)master_live();
+
+	if (live + need <= master.pt.capacity)
+		return 0;
+	log_error("reload failed: the new configuration has up to %zu "
+	    "workers, and with the %zu running that is more than the %zu "
+	    "slots of the scoreboard (sized at start from the configuration "
+	    "then); restart or upgrade (preforkd -s upgrade) to grow it; "
+	    "still running generation %u", need, live, master.pt.capacity,
+	    master.generation);
+	return -1;
+}
+
+/*
  * reload_run - HUP or "-s reload": read and check the configuration
- * again; on any error keep running as before.  Otherwise bind what is new,
- * start the new generation and let reload_retire_old() retire the old one
- * once the new one is ready.  Returns the answer for the control socket.
+ * again; on any error keep running as before.  Otherwise bind what is new
+ * and make the new generation current: the loop forks its pools, and
+ * reload_retire_old() retires the old one once the new one is ready.
+ * Returns the answer for the control socket; with *wait set instead, the
+ * outcome comes later (reload_filled, reload_interrupted).
  */
 char *
-reload_run(void)
+reload_run(int *wait)
 {
 	struct errlist errs = { NULL, 0 };
 	struct generation *g;
@@ -120,8 +163,10 @@ reload_run(void)
 	struct errlist berrs = { NULL, 0 };
 	char *reply = NULL;
 	size_t i, replylen;
+	int of;
 	FILE *f;
 
+	*wait = 0;
 	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
 	    notify_monotonic_usec(), master.conf_path);
 	log_notice("reloading %s", master.conf_path);
@@ -152,6 +197,13 @@ reload_run(void)
 	}
 	for (i = 0; i < nc->warnings.n; i++)
 		log_warning("reload: %s", nc->warnings.msg[i]);
+	if (reload_room(nc) == -1) {
+		fprintf(f, "reload failed: the new configuration needs more "
+		    "worker slots than this master has (see the error log); "
+		    "still running generation %u\n", master.generation);
+		conf_free(nc);
+		goto done;
+	}
 	reload_keep_globals(nc);
 	if ((nl = sockets_open(nc, &berrs)) == NULL) {
 		for (i = 0; i < berrs.n; i++) {
@@ -193,6 +245,10 @@ reload_run(void)
 	/* Sockets no longer configured: ours go now, the workers' with them. */
 	stop_listeners(0);
 
+	if (master.reload_filling)
+		log_notice("reload: generation %u was still starting; "
+		    "generation %u replaces it", master.generation,
+		    master.generation + 1);
 	g->id = master.generation;
 	g->conf = master.conf;
 	g->svc = master.svc;
@@ -207,32 +263,79 @@ reload_run(void)
 	master.generation++;
 	master.paused = 0;
 	master.reloading = 1;
-	master.reload_deadline = now_ms() + RELOAD_READY_MS;
+	master.reload_filling = 1;
+	master.filling = 1;
+	/* The wait for the new workers starts once they are all forked. */
+	master.reload_deadline = INT64_MAX;
+	reload_successors();
 	sockets_log();
-	supervise_fill(now_ms());
-	log_notice("reload: generation %u started; generation %u retires "
-	    "as soon as the new workers are ready", master.generation, g->id);
-	fprintf(f, "reloaded: generation %u started\n", master.generation);
+	(void)master_started(&of);
+	log_notice("reload: generation %u: starting %d workers",
+	    master.generation, of);
+	*wait = 1;
 done:
 	if (!master.reloading)
 		notify_send("READY=1\nSTATUS=running generation %u",
 		    master.generation);
 	fclose(f);
+	if (*wait) {
+		free(reply);
+		reply = NULL;
+	}
 	return reply;
 }
 
-/* reload_ready_workers - workers of s that reached idle at least once. */
-static int
-reload_ready_workers(const struct service *s)
+/*
+ * reload_filled - the new generation's pools are all forked: its
+ * workers now have RELOAD_READY_MS to get ready before the old ones go
+ * regardless (as long as one is ready), and "-s reload" has its answer.
+ */
+void
+reload_filled(int64_t now)
 {
-	struct proc *p;
-	size_t i;
-	int n = 0;
+	char line[128];
+	int started, of;
 
-	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;)
-		if (p->svc == s && !p->retiring && p->ready)
-			n++;
-	return n;
+	master.reload_filling = 0;
+	master.reload_deadline = now + RELOAD_READY_MS;
+	started = master_started(&of);
+	log_notice("reload: generation %u started; generation %u retires "
+	    "as soon as the new workers are ready", master.generation,
+	    master.generation - 1);
+	snprintf(line, sizeof(line), "reloaded: generation %u started (%d "
+	    "workers)\n", master.generation, started);
+	control_waiters_say(line, 1);
+}
+
+/* reload_progress - while the new pools are forked: where it is, to "-s reload". */
+void
+reload_progress(int started, int of)
+{
+	char line[128];
+
+	snprintf(line, sizeof(line), "reload: generation %u: %d of %d "
+	    "workers started\n", master.generation, started, of);
+	control_waiters_say(line, 0);
+}
+
+/*
+ * reload_interrupted - the reload will not finish here (why: a stop):
+ * "-s reload" learns how far it got.
+ */
+void
+reload_interrupted(const char *why)
+{
+	char line[256];
+	int started, of;
+
+	if (!master.reload_filling)
+		return;
+	master.reload_filling = 0;
+	started = master_started(&of);
+	snprintf(line, sizeof(line), "reload interrupted: %s (generation %u "
+	    "had %d of %d workers started)\n", why, master.generation,
+	    started, of);
+	control_waiters_say(line, 1);
 }
 
 /*
@@ -240,25 +343,40 @@ reload_ready_workers(const struct service *s)
  * is told to finish and exit (QUIT) once its service's new workers are
  * ready (all of them, or at least one after RELOAD_READY_MS), so that no
  * moment passes without a worker accepting.  shutdown_timeout bounds how
- * long it may take.
+ * long it may take.  Two walks over the workers, whatever the number of
+ * services: one counts each new service's ready workers (the master
+ * comes here every RELOAD_LOOK_MS meanwhile: master.c).
  */
 void
 reload_retire_old(int64_t now)
 {
+	struct slot_report r;
 	struct service *cur;
 	struct proc *p;
 	size_t i;
-	int left = 0, ready;
+	int left = 0;
 
 	if (!master.reloading)
 		return;
+	for (i = 0; i < master.nsvc; i++)
+		master.svc[i].nready = 0;
+	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;) {
+		if (p->generation != master.generation || p->retiring)
+			continue;
+		/* Seen ready now, not only at the next tick: the old go sooner. */
+		if (!p->ready && master_report(p, now, &r) == 0 &&
+		    r.state != SLOT_STARTING)
+			p->ready = 1;
+		if (p->ready)
+			p->svc->nready++;
+	}
 	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;) {
 		if (p->retiring || p->generation == master.generation)
 			continue;
-		cur = reload_service_named(p->svc->conf->name);
-		ready = cur != NULL ? reload_ready_workers(cur) : 0;
+		cur = p->svc->successor;
 		if (policy_retire_old(cur != NULL, cur != NULL ? cur->want : 0,
-		    ready, now, master.reload_deadline)) {
+		    cur != NULL ? cur->nready : 0, now,
+		    master.reload_deadline)) {
 			spawn_retire(p, SIGQUIT);
 			p->kill_at = now + master.conf->shutdown_timeout * 1000LL;
 		} else
@@ -276,7 +394,10 @@ reload_retire_old(int64_t now)
 		    master.generation - 1);
 }
 
-/* reload_free_old - forget older generations whose workers are all gone. */
+/*
+ * reload_free_old - forget older generations whose workers are all gone
+ * (no entry of the process table points at one of their services).
+ */
 void
 reload_free_old(void)
 {
@@ -286,10 +407,8 @@ reload_free_old(void)
 
 	for (gp = &master.old; (g = *gp) != NULL;) {
 		used = 0;
-		for (i = 0; i < master.pt.n && !used; i++)
-			used = master.pt.procs[i].reserved &&
-			    master.pt.procs[i].svc >= g->svc &&
-			    master.pt.procs[i].svc < g->svc + g->nsvc;
+		for (i = 0; i < g->nsvc && !used; i++)
+			used = g->svc[i].nprocs > 0;
 		if (used) {
 			gp = &g->older;
 			continue;

@@ -20,10 +20,45 @@
 #ifndef MAP_ANONYMOUS
 #define MAP_ANONYMOUS	MAP_ANON
 #endif
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE	0
+#endif
 
 static const char *const state_names[] = {
 	"free", "starting", "idle", "busy", "exiting", "paused",
 };
+
+/*
+ * scoreboard_workers - the most workers conf's pools may have at once:
+ * each static pool's size, each dynamic pool's max_workers.
+ */
+size_t
+scoreboard_workers(const struct conf *conf)
+{
+	const struct conf_service *cs;
+	size_t i, n = 0;
+
+	for (i = 0; i < conf->nservices; i++) {
+		cs = &conf->services[i];
+		n += (size_t)(cs->dynamic ? cs->max_workers : cs->workers);
+	}
+	return n;
+}
+
+/*
+ * scoreboard_slots - how many slots a master started with conf maps:
+ * SCOREBOARD_SLOTS_PER_WORKER times its pools' most workers (a reload
+ * runs two generations at once, and a quick second one three), and never
+ * fewer than SCOREBOARD_SLOTS_MIN, so that a reload may grow small pools.
+ * Slots never used cost address space only: their pages are not touched.
+ */
+size_t
+scoreboard_slots(const struct conf *conf)
+{
+	size_t n = scoreboard_workers(conf) * SCOREBOARD_SLOTS_PER_WORKER;
+
+	return n < SCOREBOARD_SLOTS_MIN ? SCOREBOARD_SLOTS_MIN : n;
+}
 
 /*
  * scoreboard_create - map room for n slots shared with future children.
@@ -35,8 +70,13 @@ scoreboard_create(struct scoreboard *sb, size_t n)
 {
 	void *p, *q;
 
+	if (n > SIZE_MAX / sizeof(struct slot)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	/* No swap reserved up front: most slots are never touched. */
 	p = mmap(NULL, n * sizeof(struct slot), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	q = mmap(NULL, sizeof(*sb->inuse), PROT_READ | PROT_WRITE,

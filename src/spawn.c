@@ -24,6 +24,9 @@
 #include "preforkd.h"
 #include "master.h"
 
+/* No free slot was found, and it was said. */
+static int	spawn_full;
+
 static void	spawn_close_others(const struct service *mine);
 static void	spawn_ended(struct proc *p, int status);
 static void	spawn_orphan_ended(pid_t pid);
@@ -122,13 +125,22 @@ spawn_worker(struct service *s)
 	pid_t pid;
 
 	if ((p = proc_alloc(&master.pt)) == NULL) {
-		log_error("service %s: no free scoreboard slot for a worker",
-		    s->conf->name);
+		/* Said once until a slot frees; retried after a backoff. */
+		if (!spawn_full)
+			log_error("service %s: no free scoreboard slot for a "
+			    "worker (all %zu in use, sized at start from the "
+			    "configuration); retrying once some are free",
+			    s->conf->name, master.pt.capacity);
+		spawn_full = 1;
+		throttle_failed(&s->throttle, now_ms());
 		return -1;
 	}
+	spawn_full = 0;
 	slot = scoreboard_reset(&master.sb, proc_index(&master.pt, p));
 	scoreboard_inuse(&master.sb, master.pt.n);
 	p->svc = s;
+	p->seq = ++master.spawned;
+	s->nprocs++;
 	p->generation = master.generation;
 	clock_gettime(CLOCK_REALTIME, &p->started);
 
@@ -157,12 +169,13 @@ spawn_worker(struct service *s)
 	if (pid == -1) {
 		log_error("service %s: fork: %s", s->conf->name,
 		    strerror(errno));
-		proc_release(p);
+		s->nprocs--;
+		proc_release(&master.pt, p);
 		/* Out of processes or memory: back off as for a crash. */
 		throttle_failed(&s->throttle, now_ms());
 		return -1;
 	}
-	p->pid = pid;
+	proc_set_pid(&master.pt, p, pid);
 	s->nworkers++;
 	log_info("service %s: worker %ld started", s->conf->name, (long)pid);
 	return 0;
@@ -248,7 +261,8 @@ spawn_ended(struct proc *p, int status)
 		s->dead[i] = scoreboard_add(s->dead[i], r.count[i]);
 	/* The client it held counts no more against max_per_source. */
 	scoreboard_unsource(&master.sb, proc_index(&master.pt, p));
-	proc_release(p);
+	s->nprocs--;
+	proc_release(&master.pt, p);
 }
 
 /*
@@ -273,25 +287,27 @@ spawn_orphan_ended(pid_t pid)
 }
 
 /*
- * spawn_reap - collect every dead child.  Each is looked at while still
- * a zombie (WNOWAIT), so that its pid, and a process group it leads,
- * cannot be reused while the process group of a dead worker's
- * descendants is checked and killed: they must not outlive it.
+ * spawn_reap - collect the dead children, REAP_BATCH at most (a stop of
+ * thousands must not hold up the loop): 1 when that many were, so there
+ * may be more for the next turn.  Each is looked at while still a zombie
+ * (WNOWAIT), so that its pid, and a process group it leads, cannot be
+ * reused while the process group of a dead worker's descendants is
+ * checked and killed: they must not outlive it.
  */
-void
+int
 spawn_reap(void)
 {
 	struct slot_report r;
 	struct proc *p;
 	siginfo_t si;
-	int status;
+	int status, n;
 	pid_t pid;
 
-	for (;;) {
+	for (n = 0; n < REAP_BATCH; n++) {
 		memset(&si, 0, sizeof(si));
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
 		    si.si_pid == 0)
-			break;
+			return 0;
 		pid = si.si_pid;
 		if ((p = proc_find(&master.pt, pid)) != NULL) {
 			master_report(p, now_ms(), &r);
@@ -308,6 +324,7 @@ spawn_reap(void)
 			log_debug("reaped child %ld, an orphan of a worker's "
 			    "program", (long)pid);
 	}
+	return 1;
 }
 
 /* spawn_retire - ask worker p to go (signo), and stop counting it. */
@@ -325,15 +342,41 @@ spawn_retire(struct proc *p, int signo)
 		    sig_name(signo), strerror(errno));
 }
 
-/* spawn_signal_all - send signo to every live worker, retiring it. */
+/*
+ * spawn_signal_all - send signo to every live worker, retiring it: begun
+ * now, carried on by spawn_sweep() a batch per turn.  A new one starts
+ * over with its own signal (TERM after QUIT reaches every worker).
+ */
 void
 spawn_signal_all(int signo)
 {
-	struct proc *p;
-	size_t i;
+	master.sweep_signo = signo;
+	master.sweep_next = 0;
+	master.sweep_seq = master.spawned;
+	(void)spawn_sweep();
+}
 
-	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;)
-		spawn_retire(p, signo);
+/*
+ * spawn_sweep - the next batch of spawn_signal_all(); 1 while more are
+ * left.  Workers forked since it began (TTIN after WINCH) are not meant.
+ */
+int
+spawn_sweep(void)
+{
+	struct proc *p;
+	int n;
+
+	if (master.sweep_signo == 0)
+		return 0;
+	for (n = 0; n < SWEEP_BATCH; n++) {
+		if ((p = proc_next(&master.pt, &master.sweep_next)) == NULL) {
+			master.sweep_signo = 0;
+			return 0;
+		}
+		if (p->seq <= master.sweep_seq)
+			spawn_retire(p, master.sweep_signo);
+	}
+	return 1;
 }
 
 /* spawn_forward - pass signo on to every live worker (log reopen). */

@@ -63,6 +63,8 @@ struct status_service {
 	struct status_source	 top[STATUS_TOP_SOURCES];
 	size_t			 ntop;
 	struct srctab_stats	 tab;		/* size 0: no table */
+	size_t			 rows_max;
+	const char		*starting;	/* its pool being started */
 };
 
 /* The master itself. */
@@ -75,6 +77,9 @@ struct status_master {
 	int		 older;		/* workers of older generations */
 	int		 paused;
 	int		 stopping;
+	const char	*starting;	/* "start", "reload", or NULL */
+	int		 nstarted;	/* workers started so far, */
+	int		 nof;		/*   of how many */
 };
 
 /* status_state - what a worker is doing, in a word. */
@@ -107,13 +112,19 @@ status_master_fill(const struct status_view *v, int64_t now,
 			m->older++;
 	m->paused = v->paused;
 	m->stopping = v->stopping;
+	m->starting = v->starting;
+	m->nstarted = v->nstarted;
+	m->nof = v->nof;
 }
 
-/* status_mine - whether p is a worker of service si in this generation. */
-static int
-status_mine(const struct status_view *v, size_t si, const struct proc *p)
+/* status_mine - the index of p's service if p is a worker of this generation, else -1. */
+static ssize_t
+status_mine(const struct status_view *v, const struct proc *p)
 {
-	return p->svc == &v->svc[si] && p->generation == v->generation;
+	if (p->generation != v->generation || p->svc < v->svc ||
+	    p->svc >= v->svc + v->nsvc)
+		return -1;
+	return p->svc - v->svc;
 }
 
 /* status_add - worker p, its slot read into r, as a row and in the counts. */
@@ -204,47 +215,84 @@ status_top(struct status_service *ss, struct admit_source *src, size_t n)
 }
 
 /*
- * status_service_fill - service si and its workers of this generation,
- * each slot read once (and checked: a worker may have written anything
- * there), so that the counts and the rows cannot disagree.  0, or -1 when
- * out of memory; free ss->rows after.
+ * status_services_fill - every service and its workers of this
+ * generation, in two walks over the process table whatever the number of
+ * services (one counts each service's rows, one fills them), each slot
+ * read once (and checked: a worker may have written anything there), so
+ * that the counts and the rows cannot disagree.  ss has v->nsvc entries;
+ * their rows share one array, *rows, to free after.  0, or -1 when out of
+ * memory.
  */
 static int
-status_service_fill(const struct status_view *v, size_t si, int64_t now,
-    struct status_service *ss)
+status_services_fill(const struct status_view *v, int64_t now,
+    struct status_service *ss, struct status_row **rows)
 {
-	const struct service *s = &v->svc[si];
+	const struct service *s;
 	struct admit_source *src = NULL;
 	struct slot_report r;
 	const struct proc *p;
-	size_t i, n = 0, nsrc = 0;
+	size_t i, n = 0, off, *nsrc = NULL;
+	ssize_t k;
 
-	memset(ss, 0, sizeof(*ss));
-	ss->s = s;
+	*rows = NULL;
+	for (i = 0; i < v->nsvc; i++) {
+		s = &v->svc[i];
+		memset(&ss[i], 0, sizeof(ss[i]));
+		ss[i].s = s;
+		memcpy(ss[i].c.count, s->dead, sizeof(ss[i].c.count));
+	}
+	/* First walk: how many rows each service has (nrows, for now). */
 	for (i = 0; (p = proc_next(v->pt, &i)) != NULL;)
-		n += status_mine(v, si, p);
-	if (n > 0 && ((ss->rows = calloc(n, sizeof(*ss->rows))) == NULL ||
-	    (src = calloc(n, sizeof(*src))) == NULL)) {
-		free(ss->rows);
+		if ((k = status_mine(v, p)) >= 0) {
+			ss[k].nrows++;
+			n++;
+		}
+	if ((nsrc = calloc(v->nsvc > 0 ? v->nsvc : 1, sizeof(*nsrc))) ==
+	    NULL || (n > 0 && ((*rows = calloc(n, sizeof(**rows))) == NULL ||
+	    (src = calloc(n, sizeof(*src))) == NULL))) {
+		free(nsrc);
+		free(*rows);
+		*rows = NULL;
 		return -1;
 	}
-	memcpy(ss->c.count, s->dead, sizeof(ss->c.count));
-	for (i = 0; (p = proc_next(v->pt, &i)) != NULL && ss->nrows < n;) {
-		if (!status_mine(v, si, p))
+	for (i = 0, n = 0; i < v->nsvc; i++) {
+		ss[i].rows = *rows + n;
+		n += ss[i].nrows;
+		ss[i].rows_max = ss[i].nrows;
+		ss[i].nrows = 0;
+	}
+	for (i = 0; (p = proc_next(v->pt, &i)) != NULL;) {
+		if ((k = status_mine(v, p)) < 0 ||
+		    ss[k].nrows == ss[k].rows_max)
 			continue;
 		scoreboard_read(&v->sb->slots[proc_index(v->pt, p)], now, &r);
-		status_add(ss, p, &r, now);
-		/* A unix client's address is a path of its choosing. */
-		if (r.state == SLOT_BUSY && r.proto != PROTO_UNIX)
+		status_add(&ss[k], p, &r, now);
+		/* Who holds the busy ones, for the top sources: from the
+		 * checked addresses; a unix client's is a path it chose. */
+		if (r.state == SLOT_BUSY && r.proto != PROTO_UNIX) {
+			off = (size_t)(ss[k].rows - *rows);
 			admit_source((const struct sockaddr *)&r.remote,
-			    r.remotelen, s->conf->source_prefix6, 0,
-			    &src[nsrc++]);
+			    r.remotelen, ss[k].s->conf->source_prefix6, 0,
+			    &src[off + nsrc[k]++]);
+		}
 	}
-	if (ss->c.idle == 0 && ss->c.busy > 0)
-		status_top(ss, src, nsrc);
+	for (i = 0; i < v->nsvc; i++) {
+		off = (size_t)(ss[i].rows - *rows);
+		if (ss[i].c.idle == 0 && ss[i].c.busy > 0)
+			status_top(&ss[i], src + off, nsrc[i]);
+		srctab_stats(&ss[i].s->srctab, &ss[i].tab);
+	}
 	free(src);
-	srctab_stats(&s->srctab, &ss->tab);
+	free(nsrc);
 	return 0;
+}
+
+/* status_progress - how far service s's pool is started: *of wanted. */
+static int
+status_progress(const struct service *s, int *of)
+{
+	*of = s->want;
+	return s->nworkers < s->want ? s->nworkers : s->want;
 }
 
 /* ------------------------------------------------------------ text */
@@ -262,6 +310,10 @@ status_text_master(FILE *f, const struct status_master *m)
 	    m->stopping ? ", stopping" : "");
 	fprintf(f, "config %s, generation %u, %d workers of older "
 	    "generations finishing\n", m->conf_path, m->generation, m->older);
+	if (m->starting != NULL)
+		fprintf(f, "%s in progress: generation %u, %d of %d workers "
+		    "started\n", m->starting, m->generation, m->nstarted,
+		    m->nof);
 }
 
 static void
@@ -272,6 +324,7 @@ status_text_service(FILE *f, const struct status_service *ss, size_t si)
 	const struct status_row *w;
 	char desc[ADDR_TEXT_MAX], handler[256];
 	size_t j;
+	int started, of;
 
 	(void)si;
 	/* A module names its handler: escaped like a client's bytes. */
@@ -291,6 +344,11 @@ status_text_service(FILE *f, const struct status_service *ss, size_t si)
 		fprintf(f, "  listening on %s (fd %d)\n",
 		    listen_describe(&s->listeners[j], desc, sizeof(desc)),
 		    s->listeners[j].fd);
+	}
+	if (ss->starting != NULL) {
+		started = status_progress(s, &of);
+		fprintf(f, "  %s in progress: %d of %d started\n",
+		    ss->starting, started, of);
 	}
 	fprintf(f, "  workers %d, busy %d, idle %d, starting %d, "
 	    "exiting %d, paused %d; served %llu, respawns %llu, "
@@ -371,8 +429,12 @@ status_json_master(FILE *f, const struct status_master *m)
 	    PACKAGE_VERSION, (long)m->pid, (long long)m->up_s, m->started);
 	status_json_string(f, m->conf_path);
 	fprintf(f, ",\"generation\":%u,\"older_workers\":%d,\"paused\":%s,"
-	    "\"stopping\":%s},\"services\":[", m->generation, m->older,
+	    "\"stopping\":%s", m->generation, m->older,
 	    m->paused ? "true" : "false", m->stopping ? "true" : "false");
+	if (m->starting != NULL)
+		fprintf(f, ",\"progress\":{\"what\":\"%s\",\"started\":%d,"
+		    "\"of\":%d}", m->starting, m->nstarted, m->nof);
+	fprintf(f, "},\"services\":[");
 }
 
 static void
@@ -383,7 +445,7 @@ status_json_service(FILE *f, const struct status_service *ss, size_t si)
 	const struct status_row *w;
 	char desc[ADDR_TEXT_MAX];
 	size_t j;
-	int first;
+	int first, started, of;
 
 	fprintf(f, "%s{\"name\":", si ? "," : "");
 	status_json_string(f, s->conf->name);
@@ -397,6 +459,11 @@ status_json_service(FILE *f, const struct status_service *ss, size_t si)
 	else
 		fprintf(f, "\"pool\":{\"type\":\"static\",\"workers\":"
 		    "%d},", s->want);
+	if (ss->starting != NULL) {
+		started = status_progress(s, &of);
+		fprintf(f, "\"progress\":{\"started\":%d,\"of\":%d},",
+		    started, of);
+	}
 	fprintf(f, "\"listeners\":[");
 	for (j = 0, first = 1; j < s->nlisteners; j++) {
 		if (s->listeners[j].fd == -1)
@@ -490,26 +557,30 @@ status_render_at(const struct status_view *v, int json, int64_t now)
 {
 	const struct status_form *form = &status_forms[json ? 1 : 0];
 	struct status_master m;
-	struct status_service ss;
+	struct status_service *ss;
+	struct status_row *rows;
 	char *buf = NULL;
 	size_t len = 0, i;
-	int failed = 0;
 	FILE *f;
 
-	if ((f = open_memstream(&buf, &len)) == NULL)
+	if ((ss = calloc(v->nsvc + 1, sizeof(*ss))) == NULL)
 		return NULL;
+	if (status_services_fill(v, now, ss, &rows) == -1 ||
+	    (f = open_memstream(&buf, &len)) == NULL) {
+		free(rows);
+		free(ss);
+		return NULL;
+	}
 	status_master_fill(v, now, &m);
 	form->master(f, &m);
-	for (i = 0; i < v->nsvc && !failed; i++) {
-		if (status_service_fill(v, i, now, &ss) == -1) {
-			failed = 1;
-			break;
-		}
-		form->service(f, &ss, i);
-		free(ss.rows);
+	for (i = 0; i < v->nsvc; i++) {
+		ss[i].starting = v->starting;
+		form->service(f, &ss[i], i);
 	}
 	form->end(f);
-	if (fclose(f) != 0 || failed) {
+	free(rows);
+	free(ss);
+	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
 	}

@@ -63,11 +63,27 @@ stop_begin(int signo, int graceful)
 	if (!upgrade_hand_over())
 		notify_send("STOPPING=1\nSTATUS=%s stop", graceful ?
 		    "graceful" : "fast");
-	/* Workers first: an idle worker exits before it could see the
-	 * shut-down listener. */
+	reload_interrupted("preforkd is stopping");
+	/*
+	 * Workers first: an idle worker exits before it could see the
+	 * shut-down listener.  Thousands are told a batch per turn
+	 * (spawn_sweep); the listeners go once all are (stop_step).
+	 */
 	spawn_signal_all(graceful ? SIGQUIT : SIGTERM);
-	stop_listeners(graceful);
+	master.stop_graceful = graceful;
+	master.stop_listening = 1;
+	stop_step();
 	master.deadline = now_ms() + (graceful ? master.conf->shutdown_timeout * 1000LL :
 	    FAST_STOP_GRACE_MS);
 	master.killed = 0;
+}
+
+/* stop_step - each turn of a stop: once every worker has its signal, the listeners go. */
+void
+stop_step(void)
+{
+	if (!master.stop_listening || master.sweep_signo != 0)
+		return;
+	stop_listeners(master.stop_graceful);
+	master.stop_listening = 0;
 }

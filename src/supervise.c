@@ -28,39 +28,57 @@
 #define HUNG_KILL_MS	1000
 
 static void	supervise_size_pool(struct service *s, int64_t now);
-static void	supervise_hung(int64_t now);
-static void	supervise_check(int64_t now);
 static void	supervise_trim(void);
 
 /*
  * supervise_fill - bring every pool up to the size it should have: at once
- * after a death, so a recycled or killed worker leaves no gap.  A throttled
- * service waits for its window.  Returns the milliseconds until the first
- * window ends (for the poll timeout), or -1.
+ * after a death, so a recycled or killed worker leaves no gap; a throttled
+ * service waits for its window.  A bounded batch at a time (FILL_BATCH_MAX
+ * forks or FILL_BATCH_MS, master.h), so that a pool of thousands never
+ * holds up the master's loop.  Returns 1 while forks are left for another
+ * batch, 0 when every pool is full or waits for its window; *wait is the
+ * ms until the next batch or the first window ends (for the poll
+ * timeout), or -1.
  */
-int64_t
-supervise_fill(int64_t now)
+int
+supervise_fill(int64_t now, int64_t *wait)
 {
 	struct service *s;
-	int64_t wait = -1, left;
+	int64_t left, until = now + FILL_BATCH_MS;
+	int forks = 0;
 	size_t i;
 
+	*wait = -1;
 	if (master.paused)
-		return -1;
+		return 0;
 	for (i = 0; i < master.nsvc; i++) {
 		s = &master.svc[i];
 		while (s->nworkers < s->want) {
 			if (!throttle_allows(&s->throttle, now)) {
 				left = s->throttle.until_ms - now;
-				if (wait == -1 || left < wait)
-					wait = left;
+				if (*wait == -1 || left < *wait)
+					*wait = left;
 				break;
 			}
+			/* The batch is over: the rest on later turns. */
+			if (now < master.fill_next ||
+			    forks == master.fill_batch || now >= until) {
+				left = now < master.fill_next ?
+				    master.fill_next - now : 0;
+				if (*wait == -1 || left < *wait)
+					*wait = left;
+				return 1;
+			}
 			if (spawn_worker(s) == -1)
-				break;
+				continue;	/* throttled now */
+			forks++;
+			now = now_ms();
+			if (master.fill_pause_ms > 0 &&
+			    forks == master.fill_batch)
+				master.fill_next = now + master.fill_pause_ms;
 		}
 	}
-	return wait;
+	return 0;
 }
 
 /* supervise_size_pool - once a second: grow or shrink one dynamic pool. */
@@ -70,15 +88,9 @@ supervise_size_pool(struct service *s, int64_t now)
 	struct pool_decision d;
 	struct slot_report r;
 	struct proc *p;
-	int idle = 0;
+	int idle = s->nidle;
 	size_t i;
 
-	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;) {
-		if (p->svc == s && !p->retiring &&
-		    master_report(p, now, &r) == 0 &&
-		    (r.state == SLOT_IDLE || r.state == SLOT_STARTING))
-			idle++;
-	}
 	pool_decide(s->min_spare, s->max_spare, s->conf->max_workers, idle,
 	    s->nworkers, &s->pool, &d);
 	if (d.reached_max)
@@ -91,6 +103,7 @@ supervise_size_pool(struct service *s, int64_t now)
 		s->want = s->nworkers + d.spawn;
 	}
 	if (d.retire) {
+		/* Rare (one a second at most): a walk for the one to go. */
 		for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;) {
 			if (p->svc != s || p->retiring ||
 			    master_report(p, now, &r) == -1 ||
@@ -107,109 +120,115 @@ supervise_size_pool(struct service *s, int64_t now)
 }
 
 /*
- * supervise_hung - kill workers busy on one connection longer than their
- * service's timeout: TERM, then KILL a second later, naming the client;
- * the process group of the worker's descendants (an exec'd program's)
- * with it, checked again before each signal since it may be gone by then.
+ * supervise_check - worker p's slot as read (r; bad when it holds what no
+ * honest worker writes): a bad one is killed (it is our own child) and
+ * logged; one seen idle or busy is ready, which ends its service's
+ * backoff.  1 when p was condemned.
  */
-static void
-supervise_hung(int64_t now)
+static int
+supervise_check(struct proc *p, struct slot_report *r, int bad, int64_t now)
 {
-	const struct conf_service *cs;
-	char client[2 * ADDR_TEXT_MAX + 64];
-	struct slot_report r;
-	struct proc *p;
-	size_t i;
-
-	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;) {
-		if (p->kill_at != 0 && now >= p->kill_at) {
-			(void)proc_kill(&master.pt, p, SIGKILL);
-			spawn_descendants(p, NULL, SIGKILL);
-			p->kill_at = 0;
-			continue;
-		}
-		cs = p->svc->conf;
-		if (p->condemned || p->kill_at != 0 || cs->timeout <= 0 ||
-		    master_report(p, now, &r) == -1 || r.state != SLOT_BUSY ||
-		    now - r.busy_since <= cs->timeout * 1000LL)
-			continue;
-		log_error("service %s: worker %ld hung%s (timeout %d s); "
-		    "killing it", cs->name, (long)p->pid,
-		    spawn_client_text(&r, now, client, sizeof(client)),
-		    cs->timeout);
-		p->svc->hung_kills++;
-		p->hung = 1;
-		p->kill_at = now + HUNG_KILL_MS;
-		(void)proc_kill(&master.pt, p, SIGTERM);
-		spawn_descendants(p, &r, SIGTERM);
+	if (p->condemned)
+		return 0;
+	if (bad) {
+		log_error("service %s: worker %ld wrote an inconsistent "
+		    "scoreboard slot (%s); killing it",
+		    p->svc->conf->name, (long)p->pid, r->bad);
+		p->condemned = 1;
+		(void)proc_kill(&master.pt, p, SIGKILL);
+		return 1;
 	}
+	/*
+	 * exec mode "worker" (exec.c): a program cannot write its
+	 * slot, so one that has run for a second since its exec
+	 * counts as ready (the mapping is no longer the program's).
+	 */
+	if (policy_exec_ready(r->state, r->exec_at, now)) {
+		master.sb.slots[proc_index(&master.pt, p)].state = SLOT_IDLE;
+		r->state = SLOT_IDLE;
+	}
+	if (r->state == SLOT_STARTING)
+		return 0;
+	p->ready = 1;
+	if (!p->retiring && p->svc->throttle.delay_ms > 0)
+		throttle_ready(&p->svc->throttle);
+	return 0;
 }
 
 /*
- * supervise_check - once a second, each worker's slot as read: one that holds
- * what no honest worker writes is killed (it is our own child) and logged;
- * one seen idle or busy is ready, which ends its service's backoff.
+ * supervise_hung - kill worker p if busy on one connection longer than its
+ * service's timeout: TERM, then KILL a second later, naming the client;
+ * the process group of the worker's descendants (an exec'd program's)
+ * with it, checked again before each signal since it may be gone by then.
+ * 1 when p is on its way out (KILLed now).
  */
-static void
-supervise_check(int64_t now)
+static int
+supervise_hung(struct proc *p, const struct slot_report *r, int bad,
+    int64_t now)
 {
-	struct slot_report r;
-	struct proc *p;
-	size_t i;
+	const struct conf_service *cs = p->svc->conf;
+	char client[2 * ADDR_TEXT_MAX + 64];
 
-	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;) {
-		if (p->condemned)
-			continue;
-		if (master_report(p, now, &r) == -1) {
-			log_error("service %s: worker %ld wrote an inconsistent "
-			    "scoreboard slot (%s); killing it",
-			    p->svc->conf->name, (long)p->pid, r.bad);
-			p->condemned = 1;
-			(void)proc_kill(&master.pt, p, SIGKILL);
-			continue;
-		}
-		/*
-		 * exec mode "worker" (exec.c): a program cannot write its
-		 * slot, so one that has run for a second since its exec
-		 * counts as ready (the mapping is no longer the program's).
-		 */
-		if (policy_exec_ready(r.state, r.exec_at, now)) {
-			master.sb.slots[proc_index(&master.pt, p)].state =
-			    SLOT_IDLE;
-			r.state = SLOT_IDLE;
-		}
-		if (r.state == SLOT_STARTING)
-			continue;
-		p->ready = 1;
-		if (!p->retiring && p->svc->throttle.delay_ms > 0)
-			throttle_ready(&p->svc->throttle);
+	if (p->kill_at != 0 && now >= p->kill_at) {
+		(void)proc_kill(&master.pt, p, SIGKILL);
+		spawn_descendants(p, NULL, SIGKILL);
+		p->kill_at = 0;
+		return 1;
 	}
+	if (p->condemned || p->kill_at != 0 || cs->timeout <= 0 || bad ||
+	    r->state != SLOT_BUSY || now - r->busy_since <= cs->timeout * 1000LL)
+		return 0;
+	log_error("service %s: worker %ld hung%s (timeout %d s); killing it",
+	    cs->name, (long)p->pid,
+	    spawn_client_text(r, now, client, sizeof(client)), cs->timeout);
+	p->svc->hung_kills++;
+	p->hung = 1;
+	p->kill_at = now + HUNG_KILL_MS;
+	(void)proc_kill(&master.pt, p, SIGTERM);
+	spawn_descendants(p, r, SIGTERM);
+	return 0;
 }
 
-/* supervise_tick - the once-a-second maintenance. */
+/*
+ * supervise_tick - the once-a-second maintenance, in one walk over the
+ * workers (each slot read once, as the untrusted report it is): check
+ * it, kill the hung, say QUIT again to the retiring, count the idle of
+ * dynamic pools; then size those pools.
+ */
 void
 supervise_tick(int64_t now)
 {
 	struct slot_report r;
 	struct proc *p;
 	size_t i;
+	int bad, sizing;
 
-	supervise_check(now);
-	supervise_hung(now);
-	shed_tick(now);
-	/*
-	 * A QUIT that lands just before an idle worker enters a blocking
-	 * accept() only sets its flag; say it again until the worker goes.
-	 */
+	sizing = master.state == MASTER_RUNNING && !master.paused;
+	for (i = 0; i < master.nsvc; i++)
+		master.svc[i].nidle = 0;
 	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;) {
+		bad = master_report(p, now, &r) == -1;
+		if (supervise_check(p, &r, bad, now) ||
+		    supervise_hung(p, &r, bad, now) || bad)
+			continue;
+		/*
+		 * A QUIT that lands just before an idle worker enters a
+		 * blocking accept() only sets its flag; say it again until
+		 * the worker goes.
+		 */
 		if (p->retiring && p->quit_at != 0 &&
-		    now - p->quit_at >= 1000 &&
-		    master_report(p, now, &r) == 0 && r.state == SLOT_IDLE) {
+		    now - p->quit_at >= 1000 && r.state == SLOT_IDLE) {
 			(void)proc_kill(&master.pt, p, SIGQUIT);
 			p->quit_at = now;
 		}
+		if (sizing && !p->retiring && p->svc->conf->dynamic &&
+		    p->generation == master.generation &&
+		    (r.state == SLOT_IDLE || r.state == SLOT_STARTING))
+			p->svc->nidle++;
 	}
-	if (master.state != MASTER_RUNNING || master.paused)
+	/* A full pool frees itself (its own walk, only where it may). */
+	shed_tick(now);
+	if (!sizing)
 		return;
 	for (i = 0; i < master.nsvc; i++)
 		if (master.svc[i].conf->dynamic)
@@ -260,7 +279,10 @@ supervise_resize(int signo, int delta)
 		supervise_trim();
 }
 
-/* supervise_trim - retire idle (else any) workers above a static pool's size. */
+/*
+ * supervise_trim - retire idle (else any) workers above a static pool's
+ * size: two walks over the workers, whatever the number of services.
+ */
 static void
 supervise_trim(void)
 {
@@ -268,22 +290,20 @@ supervise_trim(void)
 	struct service *s;
 	struct proc *p;
 	int64_t now = now_ms();
-	size_t i, j;
+	size_t j;
 	int pass;
 
-	for (i = 0; i < master.nsvc; i++) {
-		s = &master.svc[i];
-		/* First pass: idle workers; second: busy ones, gracefully. */
-		for (pass = 0; pass < 2 && s->nworkers > s->want; pass++) {
-			for (j = 0; s->nworkers > s->want &&
-			    (p = proc_next(&master.pt, &j)) != NULL;) {
-				/* An unreadable slot waits for the check. */
-				if (p->svc != s || p->retiring ||
-				    master_report(p, now, &r) == -1 ||
-				    policy_trim_round(r.state) != pass)
-					continue;
-				spawn_retire(p, SIGQUIT);
-			}
+	/* First pass: idle workers; second: busy ones, gracefully. */
+	for (pass = 0; pass < 2; pass++) {
+		for (j = 0; (p = proc_next(&master.pt, &j)) != NULL;) {
+			s = p->svc;
+			/* An unreadable slot waits for the check. */
+			if (p->generation != master.generation ||
+			    p->retiring || s->nworkers <= s->want ||
+			    master_report(p, now, &r) == -1 ||
+			    policy_trim_round(r.state) != pass)
+				continue;
+			spawn_retire(p, SIGQUIT);
 		}
 	}
 }

@@ -209,7 +209,14 @@ upgrade_begin(void)
 	pid = upgrade_start(fds, (const char *const *)names, n, master.conf_path,
 	    master.start_dir, master.foreground);
 	if (pid != -1) {
+		char line[256];
+
 		master.successor = master.pt.successor = pid;
+		snprintf(line, sizeof(line), "reload: the control socket "
+		    "passes to the new master of an upgrade (pid %ld); this "
+		    "master (pid %ld) goes on with the reload: see its error "
+		    "log\n", (long)pid, (long)master.pid);
+		control_waiters_say(line, 1);
 		/* The new master answers -s status and -s reload now. */
 		control_release();
 	}

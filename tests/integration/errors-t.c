@@ -117,7 +117,7 @@ test_bad_config(void)
 	    sizeof(out), err, sizeof(err));
 	is_int(78, pf_exit_code(st), "bad config: exit status 78");
 	want = tap_strdup_printf("%s:6: services.[0].workers: must be between "
-	    "1 and 4096 (got 0)\n", d->conf);
+	    "1 and 65536 (got 0)\n", d->conf);
 	like(err, want, "bad config: FILE:LINE: SETTING: message on stderr");
 	ok(access(d->pid_file, F_OK) < 0, "bad config: no pid file");
 	free(want);
@@ -145,7 +145,7 @@ test_check(void)
 		    "debug (got \"loud\")",
 		":5: services.[0].wokers: unknown setting (did you mean "
 		    "\"workers\"?)",
-		":8: services.[1].workers: must be between 1 and 4096 (got 0)",
+		":8: services.[1].workers: must be between 1 and 65536 (got 0)",
 		":9: services.[1].backlog: must be between 1 and 65535 (got 0)",
 		":12: services.[2].workers: must be an integer (got a string)",
 	};

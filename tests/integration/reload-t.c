@@ -389,7 +389,7 @@ test_invalid(void)
 	ok(pf_log_wait(d, "reload failed: 2 errors; still running generation "
 	    "1", 3000), "log: reload failed: 2 errors; still running "
 	    "generation 1");
-	ok(pf_log_wait(d, "services.[0].workers: must be between 1 and 4096 "
+	ok(pf_log_wait(d, "services.[0].workers: must be between 1 and 65536 "
 	    "(got 0)", 10), "log: the workers error");
 	ok(pf_log_wait(d, "services.[0].wokers: unknown setting (did you mean "
 	    "\"workers\"?)", 10), "log: the wokers error");
@@ -405,7 +405,7 @@ test_invalid(void)
 	reloading = pf_log_count(d, "reloading ");
 	rc = run_reload(d, out, sizeof(out), err, sizeof(err));
 	is_int(78, rc, "-s reload with an invalid file exits 78");
-	like(err, "services.[0].workers: must be between 1 and 4096 (got 0)",
+	like(err, "services.[0].workers: must be between 1 and 65536 (got 0)",
 	    "-s reload prints the workers error");
 	like(err, "services.[0].wokers: unknown setting",
 	    "-s reload prints the wokers error");

@@ -554,6 +554,10 @@ test_unit(void)
 	ok(v != NULL && atoi(v) > 30, "TimeoutStopSec=%s is longer than the "
 	    "default shutdown_timeout of 30 s", v != NULL ? v : "none");
 	free(v);
+	v = unit_value(text, "TasksMax");
+	is_string("infinity", v, "TasksMax=infinity (a reload of thousands "
+	    "of workers runs two generations at once)");
+	free(v);
 	free(text);
 	free(path);
 }

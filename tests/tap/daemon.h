@@ -56,11 +56,14 @@ int	 pf_kill(struct pf_daemon *, int sig);
 int	 pf_wait_exit(struct pf_daemon *, int timeout_ms, int *status);
 int	 pf_stop(struct pf_daemon *);
 
-/* run.c: running preforkd to completion (-t, -s, a launcher without -f). */
+/* run.c: running preforkd to completion (-t, -s, a launcher without -f),
+ * or in the background. */
 void	pf_run_as(uid_t uid, gid_t gid);
 int	pf_run(const char *const *args, int *status, char *out, size_t outlen);
 int	pf_run2(const char *const *args, int *status, char *out, size_t outlen,
 	    char *err, size_t errlen);
+pid_t	pf_run_bg(const char *const *args, const char *path);
+int	pf_run_bg_wait(pid_t pid, int timeout_ms);
 int	pf_exit_code(int status);
 int	pf_exited_zero(int status);
 

@@ -271,3 +271,47 @@ pf_exited_zero(int status)
 		diag("exit status %d", code);
 	return code == 0;
 }
+
+/*
+ * pf_run_bg - start preforkd with args in the background (for a command
+ * that waits long, or while the test does something else), its stdout
+ * and stderr to the file path: its pid.  Collect it with pf_run_bg_wait.
+ */
+pid_t
+pf_run_bg(const char *const *args, const char *path)
+{
+	char **argv;
+	pid_t pid;
+	int fd;
+
+	pf_init();
+	argv = pf_argv(args, NULL);
+	pid = pf_fork_child();
+	if (pid == 0) {
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
+			_exit(127);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		pf_close_from();
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * pf_run_bg_wait - wait for a pf_run_bg command, at most timeout_ms (then
+ * it is killed): its wait status, or -1 when it had to be killed.
+ */
+int
+pf_run_bg_wait(pid_t pid, int timeout_ms)
+{
+	int st = -1;
+
+	if (pf_reap_bounded(pid, timeout_ms, &st) == 0)
+		return st;
+	kill(pid, SIGKILL);
+	pf_reap_bounded(pid, 2000, &st);
+	diag("preforkd did not finish in %d ms: killed", timeout_ms);
+	return -1;
+}

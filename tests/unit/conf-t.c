@@ -215,7 +215,7 @@ test_good(void)
 	    "  { name = \"Day_time-2\"; listen = \"unix:day.sock\";\n"
 	    "    handler = \"daytime\"; unix_mode = \"0600\"; },\n"
 	    "  { name = \"t\"; listen = ( \"*:0\", \"127.0.0.1:0\" );\n"
-	    "    handler = \"time\"; workers = 4096; backlog = 65535; }\n"
+	    "    handler = \"time\"; workers = 65536; backlog = 65535; }\n"
 	    ");\n";
 	struct errlist errs = { NULL, 0 };
 	struct conf *conf;
@@ -277,7 +277,7 @@ test_good(void)
 	    "wildcard port 0");
 	ok(s->listen[0].wildcard, "wildcard flag");
 	is_int(0666, s->unix_mode, "unix_mode default 0666");
-	is_int(4096, s->workers, "workers at the maximum");
+	is_int(65536, s->workers, "workers at the maximum");
 	is_int(65535, s->backlog, "backlog at the maximum");
 	conf_free(conf);
 	errlist_free(&errs);
@@ -474,7 +474,7 @@ test_many(void)
 		"test.conf:4: services.[0].handler: unknown handler \"ech\" "
 		    "(did you mean \"echo\"?); " HANDLERS,
 		"test.conf:4: services.[0].workers: must be between 1 and "
-		    "4096 (got 0)",
+		    "65536 (got 0)",
 		"test.conf:5: services.[1].listen: address tcp 0.0.0.0:80 "
 		    "overlaps tcp *:80 of services.[0].listen.[1] (line 3)",
 		"test.conf:5: services.[1].worker: unknown setting "
@@ -551,7 +551,7 @@ test_files(void)
 	conf = conf_load(path, &errs);
 	ok(conf == NULL, "bad file fails");
 	want = tap_strdup_printf("%s:3: services.[0].workers: must be "
-	    "between 1 and 4096 (got -4)", path);
+	    "between 1 and 65536 (got -4)", path);
 	is_string(want, errs.n > 0 ? errs.msg[0] : NULL,
 	    "bad file: the message names the file");
 	free(want);

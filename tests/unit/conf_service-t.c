@@ -115,12 +115,12 @@ static const struct bad_conf bad[] = {
 	/* workers, backlog */
 	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
 	  "  handler = \"echo\";\n  workers = 0; } );\n",
-	  "test.conf:3: services.[0].workers: must be between 1 and 4096 "
+	  "test.conf:3: services.[0].workers: must be between 1 and 65536 "
 	  "(got 0)", 1 },
 	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
-	  "  handler = \"echo\"; workers = 4097; } );\n",
-	  "test.conf:2: services.[0].workers: must be between 1 and 4096 "
-	  "(got 4097)", 1 },
+	  "  handler = \"echo\"; workers = 65537; } );\n",
+	  "test.conf:2: services.[0].workers: must be between 1 and 65536 "
+	  "(got 65537)", 1 },
 	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
 	  "  handler = \"echo\"; workers = \"4\"; } );\n",
 	  "test.conf:2: services.[0].workers: must be an integer "
@@ -131,7 +131,7 @@ static const struct bad_conf bad[] = {
 	  "(got a float)", 1 },
 	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
 	  "  handler = \"echo\"; workers = 5000000000L; } );\n",
-	  "test.conf:2: services.[0].workers: must be between 1 and 4096 "
+	  "test.conf:2: services.[0].workers: must be between 1 and 65536 "
 	  "(got 5000000000)", 1 },
 	{ "services = ( { name = \"echo\"; listen = \"127.0.0.1:7007\";\n"
 	  "  handler = \"echo\"; backlog = 0; } );\n",
@@ -153,29 +153,29 @@ static const struct bad_conf bad[] = {
 
 	/* pool: static or dynamic, never both */
 	{ IN_SVC("min_spare = 0;"),
-	  "test.conf:2: services.[0].min_spare: must be between 1 and 4096 "
+	  "test.conf:2: services.[0].min_spare: must be between 1 and 65536 "
 	  "(got 0)", 1 },
-	{ IN_SVC("min_spare = 4097;"),
-	  "test.conf:2: services.[0].min_spare: must be between 1 and 4096 "
-	  "(got 4097)", 1 },
+	{ IN_SVC("min_spare = 65537;"),
+	  "test.conf:2: services.[0].min_spare: must be between 1 and 65536 "
+	  "(got 65537)", 1 },
 	{ IN_SVC("min_spare = \"2\";"),
 	  "test.conf:2: services.[0].min_spare: must be an integer "
 	  "(got a string)", 1 },
 	{ IN_SVC("max_spare = 0;"),
-	  "test.conf:2: services.[0].max_spare: must be between 1 and 4096 "
+	  "test.conf:2: services.[0].max_spare: must be between 1 and 65536 "
 	  "(got 0)", 1 },
-	{ IN_SVC("max_spare = 4097;"),
-	  "test.conf:2: services.[0].max_spare: must be between 1 and 4096 "
-	  "(got 4097)", 1 },
+	{ IN_SVC("max_spare = 65537;"),
+	  "test.conf:2: services.[0].max_spare: must be between 1 and 65536 "
+	  "(got 65537)", 1 },
 	{ IN_SVC("max_spare = 8.0;"),
 	  "test.conf:2: services.[0].max_spare: must be an integer "
 	  "(got a float)", 1 },
 	{ IN_SVC("max_workers = 0;"),
-	  "test.conf:2: services.[0].max_workers: must be between 1 and 4096 "
+	  "test.conf:2: services.[0].max_workers: must be between 1 and 65536 "
 	  "(got 0)", 1 },
-	{ IN_SVC("max_workers = 4097;"),
-	  "test.conf:2: services.[0].max_workers: must be between 1 and 4096 "
-	  "(got 4097)", 1 },
+	{ IN_SVC("max_workers = 65537;"),
+	  "test.conf:2: services.[0].max_workers: must be between 1 and 65536 "
+	  "(got 65537)", 1 },
 	{ IN_SVC("max_workers = true;"),
 	  "test.conf:2: services.[0].max_workers: must be an integer "
 	  "(got a boolean)", 1 },
@@ -286,8 +286,8 @@ test_pool(void)
 		{ "min_spare = 5; max_spare = 6;",	1, 5, 5, 6, 64 },
 		{ "min_spare = 1; max_spare = 1; max_workers = 1;",
 							1, 1, 1, 1, 1 },
-		{ "max_workers = 4096; min_spare = 4096; max_spare = 4096;",
-						1, 4096, 4096, 4096, 4096 },
+		{ "max_workers = 65536; min_spare = 65536; max_spare = 65536;",
+						1, 65536, 65536, 65536, 65536 },
 	};
 	struct errlist errs = { NULL, 0 };
 	struct conf *conf;

@@ -157,7 +157,8 @@ test_kill(void)
 
 	/* A live worker of ours: signalled. */
 	child = spawn_sleeper(0);
-	p->pid = child;
+	p->pid = 0;
+	proc_set_pid(&t, p, child);
 	ok(proc_find(&t, child) == p, "proc_find finds the worker by pid");
 	ok(proc_find(&t, 0) == NULL && proc_find(&t, -1) == NULL,
 	    "proc_find never matches pid 0 or -1");
@@ -165,10 +166,76 @@ test_kill(void)
 	ok(waitpid(child, &status, 0) == child && WIFSIGNALED(status) &&
 	    WTERMSIG(status) == SIGTERM, "and it got the signal");
 	is_int(1, proc_live(&t) + (q->pid == 0 ? 0 : 1), "one live entry");
-	proc_release(p);
+	proc_release(&t, p);
 	ok(p->pid == 0 && !p->reserved, "released: free again");
+	ok(proc_find(&t, child) == NULL && proc_live(&t) == 0,
+	    "and no longer found by its pid");
 	ok(proc_alloc(&t) == p, "a released entry is reused first");
 	reap(outside.pid);
+	proc_free(&t);
+}
+
+/*
+ * test_hash - thousands of entries found by pid (runs of pids, and pids
+ * that collide in the hash), released in a scrambled order and reused:
+ * every live one is still found, every released one is not, and the
+ * live count and the entries in use stay exact.
+ */
+static void
+test_hash(void)
+{
+	enum { N = 5000 };
+	static struct proc *e[N];
+	static pid_t pids[N];
+	struct proctab t;
+	size_t i, k, found = 0, gone = 0, fresh = 0;
+
+	if (proc_init(&t, N) == -1)
+		sysbail("proc_init");
+	for (i = 0; i < N; i++) {
+		/* A run, then pids that all share their low bits. */
+		pids[i] = i < N / 2 ? (pid_t)(1000 + i) :
+		    (pid_t)(100000 + (i - N / 2) * 4096);
+		if ((e[i] = proc_alloc(&t)) == NULL)
+			bail("proc_alloc %zu", i);
+		proc_set_pid(&t, e[i], pids[i]);
+	}
+	ok(proc_alloc(&t) == NULL && errno == ENOSPC,
+	    "a full table says ENOSPC");
+	is_int(N, proc_live(&t), "%d live", N);
+	/* Release every third, in a scrambled order. */
+	for (k = 0; k < N; k++) {
+		i = (k * 7919) % N;
+		if (i % 3 == 0) {
+			proc_release(&t, e[i]);
+			e[i] = NULL;
+		}
+	}
+	for (i = 0; i < N; i++) {
+		if (e[i] != NULL)
+			found += proc_find(&t, pids[i]) == e[i];
+		else
+			gone += proc_find(&t, pids[i]) == NULL;
+	}
+	is_int(N - (N + 2) / 3, (long long)found,
+	    "every live entry is found by its pid");
+	is_int((N + 2) / 3, (long long)gone, "no released one is");
+	is_int(N - (N + 2) / 3, proc_live(&t), "the live count follows");
+	/* The freed entries are reused before the table grows. */
+	for (i = 0; i < N; i++) {
+		if (e[i] != NULL)
+			continue;
+		if ((e[i] = proc_alloc(&t)) == NULL)
+			break;
+		pids[i] = (pid_t)(500000 + i);
+		proc_set_pid(&t, e[i], pids[i]);
+		fresh++;
+	}
+	is_int((N + 2) / 3, (long long)fresh, "released entries are reused");
+	is_int(N, (long long)t.n, "the table did not grow past its %d", N);
+	for (i = 0, found = 0; i < N; i++)
+		found += proc_find(&t, pids[i]) == e[i];
+	is_int(N, (long long)found, "all %d found again", N);
 	proc_free(&t);
 }
 
@@ -202,7 +269,7 @@ test_groups(void)
 		sysbail("proc_init");
 	w = proc_alloc(&t);
 	worker = spawn_parent(sleeper_group, &grandchild);
-	w->pid = worker;
+	proc_set_pid(&t, w, worker);
 	middle = spawn_parent(sleeper_session, &foreign);
 	stray = spawn_sleeper(0);	/* ours, but in our own group */
 	ours = spawn_sleeper(1);	/* ours, leading a group */
@@ -453,6 +520,7 @@ main(void)
 {
 	plan_lazy();
 	test_kill();
+	test_hash();
 	test_stat_parse();
 	test_groups();
 	test_read();
