@@ -260,7 +260,7 @@ test_warnings(void)
 	    "told");
 	if (errs.n == 2) {
 		is_string("test.conf:2: services.[0].workers: must be between 1 "
-		    "and 4096 (got 0)", errs.msg[0], "the error first");
+		    "and 65536 (got 0)", errs.msg[0], "the error first");
 		like(errs.msg[1], "warning: test.conf:2: services.[0].access: "
 		    "the last rule is not", "then the warning");
 	}
