@@ -1011,7 +1011,7 @@ xinetd_service(struct import *imp, struct xentry *defaults, struct xentry *e)
 		inst = xinetd_get(defaults, "instances");
 	if (inst != NULL)
 		instances = xinetd_number(imp, svc, inst,
-		    xinetd_one(imp, svc, inst), 4096);
+		    xinetd_one(imp, svc, inst), WORKERS_MAX);
 	import_serve(imp, svc, dgram, strcmp(wait, "yes") == 0, instances);
 	if (svc->state == IMPORT_SKIP)
 		goto rest;

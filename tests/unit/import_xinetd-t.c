@@ -167,7 +167,7 @@ static const struct importrow rows[] = {
 	{ RSYNC("\tinstances = UNLIMITED\n"), W("max_workers = 64;"), 1, 0,
 	    0, 0 },
 	{ RSYNC("\tinstances = 0\n"), W("#instances must be UNLIMITED or a "
-	    "number from 1 to 4096", "max_workers = 64;"), 1, 0, 0, 0 },
+	    "number from 1 to 65536", "max_workers = 64;"), 1, 0, 0, 0 },
 	{ TFTP("\tinstances = 4\n"), W("workers = 1;", "#at most 4 "
 	    "instances: not carried: a wait service runs one program at a "
 	    "time"), 1, 0, 0, 0 },
