@@ -109,7 +109,7 @@ test_sizes(void)
 	struct pf_daemon *d;
 	char *line, *want, head[64];
 	const char *host;
-	int port, port6, lport, shut, v6, i;
+	int port, port6, lport = 0, shut, v6, i;
 	long got, in;
 
 	d = pf_start("access_log = \"@DIR@/access.log\";\n"

@@ -104,22 +104,6 @@ status_field(pid_t pid, const char *name)
 	return v;
 }
 
-/* fd_flags - the open flags of pid's fd, from /proc/PID/fdinfo; -1. */
-static long
-fd_flags(pid_t pid, int fd)
-{
-	char path[64], *text, *p;
-	long v = -1;
-
-	snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%d", (long)pid, fd);
-	if ((text = pf_file(path)) == NULL)
-		return -1;
-	if ((p = strstr(text, "flags:")) != NULL)
-		v = strtol(p + 6, NULL, 8);
-	free(text);
-	return v;
-}
-
 /* fd_target - where pid's fd points ("socket:[123]"), in buf. */
 static const char *
 fd_target(pid_t pid, int fd, char *buf, size_t len)
@@ -171,7 +155,7 @@ test_tftp(void)
 	pid_t clients[CLIENTS], workers[8], prog[8], seen[64];
 	char *data, *path, *got, *text, *needle, t0[128], t1[128];
 	int port, i, n, nseen, done, st, fd, good;
-	long deadline, flags;
+	long deadline;
 
 	if (!ok(access(TFTPD, X_OK) == 0 && access(TFTP, X_OK) == 0,
 	    "in.tftpd and tftp are installed (apt-get install tftpd-hpa "
