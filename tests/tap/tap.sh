@@ -8,16 +8,29 @@
 tap_n=0
 tap_failed=0
 
-# ok STATUS WHAT - one check: passed when STATUS is 0.
+# ok STATUS WHAT - one check: passed when STATUS is 0.  With TAP_COPY set
+# to a file, the line is added to it too (.ci/run counts them there when
+# make prints them among its own lines).
 ok() {
+	local line
 	tap_n=$((tap_n + 1))
 	if [ "$1" -eq 0 ]; then
-		echo "ok $tap_n - $2"
+		line="ok $tap_n - $2"
 	else
-		echo "not ok $tap_n - $2"
+		line="not ok $tap_n - $2"
 		tap_failed=$((tap_failed + 1))
 	fi
+	echo "$line"
+	[ -n "${TAP_COPY:-}" ] && echo "$line" >>"$TAP_COPY"
 	return "$1"
+}
+
+# skip WHY - a check that cannot run here (counted apart, not as passed).
+skip() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n # SKIP $1"
+	[ -n "${TAP_COPY:-}" ] && echo "ok $tap_n # SKIP $1" >>"$TAP_COPY"
+	return 0
 }
 
 # check WHAT COMMAND... - run the command; ok when it exits 0.
@@ -47,6 +60,7 @@ diag() {
 # tap_done - the plan; status 0 only when every check passed.
 tap_done() {
 	echo "1..$tap_n"
+	[ -n "${TAP_COPY:-}" ] && echo "1..$tap_n" >>"$TAP_COPY"
 	[ "$tap_failed" -eq 0 ]
 }
 
