@@ -175,7 +175,7 @@ daemon_pidfile_lock(const char *path, char *err, size_t errlen)
 	pidfile_fd = file_open(path, O_RDWR, 0644, &created);
 	if (pidfile_fd == -1) {
 		snprintf(err, errlen, "cannot open pid file %s: %s", path,
-		    file_error(errno));
+		    file_error_at(path, errno));
 		return -1;
 	}
 	if (fstat(pidfile_fd, &st) == -1) {

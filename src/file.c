@@ -18,6 +18,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -130,6 +133,35 @@ file_error(int error)
 	if (error == FILE_ENOTREG)
 		return "not a regular file";
 	return strerror(error);
+}
+
+/*
+ * file_error_at - file_error() for a file at path, naming the directory
+ * when it is the directory that is missing: "directory /usr/local/var/run
+ * does not exist" tells an administrator what to create (make install
+ * creates $runstatedir; a directory of their own config is theirs), where
+ * "No such file or directory" sends them looking for the file.  For the
+ * pid file, the logs and unix sockets, which preforkd creates; the text is
+ * valid until the next call.
+ */
+const char *
+file_error_at(const char *path, int error)
+{
+	static char text[PATH_MAX + 32];
+	char copy[PATH_MAX];
+	const char *dir;
+	struct stat st;
+
+	if (error != ENOENT)
+		return file_error(error);
+	snprintf(copy, sizeof(copy), "%s", path);
+	dir = dirname(copy);
+	if (stat(dir, &st) == -1 && errno == ENOENT) {
+		snprintf(text, sizeof(text), "directory %s does not exist",
+		    dir);
+		return text;
+	}
+	return file_error(error);
 }
 
 /*

@@ -58,6 +58,14 @@ listen_cause(const struct listener *l, int error, char *err, size_t errlen)
 		else
 			snprintf(err, errlen, "permission denied");
 		break;
+	case ENOENT:
+		if (l->addr.proto == PROTO_UNIX) {
+			sun = (const struct sockaddr_un *)&l->addr.ss;
+			snprintf(err, errlen, "%s",
+			    file_error_at(sun->sun_path, error));
+		} else
+			snprintf(err, errlen, "%s", strerror(error));
+		break;
 	case EEXIST:
 		snprintf(err, errlen, "a file that is not a socket is in the "
 		    "way (remove it, or choose another path)");

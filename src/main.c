@@ -247,7 +247,7 @@ main(int argc, char *argv[])
 	}
 	if (log_open(conf->error_log, foreground) == -1) {
 		log_error("cannot open the error log %s: %s", conf->error_log,
-		    file_error(errno));
+		    file_error_at(conf->error_log, errno));
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;
 	}
@@ -258,7 +258,7 @@ main(int argc, char *argv[])
 	if (access_open(conf->access_log, conf->user != NULL ? conf->uid :
 	    (uid_t)-1, conf->gid) == -1) {
 		log_error("cannot open the access log %s: %s",
-		    conf->access_log, file_error(errno));
+		    conf->access_log, file_error_at(conf->access_log, errno));
 		daemon_pidfile_remove();
 		return EXIT_RUNTIME;
 	}

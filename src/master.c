@@ -367,10 +367,10 @@ master_signals(void)
 		log_notice("received SIGUSR1: reopening the log files");
 		if (log_reopen() == -1)
 			log_error("cannot reopen the error log %s: %s",
-			    log_file(), file_error(errno));
+			    log_file(), file_error_at(log_file(), errno));
 		if (access_reopen() == -1)
 			log_error("cannot reopen the access log %s: %s",
-			    access_file(), file_error(errno));
+			    access_file(), file_error_at(access_file(), errno));
 		(void)logpass_publish();
 		spawn_forward(SIGUSR1);
 	}

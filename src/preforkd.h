@@ -311,6 +311,7 @@ const char	*conf_service_user(const struct conf *,
 int		 file_open(const char *, int, mode_t, int *);
 int		 file_append(const char *, uid_t, gid_t, int *);
 const char	*file_error(int);
+const char	*file_error_at(const char *, int);
 int		 file_same(const char *, int);
 
 /* ----------------------------------------------------------------- log.c */

@@ -94,13 +94,15 @@ reload_logs_follow(const struct conf *oc, const struct conf *nc)
 	if (!reload_same_string(oc->error_log, nc->error_log) &&
 	    log_open(nc->error_log, master.foreground) == -1)
 		log_error("reload: cannot open the error log %s: %s; keeping "
-		    "the old one", nc->error_log, file_error(errno));
+		    "the old one", nc->error_log,
+		    file_error_at(nc->error_log, errno));
 	if (!reload_same_string(oc->access_log, nc->access_log)) {
 		access_close();
 		if (access_open(nc->access_log, nc->user != NULL ? nc->uid :
 		    (uid_t)-1, nc->gid) == -1)
 			log_error("reload: cannot open the access log %s: %s",
-			    nc->access_log, file_error(errno));
+			    nc->access_log,
+			    file_error_at(nc->access_log, errno));
 	}
 	if (nc->user != NULL && geteuid() == 0)
 		log_chown(nc->uid, nc->gid);

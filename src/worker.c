@@ -233,9 +233,12 @@ worker_wait_drop(size_t i)
 	wait_added[i] = 0;
 }
 
-/* worker_wait - sleep until something is ready; flags what woke us. */
+/*
+ * worker_wait - sleep until something is ready; flags what woke us, and
+ * counts the listeners that did (*ready).
+ */
 static void
-worker_wait(int *sig, int *master)
+worker_wait(int *sig, int *master, int *ready)
 {
 	struct epoll_event ev[16];
 	int i, n;
@@ -252,6 +255,8 @@ worker_wait(int *sig, int *master)
 			*sig = 1;
 		else if ((long)ev[i].data.u64 == WAIT_MASTER)
 			*master = 1;
+		else
+			(*ready)++;
 	}
 }
 #else
@@ -292,10 +297,12 @@ worker_wait_drop(size_t i)
 }
 
 static void
-worker_wait(int *sig, int *master)
+worker_wait(int *sig, int *master, int *ready)
 {
 	size_t n = ctx->nlisteners;
 
+	/* poll() wakes every idle worker: none owes anyone a connection. */
+	*ready = 0;
 	if (poll(wait_pfd, wait_npfd, -1) <= 0)
 		return;
 	if (wait_pfd[n].revents != 0)
@@ -918,6 +925,35 @@ worker_reopen(void)
 }
 
 /*
+ * worker_quit_owed - QUIT came, and the last wait ended with *ready of our
+ * non-blocking listeners ready: serve what one of them holds, once each
+ * (1), before going (0).  Registered with EPOLLEXCLUSIVE, this worker may
+ * be the one the kernel woke for that connection or datagram (a retiring
+ * worker of a reload or an upgrade sleeps beside the new generation, and
+ * was there first); gone without taking it, it would wait in the queue
+ * for the next wakeup, which the next client brings, maybe only once this
+ * one gave up.  A blocking listener (accept() could sleep) never counts.
+ */
+static int
+worker_quit_owed(int *ready)
+{
+	size_t i;
+	int fl;
+
+	if (*ready <= 0)
+		return 0;
+	(*ready)--;
+	for (i = 0; i < ctx->nlisteners; i++) {
+		if (ctx->listeners[i].fd == -1)
+			continue;
+		fl = fcntl(ctx->listeners[i].fd, F_GETFL);
+		if (fl == -1 || (fl & O_NONBLOCK) == 0)
+			return 0;
+	}
+	return worker_try() == WORKER_NEXT_AGAIN;
+}
+
+/*
  * worker_main - the life of a worker, from fork to exit.  One that cannot
  * start exits with status 2; the master throttles the respawns of any
  * worker that dies before it was ready, whatever its status (policy.c).
@@ -927,7 +963,7 @@ worker_main(struct worker_ctx *c)
 {
 	const struct preforkd_module *h = c->service->handler;
 	char err[256];
-	int sig, master;
+	int sig, master, ready = 0;
 
 	ctx = c;
 	logpass_worker();
@@ -971,10 +1007,14 @@ worker_main(struct worker_ctx *c)
 	worker_guard_init();
 	ctx->slot->state = SLOT_IDLE;
 	for (;;) {
-		if (sig_quit_requested())
+		if (sig_quit_requested()) {
+			if (worker_quit_owed(&ready))
+				continue;
 			worker_exit(EXIT_OK);
+		}
 		if (sig_take(SIGF_USR1))
 			worker_reopen();
+		ready = 0;	/* the wakeup is taken up here */
 		switch (worker_try()) {
 		case WORKER_NEXT_AGAIN:
 			continue;
@@ -992,8 +1032,8 @@ worker_main(struct worker_ctx *c)
 		default:
 			break;
 		}
-		sig = master = 0;
-		worker_wait(&sig, &master);
+		sig = master = ready = 0;
+		worker_wait(&sig, &master, &ready);
 		if (sig)
 			sig_drain();
 		if (master) {
