@@ -250,6 +250,10 @@ test_robust(void)
 
 	if (srctab_create(&t, 8) == -1)
 		sysbail("srctab_create");
+	/* A fixed key: with a random one, the new source at the end may
+	 * share a cell of the debt sketch with the evicted one (and start
+	 * in its debt, as designed) once in a while. */
+	t.seed = UINT64_C(0x5eed);
 	ok(take(&t, 1, &r, T0) && take(&t, 1, &r, T0) && !take(&t, 1, &r, T0),
 	    "source 1: its burst of 2, then refused");
 	die_holding(&t, -1);
