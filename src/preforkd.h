@@ -555,6 +555,8 @@ int		 srctab_take(const struct srctab *, const struct admit_source *,
 int		 srctab_take_service(const struct srctab *, const struct rate *,
 		    int64_t);
 void		 srctab_stats(const struct srctab *, struct srctab_stats *);
+uint64_t	 srctab_seed(void);
+uint64_t	 srctab_source_hash(uint64_t, const struct admit_source *);
 /* ------------------------------------------------------------- sockdiag.c */
 
 int		 sockdiag_tcp_moved(const struct sockaddr *, const struct sockaddr *,

@@ -100,20 +100,31 @@ srctab_mix(uint64_t z)
 	return z ^ (z >> 31);
 }
 
-/* srctab_hash - src's hash under the table's seed. */
-static uint64_t
-srctab_hash(const struct srctab *t, const struct admit_source *src)
+/*
+ * srctab_source_hash - src's hash under key (a random seed: a client
+ * cannot choose addresses that collide); the source table's and
+ * tarpit.c's.
+ */
+uint64_t
+srctab_source_hash(uint64_t key, const struct admit_source *src)
 {
 	uint64_t w[2], h;
 
 	memcpy(w, src->b, sizeof(w));
-	h = srctab_mix(t->seed ^ (uint64_t)(uint32_t)src->family);
+	h = srctab_mix(key ^ (uint64_t)(uint32_t)src->family);
 	h = srctab_mix(h ^ w[0]);
 	return srctab_mix(h ^ w[1]);
 }
 
-/* srctab_seed - a random key for the hash (the clock when none is had). */
+/* srctab_hash - src's hash under the table's seed. */
 static uint64_t
+srctab_hash(const struct srctab *t, const struct admit_source *src)
+{
+	return srctab_source_hash(t->seed, src);
+}
+
+/* srctab_seed - a random key for a hash (the clock when none is had). */
+uint64_t
 srctab_seed(void)
 {
 	struct timespec ts;

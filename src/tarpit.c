@@ -35,9 +35,7 @@
 #include <sys/types.h>
 #include <sys/mman.h>
 
-#include <fcntl.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "preforkd.h"
@@ -68,15 +66,6 @@ static struct {
 } tarpit_held[TARPIT_HOLD_MAX];
 static size_t			 tarpit_first, tarpit_n;
 
-/* tarpit_mix - a 64-bit mixer (splitmix64's finaliser). */
-static uint64_t
-tarpit_mix(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 /*
  * tarpit_create - the table of suspects, in the master before it forks
  * its first worker (the workers inherit it): 0, or -1 with errno.
@@ -84,23 +73,14 @@ tarpit_mix(uint64_t z)
 int
 tarpit_create(void)
 {
-	struct timespec ts;
 	void *p;
-	int fd;
 
 	p = mmap(NULL, TARPIT_ENTRIES * sizeof(*tarpit_tab), PROT_READ |
 	    PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	tarpit_tab = p;
-	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
-		if (read(fd, &tarpit_seed, sizeof(tarpit_seed)) !=
-		    (ssize_t)sizeof(tarpit_seed))
-			tarpit_seed = 0;
-		close(fd);
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	tarpit_seed ^= tarpit_mix((uint64_t)ts.tv_nsec ^ (uint64_t)getpid());
+	tarpit_seed = srctab_seed();
 	return 0;
 }
 
@@ -108,13 +88,8 @@ tarpit_create(void)
 static struct tarpit_entry *
 tarpit_entry(uint64_t service, const struct admit_source *src)
 {
-	uint64_t w[2], h;
-
-	memcpy(w, src->b, sizeof(w));
-	h = tarpit_mix(tarpit_seed ^ service ^ (uint64_t)(uint32_t)src->family);
-	h = tarpit_mix(h ^ w[0]);
-	h = tarpit_mix(h ^ w[1]);
-	return &tarpit_tab[h % TARPIT_ENTRIES];
+	return &tarpit_tab[srctab_source_hash(tarpit_seed ^ service, src) %
+	    TARPIT_ENTRIES];
 }
 
 /* tarpit_mark - a connection of src to service was cut at now: suspect. */
@@ -150,15 +125,21 @@ tarpit_suspect(uint64_t service, const struct admit_source *src, int64_t now)
 	    __atomic_load_n(&e->until, __ATOMIC_ACQUIRE) == until;
 }
 
+/* tarpit_drop - close the oldest held socket. */
+static void
+tarpit_drop(void)
+{
+	close(tarpit_held[tarpit_first].fd);
+	tarpit_first = (tarpit_first + 1) % TARPIT_HOLD_MAX;
+	tarpit_n--;
+}
+
 /* tarpit_expire - close the held sockets whose time is up at now. */
 void
 tarpit_expire(int64_t now)
 {
-	while (tarpit_n > 0 && tarpit_held[tarpit_first].until <= now) {
-		close(tarpit_held[tarpit_first].fd);
-		tarpit_first = (tarpit_first + 1) % TARPIT_HOLD_MAX;
-		tarpit_n--;
-	}
+	while (tarpit_n > 0 && tarpit_held[tarpit_first].until <= now)
+		tarpit_drop();
 }
 
 /*
@@ -171,11 +152,8 @@ tarpit_hold(int fd, int64_t now, int64_t hold_ms)
 	size_t i;
 
 	tarpit_expire(now);
-	if (tarpit_n == TARPIT_HOLD_MAX) {
-		close(tarpit_held[tarpit_first].fd);
-		tarpit_first = (tarpit_first + 1) % TARPIT_HOLD_MAX;
-		tarpit_n--;
-	}
+	if (tarpit_n == TARPIT_HOLD_MAX)
+		tarpit_drop();
 	i = (tarpit_first + tarpit_n) % TARPIT_HOLD_MAX;
 	tarpit_held[i].fd = fd;
 	tarpit_held[i].until = now + (hold_ms > 0 ? hold_ms : TARPIT_HOLD_MS);
