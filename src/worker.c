@@ -450,7 +450,9 @@ worker_admit(struct preforkd_conn *c, const struct listener *l, int fd)
 	int end;
 
 	worker_conn_init(c, l, fd);
-	tarpit_expire(c->started);
+	/* Only a service that sheds holds sockets (tarpit.c). */
+	if (ctx->service->io_timeout_busy > 0)
+		tarpit_expire(c->started);
 	if ((end = admit_check(ctx->service, c, &why)) != CONN_CLOSED) {
 		worker_refuse(c, end, why);
 		return WORKER_REFUSED;
