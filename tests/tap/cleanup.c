@@ -41,6 +41,8 @@ static struct pf_daemon	*pf_registry[PF_REGISTRY_MAX];
 static int		 pf_nregistry;
 static volatile sig_atomic_t pf_cleaning;
 static int		 pf_inited;
+static void		(*pf_hooks[8])(int);	/* other harness parts */
+static int		 pf_nhooks;
 
 static int
 pf_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -50,6 +52,13 @@ pf_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 	(void)ftw;
 	remove(path);
 	return 0;
+}
+
+/* pf_rm_tree - remove dir and all it holds (a test's temporary directory). */
+void
+pf_rm_tree(const char *dir)
+{
+	nftw(dir, pf_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /*
@@ -140,7 +149,7 @@ pf_cleanup_one(struct pf_daemon *d, int report)
 			if (len > 0 && write(1, msg, (size_t)len) < 0)
 				(void)0;
 		} else
-			nftw(d->dir, pf_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+			pf_rm_tree(d->dir);
 	}
 }
 
@@ -162,6 +171,8 @@ pf_cleanup_run(int report)
 		killpg(run, SIGKILL);
 		kill(run, SIGKILL);
 	}
+	for (i = pf_nhooks - 1; i >= 0; i--)
+		pf_hooks[i](report);
 	for (i = pf_nregistry - 1; i >= 0; i--)
 		pf_cleanup_one(pf_registry[i], report);
 }
@@ -237,4 +248,18 @@ pf_register(struct pf_daemon *d)
 	if (pf_nregistry >= PF_REGISTRY_MAX)
 		bail("too many daemons in one test");
 	pf_registry[pf_nregistry++] = d;
+}
+
+/*
+ * pf_at_cleanup - fn(report) runs in the same cleanup as the daemons (at
+ * exit and from the safety net, report 0 there), before them: how another
+ * program the harness starts (haproxy.c) is killed by pid whatever happens.
+ */
+void
+pf_at_cleanup(void (*fn)(int))
+{
+	pf_init();
+	if (pf_nhooks >= (int)(sizeof(pf_hooks) / sizeof(pf_hooks[0])))
+		bail("too many cleanup hooks in one test");
+	pf_hooks[pf_nhooks++] = fn;
 }

@@ -1,7 +1,7 @@
 /*
  * harness.h - what the files of the daemon harness (util.c, proc.c,
- * cleanup.c, run.c, status.c, log.c, daemon.c) share among themselves.  Tests
- * include daemon.h, never this.
+ * cleanup.c, run.c, status.c, log.c, daemon.c, haproxy.c) share among
+ * themselves.  Tests include daemon.h (and haproxy.h), never this.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -18,6 +18,8 @@ extern pid_t		 pf_test_pid;	/* the test itself, never killed */
 extern char		 pf_exe[];	/* realpath of $PREFORKD */
 void	 pf_init(void);
 void	 pf_register(struct pf_daemon *);
+void	 pf_at_cleanup(void (*)(int));
+void	 pf_rm_tree(const char *);
 
 /* run.c */
 extern volatile pid_t	 pf_run_pid;	/* a pf_run child still running */
