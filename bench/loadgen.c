@@ -26,6 +26,15 @@
  * the last byte of the echo (short) or from the write to the last byte
  * (keepalive), kept in a log-linear histogram (1.5 % resolution).
  *
+ * -P v2 (or v2crc) sends a PROXY protocol v2 header before the request, as
+ * HAProxy's send-proxy-v2 would: PROXY command, TCP over IPv4, a source
+ * address fixed per client slot (198.18.0.0/15, the benchmarking range:
+ * slot n is 198.18.0.0 + n + 1, port 10000 + n) and the server's address
+ * as destination; v2crc adds the CRC32C TLV (the header's checksum,
+ * computed once per slot).  Only the request's echo is read back (the
+ * header is the server's to consume); in keepalive mode the header goes
+ * once per connection, before its first request.  TCP modes only.
+ *
  * Output, one line:
  *   RESULT mode=short conc=64 threads=1 dur_s=3.000 ok=123 rate=41.0
  *   conns=123 refused=0 reset=0 timeout=0 short=0 bad=0 other=0
@@ -74,6 +83,10 @@ struct slot {
 	size_t		got;
 	char		head[12];	/* http: the status line's start */
 	uint64_t	seq;		/* udp: the datagram in flight */
+	unsigned char	*out;		/* what the connection sends next */
+	size_t		outlen;
+	unsigned char	*first;		/* -P: header + request, per slot */
+	size_t		firstlen;
 };
 
 struct counts {
@@ -101,6 +114,7 @@ static int		 nsrc = 16;
 static size_t		 reqlen = 32;
 static int		 timeout_ms = 2000;
 static const char	*http_path = "/32.txt";
+static int		 proxy_v2;	/* -P: 1 v2, 2 v2 with CRC32C */
 static struct sockaddr_in dst;
 static unsigned char	 req[REQ_MAX];
 static uint64_t		 t_end;
@@ -196,6 +210,8 @@ slot_start(struct thread *t, struct slot *s)
 	s->t_start = now_ns();
 	s->deadline = s->t_start + (uint64_t)timeout_ms * 1000000u;
 	s->sent = s->got = 0;
+	s->out = s->first != NULL ? s->first : req;
+	s->outlen = s->first != NULL ? s->firstlen : reqlen;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		slot_fail(t, s, errno);
@@ -251,6 +267,8 @@ slot_done(struct thread *t, struct slot *s)
 	s->t_start = now;
 	s->deadline = now + (uint64_t)timeout_ms * 1000000u;
 	s->sent = s->got = 0;
+	s->out = req;		/* the PROXY header went with the first */
+	s->outlen = reqlen;
 	s->state = ST_SENDING;
 }
 
@@ -267,7 +285,7 @@ slot_progress(struct thread *t, struct slot *s)
 	}
 again:
 	while (s->state == ST_SENDING) {
-		n = write(s->fd, req + s->sent, reqlen - s->sent);
+		n = write(s->fd, s->out + s->sent, s->outlen - s->sent);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
@@ -285,7 +303,7 @@ again:
 			return;
 		}
 		s->sent += (size_t)n;
-		if (s->sent == reqlen)
+		if (s->sent == s->outlen)
 			s->state = ST_READING;
 	}
 	while (s->state == ST_READING && mode == MODE_HTTP) {
@@ -513,13 +531,72 @@ thread_main(void *arg)
 	return NULL;
 }
 
+/* crc32c - CRC-32C (Castagnoli, reflected 0x82F63B78), bit by bit: it runs
+ * once per slot, at start. */
+static uint32_t
+crc32c(const unsigned char *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+	int k;
+
+	while (n-- > 0) {
+		c ^= *p++;
+		for (k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1u)));
+	}
+	return ~c;
+}
+
+/*
+ * proxy_first - slot n's first bytes: a PROXY v2 header (client
+ * 198.18.0.0 + n + 1, port 10000 + n, to the server's address and port;
+ * with the CRC32C TLV when proxy_v2 is 2) followed by the request.
+ */
+static int
+proxy_first(struct slot *s, unsigned n)
+{
+	static const unsigned char sig[12] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
+		0x54, 0x0a
+	};
+	uint32_t src = htonl(0xc6120000u + n + 1), crc;
+	uint16_t sport = htons((uint16_t)(10000 + n % 50000));
+	size_t hl = proxy_v2 == 2 ? 16 + 12 + 7 : 16 + 12;
+	unsigned char *h;
+
+	h = calloc(1, hl + reqlen);
+	if (h == NULL)
+		return -1;
+	memcpy(h, sig, 12);
+	h[12] = 0x21;			/* version 2, PROXY */
+	h[13] = 0x11;			/* AF_INET, STREAM */
+	h[14] = (unsigned char)((hl - 16) >> 8);
+	h[15] = (unsigned char)(hl - 16);
+	memcpy(h + 16, &src, 4);
+	memcpy(h + 20, &dst.sin_addr, 4);
+	memcpy(h + 24, &sport, 2);
+	memcpy(h + 26, &dst.sin_port, 2);
+	if (proxy_v2 == 2) {
+		h[28] = 0x03;		/* PP2_TYPE_CRC32C, 4 bytes */
+		h[29] = 0;
+		h[30] = 4;
+		crc = htonl(crc32c(h, hl));	/* over the header, field 0 */
+		memcpy(h + 31, &crc, 4);
+	}
+	memcpy(h + hl, req, reqlen);
+	s->first = h;
+	s->firstlen = hl + reqlen;
+	return 0;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr,
 	    "usage: loadgen -p PORT [-a 127.0.0.1] [-c CONC] [-d SECONDS]\n"
 	    "               [-m short|keepalive|http|udp] [-n NSRC] [-s REQBYTES]\n"
-	    "               [-t TIMEOUT_MS] [-j THREADS] [-u HTTP_PATH]\n");
+	    "               [-t TIMEOUT_MS] [-j THREADS] [-u HTTP_PATH]\n"
+	    "               [-P v2|v2crc]\n");
 	exit(64);
 }
 
@@ -534,7 +611,7 @@ main(int argc, char **argv)
 	double dur;
 	int ch, i, j, port = 0, b;
 
-	while ((ch = getopt(argc, argv, "a:c:d:j:m:n:p:s:t:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:d:j:m:n:p:P:s:t:u:")) != -1) {
 		switch (ch) {
 		case 'a': addr = optarg; break;
 		case 'c': conc = atoi(optarg); break;
@@ -554,6 +631,14 @@ main(int argc, char **argv)
 			break;
 		case 'n': nsrc = atoi(optarg); break;
 		case 'p': port = atoi(optarg); break;
+		case 'P':
+			if (strcmp(optarg, "v2") == 0)
+				proxy_v2 = 1;
+			else if (strcmp(optarg, "v2crc") == 0)
+				proxy_v2 = 2;
+			else
+				usage();
+			break;
 		case 's': reqlen = (size_t)atol(optarg); break;
 		case 't': timeout_ms = atoi(optarg); break;
 		case 'u': http_path = optarg; break;
@@ -562,7 +647,7 @@ main(int argc, char **argv)
 	}
 	if (port <= 0 || port > 65535 || conc < 1 || nthreads < 1 ||
 	    duration <= 0 || reqlen < 1 || reqlen > REQ_MAX || nsrc < 0 ||
-	    nsrc > 254 || timeout_ms < 1)
+	    nsrc > 254 || timeout_ms < 1 || (proxy_v2 && mode == MODE_UDP))
 		usage();
 	if (nthreads > conc)
 		nthreads = conc;
@@ -599,8 +684,14 @@ main(int argc, char **argv)
 			perror("loadgen: setup");
 			return 1;
 		}
-		for (j = 0; j < th[i].nslots; j++)
+		for (j = 0; j < th[i].nslots; j++) {
 			th[i].slots[j].fd = -1;
+			if (proxy_v2 && proxy_first(&th[i].slots[j],
+			    (unsigned)(i * (conc / nthreads + 1) + j)) < 0) {
+				perror("loadgen: calloc");
+				return 1;
+			}
+		}
 		if (pthread_create(&th[i].tid, NULL, thread_main, &th[i])) {
 			perror("loadgen: pthread_create");
 			return 1;
@@ -640,12 +731,14 @@ main(int argc, char **argv)
 			p99 = bucket_value(b);
 		seen += tot.hist[b];
 	}
-	printf("RESULT mode=%s conc=%d threads=%d dur_s=%.3f ok=%llu "
+	printf("RESULT mode=%s proxy=%s conc=%d threads=%d dur_s=%.3f ok=%llu "
 	    "rate=%.1f conns=%llu refused=%llu reset=%llu timeout=%llu "
 	    "short=%llu bad=%llu other=%llu other_errno=%s p50_us=%llu "
 	    "p99_us=%llu max_us=%llu client_cpu_ms=%.0f lost=%llu late=%llu\n",
 	    mode == MODE_SHORT ? "short" : mode == MODE_HTTP ? "http" :
-	    mode == MODE_UDP ? "udp" : "keepalive", conc, nthreads, dur,
+	    mode == MODE_UDP ? "udp" : "keepalive",
+	    proxy_v2 == 2 ? "v2crc" : proxy_v2 ? "v2" : "off", conc, nthreads,
+	    dur,
 	    (unsigned long long)tot.ok, (double)tot.ok / dur,
 	    (unsigned long long)tot.conns, (unsigned long long)tot.refused,
 	    (unsigned long long)tot.reset, (unsigned long long)tot.timeout,
