@@ -48,4 +48,8 @@ ssize_t		 proxy_parse(const unsigned char *buf, size_t len,
    continuing from crc (0 to start). */
 uint32_t	 proxy_crc32c(uint32_t crc, const void *p, size_t n);
 
+/* proxy_read.c: the header read off a connection, and not a byte more. */
+ssize_t		 proxy_read(int fd, int versions, int64_t deadline,
+		    struct proxy_header *h, char *why, size_t whylen);
+
 #endif
