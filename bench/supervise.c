@@ -8,10 +8,12 @@
  *   supervise start   -p PORT -n WORKERS [-T MS] -- COMMAND ARGS...
  *   supervise respawn -P MASTER -n WORKERS [-k KILLS] [-T MS]
  *   supervise reload  -P MASTER -p PORT [-T MS]
- *   supervise wait    -p PORT [-T MS] [-H|-U]  (until a round trip
+ *   supervise wait    -p PORT [-T MS] [-H|-U|-L]  (until a round trip
  *                                            works; -H: an HTTP/1.0 GET,
  *                                            any answer will do; -U: a
- *                                            UDP datagram echoed)
+ *                                            UDP datagram echoed; -L: a
+ *                                            PROXY v2 LOCAL header first,
+ *                                            for proxy_protocol = "v2")
  *
  * start forks COMMAND (which must stay in the foreground), and leaves it
  * running: its pid is in the RESULT line.  Not part of `make check`.
@@ -39,6 +41,7 @@
 
 static int	http;		/* -H: the round trip is an HTTP GET */
 static int	udp;		/* -U: the round trip is a UDP echo */
+static int	local;		/* -L: a PROXY v2 LOCAL header before it */
 
 static double
 now_ms(void)
@@ -88,8 +91,10 @@ roundtrip(int port)
 	int fd, ok = -1;
 	struct timeval tv = { 0, 200000 };
 	static const char get[] = "GET / HTTP/1.0\r\n\r\n";
-	const char *req = http ? get : "x";
-	size_t len = http ? sizeof(get) - 1 : 1;
+	/* PROXY v2 signature, version 2 LOCAL, UNSPEC, no address; then x */
+	static const char lx[] = "\r\n\r\n\0\r\nQUIT\n\x20\0\0\0x";
+	const char *req = http ? get : local ? lx : "x";
+	size_t len = http ? sizeof(get) - 1 : local ? sizeof(lx) - 1 : 1;
 
 	if ((fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) |
 	    SOCK_CLOEXEC, 0)) == -1)
@@ -141,7 +146,7 @@ usage(void)
 	fprintf(stderr, "usage: supervise start -p PORT -n N [-T MS] -- CMD..\n"
 	    "       supervise respawn -P PID -n N [-k KILLS] [-T MS]\n"
 	    "       supervise reload -P PID -p PORT [-T MS]\n"
-	    "       supervise wait -p PORT [-T MS] [-H|-U]\n");
+	    "       supervise wait -p PORT [-T MS] [-H|-U|-L]\n");
 	exit(64);
 }
 
@@ -158,10 +163,11 @@ main(int argc, char **argv)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((ch = getopt(argc, argv, "Hk:n:p:P:T:U")) != -1) {
+	while ((ch = getopt(argc, argv, "Hk:Ln:p:P:T:U")) != -1) {
 		switch (ch) {
 		case 'H': http = 1; break;
 		case 'U': udp = 1; break;
+		case 'L': local = 1; break;
 		case 'k': kills = atoi(optarg); break;
 		case 'n': want = atoi(optarg); break;
 		case 'p': port = atoi(optarg); break;
