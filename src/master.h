@@ -87,6 +87,8 @@ struct master {
 	int			 killed;
 	int			 stop_graceful;
 	int			 stop_listening; /* listeners left to close */
+	int			 stop_agents;	/* agent workers left for last */
+	int			 sweep_spare;	/* the sweep leaves agents be */
 	int64_t			 next_tick;	/* once-a-second maintenance */
 	pid_t			 pid;
 	struct timespec		 started;

@@ -216,6 +216,13 @@ struct conf_exec {
 	int			 mode;		/* enum exec_mode */
 };
 
+/* agent = { services = [...]; min_weight = N; } (handler "agent"). */
+struct conf_agent {
+	char			**services;	/* NULL-ended names */
+	size_t			 nservices;
+	int			 min_weight;	/* 0..100 */
+};
+
 /* One configured service: a set of listeners served by one pool. */
 struct conf_service {
 	char			*name;
@@ -229,6 +236,7 @@ struct conf_service {
 	/* What the handler sees of the service (name, state, timeouts). */
 	struct preforkd_service	 view;
 	struct conf_exec	*exec;		/* handler "exec", else NULL */
+	struct conf_agent	*agent;		/* handler "agent", else NULL */
 	char			*module_path;	/* handler "module": absolute */
 	int			 workers;	/* static pool size */
 	int			 dynamic;	/* min/max_spare, max_workers */

@@ -23,6 +23,7 @@
 
 #include "preforkd.h"
 #include "master.h"
+#include "handler.h"
 
 /* No free slot was found, and it was said. */
 static int	spawn_full;
@@ -378,6 +379,7 @@ void
 spawn_signal_all(int signo)
 {
 	master.sweep_signo = signo;
+	master.sweep_spare = master.stop_agents;
 	master.sweep_next = 0;
 	master.sweep_seq = master.spawned;
 	(void)spawn_sweep();
@@ -400,6 +402,10 @@ spawn_sweep(void)
 			master.sweep_signo = 0;
 			return 0;
 		}
+		/* A graceful stop tells the agent's workers last (stop.c). */
+		if (master.sweep_spare && p->svc->conf->handler ==
+		    &handler_agent)
+			continue;
 		if (p->seq <= master.sweep_seq)
 			spawn_retire(p, master.sweep_signo);
 	}
