@@ -395,6 +395,7 @@ conf_free(struct conf *conf)
 	for (i = 0; i < conf->nservices; i++) {
 		svc = &conf->services[i];
 		conf_exec_free(svc->exec);
+		conf_agent_free(svc->agent);
 		free(svc->module_path);
 		free(svc->user);
 		free(svc->group);

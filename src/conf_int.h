@@ -160,6 +160,12 @@ int		 conf_proxy_setting(struct conf_ctx *, const config_setting_t *,
 void		 conf_proxy_check(struct conf_ctx *, const config_setting_t *,
 		    const struct conf_service *);
 
+/* conf_agent.c: the agent handler's settings */
+void		 conf_agent_parse(struct conf_ctx *, const config_setting_t *,
+		    struct conf_service *);
+void		 conf_agent_check(struct conf_ctx *, const config_setting_t *);
+void		 conf_agent_free(struct conf_agent *);
+
 /* conf_module.c: a module's settings, and loading it */
 void		 conf_module(struct conf_ctx *, const config_setting_t *,
 		    struct conf_service *);

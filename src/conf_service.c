@@ -30,7 +30,7 @@
 const char *const conf_service_names[] = {
 	"name", "listen", "handler", "workers", "min_spare", "max_spare",
 	"max_workers", "backlog", "unix_mode", "max_requests", "timeout",
-	"io_timeout", "exec", "module", "access", "user", "group",
+	"io_timeout", "exec", "module", "access", "user", "group", "agent",
 	/* the admission limits: conf_limit.c */
 	"max_per_source", "source_prefix6", "max_rate", "max_rate_per_source",
 	"max_reply_bytes_per_source", "source_table_size",
@@ -54,6 +54,9 @@ static void	 conf_service_pool(struct conf_ctx *, struct conf_service *,
 		    const config_setting_t *const *, const int *);
 static void	 conf_service_handler(struct conf_ctx *,
 		    const config_setting_t *, struct conf_service *);
+static void	 conf_service_agent(struct conf_ctx *,
+		    const config_setting_t *, const config_setting_t *,
+		    struct conf_service *);
 static void	 conf_service_handler_check(struct conf_ctx *,
 		    const config_setting_t *, const config_setting_t *,
 		    const config_setting_t *, struct conf_service *);
@@ -100,6 +103,7 @@ conf_service_list(struct conf_ctx *ctx, const config_setting_t *list)
 		else
 			conf_service_one(ctx, s, (size_t)n);
 	}
+	conf_agent_check(ctx, list);
 }
 
 /* conf_service_one - one services.[i] group, into conf->services[idx]. */
@@ -110,7 +114,7 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 	struct conf_service *svc = &ctx->conf->services[idx];
 	const config_setting_t *s, *name = NULL, *listen = NULL;
 	const config_setting_t *handler = NULL, *mode = NULL;
-	const config_setting_t *exec = NULL, *module = NULL;
+	const config_setting_t *exec = NULL, *module = NULL, *agent = NULL;
 	const config_setting_t *max_requests = NULL, *timeout = NULL;
 	const config_setting_t *access = NULL;
 	const config_setting_t *user = NULL, *group_s = NULL;
@@ -168,6 +172,8 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 			exec = s;
 		else if (strcmp(key, "module") == 0)
 			module = s;
+		else if (strcmp(key, "agent") == 0)
+			agent = s;
 		else if (strcmp(key, "access") == 0)
 			access = s;	/* once the listeners are known */
 		else if (strcmp(key, "io_timeout") == 0) {
@@ -205,6 +211,8 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 	svc->view.api = &conn_api;
 	if (handler != NULL)
 		conf_service_handler_check(ctx, group, exec, module, svc);
+	if (handler != NULL && svc->handler != NULL)
+		conf_service_agent(ctx, group, agent, svc);
 	if (svc->exec != NULL && svc->exec->mode != EXEC_CONNECTION)
 		conf_exec_mode_check(ctx, exec, pool, max_requests, timeout,
 		    io_timeout, listen, svc);
@@ -420,6 +428,30 @@ conf_service_handler(struct conf_ctx *ctx, const config_setting_t *s,
 	else
 		conf_err(ctx, s, "unknown handler \"%s\"; handlers are: %s",
 		    v, list);
+}
+
+/*
+ * conf_service_agent - the agent group belongs to handler "agent", which
+ * needs it: it is what the agent reports on.
+ */
+static void
+conf_service_agent(struct conf_ctx *ctx, const config_setting_t *group,
+    const config_setting_t *agent, struct conf_service *svc)
+{
+	if (svc->handler != &handler_agent) {
+		if (agent != NULL)
+			conf_err(ctx, agent, "only applies to handler = "
+			    "\"agent\" (this service's handler is \"%s\")",
+			    svc->handler->name);
+		return;
+	}
+	if (agent == NULL) {
+		conf_err(ctx, group, "missing required setting \"agent\" "
+		    "(handler \"agent\" reports on agent.services)");
+		return;
+	}
+	conf_agent_parse(ctx, agent, svc);
+	svc->view.state = svc->agent;
 }
 
 /*

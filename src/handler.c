@@ -25,6 +25,8 @@ const struct preforkd_module *const handlers[] = {
 	&handler_time,
 	&handler_exec,
 	&handler_module,
+	&handler_metrics,
+	&handler_agent,
 	NULL,
 };
 

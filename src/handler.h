@@ -53,6 +53,8 @@ extern const struct preforkd_module handler_discard;
 extern const struct preforkd_module handler_chargen;
 extern const struct preforkd_module handler_daytime;
 extern const struct preforkd_module handler_time;
+extern const struct preforkd_module handler_metrics;	/* metrics.c */
+extern const struct preforkd_module handler_agent;	/* agent.c */
 extern const struct preforkd_module handler_exec;	/* exec.c */
 extern const struct preforkd_module handler_module;	/* module.c: a stand-in
 							   until conf_module.c loads

@@ -178,6 +178,15 @@ master_setup(struct conf *conf, struct listener **listeners, char *err,
 		    slots, strerror(errno));
 		return -1;
 	}
+	if (pub_create(&master.pub, conf->nservices, slots) == -1) {
+		snprintf(err, errlen, "the published page (memfd and mmap, "
+		    "%zu services, %zu slots): %s", conf->nservices, slots,
+		    strerror(errno));
+		return -1;
+	}
+	master.pred_alive = master.predecessor > 0 &&
+	    daemon_alive(master.predecessor);
+	master_publish();
 	if (proc_init(&master.pt, slots) == -1) {
 		snprintf(err, errlen, "the process table (%zu entries): %s",
 		    slots, strerror(errno));
@@ -199,6 +208,140 @@ master_setup(struct conf *conf, struct listener **listeners, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * master_fold_target - where the counts of a worker of generation gen
+ * and service s go when it dies: its service's successor (the current
+ * generation's service of the same name) for an older generation's, so
+ * that counts survive a reload; s itself when there is none (a service
+ * the reload removed) or it is current.
+ */
+struct service *
+master_fold_target(struct service *s, unsigned int gen)
+{
+	if (gen != master.generation && s->successor != NULL)
+		return s->successor;
+	return s;
+}
+
+/* master_current_index - s's index in the current generation, or -1. */
+static ssize_t
+master_current_index(const struct service *s)
+{
+	if (s == NULL || s < master.svc || s >= master.svc + master.nsvc)
+		return -1;
+	return s - master.svc;
+}
+
+/*
+ * master_publish_owner - slot of worker p on the published page: which
+ * current service its counts add to (an older generation's worker: its
+ * successor's), and whether it is on its way out; gone: nobody's.
+ * Inside pub_begin/pub_end.
+ */
+void
+master_publish_owner(const struct proc *p, int gone)
+{
+	const struct service *t;
+	uint32_t o = 0;
+	ssize_t k;
+
+	if (!gone) {
+		t = p->generation == master.generation ? p->svc :
+		    p->svc->successor;
+		if ((k = master_current_index(t)) >= 0) {
+			o = (uint32_t)k + 1;
+			if (p->generation != master.generation)
+				o |= PUB_OWNER_OLD;
+			if (p->retiring)
+				o |= PUB_OWNER_RETIRING;
+		}
+	}
+	pub_set_owner(&master.pub, proc_index(&master.pt, p), o);
+}
+
+/*
+ * master_publish_service - s's totals on the published page, when it is
+ * a service of the current generation.  Inside pub_begin/pub_end.
+ */
+void
+master_publish_service(const struct service *s)
+{
+	struct pub_service_in in;
+	ssize_t k;
+
+	if ((k = master_current_index(s)) < 0)
+		return;
+	in.name = s->conf->name;
+	in.count = s->dead;
+	in.hist = s->dead_hist;
+	in.hist_sum_ms = s->dead_hist_sum_ms;
+	in.respawns = s->respawns;
+	in.hung_kills = s->hung_kills;
+	in.throttle_ms = s->throttle.delay_ms;
+	in.want = s->want;
+	in.dynamic = s->conf->dynamic;
+	in.max_workers = s->conf->max_workers;
+	pub_set_service(&master.pub, (size_t)k, &in);
+}
+
+/* master_phase - what the master is doing, for the page. */
+static int
+master_phase(void)
+{
+	if (master.state != MASTER_RUNNING)
+		return PUB_STOPPING;
+	if (master.successor > 0 || master.pred_alive)
+		return PUB_UPGRADING;
+	if (master.reloading)
+		return PUB_RELOADING;
+	return PUB_RUNNING;
+}
+
+/*
+ * master_publish - the whole page again: the master's facts, every
+ * service of the current generation, who holds each slot (after a
+ * reload the layout changed).  Once a second, and on a reload.
+ */
+void
+master_publish(void)
+{
+	struct proc *p;
+	size_t i;
+
+	if (master.pub.cur.rw == NULL)
+		return;
+	pub_begin(&master.pub);
+	pub_set_master(&master.pub, master.generation, master_phase(),
+	    (int64_t)master.started.tv_sec * 1000 +
+	    master.started.tv_nsec / 1000000, (long)master.pid);
+	pub_set_nsvc(&master.pub, master.nsvc);
+	for (i = 0; i < master.nsvc; i++)
+		master_publish_service(&master.svc[i]);
+	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;)
+		master_publish_owner(p, 0);
+	pub_end(&master.pub);
+}
+
+/*
+ * master_publish_phase - the phase alone, when it changed (each turn of
+ * the loop: the agent says "drain" as soon as a stop or reload begins).
+ */
+static void
+master_publish_phase(void)
+{
+	static int last = -1;
+	int phase = master_phase();
+
+	if (phase == last || master.pub.cur.rw == NULL)
+		return;
+	last = phase;
+	pub_begin(&master.pub);
+	pub_set_master(&master.pub, master.generation, phase,
+	    (int64_t)master.started.tv_sec * 1000 +
+	    master.started.tv_nsec / 1000000, (long)master.pid);
+	pub_end(&master.pub);
 }
 
 /*
@@ -250,6 +393,7 @@ master_status(int json)
 	v.start_ms = master.start_ms;
 	v.paused = master.paused;
 	v.stopping = master.state != MASTER_RUNNING;
+	v.phase = pub_phase_name(master_phase());
 	if ((v.starting = master_starting()) != NULL)
 		v.nstarted = master_started(&v.nof);
 	return status_render(&v, json);
@@ -479,8 +623,12 @@ master_run(struct conf *conf, struct listener **listeners, int foreground,
 		now = now_ms();
 		if (now >= master.next_tick) {
 			supervise_tick(now);
+			master.pred_alive = master.predecessor > 0 &&
+			    daemon_alive(master.predecessor);
+			master_publish();
 			master.next_tick = now + 1000;
 		}
+		master_publish_phase();
 		if (master.state == MASTER_RUNNING) {
 			if ((wait = master_running(now)) == -2)
 				break;
@@ -509,6 +657,7 @@ master_run(struct conf *conf, struct listener **listeners, int foreground,
 	log_notice("exiting");
 	reload_free_old();
 	scoreboard_destroy(&master.sb);
+	pub_destroy(&master.pub);
 	proc_free(&master.pt);
 	for (i = 0; i < master.nsvc; i++)
 		free(master.svc[i].listeners);

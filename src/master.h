@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "preforkd.h"
+#include "pub.h"
 
 enum master_state {
 	MASTER_RUNNING,
@@ -76,6 +77,8 @@ struct master {
 	char			*start_dir;	/* where relative paths start */
 	struct scoreboard	 sb;		/* what workers report */
 	struct proctab		 pt;		/* what the master knows */
+	struct pub		 pub;		/* what workers may read */
+	int			 pred_alive;	/* the old master of an upgrade */
 	int			 alive[2];	/* workers see EOF when we die */
 	unsigned int		 generation;
 	enum master_state	 state;
@@ -84,6 +87,8 @@ struct master {
 	int			 killed;
 	int			 stop_graceful;
 	int			 stop_listening; /* listeners left to close */
+	int			 stop_agents;	/* agent workers left for last */
+	int			 sweep_spare;	/* the sweep leaves agents be */
 	int64_t			 next_tick;	/* once-a-second maintenance */
 	pid_t			 pid;
 	struct timespec		 started;
@@ -98,6 +103,10 @@ int		 master_live(void);
 struct service	*master_services(const struct conf *, struct listener **);
 void		 master_services_free(struct service *, size_t);
 int		 master_started(int *);
+struct service	*master_fold_target(struct service *, unsigned int);
+void		 master_publish(void);
+void		 master_publish_service(const struct service *);
+void		 master_publish_owner(const struct proc *, int);
 
 /* spawn.c */
 char		*spawn_exit_text(int, char *, size_t);

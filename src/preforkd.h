@@ -216,6 +216,13 @@ struct conf_exec {
 	int			 mode;		/* enum exec_mode */
 };
 
+/* agent = { services = [...]; min_weight = N; } (handler "agent"). */
+struct conf_agent {
+	char			**services;	/* NULL-ended names */
+	size_t			 nservices;
+	int			 min_weight;	/* 0..100 */
+};
+
 /* One configured service: a set of listeners served by one pool. */
 struct conf_service {
 	char			*name;
@@ -229,6 +236,7 @@ struct conf_service {
 	/* What the handler sees of the service (name, state, timeouts). */
 	struct preforkd_service	 view;
 	struct conf_exec	*exec;		/* handler "exec", else NULL */
+	struct conf_agent	*agent;		/* handler "agent", else NULL */
 	char			*module_path;	/* handler "module": absolute */
 	int			 workers;	/* static pool size */
 	int			 dynamic;	/* min/max_spare, max_workers */
@@ -424,8 +432,33 @@ enum slot_counter {
 				   sent by a peer not in proxy_from */
 	CTR_PROXY_LOCAL,	/* PROXY LOCAL or UNKNOWN: the balancer's own
 				   connection (a health check) */
+	CTR_ACCEPT_ERRORS,	/* accept()/recvfrom() failures, not EAGAIN */
+	CTR_BYTES_IN,		/* bytes read from clients (one add a connection) */
+	CTR_BYTES_OUT,		/* bytes written to clients */
 	CTR_COUNT,		/* how many there are */
 };
+
+/*
+ * What the JSON status, the logs and the metrics (handlers/metrics.c)
+ * call a counter: one row per enum slot_counter (scoreboard.c), so that a
+ * counter added to the enum shows up everywhere once its row is written
+ * (tests/unit/metrics-t.c checks every row is).
+ */
+struct slot_counter_info {
+	const char		*name;		/* JSON key: "rate_limited" */
+	const char		*metric;	/* "preforkd_rate_limited" */
+	const char		*unit;		/* OpenMetrics UNIT, or NULL */
+	const char		*help;
+};
+
+/*
+ * The connection-duration histogram each slot keeps (stream connections:
+ * a datagram has no duration to speak of): upper bounds in ms of the
+ * buckets, the last one +Inf; counts are per bucket, not cumulative.
+ */
+#define SLOT_HIST_BUCKETS	11
+#define SLOT_HIST_BOUNDS_MS	{ 1, 5, 10, 50, 100, 500, 1000, 5000, \
+				  10000, 60000, -1 }
 
 /*
  * One worker's slot in shared memory: what the worker reports, and nothing
@@ -449,6 +482,10 @@ struct slot {
 	volatile uint64_t	 src_service;	/* admit_service_key() */
 	volatile uint32_t	 src_w[4];	/* struct admit_source's b */
 	volatile uint64_t	 count[CTR_COUNT];	/* enum slot_counter */
+	/* Durations of the stream connections served, in SLOT_HIST_BUCKETS
+	 * (one increment per connection end), and their sum in ms. */
+	volatile uint64_t	 hist[SLOT_HIST_BUCKETS];
+	volatile uint64_t	 hist_sum_ms;
 	/* The process group the worker's descendants run in (the exec
 	 * handler's program), 0 when none: a hint the master checks in
 	 * /proc before it signals (proc.c). */
@@ -476,6 +513,8 @@ struct slot {
 struct slot_report {
 	int			 state;		/* SLOT_STARTING .. SLOT_PAUSED */
 	uint64_t		 count[CTR_COUNT];
+	uint64_t		 hist[SLOT_HIST_BUCKETS];
+	uint64_t		 hist_sum_ms;
 	pid_t			 group;		/* a hint: proc_group_ok() */
 	int64_t			 exec_at;
 	int64_t			 busy_since;
@@ -514,6 +553,11 @@ int		 scoreboard_read(const struct slot *, int64_t,
 		    struct slot_report *);
 const char	*scoreboard_state_name(int);
 const char	*scoreboard_counter_name(int);
+const struct slot_counter_info *scoreboard_counter_info(int);
+int		 scoreboard_hist_bucket(int64_t);
+int64_t		 scoreboard_hist_bound(int);
+void		 scoreboard_count_end(struct slot *, int64_t, uint64_t,
+		    uint64_t);
 void		 scoreboard_client(const struct slot_report *, char *, char *,
 		    size_t);
 const struct sockaddr *scoreboard_peer(const struct slot_report *);
@@ -891,6 +935,8 @@ struct service {
 	struct throttle			 throttle;
 	struct pool_state		 pool;
 	uint64_t			 dead[CTR_COUNT];	/* by workers gone */
+	uint64_t			 dead_hist[SLOT_HIST_BUCKETS];
+	uint64_t			 dead_hist_sum_ms;
 	uint64_t			 respawns;
 	uint64_t			 hung_kills;
 	struct srctab			 srctab;	/* admission's buckets */
@@ -915,6 +961,7 @@ struct status_view {
 	int64_t				 start_ms;	/* monotonic */
 	int				 paused;	/* WINCH */
 	int				 stopping;
+	const char			*phase;		/* pub_phase_name(); NULL */
 	/* A start or a reload forking its pools: "X of N started". */
 	const char			*starting;	/* "start", "reload"; NULL */
 	int				 nstarted;	/* X, over the services */

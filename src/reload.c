@@ -233,6 +233,9 @@ reload_run(int *wait)
 		if ((os = reload_service_named(nsvc[i].conf->name)) == NULL)
 			continue;
 		memcpy(nsvc[i].dead, os->dead, sizeof(nsvc[i].dead));
+		memcpy(nsvc[i].dead_hist, os->dead_hist,
+		    sizeof(nsvc[i].dead_hist));
+		nsvc[i].dead_hist_sum_ms = os->dead_hist_sum_ms;
 		nsvc[i].respawns = os->respawns;
 		nsvc[i].hung_kills = os->hung_kills;
 		/* So do its buckets, when their table keeps its shape: a
@@ -270,6 +273,12 @@ reload_run(int *wait)
 	/* The wait for the new workers starts once they are all forked. */
 	master.reload_deadline = INT64_MAX;
 	reload_successors();
+	/* Totals keyed by name go on; a page too small for nc grows. */
+	if (pub_grow(&master.pub, master.nsvc, master.generation) == -1)
+		log_error("reload: cannot grow the published page to %zu "
+		    "services: %s; the metrics show the first %u", master.nsvc,
+		    strerror(errno), master.pub.cur.cap);
+	master_publish();
 	sockets_log();
 	(void)master_started(&of);
 	log_notice("reload: generation %u: starting %d workers",
@@ -422,4 +431,8 @@ reload_free_old(void)
 		conf_free(g->conf);
 		free(g);
 	}
+	/* The pages only workers of the generations gone still held. */
+	for (g = master.old; g != NULL && g->older != NULL; g = g->older)
+		;
+	pub_drop_older(&master.pub, g != NULL ? g->id : master.generation);
 }

@@ -164,6 +164,9 @@ scoreboard_read(const struct slot *slot, int64_t now, struct slot_report *r)
 	r->state = slot->state;
 	for (i = 0; i < CTR_COUNT; i++)
 		r->count[i] = slot->count[i];
+	for (i = 0; i < SLOT_HIST_BUCKETS; i++)
+		r->hist[i] = slot->hist[i];
+	r->hist_sum_ms = slot->hist_sum_ms;
 	r->group = slot->group;
 	r->exec_at = slot->exec_at;
 	r->busy_since = slot->busy_since;
@@ -237,6 +240,52 @@ scoreboard_state_name(int state)
 	return state_names[state];
 }
 
+/* One row per enum slot_counter, in its order (preforkd.h). */
+static const struct slot_counter_info counter_info[CTR_COUNT] = {
+	[CTR_SERVED] = { "served", "preforkd_served", NULL,
+	    "Connections and datagrams served." },
+	[CTR_IO_TIMEOUTS] = { "io_timeouts", "preforkd_io_timeouts", NULL,
+	    "Clients disconnected for silence (io_timeout)." },
+	[CTR_ACCESS_LOST] = { "access_lost", "preforkd_access_log_lost", NULL,
+	    "Access-log lines that could not be written." },
+	[CTR_IGNORED] = { "ignored", "preforkd_datagrams_ignored", NULL,
+	    "Datagrams left unanswered by the loop guard." },
+	[CTR_DENIED] = { "denied", "preforkd_denied", NULL,
+	    "Clients refused by the access rules." },
+	[CTR_LIMITED] = { "limited", "preforkd_limited", NULL,
+	    "Clients refused over max_per_source." },
+	[CTR_RATE_LIMITED] = { "rate_limited", "preforkd_rate_limited", NULL,
+	    "Clients refused over max_rate or max_rate_per_source." },
+	[CTR_SHED] = { "shed", "preforkd_shed", NULL,
+	    "Clients cut to free a full pool (io_timeout_busy, min_rate)." },
+	[CTR_PROXY_ERRORS] = { "proxy_errors", "preforkd_proxy_errors", NULL,
+	    "Connections refused for their PROXY header (missing, malformed, "
+	    "late, or from outside proxy_from)." },
+	[CTR_PROXY_LOCAL] = { "proxy_local", "preforkd_proxy_local", NULL,
+	    "PROXY LOCAL or UNKNOWN connections: the balancer's own "
+	    "(health checks)." },
+	[CTR_ACCEPT_ERRORS] = { "accept_errors", "preforkd_accept_errors",
+	    NULL, "Failed accept() or recvfrom() calls (not EAGAIN)." },
+	[CTR_BYTES_IN] = { "bytes_in", "preforkd_received_bytes", "bytes",
+	    "Bytes received from clients, counted at connection end." },
+	[CTR_BYTES_OUT] = { "bytes_out", "preforkd_sent_bytes", "bytes",
+	    "Bytes sent to clients, counted at connection end." },
+};
+
+/*
+ * scoreboard_counter_info - counter i's names and help (NULL fields for a
+ * counter whose row is missing: metrics-t checks there is none).
+ */
+const struct slot_counter_info *
+scoreboard_counter_info(int i)
+{
+	static const struct slot_counter_info none;
+
+	if (i < 0 || i >= CTR_COUNT)
+		return &none;
+	return &counter_info[i];
+}
+
 /*
  * scoreboard_counter_name - counter i (enum slot_counter) as the JSON
  * status and the logs name it.
@@ -244,12 +293,50 @@ scoreboard_state_name(int state)
 const char *
 scoreboard_counter_name(int i)
 {
-	static const char *const names[CTR_COUNT] = {
-		"served", "io_timeouts", "access_lost", "ignored", "denied",
-		"limited", "rate_limited", "shed", "proxy_errors", "proxy_local",
-	};
+	const char *name = scoreboard_counter_info(i)->name;
 
-	if (i < 0 || i >= CTR_COUNT)
-		return "?";
-	return names[i];
+	return name == NULL ? "?" : name;
+}
+
+static const int64_t hist_bounds[SLOT_HIST_BUCKETS] = SLOT_HIST_BOUNDS_MS;
+
+/* scoreboard_hist_bound - bucket i's upper bound in ms; -1 for +Inf. */
+int64_t
+scoreboard_hist_bound(int i)
+{
+	if (i < 0 || i >= SLOT_HIST_BUCKETS)
+		return -1;
+	return hist_bounds[i];
+}
+
+/* scoreboard_hist_bucket - the bucket of a connection that lasted ms. */
+int
+scoreboard_hist_bucket(int64_t ms)
+{
+	int i;
+
+	for (i = 0; i < SLOT_HIST_BUCKETS - 1; i++)
+		if (ms <= hist_bounds[i])
+			return i;
+	return SLOT_HIST_BUCKETS - 1;
+}
+
+/*
+ * scoreboard_count_end - a connection of ms (-1: a datagram, kept out of
+ * the histogram) is over, with in and out bytes (CONN_BYTES_UNKNOWN,
+ * i.e. UINT64_MAX: not counted): one add per counter, by
+ * the worker that owns the slot alone, so no lock is needed.
+ */
+void
+scoreboard_count_end(struct slot *slot, int64_t ms, uint64_t in,
+    uint64_t out)
+{
+	if (ms >= 0) {
+		slot->hist[scoreboard_hist_bucket(ms)]++;
+		slot->hist_sum_ms += (uint64_t)ms;
+	}
+	if (in != UINT64_MAX)
+		slot->count[CTR_BYTES_IN] += in;
+	if (out != UINT64_MAX)
+		slot->count[CTR_BYTES_OUT] += out;
 }

@@ -23,6 +23,7 @@
 
 #include "preforkd.h"
 #include "master.h"
+#include "handler.h"
 
 /* No free slot was found, and it was said. */
 static int	spawn_full;
@@ -143,6 +144,10 @@ spawn_worker(struct service *s)
 	s->nprocs++;
 	p->generation = master.generation;
 	clock_gettime(CLOCK_REALTIME, &p->started);
+	/* Its slot (zeroed) counts for its service from now on. */
+	pub_begin(&master.pub);
+	master_publish_owner(p, 0);
+	pub_end(&master.pub);
 
 	sig_block(1);
 	pid = fork();
@@ -162,6 +167,8 @@ spawn_worker(struct service *s)
 		ctx.nservices = master.nsvc;
 		ctx.sb = &master.sb;
 		ctx.srctab = &s->srctab;
+		pub_child(&master.pub);
+		pub_reader(&master.pub.cur, &master.sb);
 		worker_main(&ctx);
 		/* NOTREACHED */
 	}
@@ -170,6 +177,9 @@ spawn_worker(struct service *s)
 		log_error("service %s: fork: %s", s->conf->name,
 		    strerror(errno));
 		s->nprocs--;
+		pub_begin(&master.pub);
+		master_publish_owner(p, 1);
+		pub_end(&master.pub);
 		proc_release(&master.pt, p);
 		/* Out of processes or memory: back off as for a crash. */
 		throttle_failed(&s->throttle, now_ms());
@@ -190,7 +200,7 @@ spawn_worker(struct service *s)
 static void
 spawn_ended(struct proc *p, int status)
 {
-	struct service *s = p->svc;
+	struct service *s = p->svc, *t;
 	struct policy_death_facts f;
 	struct slot_report r;
 	char how[96], client[2 * ADDR_TEXT_MAX + 64];
@@ -257,8 +267,23 @@ spawn_ended(struct proc *p, int status)
 	}
 	if (!p->retiring)
 		s->nworkers--;
+	/*
+	 * Its counts join the totals of its service (after a reload, of the
+	 * current service of that name), and leave its slot, in one write
+	 * of the published page: a scrape sees them in one place or the
+	 * other, never both or neither (pub.c).
+	 */
+	t = master_fold_target(s, p->generation);
+	pub_begin(&master.pub);
 	for (i = 0; i < CTR_COUNT; i++)
-		s->dead[i] = scoreboard_add(s->dead[i], r.count[i]);
+		t->dead[i] = scoreboard_add(t->dead[i], r.count[i]);
+	for (i = 0; i < SLOT_HIST_BUCKETS; i++)
+		t->dead_hist[i] = scoreboard_add(t->dead_hist[i], r.hist[i]);
+	t->dead_hist_sum_ms = scoreboard_add(t->dead_hist_sum_ms,
+	    r.hist_sum_ms);
+	master_publish_owner(p, 1);
+	master_publish_service(t);
+	pub_end(&master.pub);
 	/* The client it held counts no more against max_per_source. */
 	scoreboard_unsource(&master.sb, proc_index(&master.pt, p));
 	s->nprocs--;
@@ -334,6 +359,9 @@ spawn_retire(struct proc *p, int signo)
 	if (!p->retiring) {
 		p->retiring = 1;
 		p->svc->nworkers--;
+		pub_begin(&master.pub);
+		master_publish_owner(p, 0);
+		pub_end(&master.pub);
 	}
 	if (signo == SIGQUIT)
 		p->quit_at = now_ms();
@@ -351,6 +379,7 @@ void
 spawn_signal_all(int signo)
 {
 	master.sweep_signo = signo;
+	master.sweep_spare = master.stop_agents;
 	master.sweep_next = 0;
 	master.sweep_seq = master.spawned;
 	(void)spawn_sweep();
@@ -373,6 +402,10 @@ spawn_sweep(void)
 			master.sweep_signo = 0;
 			return 0;
 		}
+		/* A graceful stop tells the agent's workers last (stop.c). */
+		if (master.sweep_spare && p->svc->conf->handler ==
+		    &handler_agent)
+			continue;
 		if (p->seq <= master.sweep_seq)
 			spawn_retire(p, master.sweep_signo);
 	}

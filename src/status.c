@@ -29,6 +29,8 @@
 struct status_counts {
 	int		 workers, busy, idle, starting, exiting, paused;
 	uint64_t	 count[CTR_COUNT];	/* enum slot_counter */
+	uint64_t	 hist[SLOT_HIST_BUCKETS];	/* durations */
+	uint64_t	 hist_sum_ms;
 };
 
 /* One worker of the current generation, as both forms show it. */
@@ -78,6 +80,7 @@ struct status_master {
 	int		 older;		/* workers of older generations */
 	int		 paused;
 	int		 stopping;
+	const char	*phase;		/* running, stopping, ...; NULL */
 	const char	*starting;	/* "start", "reload", or NULL */
 	int		 nstarted;	/* workers started so far, */
 	int		 nof;		/*   of how many */
@@ -113,6 +116,7 @@ status_master_fill(const struct status_view *v, int64_t now,
 			m->older++;
 	m->paused = v->paused;
 	m->stopping = v->stopping;
+	m->phase = v->phase;
 	m->starting = v->starting;
 	m->nstarted = v->nstarted;
 	m->nof = v->nof;
@@ -128,6 +132,35 @@ status_mine(const struct status_view *v, const struct proc *p)
 	return p->svc - v->svc;
 }
 
+/*
+ * status_older - the index of the current service an older generation's
+ * worker p counts for (its service's successor, as the metrics count it),
+ * or -1.
+ */
+static ssize_t
+status_older(const struct status_view *v, const struct proc *p)
+{
+	const struct service *t;
+
+	if (p->generation == v->generation || (t = p->svc->successor) ==
+	    NULL || t < v->svc || t >= v->svc + v->nsvc)
+		return -1;
+	return t - v->svc;
+}
+
+/* status_count - the counters of slot r into c. */
+static void
+status_count(struct status_counts *c, const struct slot_report *r)
+{
+	int i;
+
+	for (i = 0; i < CTR_COUNT; i++)
+		c->count[i] = scoreboard_add(c->count[i], r->count[i]);
+	for (i = 0; i < SLOT_HIST_BUCKETS; i++)
+		c->hist[i] = scoreboard_add(c->hist[i], r->hist[i]);
+	c->hist_sum_ms = scoreboard_add(c->hist_sum_ms, r->hist_sum_ms);
+}
+
 /* status_add - worker p, its slot read into r, as a row and in the counts. */
 static void
 status_add(struct status_service *ss, const struct proc *p,
@@ -135,11 +168,9 @@ status_add(struct status_service *ss, const struct proc *p,
 {
 	struct status_counts *c = &ss->c;
 	struct status_row *w = &ss->rows[ss->nrows++];
-	int i;
 
 	c->workers++;
-	for (i = 0; i < CTR_COUNT; i++)
-		c->count[i] = scoreboard_add(c->count[i], r->count[i]);
+	status_count(c, r);
 	/* A retiring worker counts as exiting even while it finishes its
 	 * connection (its row still says busy). */
 	if (p->retiring || r->state == SLOT_EXITING)
@@ -245,6 +276,8 @@ status_services_fill(const struct status_view *v, int64_t now,
 		memset(&ss[i], 0, sizeof(ss[i]));
 		ss[i].s = s;
 		memcpy(ss[i].c.count, s->dead, sizeof(ss[i].c.count));
+		memcpy(ss[i].c.hist, s->dead_hist, sizeof(ss[i].c.hist));
+		ss[i].c.hist_sum_ms = s->dead_hist_sum_ms;
 	}
 	/* First walk: how many rows each service has (nrows, for now). */
 	for (i = 0; (p = proc_next(v->pt, &i)) != NULL;)
@@ -267,6 +300,14 @@ status_services_fill(const struct status_view *v, int64_t now,
 		ss[i].nrows = 0;
 	}
 	for (i = 0; (p = proc_next(v->pt, &i)) != NULL;) {
+		/* An older generation's worker still finishing: its counts
+		 * are its service's (they fold into it when it dies). */
+		if ((k = status_older(v, p)) >= 0) {
+			scoreboard_read(&v->sb->slots[proc_index(v->pt, p)],
+			    now, &r);
+			status_count(&ss[k].c, &r);
+			continue;
+		}
 		if ((k = status_mine(v, p)) < 0 ||
 		    ss[k].nrows == ss[k].rows_max)
 			continue;
@@ -442,10 +483,36 @@ status_json_master(FILE *f, const struct status_master *m)
 	fprintf(f, ",\"generation\":%u,\"older_workers\":%d,\"paused\":%s,"
 	    "\"stopping\":%s", m->generation, m->older,
 	    m->paused ? "true" : "false", m->stopping ? "true" : "false");
+	if (m->phase != NULL)
+		fprintf(f, ",\"phase\":\"%s\"", m->phase);
 	if (m->starting != NULL)
 		fprintf(f, ",\"progress\":{\"what\":\"%s\",\"started\":%d,"
 		    "\"of\":%d}", m->starting, m->nstarted, m->nof);
 	fprintf(f, "},\"services\":[");
+}
+
+/*
+ * status_json_hist - the connection durations as the metrics give them:
+ * cumulative counts per upper bound in ms ("+Inf" last), and their sum.
+ */
+static void
+status_json_hist(FILE *f, const struct status_counts *c)
+{
+	uint64_t cum = 0;
+	int i;
+
+	fprintf(f, ",\"duration_ms\":{\"buckets\":{");
+	for (i = 0; i < SLOT_HIST_BUCKETS; i++) {
+		cum = scoreboard_add(cum, c->hist[i]);
+		if (scoreboard_hist_bound(i) < 0)
+			fprintf(f, "%s\"+Inf\":%llu", i ? "," : "",
+			    (unsigned long long)cum);
+		else
+			fprintf(f, "%s\"%lld\":%llu", i ? "," : "",
+			    (long long)scoreboard_hist_bound(i),
+			    (unsigned long long)cum);
+	}
+	fprintf(f, "},\"sum\":%llu}", (unsigned long long)c->hist_sum_ms);
 }
 
 static void
@@ -498,6 +565,8 @@ status_json_service(FILE *f, const struct status_service *ss, size_t si)
 	for (j = 0; j < CTR_COUNT; j++)
 		fprintf(f, ",\"%s\":%llu", scoreboard_counter_name((int)j),
 		    (unsigned long long)c->count[j]);
+	fprintf(f, ",\"throttle_ms\":%d", s->throttle.delay_ms);
+	status_json_hist(f, c);
 	fprintf(f, "}");
 	if (ss->tab.size > 0)
 		fprintf(f, ",\"source_table\":{\"size\":%u,\"used\":%llu,"

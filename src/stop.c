@@ -3,6 +3,13 @@
  * a short grace) or graceful (QUIT: the listeners are shut down so new
  * clients are refused at once, the workers finish their connection).
  *
+ * A graceful stop leaves the services whose handler is "agent" for last:
+ * their workers keep answering HAProxy's agent-check ("drain", from the
+ * published phase) and their listeners stay open until every worker of
+ * the other services is gone, since HAProxy ignores an agent it cannot
+ * reach, and a closed agent would never tell it to drain.  Then they get
+ * QUIT too.  A fast stop does not wait for anyone.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
@@ -22,14 +29,27 @@
 
 #include "preforkd.h"
 #include "master.h"
+#include "handler.h"
 
-/* stop_listeners - close our listeners; shut them down if graceful. */
-void
-stop_listeners(int graceful)
+/* stop_is_agent - whether s is an agent's service, told last. */
+static int
+stop_is_agent(const struct service *s)
+{
+	return s->conf->handler == &handler_agent;
+}
+
+/*
+ * stop_close - close our listeners (shut them down if graceful), but
+ * the agents' while they are left for last.
+ */
+static void
+stop_close(int graceful)
 {
 	size_t i, j;
 
 	for (i = 0; i < master.nsvc; i++) {
+		if (master.stop_agents && stop_is_agent(&master.svc[i]))
+			continue;
 		for (j = 0; j < master.svc[i].nlisteners; j++) {
 			struct listener *l = &master.svc[i].listeners[j];
 
@@ -45,6 +65,46 @@ stop_listeners(int graceful)
 			listen_close(l);
 		}
 	}
+}
+
+/* stop_listeners - close all our listeners; shut them down if graceful. */
+void
+stop_listeners(int graceful)
+{
+	int agents = master.stop_agents;
+
+	master.stop_agents = 0;
+	stop_close(graceful);
+	master.stop_agents = agents;
+}
+
+/*
+ * stop_others_live - how many live workers are not an agent's (1 is
+ * enough to know: the scan stops there).
+ */
+static int
+stop_others_live(void)
+{
+	struct proc *p;
+	size_t i;
+
+	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;)
+		if (!stop_is_agent(p->svc))
+			return 1;
+	return 0;
+}
+
+/* stop_has_agents - whether any live worker is an agent's. */
+static int
+stop_has_agents(void)
+{
+	struct proc *p;
+	size_t i;
+
+	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;)
+		if (stop_is_agent(p->svc))
+			return 1;
+	return 0;
 }
 
 /* stop_begin - begin a fast (TERM) or graceful (QUIT) stop. */
@@ -69,6 +129,7 @@ stop_begin(int signo, int graceful)
 	 * shut-down listener.  Thousands are told a batch per turn
 	 * (spawn_sweep); the listeners go once all are (stop_step).
 	 */
+	master.stop_agents = graceful && stop_has_agents();
 	spawn_signal_all(graceful ? SIGQUIT : SIGTERM);
 	master.stop_graceful = graceful;
 	master.stop_listening = 1;
@@ -82,8 +143,18 @@ stop_begin(int signo, int graceful)
 void
 stop_step(void)
 {
-	if (!master.stop_listening || master.sweep_signo != 0)
+	if (master.sweep_signo != 0)
 		return;
-	stop_listeners(master.stop_graceful);
-	master.stop_listening = 0;
+	if (master.stop_listening) {
+		stop_close(master.stop_graceful);
+		master.stop_listening = 0;
+	}
+	/* The others are done: now the agents' workers and listeners. */
+	if (master.stop_agents && !stop_others_live()) {
+		log_notice("graceful stop: the other services' workers are "
+		    "gone; stopping the agent's");
+		master.stop_agents = 0;
+		spawn_signal_all(SIGQUIT);
+		master.stop_listening = 1;
+	}
 }

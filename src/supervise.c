@@ -181,7 +181,7 @@ supervise_hung(struct proc *p, const struct slot_report *r, int bad,
 	log_error("service %s: worker %ld hung%s (timeout %d s); killing it",
 	    cs->name, (long)p->pid,
 	    spawn_client_text(r, now, client, sizeof(client)), cs->timeout);
-	p->svc->hung_kills++;
+	master_fold_target(p->svc, p->generation)->hung_kills++;
 	p->hung = 1;
 	p->kill_at = now + HUNG_KILL_MS;
 	(void)proc_kill(&master.pt, p, SIGTERM);

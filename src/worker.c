@@ -576,9 +576,14 @@ PF_HOT static void
 worker_idle(struct preforkd_conn *c)
 {
 	struct slot *slot = ctx->slot;
+	int64_t ms = -1;
 
 	admit_done();
 	slot->count[CTR_SERVED]++;
+	/* Bytes and the duration histogram: one add each, at the end. */
+	if (c->proto != PROTO_UDP && (ms = now_ms() - c->started) < 0)
+		ms = 0;
+	scoreboard_count_end(slot, ms, c->bytes_in, c->bytes_out);
 	if (c->end == CONN_TIMEOUT) {
 		slot->count[CTR_IO_TIMEOUTS]++;
 		if (log_would(LL_INFO))
@@ -668,6 +673,10 @@ worker_accept_error(size_t i, int error)
 	if ((error == EAGAIN || error == EWOULDBLOCK) && !worker_wait_has(i))
 		fl = fcntl(l->fd, F_GETFL);
 	next = worker_next_after(error, fl != -1 && (fl & O_NONBLOCK) == 0);
+	/* Not an error: nothing there, a signal, a stop's shutdown. */
+	if (error != EAGAIN && error != EWOULDBLOCK && error != EINTR &&
+	    next != WORKER_NEXT_DEAD)
+		ctx->slot->count[CTR_ACCEPT_ERRORS]++;
 	switch (next) {
 	case WORKER_NEXT_WAIT:
 		/* Non-blocking: wait on it. */

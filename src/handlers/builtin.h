@@ -9,9 +9,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "handler.h"
+#include "pub.h"
 
 /* RFC 864: 72 of the 95 printable characters, then CRLF; 95 lines a cycle. */
 #define CHARGEN_NCHARS		95
@@ -44,5 +46,37 @@ void		 time_encode(unsigned char [4], uint32_t);
 void		 handler_dgram_own_port(int);
 int		 handler_dgram_loop(const struct preforkd_conn *);
 int		 handler_dgram_refuse(const struct preforkd_conn *);
+
+/* agent.c: what the agent weighs of one service it reports on. */
+struct agent_pool {
+	int		 idle;		/* waiting for a connection */
+	int		 workers;	/* of the current generation, not exiting */
+	int		 dynamic;	/* a dynamic pool: may grow... */
+	int		 max_workers;	/* ... up to this many */
+};
+
+/* "ready 100%\n" and its NUL, with room. */
+#define AGENT_ANSWER_MAX	32
+
+size_t		 agent_answer(char *, size_t, int, const struct agent_pool *,
+		    size_t, int);
+
+/* metrics.c: a request head (line and headers) is this long at most. */
+#define METRICS_REQUEST_MAX	8192
+
+/* The two text formats, as the Accept header picks them. */
+enum metrics_format {
+	METRICS_TEXT,		/* Prometheus text 0.0.4 */
+	METRICS_OPENMETRICS,	/* OpenMetrics text 1.0.0 */
+};
+
+size_t		 metrics_head_end(const char *, size_t);
+int		 metrics_request(const char *, size_t, int *);
+int		 metrics_accept(const char *);
+size_t		 metrics_escape(char *, size_t, const char *);
+void		 metrics_hist(FILE *, const char *, const char *,
+		    const uint64_t *, uint64_t);
+void		 metrics_render(FILE *, const struct pub_snap *, int);
+const char	*metrics_content_type(int);
 
 #endif /* PREFORKD_BUILTIN_H */

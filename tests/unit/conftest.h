@@ -33,7 +33,7 @@
 #define A100	A10 A10 A10 A10 A10 A10 A10 A10 A10 A10
 
 #define HANDLERS "handlers are: echo, discard, chargen, daytime, time, " \
-	"exec, module"
+	"exec, module, metrics, agent"
 
 /*
  * A config that fails with exactly one message.  Rows with root_user set

@@ -195,7 +195,7 @@ test_table(void)
 {
 	static const char *const names[] = {
 		"echo", "discard", "chargen", "daytime", "time", "exec",
-		"module", NULL
+		"module", "metrics", "agent", NULL
 	};
 	size_t	i;
 
@@ -774,7 +774,7 @@ test_udp(void)
 int
 main(void)
 {
-	plan(97);
+	plan(99);
 	alarm(120);
 	/* daytime is local time: make it UTC so the strings are known. */
 	if (setenv("TZ", "UTC0", 1) == -1)
