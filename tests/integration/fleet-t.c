@@ -423,6 +423,17 @@ haproxy_sum(struct pf_haproxy *hp, const char *field)
 	return n;
 }
 
+/* haproxy_log_count - lines of HAProxy's log with needle. */
+static int
+haproxy_log_count(struct pf_haproxy *hp, const char *needle)
+{
+	char *text = pf_file(hp->log);
+	int n = pf_count(text, needle);
+
+	free(text);
+	return n;
+}
+
 /* access_count - lines of host i's access log with needle. */
 static int
 access_count(int i, const char *needle)
@@ -536,8 +547,9 @@ test_rolling(struct pf_haproxy *hp)
 		    hosts[i].addr);
 	}
 	loops_stop();
-	diag("%ld requests through HAProxy during the upgrades and reloads",
-	    loops_ok());
+	diag("%ld requests through HAProxy during the upgrades and reloads; "
+	    "HAProxy drained a host %d times on its agent's word", loops_ok(),
+	    haproxy_log_count(hp, "enters drain state"));
 	if (!is_int(0, loops_fail(), "not one request failed"))
 		loops_show_fails();
 	is_int(0, haproxy_sum(hp, "econ"), "HAProxy saw no failed connection "
@@ -677,7 +689,7 @@ test_saturate(struct pf_haproxy *hp)
 {
 	unsigned char hdr[32];
 	char buf[16];
-	int slow[WORKERS], base[HOSTS], got[HOSTS] = { 0 }, i, n, w, done;
+	int slow[WORKERS], base[HOSTS], got[HOSTS] = { 0 }, i, n, r, w, done;
 	double before, after;
 
 	diag("host %s saturated by slow clients", hosts[0].addr);
@@ -691,8 +703,8 @@ test_saturate(struct pf_haproxy *hp)
 	done = burst(BURST);
 	done += burst_finish();
 	is_int(BURST, done, "%d connections through HAProxy", BURST);
-	ok(counts_wait(base, BURST, got), "each in an access log: %d %d %d",
-	    got[0], got[1], got[2]);
+	r = counts_wait(base, BURST, got);
+	ok(r, "each in an access log: %d %d %d", got[0], got[1], got[2]);
 	before = (double)got[0] / BURST;
 	ok(before >= 0.25, "host %s's share with equal weights: %.0f%% "
 	    "(>= 25%%)", hosts[0].addr, before * 100);
@@ -726,8 +738,8 @@ test_saturate(struct pf_haproxy *hp)
 	done += burst_finish();
 	is_int(BURST, done, "%d connections through HAProxy, all answered "
 	    "once the slow clients left", BURST);
-	ok(counts_wait(base, BURST, got), "each in an access log: %d %d %d",
-	    got[0], got[1], got[2]);
+	r = counts_wait(base, BURST, got);
+	ok(r, "each in an access log: %d %d %d", got[0], got[1], got[2]);
 	after = (double)got[0] / BURST;
 	ok(after <= 0.15 && before - after >= 0.15, "host %s's share drops "
 	    "from %.0f%% to %.0f%% (<= 15%%)", hosts[0].addr, before * 100,

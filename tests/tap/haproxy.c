@@ -64,6 +64,8 @@ pf_haproxy_cleanup(int report)
 			pf_haproxy_show(h, PF_HAPROXY_SHOW);
 		if (getenv("PF_KEEP") == NULL)
 			pf_rm_tree(h->dir);
+		else if (report)
+			diag("kept %s", h->dir);
 	}
 }
 
@@ -98,12 +100,10 @@ pf_haproxy_new(const char *sections)
 	full = tap_strdup_printf(
 	    "global\n"
 	    "    stats socket %s level admin\n"
-	    "    log stderr format short local0 info\n"
 	    "    maxconn 4096\n"
 	    "\n"
 	    "defaults\n"
 	    "    mode tcp\n"
-	    "    log global\n"
 	    "    timeout connect 5s\n"
 	    "    timeout client 60s\n"
 	    "    timeout server 60s\n"

@@ -38,8 +38,9 @@ struct pf_haproxy_srv {
 
 /*
  * pf_haproxy_start - write DIR/haproxy.cfg as a "global" section (the
- * stats socket, logs to stderr) and a "defaults" section (mode tcp, log
- * global, timeouts connect 5 s, client and server 60 s) followed by
+ * stats socket; with -db its warnings and alerts, such as a server going
+ * DOWN or into drain, go to stderr: the log) and a "defaults" section
+ * (mode tcp, timeouts connect 5 s, client and server 60 s) followed by
  * sections (frontends, backends, listens; a later "defaults" of the
  * caller's replaces ours), "@DIR@" in them replaced by the directory; start
  * haproxy -db -f on it and wait up to timeout_ms for its stats socket to
