@@ -493,6 +493,44 @@ fleet_cfg(void)
 	return tmp;
 }
 
+/*
+ * host_back - wait until host i is back in HAProxy's rotation after an
+ * upgrade or a reload: its agent answers "ready" again (it says "drain"
+ * from the start of the upgrade until the new master has seen the old one
+ * go, up to a second later, and during a reload until the new generation
+ * is ready; it never goes back to "drain" after that), then HAProxy's
+ * status for it is "UP" (no longer "DRAIN (agent)": HAProxy reads the
+ * agent every agent-inter).  Moving on to the next host any sooner can
+ * leave two, then three hosts drained at once: no server left at all.
+ */
+static int
+host_back(struct pf_haproxy *hp, int i)
+{
+	long deadline = pf_now_ms() + WAIT_MS;
+	char line[64];
+	ssize_t n;
+	int fd;
+
+	for (;;) {
+		fd = connect_from(hosts[i].addr, hosts[i].addr,
+		    hosts[i].agent_port);
+		n = fd >= 0 ? pf_read_all(fd, line, sizeof(line) - 1, 5000) : -1;
+		if (fd >= 0)
+			close(fd);
+		line[n > 0 ? n : 0] = '\0';
+		if (strncmp(line, "ready ", 6) == 0)
+			break;
+		if (pf_now_ms() >= deadline) {
+			diag("host %s: its agent still says \"%s\"",
+			    hosts[i].addr, line);
+			return 0;
+		}
+		pf_sleep_ms(20);
+	}
+	return pf_haproxy_wait_status(hp, "fleet", hosts[i].name, "UP",
+	    WAIT_MS) >= 0;
+}
+
 /* test_rolling - each host upgraded, then each reloaded, under load. */
 static void
 test_rolling(struct pf_haproxy *hp)
@@ -521,9 +559,8 @@ test_rolling(struct pf_haproxy *hp)
 		    (long)old);
 		ok(loops_progress(30), "requests go on after host %s's upgrade",
 		    hosts[i].addr);
-		ok(pf_haproxy_wait_status(hp, "fleet", hosts[i].name, "UP",
-		    WAIT_MS) >= 0, "host %s is UP (not DRAIN) again",
-		    hosts[i].addr);
+		ok(host_back(hp, i), "host %s: its agent says ready, HAProxy "
+		    "has it UP (not DRAIN) again", hosts[i].addr);
 		ok(access_wait(i, before),
 		    "host %s serves the clients after its upgrade",
 		    hosts[i].addr);
@@ -542,6 +579,8 @@ test_rolling(struct pf_haproxy *hp)
 		    hosts[i].addr, WORKERS - 1, out);
 		ok(loops_progress(30), "requests go on after host %s's reload",
 		    hosts[i].addr);
+		ok(host_back(hp, i), "host %s: its agent says ready, HAProxy "
+		    "has it UP (not DRAIN) again", hosts[i].addr);
 		ok(access_wait(i, before),
 		    "host %s serves the clients after its reload",
 		    hosts[i].addr);
@@ -564,8 +603,8 @@ test_rolling(struct pf_haproxy *hp)
 		free(text);
 		free(conf);
 		rc = host_ctl(i, "reload", out, sizeof(out));
-		ok(rc == 0, "host %s: -s reload back to %d echo workers",
-		    hosts[i].addr, WORKERS);
+		ok(rc == 0 && host_back(hp, i), "host %s: -s reload back to %d "
+		    "echo workers, back in rotation", hosts[i].addr, WORKERS);
 	}
 }
 
@@ -695,10 +734,11 @@ test_saturate(struct pf_haproxy *hp)
 	diag("host %s saturated by slow clients", hosts[0].addr);
 	for (i = 0; i < HOSTS; i++)
 		ok(pf_wait_workers(hosts[i].d, WORKERS + 2, WAIT_MS) ==
-		    WORKERS + 2 && pf_haproxy_wait_weight(hp, "fleet",
-		    hosts[i].name, 100, 100, WAIT_MS) == 100,
-		    "host %s: %d echo workers, all idle: weight 100",
-		    hosts[i].addr, WORKERS);
+		    WORKERS + 2 && pf_haproxy_wait_status(hp, "fleet",
+		    hosts[i].name, "UP", WAIT_MS) >= 0 &&
+		    pf_haproxy_wait_weight(hp, "fleet", hosts[i].name, 100, 100,
+		    WAIT_MS) == 100, "host %s: %d echo workers, all idle: UP, "
+		    "weight 100", hosts[i].addr, WORKERS);
 	client_counts(base);
 	done = burst(BURST);
 	done += burst_finish();
