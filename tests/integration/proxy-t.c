@@ -404,6 +404,69 @@ test_raw(void)
 	free(alog);
 }
 
+/* The exec program of the unix test: what it was told of its client. */
+static const char env_sh[] =
+    "#!/bin/sh\n"
+    "echo \"$PROTO ip=$TCPREMOTEIP port=$TCPREMOTEPORT "
+    "local=$TCPLOCALIP:$TCPLOCALPORT via=$PROXYREMOTEIP\"\n";
+
+/* unix_header - a connection to path sending hdr: the program's line. */
+static char *
+unix_header(const char *path, const char *hdr)
+{
+	int fd = pf_unix_connect(path);
+	char *l;
+
+	if (fd < 0)
+		sysbail("connect %s", path);
+	pf_write_all(fd, hdr, strlen(hdr));
+	l = line(fd);
+	close(fd);
+	return l;
+}
+
+/*
+ * test_unix - a balancer on a unix listener (proxy_from by uid): the
+ * client its header names is a TCP client to the program, and the access
+ * rules apply to that client's address.
+ */
+static void
+test_unix(void)
+{
+	struct pf_daemon *d;
+	char *path, *sock, *cfg;
+
+	cfg = tap_strdup_printf("services = ( { name = \"sock\";\n"
+	    "  listen = [ \"unix:@DIR@/p.sock\" ]; unix_mode = \"0666\";\n"
+	    "  handler = \"exec\"; exec = { argv = [ \"@DIR@/env\" ]; };\n"
+	    "  proxy_protocol = \"v1\"; proxy_from = [ \"uid %lu\" ];\n"
+	    "  access = [ \"deny 192.0.2.66\", \"allow all\" ]; } );\n",
+	    (unsigned long)geteuid());
+	d = pf_prepare(cfg);
+	free(cfg);
+	path = pf_path(d, "env");
+	pf_write_file(path, env_sh);
+	chmod(path, 0755);
+	free(path);
+	pf_launch(d, NULL);
+	if (pf_wait_ready(d, WAIT_MS) < 0) {
+		pf_show(d);
+		bail("preforkd did not start");
+	}
+	sock = pf_path(d, "p.sock");
+	is_string("TCP ip=192.0.2.7 port=4000 local=198.51.100.1:80 via=",
+	    unix_header(sock, "PROXY TCP4 192.0.2.7 198.51.100.1 4000 80\r\n"),
+	    "unix listener: the program sees the header's client as TCP");
+	is_string("", unix_header(sock, "PROXY TCP4 192.0.2.66 198.51.100.1 "
+	    "4000 80\r\n"), "  the access rules apply to that client: "
+	    "192.0.2.66 denied");
+	ok(pf_log_wait(d, "denied by access rule 1", WAIT_MS) == 1,
+	    "  logged as denied by the rule");
+	is_int(1, wait_count(d, "sock", "denied", 1), "  counted as denied");
+	ok(pf_stop(d) == 0, "sock: stopped");
+	free(sock);
+}
+
 /* check - preforkd -t on config text refuses it with want in stderr. */
 static void
 check(const char *text, const char *want, const char *what)
@@ -652,6 +715,7 @@ main(void)
 		diag("not root: workers run as this user");
 	test_check();
 	test_raw();
+	test_unix();
 	test_haproxy();
 	return 0;
 }
