@@ -586,11 +586,12 @@ worker_idle(struct preforkd_conn *c)
 	int64_t ms = -1;
 
 	admit_done();
-	slot->count[CTR_SERVED]++;
-	/* Bytes and the duration histogram: one add each, at the end. */
+	/* Bytes and the duration histogram: one add each, at the end, and
+	 * before served, so that a scrape that sees it served sees them. */
 	if (c->proto != PROTO_UDP && (ms = now_ms() - c->started) < 0)
 		ms = 0;
 	scoreboard_count_end(slot, ms, c->bytes_in, c->bytes_out);
+	slot->count[CTR_SERVED]++;
 	if (c->end == CONN_TIMEOUT) {
 		slot->count[CTR_IO_TIMEOUTS]++;
 		if (log_would(LL_INFO))

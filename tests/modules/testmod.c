@@ -7,6 +7,8 @@
  *            with report_group (since 2.1); answered "group PGID"
  *   orphan   the same child, not reported; answered "orphan PGID"
  *   hang     never answer again (the service's timeout kills the worker)
+ * and with the setting start_ms, a worker slow to get ready: its
+ * worker_start sleeps that long (the agent's reload test).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <preforkd/module.h>
@@ -29,6 +32,7 @@ struct testmod {
 	int	loud;
 	double	ratio;
 	size_t	ntags;
+	long long start_ms;
 };
 
 static int
@@ -37,7 +41,7 @@ testmod_configure(struct preforkd_settings *s)
 	struct testmod *t;
 	const char *word = NULL;
 	const char *const *tags = NULL;
-	long long limit = 3;
+	long long limit = 3, start_ms = 0;
 	double ratio = 0.5;
 	size_t ntags = 0;
 	int loud = 0, rc = 0;
@@ -55,6 +59,8 @@ testmod_configure(struct preforkd_settings *s)
 		rc = -1;
 	if (s->get_bool(s, "loud", &loud) == -1)
 		rc = -1;
+	if (s->get_int(s, "start_ms", 0, 60000, &start_ms) == -1)
+		rc = -1;
 	if (s->get_float(s, "ratio", &ratio) == -1)
 		rc = -1;
 	if (s->get_strings(s, "tags", &tags, &ntags) == -1)
@@ -68,6 +74,7 @@ testmod_configure(struct preforkd_settings *s)
 	t->loud = loud;
 	t->ratio = ratio;
 	t->ntags = ntags;
+	t->start_ms = start_ms;
 	s->state = t;
 	return 0;
 }
@@ -150,11 +157,26 @@ testmod_datagram(struct preforkd_conn *c, const unsigned char *data,
 	(void)preforkd_reply(c, out, (size_t)k);
 }
 
+/* testmod_start - a worker slow to get ready, when start_ms says so. */
+static int
+testmod_start(const struct preforkd_service *svc)
+{
+	const struct testmod *t = svc->state;
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(t->start_ms / 1000);
+	ts.tv_nsec = (long)(t->start_ms % 1000) * 1000000L;
+	while (t->start_ms > 0 && nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+	return 0;
+}
+
 const struct preforkd_module preforkd_module = {
 	PREFORKD_MODULE_INIT,
 	.name = "testmod",
 	.configure = testmod_configure,
 	.release = testmod_release,
+	.worker_start = testmod_start,
 	.serve_stream = testmod_stream,
 	.serve_datagram = testmod_datagram,
 };
