@@ -793,14 +793,32 @@ test_saturate(struct pf_haproxy *hp)
 	    hosts[0].addr);
 }
 
+/*
+ * status_pids - the pids "-s status --json" names for host i (its
+ * master's and every worker's "pid"), into pids: how many, -1 on error.
+ */
+static int
+status_pids(int i, pid_t *pids, int max)
+{
+	static char out[65536];
+	char err[1024], *p;
+	int n = 0;
+
+	if (pf_status(hosts[i].d, 1, out, sizeof(out), err, sizeof(err)) != 0)
+		return -1;
+	for (p = out; (p = strstr(p, "\"pid\":")) != NULL && n < max; p += 6)
+		pids[n++] = (pid_t)strtol(p + 6, NULL, 10);
+	return n;
+}
+
 /* test_kill - one host KILLed and started again, under load. */
 static void
 test_kill(struct pf_haproxy *hp)
 {
 	struct host *h = &hosts[HOSTS - 1];
-	pid_t pids[64], master;
+	pid_t pids[128], listed[64], master;
 	long kill_ms, gone_ms, down_ms, late = 0;
-	int i, j, k, n, before;
+	int i, j, k, n, nl, missing = 0, before;
 
 	diag("host %s killed (master and workers) under load", h->addr);
 	loops_start();
@@ -808,15 +826,28 @@ test_kill(struct pf_haproxy *hp)
 	master = pf_read_pid_file(h->d->pid_file);
 	ok(master == h->d->pid, "host %s's master from its pid file: %ld",
 	    h->addr, (long)master);
-	/* Stopped first, so that it cannot fork while we list and kill. */
+	/*
+	 * Its processes by pid: the pid file's master, the pids its status
+	 * lists (its scoreboard's workers), and the master's children as
+	 * /proc has them, which must be the same.  The master is stopped
+	 * first, so that it cannot fork while we list and kill.
+	 */
+	nl = status_pids(HOSTS - 1, listed, 64);
 	kill(master, SIGSTOP);
 	n = pf_workers(h->d, pids, 64);
+	for (i = 0; i < nl; i++)
+		if (listed[i] != master && !pf_pid_in(pids, n, listed[i])) {
+			missing++;
+			pids[n++] = listed[i];
+		}
+	ok(nl > 0 && missing == 0, "-s status lists %d pids, every worker "
+	    "one of the master's %d children", nl, n);
 	kill_ms = pf_now_ms();
 	kill(master, SIGKILL);
-	for (i = 0; i < n && i < 64; i++)
+	for (i = 0; i < n; i++)
 		kill(pids[i], SIGKILL);
 	kill(master, SIGCONT);
-	pids[n < 64 ? n++ : 63] = master;
+	pids[n++] = master;
 	ok(pf_wait_gone(pids, n, WAIT_MS) == 0, "its master and %d workers "
 	    "are gone", n - 1);
 	gone_ms = pf_now_ms();
