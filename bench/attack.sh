@@ -82,7 +82,8 @@ probe_lines() {
 	local src=$1 dst=$2 h=$3 d=$TMP/probe-limits one name
 	mkdir -p "$d"
 	: > "$dst"
-	awk '{ sub(/^[ \t]+/, ""); b = b $0 }
+	awk '/^[ \t]*#/ { next }
+	     { sub(/^[ \t]+/, ""); b = b $0 }
 	     /[,[][ \t]*$/ { b = b " "; next }
 	     { print b; b = "" }
 	     END { if (b != "") print b }' "$src" |
@@ -109,8 +110,16 @@ fi
 { echo "$ACL_RULES"; echo "max_per_source = $MPS;"; } > "$TMP/acl.want"
 LIMITS_MISSING=$(probe_lines "$TMP/limits.want" "$TMP/limits.conf" echo)
 ACL_MISSING=$(probe_lines "$TMP/acl.want" "$TMP/acl.conf" echo)
-# UDP: the same limits, those -t takes for a chargen service over UDP.
-UDP_MISSING=$(probe_lines "$TMP/limits.want" "$TMP/limits-udp.conf" chargen)
+# UDP: the per-source limits the UDP built-ins have by default, written
+# out (bench/udp-limits.conf): the TCP list's rates are set above the
+# loopback load generator's and would lift them.
+UDP_MISSING=$(probe_lines "$HERE/udp-limits.conf" "$TMP/limits-udp.conf" chargen)
+# The budget those defaults give one source over the flood: the burst,
+# and the rate over its sending time and the quiet wait after it.
+if [ -z "$UDP_BUDGET" ]; then
+	UDP_BUDGET=$(awk -v n="$UDP_N" -v r="$UDP_RATE" 'BEGIN { t = n / r + 0.5; printf "%d", 16384 + 8192 * (t == int(t) ? t : int(t) + 1) }')
+	note "UDP budget: 16384 + 8192 bytes a second (max_reply_bytes_per_source's default) over the flood's $(( UDP_N / UDP_RATE )) s and the 0.5 s after: $UDP_BUDGET bytes a source"
+fi
 pf_conf "$TMP/probe-limits/all.conf" 7 "$POOL" echo 0 "$TMP/probe-limits" "$TMP/limits.conf"
 if ! "$PREFORKD" -t -c "$TMP/probe-limits/all.conf" >"$TMP/probe-limits/all.out" 2>&1; then
 	echo "bench/run: preforkd -t refuses the limits together:" >&2
