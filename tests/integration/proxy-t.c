@@ -515,6 +515,18 @@ test_check(void)
 	    "  proxy_from = [ \"all\" ]; } );\n",
 	    "@DIR@/preforkd.conf:3: services.[0].proxy_from.[0]: \"all\": "
 	    "write a balancer's address", "proxy_from all");
+	check("services = ( { name = \"a\"; listen = [ \"unix:@DIR@/s\" ];\n"
+	    "  handler = \"echo\"; proxy_protocol = \"any\";\n"
+	    "  proxy_from = [ \"127.0.0.1\" ]; } );\n",
+	    "@DIR@/preforkd.conf:3: services.[0].proxy_from.[0]: "
+	    "\"127.0.0.1\" is an address, and the service has no tcp listen "
+	    "address", "an address for a unix listener");
+	check("services = ( { name = \"a\"; listen = [ \"127.0.0.1:0\" ];\n"
+	    "  handler = \"echo\"; proxy_protocol = \"any\";\n"
+	    "  proxy_from = [ \"uid 0\" ]; } );\n",
+	    "@DIR@/preforkd.conf:3: services.[0].proxy_from.[0]: \"uid 0\" "
+	    "names a unix peer, and the service has no unix: listen address",
+	    "a uid for a tcp listener");
 	check("services = ( { name = \"a\"; listen = [ \"127.0.0.1:0\" ];\n"
 	    "  handler = \"echo\"; proxy_protocol = \"any\";\n"
 	    "  proxy_from = [ \"127.0.0.1\" ];\n  proxy_timeout = 0; } );\n",
