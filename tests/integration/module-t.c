@@ -63,10 +63,10 @@ test_check(void)
 		const char	*so, *says, *what;
 	} abi[] = {
 		{ "badabi.so", " was built for module ABI 3.0, this preforkd "
-		    "speaks 2.1: another major version",
+		    "speaks 2.2: another major version",
 		    "a module for another major ABI" },
 		{ "newminor.so", " was built for module ABI 2.99, this preforkd "
-		    "speaks 2.1: the module may need what this preforkd lacks",
+		    "speaks 2.2: the module may need what this preforkd lacks",
 		    "a module for a newer minor" },
 		{ "badsize.so", ": its module descriptor says it is 16 bytes, "
 		    "less than the ", "a descriptor too small for its version" },
@@ -251,10 +251,10 @@ test_abi20(void)
 	    "abi20.so", "greeting = \"twenty\";", "");
 	port = pf_port(d, "old", "tcp");
 	ok(pf_log_wait(d, "abi20: worker ready for old", 5000),
-	    "abi20: the 2.0 module's worker_start ran in the 2.1 daemon");
+	    "abi20: the 2.0 module's worker_start ran in the 2.2 daemon");
 	ok(ask(port, "hi\n", buf, sizeof(buf), &from) > 0, "abi20: say hi");
-	like(buf, "twenty hi minor=1 api=",
-	    "abi20: it answers with its settings, on a daemon of minor 1");
+	like(buf, "twenty hi minor=2 api=",
+	    "abi20: it answers with its settings, on a daemon of minor 2");
 	want = tap_strdup_printf(" from=127.0.0.1:%d\n", from);
 	like(buf, want, "abi20: it sees the client through the 2.0 accessors");
 	free(want);
