@@ -162,11 +162,11 @@ tarpit_guard(uint64_t service, int64_t now)
 
 	if (tarpit_guards == NULL)
 		return;
+	/* Written, never read first: the master calls this too, and reads
+	 * nothing that a worker can write. */
 	g = &tarpit_guards[service % TARPIT_GUARDS];
-	if (g->service != service) {
-		__atomic_store_n(&g->until, 0, __ATOMIC_RELEASE);
-		g->service = service;
-	}
+	__atomic_store_n(&g->until, 0, __ATOMIC_RELEASE);
+	g->service = service;
 	__atomic_store_n(&g->until, now + TARPIT_GUARD_MS, __ATOMIC_RELEASE);
 }
 
