@@ -22,6 +22,11 @@ POOL=16			# workers of every pooled server; the legit concurrency
 A_SRC=127.0.1.1		# the attacker's first source address
 A_NSRC=$(( POOL * 10 > 256 ? POOL * 10 : 256 ))
 WARM=${WARM_SET:-2}	# seconds the attack runs before the legit clients start
+# Seconds the legitimate clients run, under the attack, before the
+# measured DURATION: the onset, while a server that learns who holds it
+# (preforkd's tarpit: each attacking address is cut once) is learning.
+# Its rate is reported on its own; the target is about what follows.
+ONSET=${ONSET_SET:-5}
 LEGIT_TMO=5000		# ms a legit client waits for its answer
 FLOOD_INFLIGHT=64
 MPS=4			# max_per_source, and xinetd's per_source
@@ -66,24 +71,26 @@ default_limits() {
 	echo 'max_rate_per_source = "5000/s burst 10000";'
 	echo 'max_rate = "100000/s burst 200000";'
 	echo 'defer_accept = 5;'
-	echo 'io_timeout_busy = 2;'
+	echo 'io_timeout_busy = 0.25;'
 	echo 'min_rate = 100;'
 }
 
 # probe_lines SRC DST HANDLER: keeps in DST the settings of SRC (one a line,
 # a line ending in "[" or "," going on to the next) that `preforkd -t`
-# accepts, one at a time; prints what it left out, one "name: why" a line.
+# accepts, one at a time, each with those kept before it; prints what it left out, one "name: why" a line.
 probe_lines() {
 	local src=$1 dst=$2 h=$3 d=$TMP/probe-limits one name
 	mkdir -p "$d"
 	: > "$dst"
-	awk '{ sub(/^[ \t]+/, ""); b = b $0 }
+	awk '/^[ \t]*#/ { next }
+	     { sub(/^[ \t]+/, ""); b = b $0 }
 	     /[,[][ \t]*$/ { b = b " "; next }
 	     { print b; b = "" }
 	     END { if (b != "") print b }' "$src" |
 	while IFS= read -r one; do
 		[ -n "$one" ] || continue
-		printf '%s\n' "$one" > "$d/one"
+		# Tried with those kept so far: min_rate needs io_timeout_busy.
+		{ cat "$dst"; printf '%s\n' "$one"; } > "$d/one"
 		pf_conf "$d/p.conf" 7 1 "$h" 0 "$d" "$d/one"
 		name=${one%%[ =]*}
 		if "$PREFORKD" -t -c "$d/p.conf" >"$d/out" 2>&1; then
@@ -103,8 +110,16 @@ fi
 { echo "$ACL_RULES"; echo "max_per_source = $MPS;"; } > "$TMP/acl.want"
 LIMITS_MISSING=$(probe_lines "$TMP/limits.want" "$TMP/limits.conf" echo)
 ACL_MISSING=$(probe_lines "$TMP/acl.want" "$TMP/acl.conf" echo)
-# UDP: the same limits, those -t takes for a chargen service over UDP.
-UDP_MISSING=$(probe_lines "$TMP/limits.want" "$TMP/limits-udp.conf" chargen)
+# UDP: the per-source limits the UDP built-ins have by default, written
+# out (bench/udp-limits.conf): the TCP list's rates are set above the
+# loopback load generator's and would lift them.
+UDP_MISSING=$(probe_lines "$HERE/udp-limits.conf" "$TMP/limits-udp.conf" chargen)
+# The budget those defaults give one source over the flood: the burst,
+# and the rate over its sending time and the quiet wait after it.
+if [ -z "$UDP_BUDGET" ]; then
+	UDP_BUDGET=$(awk -v n="$UDP_N" -v r="$UDP_RATE" 'BEGIN { t = n / r + 0.5; printf "%d", 16384 + 8192 * (t == int(t) ? t : int(t) + 1) }')
+	note "UDP budget: 16384 + 8192 bytes a second (max_reply_bytes_per_source's default) over the flood's $(( UDP_N / UDP_RATE )) s and the 0.5 s after: $UDP_BUDGET bytes a source"
+fi
 pf_conf "$TMP/probe-limits/all.conf" 7 "$POOL" echo 0 "$TMP/probe-limits" "$TMP/limits.conf"
 if ! "$PREFORKD" -t -c "$TMP/probe-limits/all.conf" >"$TMP/probe-limits/all.out" 2>&1; then
 	echo "bench/run: preforkd -t refuses the limits together:" >&2
@@ -191,7 +206,7 @@ export -f apache_conf xinetd_ps_conf
 # RESULT line, the server's CPU and process count, and the attacker's
 # RESULT line with its keys prefixed "a_".
 attack_measure() {
-	local c=$1 scen=$2 port=$3 d=$4 a b out procs apid= aout= lg=() byte=x
+	local c=$1 scen=$2 port=$3 d=$4 a b out procs apid= aout= lg=() byte=x onset
 	[ "$NETNS" = 1 ] && ip link set lo up
 	mkdir -p "$d"
 	if [ "$c" = apache ]; then lg=(-m http -u /32.txt); byte=G; fi
@@ -204,14 +219,16 @@ attack_measure() {
 	case $scen in
 	hold1|hold10)
 		"$BIN/attack" -m hold -p "$port" -c $(( POOL * ${scen#hold} )) \
-		    -d "$(( WARM + DURATION + 1 ))" -S "$A_SRC" -n "$A_NSRC" \
-		    -b "$byte" > "$d/attack.out" 2>&1 & apid=$! ;;
+		    -d "$(( WARM + ONSET + DURATION + 1 ))" -S "$A_SRC" \
+		    -n "$A_NSRC" -b "$byte" > "$d/attack.out" 2>&1 & apid=$! ;;
 	flood)
 		"$BIN/attack" -m flood -p "$port" -c "$FLOOD_INFLIGHT" \
-		    -r "$FLOOD_RATE" -d "$(( WARM + DURATION + 1 ))" -S "$A_SRC" \
+		    -r "$FLOOD_RATE" -d "$(( WARM + ONSET + DURATION + 1 ))" -S "$A_SRC" \
 		    -n "$A_NSRC" -b "$byte" > "$d/attack.out" 2>&1 & apid=$! ;;
 	esac
 	[ -n "$apid" ] && sleep "$WARM"
+	onset=$("$BIN/loadgen" -p "$port" -c "$POOL" -d "$ONSET" -n "$NSRC" \
+	    -t "$LEGIT_TMO" "${lg[@]}" | sed -n 's/.* rate=\([^ ]*\).*/\1/p')
 	a=$(cpu_ns "$CG" "$SRVPID")
 	out=$("$BIN/loadgen" -p "$port" -c "$POOL" -d "$DURATION" -n "$NSRC" \
 	    -t "$LEGIT_TMO" "${lg[@]}")
@@ -226,7 +243,7 @@ attack_measure() {
 		aout=$(sed -n 's/^RESULT //p' "$d/attack.out" | sed 's/\([^ ]*=\)/a_\1/g')
 	fi
 	server_stop
-	echo "$out workers=$POOL cpu_ns=$(( b - a )) procs=$procs $aout"
+	echo "$out onset_rate=${onset:--} workers=$POOL cpu_ns=$(( b - a )) procs=$procs $aout"
 }
 
 # hot_measure CONTENDER PORT DIR: unattacked, c=16, HOT_DUR seconds.
@@ -265,7 +282,7 @@ udp_measure() {
 	echo "$out"
 }
 export -f attack_measure hot_measure udp_measure
-export WARM DURATION LEGIT_TMO FLOOD_INFLIGHT FLOOD_RATE A_SRC A_NSRC HOT_DUR \
+export WARM ONSET DURATION LEGIT_TMO FLOOD_INFLIGHT FLOOD_RATE A_SRC A_NSRC HOT_DUR \
     UDP_N UDP_NSRC UDP_RATE
 
 # --- the runs ---------------------------------------------------------------------
@@ -277,7 +294,7 @@ for c in $A_CONTENDERS; do
 	[ "${AVAIL[$c]:-1}" = 1 ] && ACT+=("$c")
 done
 nmeas=$(( RUNS * ${#ACT[@]} * $(wc -w <<<"$SCENARIOS") ))
-say "under attack: ${ACT[*]}; scenarios $SCENARIOS; $RUNS runs of ${DURATION}s (+${WARM}s of attack first): $nmeas measurements, about $(( nmeas * (DURATION + WARM + 1) / 60 + 1 )) min"
+say "under attack: ${ACT[*]}; scenarios $SCENARIOS; $RUNS runs of ${DURATION}s (+${WARM}s of attack alone, then ${ONSET}s of onset): $nmeas measurements, about $(( nmeas * (DURATION + WARM + ONSET + 1) / 60 + 1 )) min"
 port=24000; i=0
 for run in $(seq 1 "$RUNS"); do
 	for scen in $SCENARIOS; do
@@ -355,6 +372,15 @@ scen_name() {
 	esac
 }
 
+# scen_header: a table's head, a column per scenario.
+scen_header() {
+	local line scen
+	line='| server |'; for scen in $SCENARIOS; do line+=" $(scen_name "$scen") |"; done
+	echo "$line"
+	line='|---|'; for scen in $SCENARIOS; do line+='---:|'; done
+	echo "$line"
+}
+
 DATE=$(date +%Y-%m-%d)
 SUFFIX=-attack; [ "$QUICK" = 1 ] && SUFFIX=-attack-quick
 mkdir -p "$HERE/results"
@@ -390,7 +416,7 @@ fi
 	echo "- others: $("$APACHE" -v 2>/dev/null | sed -n 's/^Server version: //p') (mpm_prefork), xinetd $(xinetd -version 2>&1 | head -1 | sed 's/^xinetd //')"
 	echo "- machine: $NCPU cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 	echo "- legitimate load: \`loadgen\`, $POOL short connections in flight from 127.0.0.1–127.0.0.$NSRC, answer within $(( LEGIT_TMO / 1000 )) s, ${DURATION}s per measurement, median of $RUNS runs; echo (32 bytes each way) against preforkd and xinetd, an HTTP/1.0 GET of a 32-byte file against Apache"
-	echo "- attacker: \`attack\` from $A_NSRC addresses ($A_SRC …), started ${WARM}s before the legitimate clients; hold: one byte, then silence, opened again at once when the server closes it; flood: $FLOOD_INFLIGHT in flight, $([ "$FLOOD_RATE" = 0 ] && echo 'as fast as it can' || echo "$FLOOD_RATE a second"), one byte each, closed once connected"
+	echo "- attacker: \`attack\` from $A_NSRC addresses ($A_SRC …), started ${WARM}s before the legitimate clients, which then run ${ONSET}s (the onset, reported on its own) before the ${DURATION}s measured; hold: one byte, then silence, opened again at once when the server closes it; flood: $FLOOD_INFLIGHT in flight, $([ "$FLOOD_RATE" = 0 ] && echo 'as fast as it can' || echo "$FLOOD_RATE a second"), one byte each, closed once connected"
 	echo "- pools: $POOL workers (preforkd static pool; Apache StartServers = MaxRequestWorkers = $POOL); xinetd forks a process per connection (instances unlimited, per_source $MPS)"
 	echo "- isolation: $([ "$NETNS" = 1 ] && echo 'each measurement in its own network namespace' || echo 'host loopback')"
 	echo "- command: \`bench/run --attack$([ "$QUICK" = 1 ] && echo ' --quick') --duration $DURATION --runs $RUNS$([ -n "$LIMITS_FILE" ] && echo " --limits $LIMITS_FILE")$([ "$FLOOD_RATE" != 0 ] && echo " --flood-rate $FLOOD_RATE")\`, $(( $(date +%s) - T0 )) s"
@@ -414,16 +440,27 @@ fi
 	echo
 	echo 'Legitimate connections completed per second (median), and as a ratio to the same server without attack.'
 	echo
-	line='| server |'; for scen in $SCENARIOS; do line+=" $(scen_name "$scen") |"; done
-	echo "$line"
-	line='|---|'; for scen in $SCENARIOS; do line+='---:|'; done
-	echo "$line"
+	scen_header
 	for c in $A_CONTENDERS; do
 		if [ "${AVAIL[$c]:-1}" != 1 ]; then echo "| $c | ${WHY[$c]:-not run} |"; continue; fi
 		line="| $c |"
 		for scen in $SCENARIOS; do
 			if [ "$scen" = none ]; then line+=" $(fmt0 "$(amed "$c" none rate)") |"
 			else line+=" $(fmt0 "$(amed "$c" "$scen" rate)") (**${RATIO[$c,$scen]}×**) |"; fi
+		done
+		echo "$line"
+	done
+	echo
+	echo "The onset: the same, over the ${ONSET}s before the measurement, when the legitimate clients have just come and the server is still learning which addresses hold it (preforkd cuts each attacking address once, then holds its connections without a worker: bench/README.md)."
+	echo
+	scen_header
+	for c in $A_CONTENDERS; do
+		[ "${AVAIL[$c]:-1}" = 1 ] || continue
+		line="| $c |"
+		for scen in $SCENARIOS; do
+			o=$(amed "$c" "$scen" onset_rate)
+			if [ "$scen" = none ]; then line+=" $(fmt0 "$o") |"
+			else line+=" $(fmt0 "$o") (**$(ratio "$o" "$(amed "$c" none onset_rate)")×**) |"; fi
 		done
 		echo "$line"
 	done

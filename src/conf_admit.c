@@ -24,7 +24,8 @@
 
 /* defer_accept: Linux keeps at most 255 SYN-ACK retransmissions' worth. */
 #define DEFER_ACCEPT_MAX	3600
-#define IO_TIMEOUT_BUSY_MAX	86400
+#define IO_TIMEOUT_BUSY_MIN_MS	100
+#define IO_TIMEOUT_BUSY_MAX_MS	(86400 * 1000)
 #define MIN_RATE_MAX		1000000000
 
 /*
@@ -74,8 +75,8 @@ conf_admit_setting(struct conf_ctx *ctx, const config_setting_t *s,
 	if (strcmp(key, "defer_accept") == 0)
 		conf_get_int(ctx, s, 0, DEFER_ACCEPT_MAX, &svc->defer_accept);
 	else if (strcmp(key, "io_timeout_busy") == 0)
-		conf_get_int(ctx, s, 0, IO_TIMEOUT_BUSY_MAX,
-		    &svc->io_timeout_busy);
+		conf_get_ms(ctx, s, IO_TIMEOUT_BUSY_MIN_MS,
+		    IO_TIMEOUT_BUSY_MAX_MS, &svc->io_timeout_busy_ms);
 	else if (strcmp(key, "min_rate") == 0)
 		conf_get_int(ctx, s, 0, MIN_RATE_MAX, &svc->min_rate);
 	else
@@ -132,18 +133,20 @@ conf_admit_busy(struct conf_ctx *ctx, const config_setting_t *busy,
     const config_setting_t *rate, const struct conf_service *svc)
 {
 	const config_setting_t *s = busy != NULL ? busy : rate;
+	char text[24];
 	size_t i;
 
-	if (rate != NULL && svc->min_rate > 0 && svc->io_timeout_busy == 0)
+	if (rate != NULL && svc->min_rate > 0 && svc->io_timeout_busy_ms == 0)
 		conf_err(ctx, rate, "needs io_timeout_busy: min_rate applies "
 		    "once a client has had its first io_timeout_busy seconds");
-	if (busy != NULL && svc->io_timeout_busy > 0 && svc->io_timeout > 0 &&
-	    svc->io_timeout_busy >= svc->io_timeout)
-		conf_err(ctx, busy, "must be less than io_timeout (got %d, "
+	if (busy != NULL && svc->io_timeout_busy_ms > 0 && svc->io_timeout > 0 &&
+	    svc->io_timeout_busy_ms >= svc->io_timeout * 1000)
+		conf_err(ctx, busy, "must be less than io_timeout (got %s, "
 		    "io_timeout is %d): a client silent for io_timeout is "
-		    "cut anyway", svc->io_timeout_busy, svc->io_timeout);
+		    "cut anyway", time_seconds(text, sizeof(text),
+		    svc->io_timeout_busy_ms), svc->io_timeout);
 	if (s == NULL || svc->nlisten == 0 ||
-	    (svc->io_timeout_busy == 0 && svc->min_rate == 0))
+	    (svc->io_timeout_busy_ms == 0 && svc->min_rate == 0))
 		return;
 	for (i = 0; i < svc->nlisten; i++)
 		if (svc->listen[i].proto != PROTO_UDP)

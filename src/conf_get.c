@@ -94,6 +94,37 @@ conf_get_int(struct conf_ctx *ctx, const config_setting_t *s, int min, int max,
 	return 0;
 }
 
+/*
+ * conf_get_ms - a duration in seconds, an integer or a decimal ("0.25"),
+ * within [min_ms, max_ms] milliseconds (0 always allowed: off), into
+ * *value in milliseconds, rounded to the nearest; 0, or -1 after an error.
+ */
+int
+conf_get_ms(struct conf_ctx *ctx, const config_setting_t *s, int min_ms,
+    int max_ms, int *value)
+{
+	double v;
+
+	if (config_setting_type(s) == CONFIG_TYPE_INT ||
+	    config_setting_type(s) == CONFIG_TYPE_INT64)
+		v = (double)config_setting_get_int64(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
+		v = config_setting_get_float(s);
+	else {
+		conf_err(ctx, s, "must be a number of seconds (got %s)",
+		    conf_get_type(s));
+		return -1;
+	}
+	if (v != 0 && !(v * 1000 >= min_ms - 0.5 && v * 1000 <= max_ms + 0.5)) {
+		conf_err(ctx, s, "must be 0 (off) or between %d.%03d and %d "
+		    "seconds (got %g)", min_ms / 1000, min_ms % 1000,
+		    max_ms / 1000, v);
+		return -1;
+	}
+	*value = (int)(v * 1000 + 0.5);
+	return 0;
+}
+
 /* conf_get_strdup - a copy of s, or NULL after an "out of memory". */
 char *
 conf_get_strdup(struct conf_ctx *ctx, const char *s)

@@ -85,6 +85,8 @@ int		 conf_get_index(const char *, const char *const *);
 const char	*conf_get_string(struct conf_ctx *, const config_setting_t *);
 int		 conf_get_int(struct conf_ctx *, const config_setting_t *, int,
 		    int, int *);
+int		 conf_get_ms(struct conf_ctx *, const config_setting_t *, int,
+		    int, int *);
 char		*conf_get_strdup(struct conf_ctx *, const char *);
 char		*conf_get_absolute(struct conf_ctx *, const config_setting_t *,
 		    const char *);

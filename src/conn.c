@@ -55,31 +55,39 @@ _Static_assert(offsetof(struct preforkd_conn, api) == 0,
 
 /*
  * conn_wait - after EAGAIN: wait until fd can be read or written, for at
- * most io_timeout.  An accepted socket is blocking and inherited its
- * listener's SO_RCVTIMEO/SO_SNDTIMEO (listen.c), so for it EAGAIN already
- * means io_timeout has passed; only a non-blocking descriptor (on the BSDs
- * an accepted socket may be one, as are the tests' socketpairs) polls here.
- * 0 when ready, -1 with errno (ETIMEDOUT when the time is up).
+ * most io_timeout, or, for a connection served in slices (c->slice_ms: a
+ * service on guard), a slice at a time, asking shed_slice() after each
+ * whether to go on.  An accepted socket is blocking and inherited its
+ * listener's SO_RCVTIMEO/SO_SNDTIMEO (listen.c), or was given the slice
+ * (worker.c), so for it EAGAIN already means the time is up; only a
+ * non-blocking descriptor (on the BSDs an accepted socket may be one, as
+ * are the tests' socketpairs) polls here.  0 when ready (or to try
+ * again), -1 with errno (ETIMEDOUT when the time is up).
  */
 static int
-conn_wait(const struct preforkd_conn *c, short events)
+conn_wait(struct preforkd_conn *c, short events)
 {
 	struct pollfd	pfd;
-	int		flags, n;
+	int		flags, n, ms;
 
 	flags = fcntl(c->fd, F_GETFL);
 	if (flags != -1 && (flags & O_NONBLOCK) == 0) {
+		if (c->slice_ms > 0)
+			return (shed_slice(c) ? 0 : -1);
 		errno = ETIMEDOUT;
 		return (-1);
 	}
 	pfd.fd = c->fd;
 	pfd.events = events;
 	pfd.revents = 0;
+	ms = c->slice_ms > 0 ? c->slice_ms : c->io_timeout_ms;
 	for (;;) {
-		n = poll(&pfd, 1, c->io_timeout_ms > 0 ? c->io_timeout_ms : -1);
+		n = poll(&pfd, 1, ms > 0 ? ms : -1);
 		if (n > 0)
 			return (0);
 		if (n == 0) {
+			if (c->slice_ms > 0)
+				return (shed_slice(c) ? 0 : -1);
 			errno = ETIMEDOUT;
 			return (-1);
 		}
@@ -135,6 +143,7 @@ conn_read(struct preforkd_conn *c, void *buf, size_t len)
 	for (;;) {
 		n = read(c->fd, buf, len);
 		if (n >= 0) {
+			c->silent_ms = 0;
 			c->bytes_in += (uint64_t)n;
 			if (c->moved != NULL)
 				*c->moved = c->bytes_in + c->bytes_out;
@@ -185,6 +194,7 @@ conn_write(struct preforkd_conn *c, const void *buf, size_t len)
 		}
 		p += n;
 		len -= (size_t)n;
+		c->silent_ms = 0;
 		c->bytes_out += (uint64_t)n;
 		if (c->moved != NULL)
 			*c->moved = c->bytes_in + c->bytes_out;

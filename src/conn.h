@@ -58,6 +58,10 @@ struct preforkd_conn {
 	volatile uint64_t		*moved;
 	int				 batched;	/* replies wait for
 							   batch_flush() */
+	/* Served in slices of io_timeout_busy (a service on guard:
+	 * shed_slice()), 0: in one io_timeout; silence so far. */
+	int				 slice_ms;
+	int				 silent_ms;
 };
 
 /* bytes_in and bytes_out when the system cannot tell (exec, unix). */
@@ -111,6 +115,7 @@ int		 tarpit_suspect(uint64_t, const struct admit_source *, int64_t);
 void		 tarpit_expire(int64_t);
 void		 tarpit_hold(int, int64_t, int64_t);
 size_t		 tarpit_holding(void);
+int		 shed_slice(struct preforkd_conn *);
 int		 admit_peer_cred(struct preforkd_conn *);
 /* admit.c: the limits (max_rate, max_rate_per_source, max_per_source,
  * max_reply_bytes_per_source) */

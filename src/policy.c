@@ -125,22 +125,22 @@ policy_shed_slow(const struct policy_shed_conn *c, int64_t busy_ms,
 /*
  * policy_shed - with a service's pool full and waiting connections in its
  * listen queue, which of its n busy connections to cut: those silent
- * longer than busy_s seconds (io_timeout_busy), and, when min_rate is
- * set, those slower than min_rate bytes a second after their first busy_s
- * seconds; longest silent first (the oldest first among equals), as many
+ * longer than busy milliseconds (io_timeout_busy), and, when min_rate is
+ * set, those slower than min_rate bytes a second after their first busy
+ * milliseconds; longest silent first (the oldest first among equals), as many
  * as there are connections waiting, and at least one.  The array comes
  * back in that order, each entry's why said; returns how many of the
- * first entries to cut.  No connection younger than busy_s is ever cut
+ * first entries to cut.  No connection younger than busy is ever cut
  * (a worker relies on it: shed.c).  Pure: tests/unit/policy-t.c.
  */
 size_t
-policy_shed(struct policy_shed_conn *c, size_t n, int busy_s, int min_rate,
+policy_shed(struct policy_shed_conn *c, size_t n, int busy, int min_rate,
     int waiting)
 {
-	int64_t busy_ms = (int64_t)busy_s * 1000;
+	int64_t busy_ms = busy;
 	size_t i, cut = 0, want;
 
-	if (busy_s <= 0 || waiting <= 0)
+	if (busy <= 0 || waiting <= 0)
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (c[i].silent_ms > busy_ms && c[i].age_ms > busy_ms)

@@ -269,7 +269,7 @@ struct conf_service {
 	int			 source_table_size;	/* entries */
 	/* Under pressure (conf_admit.c, shed.c): 0 is off for each. */
 	int			 defer_accept;	/* s: TCP_DEFER_ACCEPT */
-	int			 io_timeout_busy; /* s silent, with the pool full */
+	int			 io_timeout_busy_ms; /* silent, with the pool full */
 	int			 min_rate;	/* bytes/s after io_timeout_busy */
 	/* The PROXY protocol (conf_proxy.c; the worker reads the header):
 	 * proxy_protocol 0 is off, else a mask of PROXY_V1 | PROXY_V2
@@ -396,6 +396,8 @@ int		 listen_waiting(const struct listener *);
 /* -------------------------------------------------------------- tarpit.c */
 
 int		 tarpit_create(void);
+void		 tarpit_guard(uint64_t, int64_t);
+int		 tarpit_guarded(uint64_t, int64_t);
 
 /* ------------------------------------------------------------- sockets.c */
 
@@ -640,8 +642,8 @@ struct shed_track {
 
 struct preforkd_conn;
 
-int		 shed_worker_init(int);
-void		 shed_arm(int, int64_t);
+int		 shed_worker_init(int, uint64_t);
+void		 shed_arm(int, int64_t, const struct listener *);
 void		 shed_forget_fd(void);
 int		 shed_cut(void);
 int		 shed_disarm(void);
@@ -904,6 +906,7 @@ void		 tcpbytes_unwatch(struct tcpbytes *);
 int64_t		 now_ms(void);
 int		 time_every(int64_t *, int64_t);
 size_t		 time_format(char *, size_t, const struct timespec *, int);
+char		*time_seconds(char *, size_t, int64_t);
 
 /* -------------------------------------------------------------- daemon.c */
 

@@ -46,6 +46,7 @@
 
 #include "preforkd.h"
 #include "master.h"
+#include "conn.h"
 
 /* A connection told to go and still there is told again this much later. */
 #define SHED_AGAIN_MS		5000
@@ -64,6 +65,8 @@ static volatile sig_atomic_t	 shed_fd = -1;	/* -1: handed on (exec) */
 static volatile sig_atomic_t	 shed_done;	/* the master cut it */
 static int64_t			 shed_started;	/* now_ms() at accept */
 static int64_t			 shed_after_ms;	/* io_timeout_busy */
+static uint64_t			 shed_key;	/* admit_service_key() */
+static const struct listener	*shed_listener;	/* the connection's */
 
 /*
  * shed_handler - SIG_SHED: the master asks to cut our client.  Taken from
@@ -92,27 +95,100 @@ shed_handler(int signo, siginfo_t *si, void *uc)
 }
 
 /*
- * shed_worker_init - in a worker of a service with io_timeout_busy
- * (seconds, 0: none), take the master's requests.  0, or -1 with errno.
+ * shed_worker_init - in a worker of a service (admit_service_key()
+ * service) with io_timeout_busy (busy_ms, 0: none), take the master's
+ * requests.  0, or -1 with errno.
  */
 int
-shed_worker_init(int io_timeout_busy)
+shed_worker_init(int busy_ms, uint64_t service)
 {
-	if (io_timeout_busy <= 0)
+	if (busy_ms <= 0)
 		return 0;
-	shed_after_ms = (int64_t)io_timeout_busy * 1000;
+	shed_after_ms = busy_ms;
+	shed_key = service;
 	return sig_catch_info(SIG_SHED, shed_handler);
 }
 
-/* shed_arm - a connection on fd, accepted at started, may now be cut. */
+/*
+ * shed_arm - a connection on fd, accepted on l at started, may now be
+ * cut.
+ */
 void
-shed_arm(int fd, int64_t started)
+shed_arm(int fd, int64_t started, const struct listener *l)
 {
 	shed_armed = 0;
 	shed_done = 0;
 	shed_started = started;
+	shed_listener = l;
 	shed_fd = fd;
 	shed_armed = 1;
+}
+
+/*
+ * shed_slice_log - say why the worker cut c's client itself: at most a
+ * line a second per worker (an attacker reconnecting at once would fill
+ * the log otherwise), the others counted into the next.
+ */
+static void
+shed_slice_log(const struct preforkd_conn *c, int waiting, int64_t now)
+{
+	static int64_t last;
+	static unsigned long untold;
+	char local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX], busy[24], more[64];
+
+	if (last != 0 && now - last < 1000) {
+		untold++;
+		return;
+	}
+	last = now;
+	addr_sockaddr_format((const struct sockaddr *)&c->local, c->locallen,
+	    local, sizeof(local));
+	addr_sockaddr_format((const struct sockaddr *)&c->remote, c->remotelen,
+	    remote, sizeof(remote));
+	more[0] = '\0';
+	if (untold > 0)
+		snprintf(more, sizeof(more), " (and %lu more cuts by this "
+		    "worker not logged)", untold);
+	untold = 0;
+	log_info("service %s: cutting %s %s <- %s (worker %ld itself): silent "
+	    "for %s s, over io_timeout_busy, while %d connection%s wait%s and "
+	    "the service is on guard%s", c->service->name,
+	    addr_proto_name(c->proto), local, remote, (long)getpid(),
+	    time_seconds(busy, sizeof(busy), c->silent_ms), waiting,
+	    waiting == 1 ? "" : "s", waiting == 1 ? "s" : "", more);
+}
+
+/*
+ * shed_slice - the client of c has been silent for one more slice of
+ * io_timeout_busy (c->slice_ms: the worker serves a service on guard in
+ * slices, worker.c): whether to wait for it again (1), or not (0, errno
+ * set): ETIMEDOUT when io_timeout is over, or, when connections wait on
+ * its listener, ECONNABORTED: cut, as the master would at its next tick
+ * (shed_cut() says so from then on), and the service stays on guard.
+ * Only the silence of a blocked read or write counts: a handler that
+ * computes is not silent.
+ */
+int
+shed_slice(struct preforkd_conn *c)
+{
+	int64_t now;
+	int waiting;
+
+	c->silent_ms += c->slice_ms;
+	if (c->io_timeout_ms > 0 && c->silent_ms >= c->io_timeout_ms) {
+		errno = ETIMEDOUT;
+		return 0;
+	}
+	if (!shed_armed || shed_listener == NULL ||
+	    (waiting = listen_waiting(shed_listener)) == 0)
+		return 1;
+	now = now_ms();
+	tarpit_guard(shed_key, now);
+	shed_done = 1;
+	(void)shutdown(c->fd, SHUT_RDWR);
+	shed_slice_log(c, waiting, now);
+	errno = ECONNABORTED;
+	return 0;
 }
 
 /* shed_forget_fd - the worker no longer holds the socket (exec passed it). */
@@ -135,6 +211,7 @@ shed_disarm(void)
 {
 	shed_armed = 0;
 	shed_fd = -1;
+	shed_listener = NULL;
 	return shed_done;
 }
 
@@ -268,21 +345,23 @@ shed_log(const struct service *s, const struct proc *p,
     const struct slot_report *r, const struct policy_shed_conn *c,
     int waiting)
 {
-	char local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX], why[160];
+	char local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX], why[160], busy[24];
 
 	scoreboard_client(r, local, remote, sizeof(local));
 	if (c->why == SHED_SILENT)
 		snprintf(why, sizeof(why), "silent for %lld.%lld s, over "
-		    "io_timeout_busy %d s", (long long)(c->silent_ms / 1000),
+		    "io_timeout_busy %s s", (long long)(c->silent_ms / 1000),
 		    (long long)(c->silent_ms % 1000 / 100),
-		    s->conf->io_timeout_busy);
+		    time_seconds(busy, sizeof(busy),
+		    s->conf->io_timeout_busy_ms));
 	else
 		snprintf(why, sizeof(why), "moved %llu bytes in %lld.%lld s, "
-		    "under min_rate %d bytes/s after io_timeout_busy %d s",
+		    "under min_rate %d bytes/s after io_timeout_busy %s s",
 		    (unsigned long long)c->moved,
 		    (long long)(c->age_ms / 1000),
 		    (long long)(c->age_ms % 1000 / 100), s->conf->min_rate,
-		    s->conf->io_timeout_busy);
+		    time_seconds(busy, sizeof(busy),
+		    s->conf->io_timeout_busy_ms));
 	log_info("service %s: cutting %s %s <- %s (worker %ld): %s, while "
 	    "%d connection%s wait%s and no worker is idle", s->conf->name,
 	    addr_proto_name(r->proto), local, remote, (long)p->pid, why,
@@ -310,7 +389,7 @@ shed_service(struct service *s, struct shed_cand *c, size_t n, int waiting,
 	}
 	for (i = 0; i < n; i++)
 		pc[i] = c[i].c;
-	cut = policy_shed(pc, n, s->conf->io_timeout_busy, s->conf->min_rate,
+	cut = policy_shed(pc, n, s->conf->io_timeout_busy_ms, s->conf->min_rate,
 	    waiting - shed_pending[c[0].svc]);
 	for (i = 0; i < cut; i++) {
 		p = &master.pt.procs[pc[i].id];
@@ -376,13 +455,13 @@ shed_tick(int64_t now)
 	int any = 0, waiting;
 
 	for (k = 0; k < master.nsvc; k++)
-		if (master.svc[k].conf->io_timeout_busy > 0)
+		if (master.svc[k].conf->io_timeout_busy_ms > 0)
 			any = 1;
 	if (!any || shed_tables() == -1)
 		return;
 	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;) {
 		if ((si = shed_svc_index(p)) < 0 ||
-		    master.svc[si].conf->io_timeout_busy == 0)
+		    master.svc[si].conf->io_timeout_busy_ms == 0)
 			continue;
 		if (p->retiring || master_report(p, now, &r) == -1) {
 			p->shed.conn = 0;
@@ -419,6 +498,8 @@ shed_tick(int64_t now)
 		if (!shed_full(s, shed_idle[shed_cands[i].svc]) ||
 		    (waiting = shed_waiting(s)) == 0)
 			continue;
+		/* Its workers hold suspects and serve in slices (tarpit.c). */
+		tarpit_guard(admit_service_key(s->conf->name), now);
 		shed_service(s, &shed_cands[i], j - i, waiting, now);
 	}
 }

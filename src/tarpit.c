@@ -19,6 +19,18 @@
  * oldest goes first.  A client that is served promptly is never cut, so
  * never held; a held client of a pool that is no longer full is served.
  *
+ * A service on guard.  Whether connections wait is asked of the kernel
+ * (listen_waiting(), a system call), so it is not asked on every
+ * accept: the master, which sees the pool full with connections waiting
+ * (shed.c), puts the service on guard for TARPIT_GUARD_MS, and so does a
+ * worker that finds connections waiting when it cuts or holds one.  On
+ * guard, a new connection is served in slices of io_timeout_busy
+ * (worker.c, shed_slice()): a client silent that long while others wait
+ * is cut by its own worker at once, not at the master's next tick, which
+ * is what lets a pool held by an attacker that reconnects at once learn
+ * all its addresses quickly.  Guard words are keyed like the suspects, one writer at a
+ * time in practice; a torn write can only start or end a guard early.
+ *
  * The table of suspects is one shared mapping, made by the master before
  * its first worker, written and read by the workers only (the master
  * never reads it: nothing a worker writes here reaches the master).  It
@@ -45,6 +57,10 @@
 #define TARPIT_ENTRIES		16384
 /* How long a source that was cut stays suspect. */
 #define TARPIT_SUSPECT_MS	60000
+/* Services on guard at once, over all generations (16 bytes each). */
+#define TARPIT_GUARDS		1024
+/* How long a service stays on guard after the last sign of pressure. */
+#define TARPIT_GUARD_MS		60000
 /* Sockets one worker holds at once; how long without io_timeout. */
 #define TARPIT_HOLD_MAX		64
 #define TARPIT_HOLD_MS		60000
@@ -56,7 +72,14 @@ struct tarpit_entry {
 	unsigned char		 b[16];
 };
 
+/* A service on guard until `until`, with its admit_service_key(). */
+struct tarpit_guard {
+	volatile int64_t	 until;
+	volatile uint64_t	 service;
+};
+
 static struct tarpit_entry	*tarpit_tab;
+static struct tarpit_guard	*tarpit_guards;
 static uint64_t			 tarpit_seed;
 
 /* The sockets this worker holds, oldest first (a ring). */
@@ -75,11 +98,13 @@ tarpit_create(void)
 {
 	void *p;
 
-	p = mmap(NULL, TARPIT_ENTRIES * sizeof(*tarpit_tab), PROT_READ |
-	    PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	p = mmap(NULL, TARPIT_ENTRIES * sizeof(*tarpit_tab) + TARPIT_GUARDS *
+	    sizeof(*tarpit_guards), PROT_READ | PROT_WRITE, MAP_SHARED |
+	    MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	tarpit_tab = p;
+	tarpit_guards = (struct tarpit_guard *)(tarpit_tab + TARPIT_ENTRIES);
 	tarpit_seed = srctab_seed();
 	return 0;
 }
@@ -123,6 +148,39 @@ tarpit_suspect(uint64_t service, const struct admit_source *src, int64_t now)
 	    e->family == src->family &&
 	    memcmp(e->b, src->b, sizeof(e->b)) == 0 &&
 	    __atomic_load_n(&e->until, __ATOMIC_ACQUIRE) == until;
+}
+
+/*
+ * tarpit_guard - service shows pressure at now (the master saw its pool
+ * full with connections waiting, or a worker saw them waiting): on guard
+ * for TARPIT_GUARD_MS more.
+ */
+void
+tarpit_guard(uint64_t service, int64_t now)
+{
+	struct tarpit_guard *g;
+
+	if (tarpit_guards == NULL)
+		return;
+	/* Written, never read first: the master calls this too, and reads
+	 * nothing that a worker can write. */
+	g = &tarpit_guards[service % TARPIT_GUARDS];
+	__atomic_store_n(&g->until, 0, __ATOMIC_RELEASE);
+	g->service = service;
+	__atomic_store_n(&g->until, now + TARPIT_GUARD_MS, __ATOMIC_RELEASE);
+}
+
+/* tarpit_guarded - whether service is on guard at now: one shared load. */
+int
+tarpit_guarded(uint64_t service, int64_t now)
+{
+	const struct tarpit_guard *g;
+
+	if (tarpit_guards == NULL)
+		return 0;
+	g = &tarpit_guards[service % TARPIT_GUARDS];
+	return __atomic_load_n(&g->until, __ATOMIC_ACQUIRE) > now &&
+	    g->service == service;
 }
 
 /* tarpit_drop - close the oldest held socket. */

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "preforkd.h"
@@ -73,4 +74,26 @@ time_format(char *buf, size_t len, const struct timespec *ts, int ms)
 		return 0;
 	}
 	return n + (size_t)r;
+}
+
+/*
+ * time_seconds - a duration of ms milliseconds as seconds, the way a
+ * configuration writes them: "5", "0.25", "1.5" (no trailing zeros);
+ * buf of at least 24 bytes.  Returns buf.
+ */
+char *
+time_seconds(char *buf, size_t len, int64_t ms)
+{
+	size_t n;
+
+	if (ms % 1000 == 0) {
+		snprintf(buf, len, "%lld", (long long)(ms / 1000));
+		return buf;
+	}
+	snprintf(buf, len, "%lld.%03lld", (long long)(ms / 1000),
+	    (long long)(ms % 1000));
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	return buf;
 }

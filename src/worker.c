@@ -331,9 +331,11 @@ worker_conn_init(struct preforkd_conn *c, const struct listener *l, int fd)
 	c->batched = 0;
 	c->started = now_ms();
 	c->peer_cred_ok = 0;
+	c->slice_ms = 0;
+	c->silent_ms = 0;
 	c->vialen = c->reachedlen = 0;
 	/* Only the master's shedding reads it: no store per read without. */
-	c->moved = ctx->service->io_timeout_busy > 0 ? &ctx->slot->moved :
+	c->moved = ctx->service->io_timeout_busy_ms > 0 ? &ctx->slot->moved :
 	    NULL;
 	if (b->sa_family == AF_INET)
 		any = ((const struct sockaddr_in *)b)->sin_addr.s_addr ==
@@ -428,7 +430,7 @@ worker_source(const struct preforkd_conn *c, struct admit_source *src)
 
 /*
  * worker_suspect - whether c, accepted on l, comes from a source whose
- * connection the master cut lately for holding a worker while silent
+ * connection was cut lately for holding a worker while silent
  * (io_timeout_busy), while connections wait on l: then it is held, not
  * served (tarpit.c).  Only TCP: the queue is known there.  The cost for
  * others: a table look-up, in a service that sheds.
@@ -438,11 +440,43 @@ worker_suspect(const struct preforkd_conn *c, const struct listener *l)
 {
 	struct admit_source src;
 
-	if (ctx->service->io_timeout_busy == 0 || c->proto != PROTO_TCP)
+	if (ctx->service->io_timeout_busy_ms == 0 || c->proto != PROTO_TCP)
 		return 0;
 	worker_source(c, &src);
-	return tarpit_suspect(service_key, &src, c->started) &&
-	    listen_waiting(l) > 0;
+	if (!tarpit_suspect(service_key, &src, c->started) ||
+	    listen_waiting(l) == 0)
+		return 0;
+	/* Still at it while others wait: suspect, on guard, for longer. */
+	tarpit_mark(service_key, &src, c->started);
+	tarpit_guard(service_key, c->started);
+	return 1;
+}
+
+/*
+ * worker_slice - a connection to a built-in service on guard (tarpit.c)
+ * is served in slices of io_timeout_busy: its socket's SO_RCVTIMEO and
+ * SO_SNDTIMEO are one slice, and after each silent one shed_slice() cuts
+ * it if connections wait.  Not a program's (exec) or a module's socket,
+ * which read it themselves: the master's tick cuts those (shed.c).  Two
+ * system calls a connection, on guard only; none when they fail (the
+ * master's tick still cuts it).
+ */
+static void
+worker_slice(struct preforkd_conn *c)
+{
+	const struct conf_service *s = ctx->service;
+	struct timeval tv;
+
+	if (s->io_timeout_busy_ms == 0 || c->proto != PROTO_TCP ||
+	    s->exec != NULL || s->module_path != NULL ||
+	    !tarpit_guarded(service_key, c->started))
+		return;
+	tv.tv_sec = s->io_timeout_busy_ms / 1000;
+	tv.tv_usec = (suseconds_t)(s->io_timeout_busy_ms % 1000) * 1000;
+	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+		return;
+	c->slice_ms = s->io_timeout_busy_ms;
 }
 
 static void	 worker_busy(struct preforkd_conn *);
@@ -491,8 +525,8 @@ worker_proxy(struct preforkd_conn *c, const char **why)
 		return CONN_PROXY_ERROR;
 	}
 	worker_busy(c);
-	if (svc->io_timeout_busy > 0)
-		shed_arm(c->fd, c->started);
+	if (svc->io_timeout_busy_ms > 0)
+		shed_arm(c->fd, c->started, NULL);
 	if (proxy_read(c->fd, svc->proxy_protocol, c->started +
 	    (int64_t)svc->proxy_timeout * 1000, &h, text, sizeof(text)) < 0) {
 		*why = text;
@@ -532,7 +566,7 @@ worker_admit(struct preforkd_conn *c, const struct listener *l, int fd)
 
 	worker_conn_init(c, l, fd);
 	/* Only a service that sheds holds sockets (tarpit.c). */
-	if (ctx->service->io_timeout_busy > 0)
+	if (ctx->service->io_timeout_busy_ms > 0)
 		tarpit_expire(c->started);
 	/* The real client first: admission control applies to it. */
 	if (ctx->service->proxy_protocol != 0 && c->proto != PROTO_UDP &&
@@ -822,8 +856,9 @@ worker_serve_stream(size_t i, enum worker_next *next)
 		worker_unbusy();
 		return 1;
 	}
+	worker_slice(&c);
 	worker_busy(&c);
-	shed_arm(c.fd, c.started);
+	shed_arm(c.fd, c.started, l);
 	ctx->service->handler->serve_stream(&c);
 	/* Cut by the master (shed.c), whatever the handler made of it: its
 	 * source's next connections are held while the pool is full. */
@@ -1072,7 +1107,8 @@ worker_main(struct worker_ctx *c)
 	ctx = c;
 	logpass_worker();
 	if (sig_init(SIG_ROLE_WORKER) == -1 ||
-	    shed_worker_init(ctx->service->io_timeout_busy) == -1) {
+	    shed_worker_init(ctx->service->io_timeout_busy_ms,
+	    admit_service_key(ctx->service->name)) == -1) {
 		log_error("worker signals: %s", strerror(errno));
 		exit(2);
 	}

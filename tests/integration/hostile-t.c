@@ -145,14 +145,14 @@ attack_once(int port, const char *cmd)
 }
 
 /*
- * attack - the command, again until it is done (for up to 10 s): the
+ * attack - the command, again until it is done (for up to 30 s): the
  * worker that takes it may be one the master is killing just then for
  * the previous attack.  Doing it twice does no harm.
  */
 static int
 attack(int port, const char *cmd)
 {
-	long deadline = pf_now_ms() + 10000;
+	long deadline = pf_now_ms() + 30000;
 
 	do {
 		if (attack_once(port, cmd))
@@ -185,11 +185,11 @@ status_sane(struct pf_daemon *d)
 	return 1;
 }
 
-/* serving - 1 once echo answers on port, trying for up to 10 s. */
+/* serving - 1 once echo answers on port, trying for up to 30 s. */
 static int
 serving(int port)
 {
-	long deadline = pf_now_ms() + 10000;
+	long deadline = pf_now_ms() + 30000;
 
 	do {
 		if (pf_echo_tcp("127.0.0.1", port, "still here\n"))

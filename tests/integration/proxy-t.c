@@ -81,17 +81,14 @@ conn_from(const char *src, int port)
 	return fd;
 }
 
-/* closed - the server closed fd without sending a byte, within WAIT_MS. */
+/* closed - the server closed (or reset) fd without sending a byte,
+   within WAIT_MS. */
 static int
 closed(int fd)
 {
-	struct pollfd p = { fd, POLLIN, 0 };
 	char c;
-	ssize_t n;
+	ssize_t n = pf_read_all(fd, &c, 1, WAIT_MS);
 
-	if (poll(&p, 1, WAIT_MS) != 1)
-		return 0;
-	n = recv(fd, &c, 1, 0);
 	return n == 0 || (n == -1 && errno == ECONNRESET);
 }
 
@@ -222,11 +219,22 @@ wait_access(const char *path, const char *a, const char *b)
 	return l;
 }
 
+/*
+ * start_prog - preforkd started on config, with the executable script
+ * text at @DIR@/name first when name is not NULL.
+ */
 static struct pf_daemon *
-start(const char *config)
+start_prog(const char *config, const char *name, const char *text)
 {
 	struct pf_daemon *d = pf_prepare(config);
+	char *path;
 
+	if (name != NULL) {
+		path = pf_path(d, name);
+		pf_write_file(path, text);
+		chmod(path, 0755);
+		free(path);
+	}
 	pf_launch(d, NULL);
 	if (pf_wait_ready(d, WAIT_MS) < 0) {
 		pf_show(d);
@@ -279,10 +287,11 @@ test_raw(void)
 	long t0, took, lines, errs0, errs;
 	int port, fd, i;
 
-	d = start("access_log = \"@DIR@/access.log\";\n"
+	d = start_prog("access_log = \"@DIR@/access.log\";\n"
 	    "services = ( { name = \"raw\"; listen = [ \"127.0.0.1:0\" ];\n"
 	    "  handler = \"echo\"; workers = 1; proxy_protocol = \"any\";\n"
-	    "  proxy_from = [ \"127.0.0.1\" ]; proxy_timeout = 2; } );\n");
+	    "  proxy_from = [ \"127.0.0.1\" ]; proxy_timeout = 2; } );\n",
+	    NULL, NULL);
 	alog = pf_path(d, "access.log");
 	port = pf_port(d, "raw", "tcp");
 	if (port <= 0)
@@ -434,7 +443,7 @@ static void
 test_unix(void)
 {
 	struct pf_daemon *d;
-	char *path, *sock, *cfg;
+	char *sock, *cfg;
 
 	cfg = tap_strdup_printf("services = ( { name = \"sock\";\n"
 	    "  listen = [ \"unix:@DIR@/p.sock\" ]; unix_mode = \"0666\";\n"
@@ -442,17 +451,8 @@ test_unix(void)
 	    "  proxy_protocol = \"v1\"; proxy_from = [ \"uid %lu\" ];\n"
 	    "  access = [ \"deny 192.0.2.66\", \"allow all\" ]; } );\n",
 	    (unsigned long)geteuid());
-	d = pf_prepare(cfg);
+	d = start_prog(cfg, "env", env_sh);
 	free(cfg);
-	path = pf_path(d, "env");
-	pf_write_file(path, env_sh);
-	chmod(path, 0755);
-	free(path);
-	pf_launch(d, NULL);
-	if (pf_wait_ready(d, WAIT_MS) < 0) {
-		pf_show(d);
-		bail("preforkd did not start");
-	}
 	sock = pf_path(d, "p.sock");
 	is_string("TCP ip=192.0.2.7 port=4000 local=198.51.100.1:80 via=",
 	    unix_header(sock, "PROXY TCP4 192.0.2.7 198.51.100.1 4000 80\r\n"),
@@ -515,6 +515,18 @@ test_check(void)
 	    "  proxy_from = [ \"all\" ]; } );\n",
 	    "@DIR@/preforkd.conf:3: services.[0].proxy_from.[0]: \"all\": "
 	    "write a balancer's address", "proxy_from all");
+	check("services = ( { name = \"a\"; listen = [ \"unix:@DIR@/s\" ];\n"
+	    "  handler = \"echo\"; proxy_protocol = \"any\";\n"
+	    "  proxy_from = [ \"127.0.0.1\" ]; } );\n",
+	    "@DIR@/preforkd.conf:3: services.[0].proxy_from.[0]: "
+	    "\"127.0.0.1\" is an address, and the service has no tcp listen "
+	    "address", "an address for a unix listener");
+	check("services = ( { name = \"a\"; listen = [ \"127.0.0.1:0\" ];\n"
+	    "  handler = \"echo\"; proxy_protocol = \"any\";\n"
+	    "  proxy_from = [ \"uid 0\" ]; } );\n",
+	    "@DIR@/preforkd.conf:3: services.[0].proxy_from.[0]: \"uid 0\" "
+	    "names a unix peer, and the service has no unix: listen address",
+	    "a uid for a tcp listener");
 	check("services = ( { name = \"a\"; listen = [ \"127.0.0.1:0\" ];\n"
 	    "  handler = \"echo\"; proxy_protocol = \"any\";\n"
 	    "  proxy_from = [ \"127.0.0.1\" ];\n  proxy_timeout = 0; } );\n",
@@ -589,17 +601,8 @@ test_haproxy(void)
 	    "  workers = 6; max_per_source = 1;\n"
 	    "  proxy_protocol = \"any\"; proxy_from = [ \"127.0.0.1\" ]; } );\n",
 	    port);
-	d = pf_prepare(cfg);
+	d = start_prog(cfg, "prog", prog_sh);
 	free(cfg);
-	path = pf_path(d, "prog");
-	pf_write_file(path, prog_sh);
-	chmod(path, 0755);
-	free(path);
-	pf_launch(d, NULL);
-	if (pf_wait_ready(d, WAIT_MS) < 0) {
-		pf_show(d);
-		bail("preforkd did not start");
-	}
 	alog = pf_path(d, "access.log");
 
 	cfg = tap_strdup_printf(

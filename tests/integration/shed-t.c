@@ -501,6 +501,75 @@ test_tarpit(void)
 }
 
 /*
+ * On guard, in a fraction of a second: io_timeout_busy = 0.4.  A pool of
+ * two held by two silent clients frees itself for a waiting one (the
+ * master cuts, and puts the service on guard); from then on, each new
+ * connection is served in slices of 0.4 s, so a silent client is cut by
+ * its own worker as soon as a slice of silence ends while one waits (the
+ * master's tick, once a second, may come first now and then: "itself" in
+ * the log shows the worker did it at least once in five rounds), and a
+ * client that talks every 50 ms on the other worker is never cut.
+ */
+static void
+test_guard(void)
+{
+	struct pf_daemon *d;
+	struct talker t;
+	int port, s1, s2, w, r, sn, wn, own = 0;
+	char buf[8], src[32], *needle, *line;
+
+	d = start("services = ( { name = \"echo\"; listen = \"127.0.0.1:0\";\n"
+	    "  handler = \"echo\"; workers = 2; io_timeout = 60;\n"
+	    "  io_timeout_busy = 0.4; } );\n", "echo", 2, &port);
+	s1 = from("127.0.0.5", port, "s");
+	s2 = from("127.0.0.6", port, "s");
+	if (pf_read_n(s1, buf, 1, 30000) != 1 ||
+	    pf_read_n(s2, buf, 1, 30000) != 1)
+		bail("guard: the silent clients were not served");
+	w = from("127.0.0.2", port, "w");
+	ok(pf_read_n(w, buf, 1, 30000) == 1 && buf[0] == 'w',
+	    "guard: the waiting client is served");
+	line = pf_log_line(d, ": cutting tcp ");
+	like(line, "over io_timeout_busy 0.4 s, while ", "guard: the master's "
+	    "cut says io_timeout_busy 0.4 s");
+	free(line);
+	close(w);
+	close(s1);
+	close(s2);
+	talker_start(&t, NULL, port, 8, 50);
+	for (r = 0; r < 5; r++) {
+		snprintf(src, sizeof(src), "127.0.0.%d", 10 + r);
+		sn = from(src, port, "s");
+		if (pf_read_n(sn, buf, 1, 30000) != 1)
+			bail("guard: silent client %d was not served", r);
+		snprintf(src, sizeof(src), "127.0.0.%d", 20 + r);
+		wn = from(src, port, "w");
+		ok(pf_read_n(wn, buf, 1, 30000) == 1 && buf[0] == 'w',
+		    "guard: round %d: the waiting client is served", r);
+		ok(pf_wait_eof(sn, 30000) == 0, "guard: round %d: the silent "
+		    "client is cut", r);
+		close(wn);
+		close(sn);
+		needle = tap_strdup_printf("<- 127.0.0.%d:", 10 + r);
+		if ((line = pf_log_line(d, needle)) != NULL &&
+		    strstr(line, " itself): silent for ") != NULL)
+			own++;
+		free(line);
+		free(needle);
+	}
+	ok(own >= 1, "guard: a silent client cut by its own worker (%d of 5)",
+	    own);
+	line = pf_log_line(d, " itself): silent for ");
+	like(line, " s, over io_timeout_busy, while 1 connection waits and "
+	    "the service is on guard", "guard: the worker's cut says why");
+	free(line);
+	is_int(0, talker_end(&t, 1, 30000), "guard: the talking client was "
+	    "never cut");
+	ok(!was_cut(d, t.port), "guard: no cut line names it");
+	pf_stop(d);
+}
+
+/*
  * min_rate: a client that drips a byte every 3 s is never silent for
  * io_timeout_busy (4 s), but is cut as too slow once a client waits; a
  * fast one (64 bytes every 0.25 s) is not.
@@ -667,6 +736,7 @@ main(void)
 	plan_lazy();
 	test_silent();
 	test_tarpit();
+	test_guard();
 	test_min_rate();
 	test_dynamic();
 	test_exec();

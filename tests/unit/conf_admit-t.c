@@ -43,11 +43,14 @@ static const struct bad_conf bad[] = {
 	  "test.conf:2: services.[0].defer_accept: must be an integer "
 	  "(got a string)", 1 },
 	{ IN_SVC("io_timeout_busy = -1;"),
-	  "test.conf:2: services.[0].io_timeout_busy: must be between 0 and "
-	  "86400 (got -1)", 1 },
-	{ IN_SVC("io_timeout_busy = 5.5;"),
-	  "test.conf:2: services.[0].io_timeout_busy: must be an integer "
-	  "(got a float)", 1 },
+	  "test.conf:2: services.[0].io_timeout_busy: must be 0 (off) or "
+	  "between 0.100 and 86400 seconds (got -1)", 1 },
+	{ IN_SVC("io_timeout_busy = 0.05;"),
+	  "test.conf:2: services.[0].io_timeout_busy: must be 0 (off) or "
+	  "between 0.100 and 86400 seconds (got 0.05)", 1 },
+	{ IN_SVC("io_timeout_busy = \"1s\";"),
+	  "test.conf:2: services.[0].io_timeout_busy: must be a number of "
+	  "seconds (got a string)", 1 },
 	{ IN_SVC("io_timeout_busy = 5; min_rate = -3;"),
 	  "test.conf:2: services.[0].min_rate: must be between 0 and "
 	  "1000000000 (got -3)", 1 },
@@ -138,26 +141,30 @@ test_good(void)
 
 	c = good(SVC);
 	ok(c != NULL && c->services[0].defer_accept == 0 &&
-	    c->services[0].io_timeout_busy == 0 &&
+	    c->services[0].io_timeout_busy_ms == 0 &&
 	    c->services[0].min_rate == 0, "defaults: all three off");
 	conf_free(c);
 
 	c = good(IN_SVC("defer_accept = 5; io_timeout = 30; "
 	    "io_timeout_busy = 5; min_rate = 100;"));
 	ok(c != NULL && c->services[0].defer_accept == 5 &&
-	    c->services[0].io_timeout_busy == 5 &&
+	    c->services[0].io_timeout_busy_ms == 5000 &&
 	    c->services[0].min_rate == 100, "all three, as written");
 	conf_free(c);
 
+	c = good(IN_SVC("io_timeout_busy = 0.25;"));
+	ok(c != NULL && c->services[0].io_timeout_busy_ms == 250,
+	    "io_timeout_busy in a fraction of a second: 0.25 is 250 ms");
+	conf_free(c);
 	c = good(IN_SVC("io_timeout = 0; io_timeout_busy = 600;"));
-	ok(c != NULL && c->services[0].io_timeout_busy == 600,
+	ok(c != NULL && c->services[0].io_timeout_busy_ms == 600000,
 	    "io_timeout_busy with io_timeout off: any value");
 	conf_free(c);
 
 	c = good("services = ( { name = \"e\"; listen = [ \"127.0.0.1:7\", "
 	    "\"udp://127.0.0.1:7\", \"unix:/tmp/e.sock\" ]; handler = "
 	    "\"echo\"; io_timeout_busy = 5; min_rate = 10; } );\n");
-	ok(c != NULL && c->services[0].io_timeout_busy == 5,
+	ok(c != NULL && c->services[0].io_timeout_busy_ms == 5000,
 	    "io_timeout_busy with udp among stream listeners: fine");
 	conf_free(c);
 

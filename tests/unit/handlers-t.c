@@ -53,6 +53,7 @@ static void	test_daytime(void);
 static void	test_loop(void);
 static void	test_conn_io(void);
 static void	test_api(void);
+static void	test_conn_slices(void);
 static void	test_streams(void);
 static void	test_datagrams(void);
 static void	test_udp(void);
@@ -488,6 +489,143 @@ test_conn_io(void)
 	close(sv[1]);
 }
 
+/* nb_pair - a socket pair, sv[1] (the server's end) non-blocking. */
+static void
+nb_pair(int sv[2])
+{
+	int flags;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
+	    (flags = fcntl(sv[1], F_GETFL)) == -1 ||
+	    fcntl(sv[1], F_SETFL, flags | O_NONBLOCK) == -1)
+		sysbail("socketpair");
+}
+
+/*
+ * talked - a client that writes a byte n times, every_us apart, to a
+ * connection served in slices of slice_ms (io_timeout io_ms) on l: how
+ * many bytes the connection read before it ended.
+ */
+static int
+talked(const struct listener *l, const struct preforkd_service *svc, int n,
+    int every_us, int slice_ms, int io_ms)
+{
+	struct preforkd_conn c;
+	char buf[8];
+	int sv[2], i, st;
+	pid_t pid;
+
+	nb_pair(sv);
+	if ((pid = fork()) == -1)
+		sysbail("fork");
+	if (pid == 0) {
+		for (i = 0; i < n; i++) {
+			usleep((useconds_t)every_us);
+			write_full(sv[0], "k", 1);
+		}
+		_exit(0);
+	}
+	test_conn(&c, sv[1]);
+	c.service = svc;
+	c.io_timeout_ms = io_ms;
+	c.slice_ms = slice_ms;
+	shed_arm(sv[1], now_ms(), l);
+	for (i = 0; i < n; i++)
+		if (conn_read(&c, buf, 1) != 1)
+			break;
+	if (i < n)
+		diag("talked: ended after %d bytes: %s", i,
+		    conn_end_name(c.end));
+	(void)shed_disarm();
+	close(sv[1]);
+	waitpid(pid, &st, 0);
+	close(sv[0]);
+	return i;
+}
+
+/*
+ * test_conn_slices - a connection served in slices of io_timeout_busy (a
+ * service on guard: shed.c): silent for a slice while a connection waits
+ * on its listener, it is cut (end "shed", and shed_cut() says so); with
+ * nobody waiting, it waits on, slice after slice, until io_timeout; and
+ * each byte that comes starts its silence over.
+ */
+static void
+test_conn_slices(void)
+{
+	static const struct preforkd_service svc = { .name = "svc" };
+	struct preforkd_conn	 c;
+	struct listener		 l;
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	char			 buf[8];
+	int			 sv[2], waiting;
+	int64_t			 t0;
+
+	memset(&l, 0, sizeof(l));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l.addr.proto = PROTO_TCP;
+	if ((l.fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(l.fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(l.fd, 8) == -1 ||
+	    getsockname(l.fd, (struct sockaddr *)&sin, &len) == -1)
+		sysbail("listener");
+	if (shed_worker_init(100, 1) == -1)
+		sysbail("shed_worker_init");
+
+	/* Nobody waits: slices until io_timeout (300 ms), then "timeout". */
+	nb_pair(sv);
+	test_conn(&c, sv[1]);
+	c.service = &svc;
+	c.io_timeout_ms = 300;
+	c.slice_ms = 100;
+	shed_arm(sv[1], now_ms(), &l);
+	t0 = now_ms();
+	ok(conn_read(&c, buf, sizeof(buf)) == -1 && c.end == CONN_TIMEOUT &&
+	    !shed_cut(), "slices: nobody waiting, io_timeout ends it");
+	ok(now_ms() - t0 >= 300 && c.silent_ms >= 300,
+	    "slices: after io_timeout of silence, not after a slice");
+	ok(!shed_disarm(), "slices: not cut");
+	close(sv[0]);
+	close(sv[1]);
+
+	/* Nobody waits, a byte every 300 ms, slices of 200 ms: each gap
+	 * costs a slice, and each byte starts the silence over, so six gaps
+	 * (1.2 s of slices) never add up to io_timeout (1 s). */
+	ok(talked(&l, &svc, 6, 300000, 200, 1000) == 6,
+	    "slices: each byte starts the silence over (no io_timeout)");
+
+	/* One waits, a byte every 50 ms, slices of 500 ms: never cut. */
+	if ((waiting = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    connect(waiting, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		sysbail("a waiting connection");
+	ok(listen_waiting(&l) == 1, "slices: one connection waits");
+	ok(talked(&l, &svc, 10, 50000, 500, 10000) == 10,
+	    "slices: a client that keeps talking is never cut");
+
+	/* Silent a slice while one waits: cut by the worker itself. */
+	nb_pair(sv);
+	test_conn(&c, sv[1]);
+	c.service = &svc;
+	c.io_timeout_ms = 10000;
+	c.slice_ms = 100;
+	shed_arm(sv[1], now_ms(), &l);
+	t0 = now_ms();
+	ok(conn_read(&c, buf, sizeof(buf)) == -1 && c.end == CONN_SHED &&
+	    errno == ECONNABORTED && shed_cut(), "slices: silent a slice "
+	    "while a connection waits: cut, end shed");
+	ok(now_ms() - t0 >= 100 && now_ms() - t0 < 10000,
+	    "slices: cut after a slice of silence, before io_timeout");
+	ok(read(sv[0], buf, 1) == 0, "slices: the client sees the end");
+	ok(shed_disarm(), "slices: the worker knows it cut it (tarpit)");
+	close(sv[0]);
+	close(sv[1]);
+	close(waiting);
+	close(l.fd);
+}
+
 /*
  * test_api - the accessor table of module ABI 2 (conn.c), as a module
  * reaches it: through the pointer a connection begins with.
@@ -774,7 +912,7 @@ test_udp(void)
 int
 main(void)
 {
-	plan(99);
+	plan(109);
 	alarm(120);
 	/* daytime is local time: make it UTC so the strings are known. */
 	if (setenv("TZ", "UTC0", 1) == -1)
@@ -787,6 +925,7 @@ main(void)
 	test_daytime();
 	test_loop();
 	test_conn_io();
+	test_conn_slices();
 	test_api();
 	test_streams();
 	test_datagrams();

@@ -171,7 +171,7 @@ test_shed(void)
 		memcpy(c, rows[i].c, sizeof(c));
 		for (j = 0; j < n; j++)
 			c[j].id = j;
-		cut = policy_shed(c, n, rows[i].busy_s, rows[i].min_rate,
+		cut = policy_shed(c, n, rows[i].busy_s * 1000, rows[i].min_rate,
 		    rows[i].waiting);
 		got[0] = '\0';
 		for (j = 0; j < cut && j < n; j++)
