@@ -29,9 +29,12 @@
  * then on inherit both read-only mappings and unmap the older one at
  * once (pub_child), keeping only the current.  Workers of older
  * generations keep the page they were forked with, and the master keeps
- * writing it (every setter writes every page it still holds, the first
- * cap services of the current layout on a smaller one), until those
- * workers are gone (pub_drop_older).  A page the master lets go of while
+ * writing it until those workers are gone (pub_drop_older): every setter
+ * writes every page it still holds, an older page keeping the services it
+ * had (by name: a service's totals go to its entry of the same name, a
+ * slot's owner to that entry), so a scrape that an old worker answers
+ * during a reload shows the same services, and the same counts, as one
+ * the new workers answer, less the services the reload added.  A page the master lets go of while
  * some worker still maps it simply stops changing for that worker; its
  * memory lives on until the last mapping goes.
  *
@@ -163,6 +166,7 @@ pub_map_create(struct pub_map *m, uint32_t cap, uint32_t nslots)
 	void *rw = MAP_FAILED, *ro = MAP_FAILED;
 	int fdrw, fdro, e;
 
+	memset(m, 0, sizeof(*m));
 	if (pub_fds(len, &fdrw, &fdro) == -1)
 		return -1;
 	rw = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fdrw, 0);
@@ -201,6 +205,7 @@ pub_map_create(struct pub_map *m, uint32_t cap, uint32_t nslots)
 static void
 pub_map_destroy(struct pub_map *m)
 {
+	free(m->remap);
 	if (m->rw != NULL)
 		munmap(m->rw, m->len);
 	if (m->ro != NULL)
@@ -251,6 +256,7 @@ pub_grow(struct pub *p, size_t nsvc, unsigned int gen)
 {
 	struct pub_map m;
 	uint32_t cap;
+	size_t k;
 
 	if (nsvc <= p->cur.cap)
 		return 0;
@@ -280,6 +286,14 @@ pub_grow(struct pub *p, size_t nsvc, unsigned int gen)
 	}
 	p->older[p->nolder++] = p->cur;
 	p->cur = m;
+	/* Every older page learns the new layout's indexes anew. */
+	for (k = 0; k < p->nolder; k++) {
+		free(p->older[k].remap);
+		p->older[k].nremap = 0;
+		if ((p->older[k].remap = calloc(m.cap, sizeof(uint32_t))) !=
+		    NULL)
+			p->older[k].nremap = m.cap;
+	}
 	return 0;
 }
 
@@ -344,6 +358,26 @@ pub_end(struct pub *p)
 		__atomic_store_n(&m->rw->seq, m->rw->seq + 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * pub_entry_of - where service i of the current layout, called name, is
+ * on page m: the same index on the current page; on an older one, its
+ * entry of that name (remembered for the owners), or NULL.
+ */
+static struct pub_entry *
+pub_entry_of(struct pub *p, struct pub_map *m, size_t i, const char *name)
+{
+	uint32_t k;
+
+	if (m == &p->cur)
+		return i < m->cap ? &m->rw->svc[i] : NULL;
+	for (k = 0; k < m->rw->nsvc; k++)
+		if (strcmp(m->rw->svc[k].name, name) == 0)
+			break;
+	if (i < m->nremap)
+		m->remap[i] = k < m->rw->nsvc ? k + 1 : 0;
+	return k < m->rw->nsvc ? &m->rw->svc[k] : NULL;
+}
+
 /* pub_set_service - service i's totals (inside pub_begin/pub_end). */
 void
 pub_set_service(struct pub *p, size_t i, const struct pub_service_in *in)
@@ -353,9 +387,8 @@ pub_set_service(struct pub *p, size_t i, const struct pub_service_in *in)
 	size_t k;
 
 	for (k = 0; (m = pub_each(p, k)) != NULL; k++) {
-		if (i >= m->cap)
+		if ((e = pub_entry_of(p, m, i, in->name)) == NULL)
 			continue;
-		e = &m->rw->svc[i];
 		snprintf(e->name, sizeof(e->name), "%s", in->name);
 		memcpy(e->count, in->count, sizeof(e->count));
 		memcpy(e->hist, in->hist, sizeof(e->hist));
@@ -369,15 +402,14 @@ pub_set_service(struct pub *p, size_t i, const struct pub_service_in *in)
 	}
 }
 
-/* pub_set_nsvc - the current layout has n services (entries past it go). */
+/*
+ * pub_set_nsvc - the current layout has n services (entries past it go).
+ * An older page keeps the services it had.
+ */
 void
 pub_set_nsvc(struct pub *p, size_t n)
 {
-	struct pub_map *m;
-	size_t k;
-
-	for (k = 0; (m = pub_each(p, k)) != NULL; k++)
-		m->rw->nsvc = (uint32_t)(n < m->cap ? n : m->cap);
+	p->cur.rw->nsvc = (uint32_t)(n < p->cur.cap ? n : p->cur.cap);
 }
 
 /* pub_set_owner - slot i is held by owner (PUB_OWNER_*; 0: nobody). */
@@ -391,9 +423,13 @@ pub_set_owner(struct pub *p, size_t i, uint32_t owner)
 	for (k = 0; (m = pub_each(p, k)) != NULL; k++) {
 		if (i >= m->nslots)
 			continue;
-		/* A service past a smaller page's end is not on it. */
-		pub_owners(m->rw, m->cap)[i] = svc == 0 || svc > m->cap ? 0 :
-		    owner;
+		if (m == &p->cur || svc == 0)
+			pub_owners(m->rw, m->cap)[i] = svc > m->cap ? 0 : owner;
+		else
+			/* An older page: its entry of that service, if any. */
+			pub_owners(m->rw, m->cap)[i] = svc > m->nremap ||
+			    m->remap[svc - 1] == 0 ? 0 : (owner &
+			    ~PUB_OWNER_SVC) | m->remap[svc - 1];
 	}
 }
 
@@ -428,6 +464,7 @@ pub_child(struct pub *p)
 		if (p->older[i].ro != NULL)
 			munmap((void *)(uintptr_t)p->older[i].ro,
 			    p->older[i].len);
+		free(p->older[i].remap);
 		memset(&p->older[i], 0, sizeof(p->older[i]));
 	}
 	p->nolder = 0;

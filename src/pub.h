@@ -47,6 +47,10 @@ struct pub_map {
 	uint32_t		 cap;		/* services */
 	uint32_t		 nslots;
 	unsigned int		 from_gen;	/* current since this generation */
+	/* An older page keeps its own services: the current page's index
+	 * i is its entry remap[i] - 1 (0: not on it).  Master's memory. */
+	uint32_t		*remap;
+	uint32_t		 nremap;
 };
 
 /* The master's pages: the current one, and older ones that workers of
