@@ -277,6 +277,7 @@ access_format(char *buf, size_t len, const struct preforkd_conn *c,
 {
 	char when[TIME_TEXT_MAX], local[ADDR_TEXT_MAX + 2];
 	char remote[ADDR_TEXT_MAX + 2], in[24], out[24];
+	char via[ADDR_TEXT_MAX + 2 + 7];
 	size_t n;
 	int r;
 
@@ -287,10 +288,18 @@ access_format(char *buf, size_t len, const struct preforkd_conn *c,
 	    c->locallen);
 	access_address(remote, sizeof(remote), (const struct sockaddr *)
 	    &c->remote, c->remotelen);
+	/* Through a balancer (PROXY header): remote= is the client the
+	 * header named, proxy= the balancer that connected. */
+	via[0] = '\0';
+	if (c->vialen > 0) {
+		memcpy(via, " proxy=", 7);
+		access_address(via + 7, sizeof(via) - 7,
+		    (const struct sockaddr *)&c->via, c->vialen);
+	}
 	r = snprintf(buf, len, "time=%s service=%s proto=%s local=%s "
-	    "remote=%s pid=%ld in=%s out=%s duration=%lld.%03lld end=%s",
+	    "remote=%s%s pid=%ld in=%s out=%s duration=%lld.%03lld end=%s",
 	    when, c->service->name, addr_proto_name(c->proto), local, remote,
-	    (long)pid, access_count(in, sizeof(in), c->bytes_in),
+	    via, (long)pid, access_count(in, sizeof(in), c->bytes_in),
 	    access_count(out, sizeof(out), c->bytes_out),
 	    (long long)(duration_ms / 1000),
 	    (long long)(duration_ms % 1000), conn_end_name(c->end));

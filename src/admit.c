@@ -234,6 +234,41 @@ admit_peer_groups(int fd, struct acl_cred *cred)
 }
 
 /*
+ * admit_match - the first rule of acl that matches c's peer (acl_match),
+ * -1 when none does, -2 when a rule needs the unix peer's credentials
+ * and they cannot be read (errno set; c->peer_cred_ok says which call
+ * failed).  peer gets " (peer uid N gid M)" for a unix peer whose
+ * credentials were read, else "".  c->remote is whoever c is at the
+ * time: the PROXY balancer for proxy_from (worker.c), the client after.
+ */
+int
+admit_match(const struct acl *acl, struct preforkd_conn *c, char *peer,
+    size_t peerlen)
+{
+	struct admit_source src;
+	struct acl_cred cred;
+
+	memset(&cred, 0, sizeof(cred));
+	peer[0] = '\0';
+	if (c->proto == PROTO_UNIX && (acl->needs & ACL_NEEDS_CRED)) {
+		if (admit_peer_cred(c) == -1 || ((acl->needs &
+		    ACL_NEEDS_GROUPS) && admit_peer_groups(c->fd, &cred) ==
+		    -1))
+			return -2;
+		cred.ok = 1;
+		cred.uid = c->peer_uid;
+		cred.gid = c->peer_gid;
+		snprintf(peer, peerlen, " (peer uid %lu gid %lu)",
+		    (unsigned long)c->peer_uid, (unsigned long)c->peer_gid);
+	}
+	admit_source((const struct sockaddr *)&c->remote, c->remotelen, 128,
+	    c->peer_cred_ok ? c->peer_uid : 0, &src);
+	if (c->proto == PROTO_UNIX)
+		src.family = AF_UNIX;	/* whatever address it bound */
+	return acl_match(acl, &src, &cred);
+}
+
+/*
  * admit_access - whether s's access rules let c in: CONN_CLOSED, or
  * CONN_DENIED with the rule that denied it in *why.  A unix peer whose
  * credentials a rule needs but that cannot be read is denied: a rule
@@ -245,36 +280,19 @@ admit_access(const struct conf_service *s, struct preforkd_conn *c,
 {
 	static char text[ADMIT_WHY_MAX];
 	const struct acl *acl = s->access;
-	struct admit_source src;
-	struct acl_cred cred;
 	char peer[64];
 	int i;
 
-	memset(&cred, 0, sizeof(cred));
-	peer[0] = '\0';
-	if (c->proto == PROTO_UNIX && (acl->needs & ACL_NEEDS_CRED)) {
-		if (admit_peer_cred(c) == -1 || ((acl->needs &
-		    ACL_NEEDS_GROUPS) && admit_peer_groups(c->fd, &cred) ==
-		    -1)) {
-			snprintf(text, sizeof(text), "denied: cannot read the "
-			    "peer's credentials: getsockopt %s: %s",
-			    c->peer_cred_ok ? "SO_PEERGROUPS" : "SO_PEERCRED",
-			    strerror(errno));
-			*why = text;
-			return CONN_DENIED;
-		}
-		cred.ok = 1;
-		cred.uid = c->peer_uid;
-		cred.gid = c->peer_gid;
-		snprintf(peer, sizeof(peer), " (peer uid %lu gid %lu)",
-		    (unsigned long)c->peer_uid, (unsigned long)c->peer_gid);
+	i = admit_match(acl, c, peer, sizeof(peer));
+	if (i == -2) {
+		snprintf(text, sizeof(text), "denied: cannot read the "
+		    "peer's credentials: getsockopt %s: %s",
+		    c->peer_cred_ok ? "SO_PEERGROUPS" : "SO_PEERCRED",
+		    strerror(errno));
+		*why = text;
+		return CONN_DENIED;
 	}
-	admit_source((const struct sockaddr *)&c->remote, c->remotelen, 128,
-	    c->peer_cred_ok ? c->peer_uid : 0, &src);
-	if (c->proto == PROTO_UNIX)
-		src.family = AF_UNIX;	/* whatever address it bound */
-	if ((i = acl_match(acl, &src, &cred)) == -1 ||
-	    acl->rule[i].action == ACL_ALLOW)
+	if (i == -1 || acl->rule[i].action == ACL_ALLOW)
 		return CONN_CLOSED;
 	snprintf(text, sizeof(text), "denied by %saccess rule %d \"%s\"%s",
 	    acl == &s->access_own ? "" : "the global ", i + 1,
@@ -602,6 +620,8 @@ admit_counter(int end)
 		return CTR_LIMITED;
 	case CONN_RATE_LIMITED:
 		return CTR_RATE_LIMITED;
+	case CONN_PROXY_ERROR:
+		return CTR_PROXY_ERRORS;
 	default:
 		return CTR_SHED;
 	}

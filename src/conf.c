@@ -463,6 +463,7 @@ conf_free(struct conf *conf)
 		free(svc->listen_text);
 		free(svc->listen);
 		acl_free(&svc->access_own);
+		acl_free(&svc->proxy_from);
 	}
 	acl_free(&conf->access);
 	errlist_free(&conf->warnings);

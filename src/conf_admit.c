@@ -55,6 +55,10 @@ static const struct {
 	    "refuse one" },
 	{ "max_reply_bytes_per_source", "preforkd never sees its replies" },
 	{ "source_table_size", "preforkd keeps no table of its clients" },
+	{ "proxy_protocol", "preforkd never sees a connection before the "
+	    "program has it, and cannot read its PROXY header" },
+	{ "proxy_from", "preforkd never reads a PROXY header there" },
+	{ "proxy_timeout", "preforkd never reads a PROXY header there" },
 };
 
 /*

@@ -153,6 +153,13 @@ int		 conf_admit_setting(struct conf_ctx *, const config_setting_t *,
 void		 conf_admit_check(struct conf_ctx *, const config_setting_t *,
 		    const struct conf_service *);
 
+/* conf_proxy.c: proxy_protocol, proxy_from, proxy_timeout */
+void		 conf_proxy_init(struct conf_service *);
+int		 conf_proxy_setting(struct conf_ctx *, const config_setting_t *,
+		    struct conf_service *);
+void		 conf_proxy_check(struct conf_ctx *, const config_setting_t *,
+		    const struct conf_service *);
+
 /* conf_module.c: a module's settings, and loading it */
 void		 conf_module(struct conf_ctx *, const config_setting_t *,
 		    struct conf_service *);

@@ -36,6 +36,8 @@ const char *const conf_service_names[] = {
 	"max_reply_bytes_per_source", "source_table_size",
 	/* conf_admit.c's */
 	"defer_accept", "io_timeout_busy", "min_rate",
+	/* conf_proxy.c's */
+	"proxy_protocol", "proxy_from", "proxy_timeout",
 	NULL
 };
 
@@ -135,6 +137,7 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 	pool_value[CONF_POOL_MAX_SPARE] = &svc->max_spare;
 	pool_value[CONF_POOL_MAX_WORKERS] = &svc->max_workers;
 	conf_limit_init(svc, &limits);
+	conf_proxy_init(svc);
 
 	for (n = 0; n < config_setting_length(group); n++) {
 		s = config_setting_get_elem(group, (unsigned int)n);
@@ -186,6 +189,8 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 			continue;
 		else if (conf_admit_setting(ctx, s, svc))
 			;
+		else if (conf_proxy_setting(ctx, s, svc))
+			;
 		else
 			conf_err_unknown(ctx, s, conf_service_names,
 			    conf_global_names,
@@ -206,6 +211,7 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 	conf_access_service(ctx, access, svc);
 	conf_limit_check(ctx, svc, &limits);
 	conf_admit_check(ctx, group, svc);
+	conf_proxy_check(ctx, group, svc);
 
 	if (name == NULL)
 		conf_err(ctx, group, "missing required setting \"name\"");

@@ -110,17 +110,18 @@ conn_fail(struct preforkd_conn *c)
 
 /*
  * conn_end_name - "closed", "timeout", "reset" or "error"; for admission
- * control's, "denied", "limited", "rate_limited" or "shed".
+ * control's, "denied", "limited", "rate_limited" or "shed"; for the
+ * PROXY header's, "proxy_error".
  */
 const char *
 conn_end_name(int end)
 {
 	static const char *const names[] = {
 		"closed", "timeout", "reset", "error", "denied", "limited",
-		"rate_limited", "shed",
+		"rate_limited", "shed", "proxy_error",
 	};
 
-	if (end < CONN_CLOSED || end > CONN_SHED)
+	if (end < CONN_CLOSED || end > CONN_PROXY_ERROR)
 		return ("error");
 	return (names[end]);
 }
@@ -284,9 +285,15 @@ conn_proto(const struct preforkd_conn *c)
 	return c->proto;
 }
 
+/* conn_local - the address the client reached: through a balancer,
+   the one its PROXY header names when it names one. */
 static const struct sockaddr *
 conn_local(const struct preforkd_conn *c, socklen_t *len)
 {
+	if (c->reachedlen > 0) {
+		*len = c->reachedlen;
+		return (const struct sockaddr *)&c->reached;
+	}
 	*len = c->locallen;
 	return (const struct sockaddr *)&c->local;
 }
@@ -296,6 +303,14 @@ conn_remote(const struct preforkd_conn *c, socklen_t *len)
 {
 	*len = c->remotelen;
 	return (const struct sockaddr *)&c->remote;
+}
+
+/* conn_via - the balancer that sent the PROXY header, NULL when none. */
+static const struct sockaddr *
+conn_via(const struct preforkd_conn *c, socklen_t *len)
+{
+	*len = c->vialen;
+	return c->vialen > 0 ? (const struct sockaddr *)&c->via : NULL;
 }
 
 static const struct preforkd_service *
@@ -379,4 +394,6 @@ const struct preforkd_api conn_api = {
 	.format_addr = addr_sockaddr_format,
 	/* 2.1 */
 	.report_group = conn_report_group,
+	/* 2.2 */
+	.via = conn_via,
 };

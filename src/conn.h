@@ -32,6 +32,14 @@ struct preforkd_conn {
 	socklen_t			 locallen;
 	struct sockaddr_storage		 remote;
 	socklen_t			 remotelen;	/* 0: not known */
+	/* Through a balancer that sent a PROXY header (worker.c): remote
+	 * is then the client the header names (or the balancer for its own
+	 * LOCAL connections), via the balancer, reached the address the
+	 * client connected to on the balancer (the header's destination). */
+	struct sockaddr_storage		 via;
+	socklen_t			 vialen;	/* 0: direct */
+	struct sockaddr_storage		 reached;
+	socklen_t			 reachedlen;	/* 0: not given */
 	const struct preforkd_service	*service;
 	int64_t				 started;	/* now_ms() at accept */
 	/* preforkd's own, for the logs and the waits. */
@@ -66,6 +74,7 @@ enum conn_end {
 	CONN_LIMITED,		/* max_per_source */
 	CONN_RATE_LIMITED,	/* max_rate_per_source, max_rate */
 	CONN_SHED,		/* io_timeout_busy, min_rate: a full pool */
+	CONN_PROXY_ERROR,	/* PROXY header bad, late, or not allowed */
 };
 
 /* The largest datagram a handler is given, and the largest it may send. */
@@ -92,6 +101,8 @@ int		 admit_log_due(const struct admit_source *, int64_t,
 int		 admit_check(const struct conf_service *,
 		    struct preforkd_conn *, const char **);
 int		 admit_counter(int);
+int		 admit_match(const struct acl *, struct preforkd_conn *,
+		    char *, size_t);
 
 /* ------------------------------------------------------------ tarpit.c */
 

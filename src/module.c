@@ -62,6 +62,7 @@ const struct preforkd_module handler_module = {
 static const size_t module_min_size[] = {
 	MODULE_END(worker_stop),	/* 2.0 */
 	MODULE_END(worker_stop),	/* 2.1: the api grew, not this */
+	MODULE_END(worker_stop),	/* 2.2: the api grew (via), not this */
 };
 _Static_assert(sizeof(module_min_size) / sizeof(module_min_size[0]) ==
     PREFORKD_MODULE_ABI_MINOR + 1, "one line per minor in module_min_size");

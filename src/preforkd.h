@@ -263,6 +263,13 @@ struct conf_service {
 	int			 defer_accept;	/* s: TCP_DEFER_ACCEPT */
 	int			 io_timeout_busy; /* s silent, with the pool full */
 	int			 min_rate;	/* bytes/s after io_timeout_busy */
+	/* The PROXY protocol (conf_proxy.c; the worker reads the header):
+	 * proxy_protocol 0 is off, else a mask of PROXY_V1 | PROXY_V2
+	 * (proxy.h); proxy_from the balancers allowed to send it, as
+	 * "allow" rules that acl_match() applies to the balancer alone. */
+	int			 proxy_protocol;
+	struct acl		 proxy_from;
+	int			 proxy_timeout;	/* s to receive the header */
 };
 
 struct conf_loaded;
@@ -421,6 +428,10 @@ enum slot_counter {
 	CTR_LIMITED,		/* over max_per_source */
 	CTR_RATE_LIMITED,	/* over max_rate_per_source or max_rate */
 	CTR_SHED,		/* cut to free a full pool (io_timeout_busy) */
+	CTR_PROXY_ERRORS,	/* PROXY header missing, malformed, late, or
+				   sent by a peer not in proxy_from */
+	CTR_PROXY_LOCAL,	/* PROXY LOCAL or UNKNOWN: the balancer's own
+				   connection (a health check) */
 	CTR_COUNT,		/* how many there are */
 };
 
@@ -463,8 +474,10 @@ struct slot {
 	int			 proto;
 	socklen_t		 locallen;
 	socklen_t		 remotelen;
+	socklen_t		 vialen;	/* 0: not through a balancer */
 	struct sockaddr_storage	 local;
-	struct sockaddr_storage	 remote;
+	struct sockaddr_storage	 remote;	/* the client */
+	struct sockaddr_storage	 via;		/* the balancer (PROXY) */
 } __attribute__((aligned(64)));	/* no two workers write one cache line */
 
 /* A slot as the master read it, checked: the only form it acts on. */
@@ -478,8 +491,10 @@ struct slot_report {
 	int			 proto;
 	socklen_t		 locallen;
 	socklen_t		 remotelen;
+	socklen_t		 vialen;
 	struct sockaddr_storage	 local;
 	struct sockaddr_storage	 remote;
+	struct sockaddr_storage	 via;
 	const char		*bad;		/* NULL, or what is wrong */
 };
 
@@ -509,6 +524,7 @@ const char	*scoreboard_state_name(int);
 const char	*scoreboard_counter_name(int);
 void		 scoreboard_client(const struct slot_report *, char *, char *,
 		    size_t);
+const struct sockaddr *scoreboard_peer(const struct slot_report *);
 uint64_t	 scoreboard_add(uint64_t, uint64_t);
 
 /* -------------------------------------------------------------- srctab.c */

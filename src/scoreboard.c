@@ -171,13 +171,14 @@ scoreboard_read(const struct slot *slot, int64_t now, struct slot_report *r)
 	r->proto = slot->proto;
 	r->locallen = slot->locallen;
 	r->remotelen = slot->remotelen;
+	r->vialen = slot->vialen;
 	r->bad = NULL;
 	if (r->state <= SLOT_FREE || r->state >= SLOT_STATES)
 		r->bad = "state out of range";
 	else if (r->proto < PROTO_TCP || r->proto > PROTO_UNIX)
 		r->bad = "protocol out of range";
 	else if (r->locallen > sizeof(r->local) ||
-	    r->remotelen > sizeof(r->remote))
+	    r->remotelen > sizeof(r->remote) || r->vialen > sizeof(r->via))
 		r->bad = "address length out of range";
 	else if (r->group < 0 || r->group == 1)
 		r->bad = "process group out of range";
@@ -189,7 +190,7 @@ scoreboard_read(const struct slot *slot, int64_t now, struct slot_report *r)
 	if (r->bad != NULL) {
 		r->state = SLOT_STARTING;
 		r->proto = PROTO_TCP;
-		r->locallen = r->remotelen = 0;
+		r->locallen = r->remotelen = r->vialen = 0;
 		r->group = 0;
 		r->exec_at = 0;
 		r->busy_since = now;
@@ -197,7 +198,20 @@ scoreboard_read(const struct slot *slot, int64_t now, struct slot_report *r)
 	}
 	memcpy(&r->local, (const void *)&slot->local, r->locallen);
 	memcpy(&r->remote, (const void *)&slot->remote, r->remotelen);
+	memcpy(&r->via, (const void *)&slot->via, r->vialen);
 	return 0;
+}
+
+/*
+ * scoreboard_peer - the other end of a busy worker's socket as the kernel
+ * knows it: the balancer when the connection came through one (its
+ * remote is then the client the PROXY header names), else the client.
+ */
+const struct sockaddr *
+scoreboard_peer(const struct slot_report *slot)
+{
+	return (const struct sockaddr *)(slot->vialen > 0 ? &slot->via :
+	    &slot->remote);
 }
 
 /*
@@ -232,7 +246,7 @@ scoreboard_counter_name(int i)
 {
 	static const char *const names[CTR_COUNT] = {
 		"served", "io_timeouts", "access_lost", "ignored", "denied",
-		"limited", "rate_limited", "shed",
+		"limited", "rate_limited", "shed", "proxy_errors", "proxy_local",
 	};
 
 	if (i < 0 || i >= CTR_COUNT)

@@ -175,7 +175,7 @@ shed_moved(const struct proc *p, const struct slot_report *r)
 	if (r->group == 0 || r->proto != PROTO_TCP)
 		return r->moved;
 	if (sockdiag_tcp_moved((const struct sockaddr *)&r->local,
-	    (const struct sockaddr *)&r->remote, &kernel) == -1)
+	    scoreboard_peer(r), &kernel) == -1)
 		return p->shed.conn == r->busy_since ? p->shed.moved :
 		    r->moved;
 	return r->moved + kernel;

@@ -42,6 +42,7 @@ struct status_row {
 	const char	*proto;
 	char		 local[ADDR_TEXT_MAX];
 	char		 remote[ADDR_TEXT_MAX];
+	char		 via[ADDR_TEXT_MAX];	/* the PROXY balancer; "" */
 	int64_t		 busy_ms;	/* how long, so far */
 };
 
@@ -161,6 +162,10 @@ status_add(struct status_service *ss, const struct proc *p,
 	if (w->busy) {
 		w->proto = addr_proto_name(r->proto);
 		scoreboard_client(r, w->local, w->remote, sizeof(w->local));
+		w->via[0] = '\0';
+		if (r->vialen > 0)
+			addr_sockaddr_format((const struct sockaddr *)&r->via,
+			    r->vialen, w->via, sizeof(w->via));
 		w->busy_ms = now - r->busy_since;
 	}
 }
@@ -364,6 +369,11 @@ status_text_service(FILE *f, const struct status_service *ss, size_t si)
 	    (unsigned long long)c->count[CTR_LIMITED],
 	    (unsigned long long)c->count[CTR_RATE_LIMITED],
 	    (unsigned long long)c->count[CTR_SHED]);
+	if (s->conf->proxy_protocol != 0 || c->count[CTR_PROXY_ERRORS] > 0 ||
+	    c->count[CTR_PROXY_LOCAL] > 0)
+		fprintf(f, "  proxy: errors %llu, local %llu\n",
+		    (unsigned long long)c->count[CTR_PROXY_ERRORS],
+		    (unsigned long long)c->count[CTR_PROXY_LOCAL]);
 	if (ss->tab.size > 0) {
 		fprintf(f, "  source table: %u entries, %llu in use, %llu "
 		    "evicted", ss->tab.size, (unsigned long long)ss->tab.used,
@@ -389,8 +399,9 @@ status_text_service(FILE *f, const struct status_service *ss, size_t si)
 		fprintf(f, "  worker %-7ld %-8s served %llu", (long)w->pid,
 		    w->state, (unsigned long long)w->served);
 		if (w->busy)
-			fprintf(f, ", %s %s <- %s for %.1f s", w->proto,
-			    w->local, w->remote, (double)w->busy_ms / 1000.0);
+			fprintf(f, ", %s %s <- %s%s%s for %.1f s", w->proto,
+			    w->local, w->remote, w->via[0] ? " via " : "",
+			    w->via, (double)w->busy_ms / 1000.0);
 		fprintf(f, "\n");
 	}
 }
@@ -518,6 +529,10 @@ status_json_service(FILE *f, const struct status_service *ss, size_t si)
 			status_json_string(f, w->local);
 			fprintf(f, ",\"remote\":");
 			status_json_string(f, w->remote);
+			if (w->via[0] != '\0') {
+				fprintf(f, ",\"via\":");
+				status_json_string(f, w->via);
+			}
 			fprintf(f, ",\"busy_s\":%.3f}",
 			    (double)w->busy_ms / 1000.0);
 		}

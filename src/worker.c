@@ -53,6 +53,7 @@
 
 #include "preforkd.h"
 #include "conn.h"
+#include "proxy.h"
 #include "handlers/builtin.h"
 
 /* Tags of the non-listener descriptors in the wait set. */
@@ -330,6 +331,7 @@ worker_conn_init(struct preforkd_conn *c, const struct listener *l, int fd)
 	c->batched = 0;
 	c->started = now_ms();
 	c->peer_cred_ok = 0;
+	c->vialen = c->reachedlen = 0;
 	/* Only the master's shedding reads it: no store per read without. */
 	c->moved = ctx->service->io_timeout_busy > 0 ? &ctx->slot->moved :
 	    NULL;
@@ -436,6 +438,78 @@ worker_suspect(const struct preforkd_conn *c, const struct listener *l)
 	    listen_waiting(l) > 0;
 }
 
+static void	 worker_busy(struct preforkd_conn *);
+
+/*
+ * worker_unbusy - a connection refused before it was served: the slot
+ * idle again, if worker_proxy() showed it busy while reading the header.
+ */
+static void
+worker_unbusy(void)
+{
+	if (ctx->service->proxy_protocol != 0)
+		ctx->slot->state = SLOT_IDLE;
+}
+
+/*
+ * worker_proxy - the PROXY header of stream connection c, on a service
+ * with proxy_protocol: only a balancer of proxy_from may send one, and
+ * must, within proxy_timeout.  Read, c->remote becomes the client it
+ * names and c->via the balancer (c->reached the address the client
+ * reached); LOCAL and UNKNOWN leave c the balancer's own connection (a
+ * health check), counted.  CONN_CLOSED to go on to admission control,
+ * else the end to refuse c with and why.  While the header is read the
+ * slot shows the balancer busy, and the master's shedding may cut it.
+ */
+static int
+worker_proxy(struct preforkd_conn *c, const char **why)
+{
+	static char text[256];
+	const struct conf_service *svc = ctx->service;
+	struct proxy_header h;
+	char peer[64];
+	int i;
+
+	if ((i = admit_match(&svc->proxy_from, c, peer, sizeof(peer))) < 0) {
+		if (i == -2)
+			snprintf(text, sizeof(text), "not known to be a "
+			    "balancer: cannot read the peer's credentials: "
+			    "getsockopt %s: %s", c->peer_cred_ok ?
+			    "SO_PEERGROUPS" : "SO_PEERCRED", strerror(errno));
+		else
+			snprintf(text, sizeof(text), "not a balancer of "
+			    "proxy_from%s, so it may not send a PROXY header, "
+			    "and this service takes none without", peer);
+		*why = text;
+		return CONN_PROXY_ERROR;
+	}
+	worker_busy(c);
+	if (svc->io_timeout_busy > 0)
+		shed_arm(c->fd, c->started);
+	if (proxy_read(c->fd, svc->proxy_protocol, c->started +
+	    (int64_t)svc->proxy_timeout * 1000, &h, text, sizeof(text)) < 0) {
+		*why = text;
+		if (shed_disarm()) {
+			*why = "cut while its PROXY header was due, to free a "
+			    "full pool (io_timeout_busy)";
+			return CONN_SHED;
+		}
+		return CONN_PROXY_ERROR;
+	}
+	(void)shed_disarm();
+	if (h.local) {
+		ctx->slot->count[CTR_PROXY_LOCAL]++;
+		return CONN_CLOSED;
+	}
+	memcpy(&c->via, &c->remote, sizeof(c->via));
+	c->vialen = c->remotelen;
+	memcpy(&c->remote, &h.src, sizeof(c->remote));
+	c->remotelen = h.srclen;
+	memcpy(&c->reached, &h.dst, sizeof(c->reached));
+	c->reachedlen = h.dstlen;
+	return CONN_CLOSED;
+}
+
 /*
  * worker_admit - a connection (or datagram) was taken on l as fd: fill in
  * its 5-tuple and ask admission control whether to serve it.
@@ -453,6 +527,12 @@ worker_admit(struct preforkd_conn *c, const struct listener *l, int fd)
 	/* Only a service that sheds holds sockets (tarpit.c). */
 	if (ctx->service->io_timeout_busy > 0)
 		tarpit_expire(c->started);
+	/* The real client first: admission control applies to it. */
+	if (ctx->service->proxy_protocol != 0 && c->proto != PROTO_UDP &&
+	    (end = worker_proxy(c, &why)) != CONN_CLOSED) {
+		worker_refuse(c, end, why);
+		return WORKER_REFUSED;
+	}
 	if ((end = admit_check(ctx->service, c, &why)) != CONN_CLOSED) {
 		worker_refuse(c, end, why);
 		return WORKER_REFUSED;
@@ -482,6 +562,9 @@ worker_busy(struct preforkd_conn *c)
 	memcpy(&slot->local, &c->local, c->locallen);
 	slot->remotelen = c->remotelen;
 	memcpy(&slot->remote, &c->remote, c->remotelen);
+	slot->vialen = c->vialen;
+	if (c->vialen > 0)
+		memcpy(&slot->via, &c->via, c->vialen);
 	slot->state = SLOT_BUSY;
 }
 
@@ -715,9 +798,11 @@ worker_serve_stream(size_t i, enum worker_next *next)
 	switch (worker_admit(&c, l, fd)) {
 	case WORKER_REFUSED:
 		close(fd);
+		worker_unbusy();
 		return 1;
 	case WORKER_HELD:
 		tarpit_hold(fd, c.started, ctx->service->io_timeout * 1000);
+		worker_unbusy();
 		return 1;
 	}
 	worker_busy(&c);

@@ -49,7 +49,7 @@ extern "C" {
 
 /* The version of this interface (see the top of the file). */
 #define PREFORKD_MODULE_ABI_MAJOR	2
-#define PREFORKD_MODULE_ABI_MINOR	1
+#define PREFORKD_MODULE_ABI_MINOR	2
 
 /* The name of the descriptor a module defines. */
 #define PREFORKD_MODULE_SYMBOL	"preforkd_module"
@@ -111,7 +111,10 @@ struct preforkd_api {
 	int	(*proto)(const struct preforkd_conn *);
 	/* The address the client reached, and the client's; *len is set
 	 * (0 for the client of a connected socket: not known).  Valid while
-	 * the connection is served. */
+	 * the connection is served.  On a service with proxy_protocol, the
+	 * client and the address it reached are the ones the balancer's
+	 * PROXY header names (for the balancer's own LOCAL connections, the
+	 * balancer and this end of the socket): via() gives the balancer. */
 	const struct sockaddr *(*local)(const struct preforkd_conn *,
 		    socklen_t *len);
 	const struct sockaddr *(*remote)(const struct preforkd_conn *,
@@ -148,6 +151,13 @@ struct preforkd_api {
 	 * errno: EINVAL (not 0 and not the id of a group leader), ESRCH
 	 * (no such process). */
 	int	(*report_group)(struct preforkd_conn *, pid_t pgid);
+
+	/* ---------------------------------------------------------- 2.2 */
+	/* Since 2.2.  The balancer a connection came through (a service
+	 * with proxy_protocol: the peer that sent the PROXY header), or
+	 * NULL with *len 0 for a direct connection and a datagram. */
+	const struct sockaddr *(*via)(const struct preforkd_conn *,
+		    socklen_t *len);
 };
 
 /*

@@ -221,16 +221,25 @@ static void
 exec_env_conn(struct exec_env *e, const struct preforkd_api *api,
     const struct preforkd_conn *c)
 {
-	socklen_t len;
+	const struct sockaddr *via, *remote;
+	socklen_t len, vialen;
 
-	if (api->proto(c) == PREFORKD_PROTO_UNIX) {
+	/* Through a balancer (proxy_protocol): the client and the address
+	 * it reached as the PROXY header names them, the balancer apart;
+	 * a unix listener's client is then a TCP one too. */
+	via = api->via(c, &vialen);
+	remote = api->remote(c, &len);
+	if (api->proto(c) == PREFORKD_PROTO_UNIX && (via == NULL ||
+	    remote->sa_family == AF_UNIX)) {
 		exec_env_add(e, "PROTO", "UNIX");
 		exec_env_unix(e, api->fd(c));
 		return;
 	}
 	exec_env_add(e, "PROTO", "TCP");
 	exec_env_ip(e, "TCPLOCALIP", "TCPLOCALPORT", api->local(c, &len));
-	exec_env_ip(e, "TCPREMOTEIP", "TCPREMOTEPORT", api->remote(c, &len));
+	exec_env_ip(e, "TCPREMOTEIP", "TCPREMOTEPORT", remote);
+	if (via != NULL)
+		exec_env_ip(e, "PROXYREMOTEIP", "PROXYREMOTEPORT", via);
 }
 
 /* ------------------------------------------------------------ descriptors */

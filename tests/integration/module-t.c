@@ -63,10 +63,10 @@ test_check(void)
 		const char	*so, *says, *what;
 	} abi[] = {
 		{ "badabi.so", " was built for module ABI 3.0, this preforkd "
-		    "speaks 2.1: another major version",
+		    "speaks 2.2: another major version",
 		    "a module for another major ABI" },
 		{ "newminor.so", " was built for module ABI 2.99, this preforkd "
-		    "speaks 2.1: the module may need what this preforkd lacks",
+		    "speaks 2.2: the module may need what this preforkd lacks",
 		    "a module for a newer minor" },
 		{ "badsize.so", ": its module descriptor says it is 16 bytes, "
 		    "less than the ", "a descriptor too small for its version" },

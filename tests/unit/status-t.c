@@ -242,7 +242,7 @@ static const char want_json[] =
     "\"exiting\":0,\"paused\":0,\"respawns\":4,"
     "\"timeouts\":10,\"hung_kills\":2,\"served\":1015,\"io_timeouts\":8,"
     "\"access_lost\":0,\"ignored\":0,\"denied\":0,\"limited\":0,"
-    "\"rate_limited\":0,\"shed\":0},"
+    "\"rate_limited\":0,\"shed\":0,\"proxy_errors\":0,\"proxy_local\":0},"
     "\"workers\":["
     "{\"pid\":201,\"state\":\"idle\",\"generation\":3,\"served\":10,"
     "\"started\":\"2026-11-18T11:06:40+00:00\"},"
@@ -261,7 +261,7 @@ static const char want_json[] =
     "\"exiting\":3,\"paused\":1,\"respawns\":0,"
     "\"timeouts\":0,\"hung_kills\":0,\"served\":10,\"io_timeouts\":0,"
     "\"access_lost\":5,\"ignored\":6,\"denied\":9,"
-    "\"limited\":18446744073709551615,\"rate_limited\":11,\"shed\":12},"
+    "\"limited\":18446744073709551615,\"rate_limited\":11,\"shed\":12,\"proxy_errors\":0,\"proxy_local\":0},"
     "\"workers\":["
     "{\"pid\":204,\"state\":\"busy\",\"generation\":3,\"served\":1,"
     "\"started\":\"2026-11-18T11:06:46+00:00\",\"client\":{\"proto\":"
@@ -280,7 +280,7 @@ static const char want_json[] =
     "\"exiting\":0,\"paused\":0,\"respawns\":0,"
     "\"timeouts\":0,\"hung_kills\":0,\"served\":0,\"io_timeouts\":0,"
     "\"access_lost\":0,\"ignored\":0,\"denied\":0,\"limited\":0,"
-    "\"rate_limited\":0,\"shed\":0},\"workers\":[]}]}\n";
+    "\"rate_limited\":0,\"shed\":0,\"proxy_errors\":0,\"proxy_local\":0},\"workers\":[]}]}\n";
 
 /* json_ok - a test that text is valid JSON, saying where it is not. */
 static void
@@ -334,7 +334,7 @@ test_top(struct status_view *v)
 	ok(text != NULL && strstr(strstr(text, "top sources") + 1,
 	    "top sources") == NULL, "text: only the full service has them");
 	json = status_render_at(v, 1, NOW);
-	like(json, "\"shed\":0},\"source_table\":{\"size\":16,\"used\":0,"
+	like(json, "\"proxy_local\":0},\"source_table\":{\"size\":16,\"used\":0,"
 	    "\"evictions\":0,\"recovered\":0},\"top_sources\":["
 	    "{\"source\":\"127.0.0.5\",\"connections\":2},"
 	    "{\"source\":\"127.0.0.1\",\"connections\":1},"
