@@ -1,6 +1,6 @@
 /*
  * addr-fuzz.c - libFuzzer target: listen addresses (addr.c) as a config
- * or -t gives them ("127.0.0.1:7007", "[::1]:7007", "udp://*:53",
+ * or -t gives them ("127.0.0.1:7007", "[::1]:7007", "udp://0.0.0.0:53",
  * "unix:/run/app.sock"), and a peer's address as the kernel or a PROXY
  * header hands it over (addr_sockaddr_format, admit_source).
  *
