@@ -392,6 +392,8 @@ conf_parse_string(const char *text, const char *name, struct errlist *errs)
 	config_t cf;
 	struct conf *conf = NULL;
 
+	if (conf_include_scan(text, strlen(text), name, 0, errs) == -1)
+		return NULL;
 	config_init(&cf);
 	conf_sandbox_includes(&cf);
 	if (config_read_string(&cf, text) == CONFIG_TRUE)
@@ -420,6 +422,11 @@ conf_load(const char *file, struct errlist *errs)
 	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
 		errlist_add(errs, "%s: cannot read: %s", file,
 		    strerror(EISDIR));
+		fclose(fp);
+		return NULL;
+	}
+	/* What libconfig would open and die on, refused first. */
+	if (conf_include_check(fp, file, errs) == -1) {
 		fclose(fp);
 		return NULL;
 	}
