@@ -413,7 +413,10 @@ conf_load(const char *file, struct errlist *errs)
 	config_t cf;
 	struct conf *conf = NULL;
 	struct stat st;
-	FILE *fp;
+	char *text;
+	size_t len;
+	FILE *fp, *mem = NULL;
+	int rc;
 
 	if ((fp = fopen(file, "r")) == NULL) {
 		errlist_add(errs, "%s: cannot read: %s", file, strerror(errno));
@@ -425,14 +428,34 @@ conf_load(const char *file, struct errlist *errs)
 		fclose(fp);
 		return NULL;
 	}
-	/* What libconfig would open and die on, refused first. */
-	if (conf_include_check(fp, file, errs) == -1) {
-		fclose(fp);
+	/* Read whole, once (-c /dev/stdin is read once): what its @include
+	 * lines name is checked before libconfig opens it. */
+	text = conf_include_read(fp, &len);
+	rc = text == NULL ? errno : 0;
+	fclose(fp);
+	if (text == NULL) {
+		errlist_add(errs, "%s: cannot read: %s", file, strerror(rc));
+		return NULL;
+	}
+	if (conf_include_scan(text, len, file, 0, errs) == -1) {
+		free(text);
 		return NULL;
 	}
 	config_init(&cf);
 	conf_sandbox_includes(&cf);
-	if (config_read(&cf, fp) == CONFIG_TRUE)
+	/* From memory as from the file, NUL bytes and all. */
+	if (len == 0)
+		rc = config_read_string(&cf, "");
+	else if ((mem = fmemopen(text, len, "r")) != NULL)
+		rc = config_read(&cf, mem);
+	else {
+		errlist_add(errs, "%s: cannot read: fmemopen: %s", file,
+		    strerror(errno));
+		config_destroy(&cf);
+		free(text);
+		return NULL;
+	}
+	if (rc == CONFIG_TRUE)
 		conf = conf_build(&cf, file, errs);
 	else if (config_error_type(&cf) == CONFIG_ERR_FILE_IO &&
 	    config_error_file(&cf) == NULL)
@@ -443,7 +466,9 @@ conf_load(const char *file, struct errlist *errs)
 		    config_error_file(&cf) : file, config_error_line(&cf),
 		    config_error_text(&cf));
 	config_destroy(&cf);
-	fclose(fp);
+	if (mem != NULL)
+		fclose(mem);
+	free(text);
 	return conf;
 }
 

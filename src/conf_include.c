@@ -37,20 +37,23 @@ static int	 conf_include_file(const char *, const char *, int, int,
 
 /*
  * conf_include_read - the rest of fp into a new string (NUL-terminated,
- * *len bytes before the NUL), or NULL when out of memory.
+ * *len bytes before the NUL); NULL with errno after a read error or
+ * when out of memory.
  */
-static char *
+char *
 conf_include_read(FILE *fp, size_t *len)
 {
 	char *text = NULL, *more;
 	size_t cap = 0, n;
 
 	*len = 0;
+	errno = 0;
 	for (;;) {
 		if (cap - *len < 2) {
 			cap = cap == 0 ? 4096 : 2 * cap;
 			if ((more = realloc(text, cap)) == NULL) {
 				free(text);
+				errno = ENOMEM;
 				return NULL;
 			}
 			text = more;
@@ -59,30 +62,13 @@ conf_include_read(FILE *fp, size_t *len)
 			break;
 		*len += n;
 	}
+	if (ferror(fp)) {
+		free(text);
+		errno = errno != 0 ? errno : EIO;
+		return NULL;
+	}
 	text[*len] = '\0';
 	return text;
-}
-
-/*
- * conf_include_check - the @include lines of the config file open at fp
- * (named name), read to its end and then rewound for libconfig.  0, or
- * -1 with the message in errs.
- */
-int
-conf_include_check(FILE *fp, const char *name, struct errlist *errs)
-{
-	char *text;
-	size_t len;
-	int rc;
-
-	if ((text = conf_include_read(fp, &len)) == NULL) {
-		errlist_add(errs, "%s: out of memory", name);
-		return -1;
-	}
-	rc = conf_include_scan(text, len, name, 0, errs);
-	free(text);
-	rewind(fp);
-	return rc;
 }
 
 /*
@@ -207,10 +193,8 @@ conf_include_file(const char *path, const char *name, int line, int depth,
 		return 0;		/* libconfig says why */
 	text = conf_include_read(fp, &len);
 	fclose(fp);
-	if (text == NULL) {
-		errlist_add(errs, "%s: out of memory", path);
-		return -1;
-	}
+	if (text == NULL)
+		return 0;		/* libconfig says why */
 	rc = conf_include_scan(text, len, path, depth + 1, errs);
 	free(text);
 	return rc;

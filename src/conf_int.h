@@ -66,7 +66,7 @@ int		 conf_lookup_group(struct conf_ctx *, const config_setting_t *,
 		    const char *, gid_t *);
 
 /* conf_include.c: the paths of the @include lines, checked first */
-int		 conf_include_check(FILE *, const char *, struct errlist *);
+char		*conf_include_read(FILE *, size_t *);
 int		 conf_include_scan(const char *, size_t, const char *, int,
 		    struct errlist *);
 
