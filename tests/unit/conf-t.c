@@ -515,7 +515,7 @@ test_files(void)
 	struct conf *conf;
 	char path[] = "/tmp/conf-t.XXXXXX", *want;
 	FILE *fp;
-	int fd;
+	int fd, pfd[2];
 
 	conf = conf_load("/nonexistent/preforkd.conf", &errs);
 	ok(conf == NULL, "missing file fails");
@@ -569,6 +569,24 @@ test_files(void)
 	free(want);
 	errlist_free(&errs);
 	unlink(path);
+
+	/* A pipe (-c /dev/stdin) is read once, and loads. */
+	if (pipe(pfd) == -1)
+		sysbail("pipe");
+	want = tap_strdup_printf("%s\n%s", as_root ? "user = \"root\";" : "",
+	    SVC);
+	if (write(pfd[1], want, strlen(want)) != (ssize_t)strlen(want))
+		sysbail("write to a pipe");
+	close(pfd[1]);
+	free(want);
+	want = tap_strdup_printf("/dev/fd/%d", pfd[0]);
+	conf = conf_load(want, &errs);
+	if (!ok(conf != NULL, "a config from a pipe loads"))
+		show_errors(&errs);
+	conf_free(conf);
+	errlist_free(&errs);
+	free(want);
+	close(pfd[0]);
 }
 
 /*
@@ -629,7 +647,7 @@ int
 main(void)
 {
 	conftest_init();
-	plan(50 + 3 + 8 * 2 + 2 + 9 + (int)NELEM(bad) * BAD_TESTS + 14 + 11 +
+	plan(50 + 3 + 8 * 2 + 2 + 9 + (int)NELEM(bad) * BAD_TESTS + 14 + 12 +
 	    7);
 	test_good();
 	test_observe();
