@@ -250,7 +250,10 @@ admit_match(const struct acl *acl, struct preforkd_conn *c, char *peer,
 
 	memset(&cred, 0, sizeof(cred));
 	peer[0] = '\0';
-	if (c->proto == PROTO_UNIX && (acl->needs & ACL_NEEDS_CRED)) {
+	/* A unix peer is matched by its credentials, unless it is a
+	 * balancer that named a client (c->via): that one is the client. */
+	if (c->proto == PROTO_UNIX && c->vialen == 0 &&
+	    (acl->needs & ACL_NEEDS_CRED)) {
 		if (admit_peer_cred(c) == -1 || ((acl->needs &
 		    ACL_NEEDS_GROUPS) && admit_peer_groups(c->fd, &cred) ==
 		    -1))
@@ -263,7 +266,7 @@ admit_match(const struct acl *acl, struct preforkd_conn *c, char *peer,
 	}
 	admit_source((const struct sockaddr *)&c->remote, c->remotelen, 128,
 	    c->peer_cred_ok ? c->peer_uid : 0, &src);
-	if (c->proto == PROTO_UNIX)
+	if (c->proto == PROTO_UNIX && c->vialen == 0)
 		src.family = AF_UNIX;	/* whatever address it bound */
 	return acl_match(acl, &src, &cred);
 }
@@ -509,7 +512,7 @@ admit_limits(const struct conf_service *s, struct preforkd_conn *c,
 	if (!per_rate && !replies && !per_conn)
 		return CONN_CLOSED;
 
-	if (c->proto == PROTO_UNIX)
+	if (c->proto == PROTO_UNIX && c->vialen == 0)
 		(void)admit_peer_cred(c);
 	admit_source((const struct sockaddr *)&c->remote, c->remotelen,
 	    s->source_prefix6, c->peer_cred_ok ? c->peer_uid : 0, &src);

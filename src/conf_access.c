@@ -77,7 +77,8 @@ conf_access_parse(struct conf_ctx *ctx, const config_setting_t *s,
 
 /*
  * conf_access_kinds - CONF_ACCESS_IP and CONF_ACCESS_UNIX as svc has
- * listeners of each kind.
+ * listeners of each kind (IP too with proxy_protocol: the header names
+ * TCP clients).
  */
 static int
 conf_access_kinds(const struct conf_service *svc)
@@ -88,6 +89,9 @@ conf_access_kinds(const struct conf_service *svc)
 	for (i = 0; i < svc->nlisten; i++)
 		kinds |= svc->listen[i].proto == PROTO_UNIX ?
 		    CONF_ACCESS_UNIX : CONF_ACCESS_IP;
+	/* Behind a balancer, a unix listener's clients are TCP ones. */
+	if (svc->proxy_protocol != 0)
+		kinds |= CONF_ACCESS_IP;
 	return kinds;
 }
 

@@ -356,12 +356,19 @@ worker_conn_init(struct preforkd_conn *c, const struct listener *l, int fd)
 static void
 worker_log_conn(const struct preforkd_conn *c, int level, const char *what)
 {
-	char local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];
+	char local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX + 5 + ADDR_TEXT_MAX];
+	size_t n;
 
 	addr_sockaddr_format((const struct sockaddr *)&c->local, c->locallen,
 	    local, sizeof(local));
 	addr_sockaddr_format((const struct sockaddr *)&c->remote, c->remotelen,
-	    remote, sizeof(remote));
+	    remote, ADDR_TEXT_MAX);
+	if (c->vialen > 0) {
+		n = strlen(remote);
+		memcpy(remote + n, " via ", 5);
+		addr_sockaddr_format((const struct sockaddr *)&c->via,
+		    c->vialen, remote + n + 5, ADDR_TEXT_MAX);
+	}
 	if (c->bytes_in == CONN_BYTES_UNKNOWN)
 		log_msg(level, "%s %s %s <- %s", what,
 		    addr_proto_name(c->proto), local, remote);

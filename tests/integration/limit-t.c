@@ -207,29 +207,11 @@ served(const char *src, const char *dst, int port, long *ms)
 
 /* ------------------------------------------------------------- status */
 
-/*
- * count - number key of service name in the JSON status (-1 when not
- * found): only within that service's object.
- */
+/* count - number key of service name in the JSON status (left in sout). */
 static long long
 count(struct pf_daemon *d, const char *name, const char *key)
 {
-	char *svc, *k, *p, *next;
-	long long n = -1;
-
-	if (pf_status(d, 1, sout, sizeof(sout), serr, sizeof(serr)) != 0)
-		return -1;
-	svc = tap_strdup_printf("{\"name\":\"%s\"", name);
-	k = tap_strdup_printf("\"%s\":", key);
-	if ((p = strstr(sout, svc)) != NULL) {
-		next = strstr(p + 1, "{\"name\":");
-		p = strstr(p, k);
-		if (p != NULL && (next == NULL || p < next))
-			n = strtoll(p + strlen(k), NULL, 10);
-	}
-	free(svc);
-	free(k);
-	return n;
+	return pf_status_count(d, name, key, sout, sizeof(sout));
 }
 
 /* text_status - the text status into sout: 0, or -1. */

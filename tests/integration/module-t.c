@@ -251,10 +251,10 @@ test_abi20(void)
 	    "abi20.so", "greeting = \"twenty\";", "");
 	port = pf_port(d, "old", "tcp");
 	ok(pf_log_wait(d, "abi20: worker ready for old", 5000),
-	    "abi20: the 2.0 module's worker_start ran in the 2.1 daemon");
+	    "abi20: the 2.0 module's worker_start ran in the 2.2 daemon");
 	ok(ask(port, "hi\n", buf, sizeof(buf), &from) > 0, "abi20: say hi");
-	like(buf, "twenty hi minor=1 api=",
-	    "abi20: it answers with its settings, on a daemon of minor 1");
+	like(buf, "twenty hi minor=2 api=",
+	    "abi20: it answers with its settings, on a daemon of minor 2");
 	want = tap_strdup_printf(" from=127.0.0.1:%d\n", from);
 	like(buf, want, "abi20: it sees the client through the 2.0 accessors");
 	free(want);

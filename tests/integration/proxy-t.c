@@ -81,17 +81,14 @@ conn_from(const char *src, int port)
 	return fd;
 }
 
-/* closed - the server closed fd without sending a byte, within WAIT_MS. */
+/* closed - the server closed (or reset) fd without sending a byte,
+   within WAIT_MS. */
 static int
 closed(int fd)
 {
-	struct pollfd p = { fd, POLLIN, 0 };
 	char c;
-	ssize_t n;
+	ssize_t n = pf_read_all(fd, &c, 1, WAIT_MS);
 
-	if (poll(&p, 1, WAIT_MS) != 1)
-		return 0;
-	n = recv(fd, &c, 1, 0);
 	return n == 0 || (n == -1 && errno == ECONNRESET);
 }
 
@@ -165,22 +162,7 @@ v2(unsigned char *out, const char *src, int sport, const char *dst,
 static long long
 count(struct pf_daemon *d, const char *name, const char *key)
 {
-	char *svc, *k, *p, *next;
-	long long n = -1;
-
-	if (pf_status(d, 1, sout, sizeof(sout), serr, sizeof(serr)) != 0)
-		return -1;
-	svc = tap_strdup_printf("{\"name\":\"%s\"", name);
-	k = tap_strdup_printf("\"%s\":", key);
-	if ((p = strstr(sout, svc)) != NULL) {
-		next = strstr(p + 1, "{\"name\":");
-		p = strstr(p, k);
-		if (p != NULL && (next == NULL || p < next))
-			n = strtoll(p + strlen(k), NULL, 10);
-	}
-	free(svc);
-	free(k);
-	return n;
+	return pf_status_count(d, name, key, sout, sizeof(sout));
 }
 
 /* wait_count - poll until count() reaches n, bounded: the last value. */
@@ -237,11 +219,22 @@ wait_access(const char *path, const char *a, const char *b)
 	return l;
 }
 
+/*
+ * start_prog - preforkd started on config, with the executable script
+ * text at @DIR@/name first when name is not NULL.
+ */
 static struct pf_daemon *
-start(const char *config)
+start_prog(const char *config, const char *name, const char *text)
 {
 	struct pf_daemon *d = pf_prepare(config);
+	char *path;
 
+	if (name != NULL) {
+		path = pf_path(d, name);
+		pf_write_file(path, text);
+		chmod(path, 0755);
+		free(path);
+	}
 	pf_launch(d, NULL);
 	if (pf_wait_ready(d, WAIT_MS) < 0) {
 		pf_show(d);
@@ -294,10 +287,11 @@ test_raw(void)
 	long t0, took, lines, errs0, errs;
 	int port, fd, i;
 
-	d = start("access_log = \"@DIR@/access.log\";\n"
+	d = start_prog("access_log = \"@DIR@/access.log\";\n"
 	    "services = ( { name = \"raw\"; listen = [ \"127.0.0.1:0\" ];\n"
 	    "  handler = \"echo\"; workers = 1; proxy_protocol = \"any\";\n"
-	    "  proxy_from = [ \"127.0.0.1\" ]; proxy_timeout = 2; } );\n");
+	    "  proxy_from = [ \"127.0.0.1\" ]; proxy_timeout = 2; } );\n",
+	    NULL, NULL);
 	alog = pf_path(d, "access.log");
 	port = pf_port(d, "raw", "tcp");
 	if (port <= 0)
@@ -419,6 +413,60 @@ test_raw(void)
 	free(alog);
 }
 
+/* The exec program of the unix test: what it was told of its client. */
+static const char env_sh[] =
+    "#!/bin/sh\n"
+    "echo \"$PROTO ip=$TCPREMOTEIP port=$TCPREMOTEPORT "
+    "local=$TCPLOCALIP:$TCPLOCALPORT via=$PROXYREMOTEIP\"\n";
+
+/* unix_header - a connection to path sending hdr: the program's line. */
+static char *
+unix_header(const char *path, const char *hdr)
+{
+	int fd = pf_unix_connect(path);
+	char *l;
+
+	if (fd < 0)
+		sysbail("connect %s", path);
+	pf_write_all(fd, hdr, strlen(hdr));
+	l = line(fd);
+	close(fd);
+	return l;
+}
+
+/*
+ * test_unix - a balancer on a unix listener (proxy_from by uid): the
+ * client its header names is a TCP client to the program, and the access
+ * rules apply to that client's address.
+ */
+static void
+test_unix(void)
+{
+	struct pf_daemon *d;
+	char *sock, *cfg;
+
+	cfg = tap_strdup_printf("services = ( { name = \"sock\";\n"
+	    "  listen = [ \"unix:@DIR@/p.sock\" ]; unix_mode = \"0666\";\n"
+	    "  handler = \"exec\"; exec = { argv = [ \"@DIR@/env\" ]; };\n"
+	    "  proxy_protocol = \"v1\"; proxy_from = [ \"uid %lu\" ];\n"
+	    "  access = [ \"deny 192.0.2.66\", \"allow all\" ]; } );\n",
+	    (unsigned long)geteuid());
+	d = start_prog(cfg, "env", env_sh);
+	free(cfg);
+	sock = pf_path(d, "p.sock");
+	is_string("TCP ip=192.0.2.7 port=4000 local=198.51.100.1:80 via=",
+	    unix_header(sock, "PROXY TCP4 192.0.2.7 198.51.100.1 4000 80\r\n"),
+	    "unix listener: the program sees the header's client as TCP");
+	is_string("", unix_header(sock, "PROXY TCP4 192.0.2.66 198.51.100.1 "
+	    "4000 80\r\n"), "  the access rules apply to that client: "
+	    "192.0.2.66 denied");
+	ok(pf_log_wait(d, "denied by access rule 1", WAIT_MS) == 1,
+	    "  logged as denied by the rule");
+	is_int(1, wait_count(d, "sock", "denied", 1), "  counted as denied");
+	ok(pf_stop(d) == 0, "sock: stopped");
+	free(sock);
+}
+
 /* check - preforkd -t on config text refuses it with want in stderr. */
 static void
 check(const char *text, const char *want, const char *what)
@@ -467,6 +515,18 @@ test_check(void)
 	    "  proxy_from = [ \"all\" ]; } );\n",
 	    "@DIR@/preforkd.conf:3: services.[0].proxy_from.[0]: \"all\": "
 	    "write a balancer's address", "proxy_from all");
+	check("services = ( { name = \"a\"; listen = [ \"unix:@DIR@/s\" ];\n"
+	    "  handler = \"echo\"; proxy_protocol = \"any\";\n"
+	    "  proxy_from = [ \"127.0.0.1\" ]; } );\n",
+	    "@DIR@/preforkd.conf:3: services.[0].proxy_from.[0]: "
+	    "\"127.0.0.1\" is an address, and the service has no tcp listen "
+	    "address", "an address for a unix listener");
+	check("services = ( { name = \"a\"; listen = [ \"127.0.0.1:0\" ];\n"
+	    "  handler = \"echo\"; proxy_protocol = \"any\";\n"
+	    "  proxy_from = [ \"uid 0\" ]; } );\n",
+	    "@DIR@/preforkd.conf:3: services.[0].proxy_from.[0]: \"uid 0\" "
+	    "names a unix peer, and the service has no unix: listen address",
+	    "a uid for a tcp listener");
 	check("services = ( { name = \"a\"; listen = [ \"127.0.0.1:0\" ];\n"
 	    "  handler = \"echo\"; proxy_protocol = \"any\";\n"
 	    "  proxy_from = [ \"127.0.0.1\" ];\n  proxy_timeout = 0; } );\n",
@@ -541,17 +601,8 @@ test_haproxy(void)
 	    "  workers = 6; max_per_source = 1;\n"
 	    "  proxy_protocol = \"any\"; proxy_from = [ \"127.0.0.1\" ]; } );\n",
 	    port);
-	d = pf_prepare(cfg);
+	d = start_prog(cfg, "prog", prog_sh);
 	free(cfg);
-	path = pf_path(d, "prog");
-	pf_write_file(path, prog_sh);
-	chmod(path, 0755);
-	free(path);
-	pf_launch(d, NULL);
-	if (pf_wait_ready(d, WAIT_MS) < 0) {
-		pf_show(d);
-		bail("preforkd did not start");
-	}
 	alog = pf_path(d, "access.log");
 
 	cfg = tap_strdup_printf(
@@ -667,6 +718,7 @@ main(void)
 		diag("not root: workers run as this user");
 	test_check();
 	test_raw();
+	test_unix();
 	test_haproxy();
 	return 0;
 }

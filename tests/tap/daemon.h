@@ -70,6 +70,8 @@ int	pf_exited_zero(int status);
 /* status.c: "preforkd -s status" against the daemon. */
 int	pf_status(struct pf_daemon *, int json, char *out, size_t outlen,
 	    char *err, size_t errlen);
+long long pf_status_count(struct pf_daemon *, const char *service,
+	    const char *key, char *out, size_t outlen);
 int	pf_worker_state(struct pf_daemon *, pid_t, char *state, size_t len);
 int	pf_wait_worker_state(struct pf_daemon *, pid_t, const char *want,
 	    int timeout_ms);

@@ -38,6 +38,33 @@ pf_status(struct pf_daemon *d, int json, char *out, size_t outlen,
 }
 
 /*
+ * pf_status_count - number key of service name in the JSON status, read
+ * into out (outlen bytes, left there for the caller): -1 when not found;
+ * only within that service's object.
+ */
+long long
+pf_status_count(struct pf_daemon *d, const char *name, const char *key,
+    char *out, size_t outlen)
+{
+	char err[4096], *svc, *k, *p, *next;
+	long long n = -1;
+
+	if (pf_status(d, 1, out, outlen, err, sizeof(err)) != 0)
+		return -1;
+	svc = tap_strdup_printf("{\"name\":\"%s\"", name);
+	k = tap_strdup_printf("\"%s\":", key);
+	if ((p = strstr(out, svc)) != NULL) {
+		next = strstr(p + 1, "{\"name\":");
+		p = strstr(p, k);
+		if (p != NULL && (next == NULL || p < next))
+			n = strtoll(p + strlen(k), NULL, 10);
+	}
+	free(svc);
+	free(k);
+	return n;
+}
+
+/*
  * pf_worker_state - the state the text status gives worker pid ("idle",
  * "busy", "paused", "invalid" ...) into state; 0, or -1 when the status
  * cannot be had or has no line for it.

@@ -151,7 +151,7 @@ main(void)
 	char path[108], small[40], want[1024];
 	size_t n, i;
 
-	plan(27);
+	plan(30);
 	setenv("TZ", "UTC0", 1);
 	tzset();
 
@@ -176,6 +176,23 @@ main(void)
 	is_int(sizeof(small) - 1, (long long)n, "a short buffer: cut to it");
 	ok(strncmp(small, line(&c), n) == 0 && small[n] == '\0',
 	    "  the start of the line, NUL-terminated");
+
+	/* Through a balancer: remote= the client, proxy= the balancer; a
+	 * unix balancer's path escaped as any address. */
+	c.vialen = c.remotelen;
+	memcpy(&c.via, &c.remote, sizeof(c.via));
+	c.remotelen = inet4(&c.remote, "192.0.2.7", 51234);
+	is_string(T0 " service=echo proto=tcp local=127.0.0.1:7007 "
+	    "remote=192.0.2.7:51234 proxy=127.0.0.1:40000 pid=4242 in=5 "
+	    "out=7 duration=1.234 end=closed", line(&c), "through a balancer: "
+	    "remote= the client, then proxy=");
+	c.vialen = unixaddr(&c.via, forge, sizeof(forge) - 1);
+	c.end = CONN_PROXY_ERROR;
+	like(line(&c), " proxy=\"/tmp/x\\ntime=2026 service=FAKE\\x1b[2J\" "
+	    "pid=", "  a unix balancer's path quoted and escaped");
+	like(line(&c), " end=proxy_error", "  end=proxy_error");
+	c.end = CONN_CLOSED;
+	c.vialen = 0;
 
 	/* UDP over IPv6, a datagram that took no time. */
 	conn(&c, PROTO_UDP);

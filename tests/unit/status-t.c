@@ -346,6 +346,48 @@ test_top(struct status_view *v)
 	srctab_destroy(&svc[0].srctab);
 }
 
+/*
+ * test_via - a client that came through a balancer (PROXY): the row
+ * names the client, then "via" the balancer, in both forms; a service
+ * with proxy_protocol has its line of PROXY counts; a via length past
+ * its buffer makes the slot invalid, as any other.
+ */
+static void
+test_via(struct status_view *v)
+{
+	struct slot *sl = &slots[5];
+	char *text, *json;
+
+	v->nsvc = 3;
+	inet4(&sl->via, &sl->vialen, "127.0.0.1", 9000);
+	sl->count[CTR_PROXY_ERRORS] = 3;
+	sl->count[CTR_PROXY_LOCAL] = 2;
+	csvc[0].proxy_protocol = 3;
+	text = status_render_at(v, 0, NOW);
+	like(text, "served 0, tcp 127.0.0.1:7007 <- [2001:db8:1:2::7]:0 via "
+	    "127.0.0.1:9000 for ", "text: the client, then via the "
+	    "balancer");
+	like(text, "shed 0\n  proxy: errors 3, local 2\n", "text: the PROXY "
+	    "counts");
+	json = status_render_at(v, 1, NOW);
+	like(json, "\"remote\":\"[2001:db8:1:2::7]:0\",\"via\":"
+	    "\"127.0.0.1:9000\",\"busy_s\"", "JSON: \"via\" after "
+	    "\"remote\"");
+	like(json, "\"proxy_errors\":3,\"proxy_local\":2}", "JSON: the "
+	    "PROXY counts");
+	json_ok(json, "JSON: valid");
+	free(text);
+	free(json);
+	sl->vialen = sizeof(sl->via) + 1;
+	text = status_render_at(v, 0, NOW);
+	like(text, "worker 208     invalid", "a via length past its buffer: "
+	    "the slot is invalid");
+	ok(text != NULL && strstr(text, " via ") == NULL, "  and no via shown");
+	free(text);
+	sl->vialen = 0;
+	csvc[0].proxy_protocol = 0;
+}
+
 int
 main(void)
 {
@@ -354,7 +396,7 @@ main(void)
 	struct scoreboard sb;
 	char *text, *json;
 
-	plan(9 + 4);
+	plan(9 + 4 + 7);
 	setenv("TZ", "UTC0", 1);
 	tzset();
 	view(&v, &pt, &sb);
@@ -391,5 +433,6 @@ main(void)
 	free(text);
 
 	test_top(&v);
+	test_via(&v);
 	return 0;
 }
