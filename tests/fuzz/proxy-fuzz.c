@@ -12,7 +12,10 @@
  * is the same for the header alone; "any" says what the version's own
  * mask says and the other version's refuses; a refusal says why in
  * printable words; a header with a client gives an address that the logs
- * and the admission rules take as they are.
+ * and the admission rules take as they are.  Then the bytes go through a
+ * socket to proxy_read (proxy_read.c), as a worker reads a connection:
+ * it says what the parser said, and leaves exactly the bytes after the
+ * header queued, not one taken.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -22,6 +25,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "preforkd.h"
 #include "conn.h"
@@ -141,6 +148,54 @@ fuzz_prefixes(const uint8_t *data, size_t size, int versions, int prefixes,
 	return final;
 }
 
+/*
+ * The bytes written to a socket (then its write side shut) and read by
+ * proxy_read under the "any" mask: r, *want and the bytes left as the
+ * parser said.  Inputs a socket buffer may not hold are left out.
+ */
+static void
+fuzz_socket(const uint8_t *data, size_t size, ssize_t r,
+    const struct proxy_header *want)
+{
+	static unsigned char rest[PROXY_V2_MAX + 1];
+	struct proxy_header h;
+	char why[256];
+	ssize_t got, n;
+	size_t left;
+	int sv[2];
+
+	if (size == 0 || size > 32768)
+		return;
+	FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	FUZZ_CHECK(write(sv[0], data, size) == (ssize_t)size);
+	FUZZ_CHECK(shutdown(sv[0], SHUT_WR) == 0);
+	memset(&h, 0xa5, sizeof(h));
+	why[0] = '\0';
+	got = proxy_read(sv[1], PROXY_V1 | PROXY_V2, now_ms() + 5000, &h, why,
+	    sizeof(why));
+	if (r > 0) {
+		if (got != r)
+			fprintf(stderr, "proxy_read: %zd (%s), parser: %zd\n",
+			    got, why, r);
+		FUZZ_CHECK(got == r);
+		FUZZ_CHECK(memcmp(&h, want, sizeof(h)) == 0);
+	} else {
+		FUZZ_CHECK(got == -1 && why[0] != '\0' &&
+		    fuzz_printable(why));
+	}
+	if (got > 0) {
+		/* What follows the header is all there, for the handler. */
+		left = 0;
+		while ((n = read(sv[1], rest + left, sizeof(rest) - left)) > 0)
+			left += (size_t)n;
+		FUZZ_CHECK(n == 0);
+		FUZZ_CHECK(left == size - (size_t)got);
+		FUZZ_CHECK(memcmp(rest, data + got, left) == 0);
+	}
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -160,5 +215,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rany > 0)
 		FUZZ_CHECK(memcmp(&hany, r1 > 0 ? &h1 : &h2,
 		    sizeof(hany)) == 0);
+	fuzz_socket(data, size, rany, &hany);
 	return 0;
 }
