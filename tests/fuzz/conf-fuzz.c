@@ -15,6 +15,9 @@
 
 #include <sys/types.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 #include <unistd.h>
 
 #include "preforkd.h"
@@ -22,6 +25,7 @@
 
 static char	fuzz_dir[64];
 static char	fuzz_file[96];
+static int	fuzz_memfd = -1;	/* Linux: the file, in memory */
 
 /* fuzz_cleanup - at exit: the file and its directory go. */
 static void
@@ -31,19 +35,29 @@ fuzz_cleanup(void)
 	(void)rmdir(fuzz_dir);
 }
 
+/*
+ * The file every input is written to.  On Linux a memfd, named by its
+ * /proc/self/fd path: in memory, and nothing left behind however the run
+ * ends (a finding ends it without atexit).  Elsewhere a file in a fresh
+ * directory of TMPDIR.
+ */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *tmp = getenv("TMPDIR");
-	struct stat st;
 
 	(void)argc;
 	(void)argv;
 	conf_sandbox = 1;
-	/* A file written for every input: in memory when there is room. */
+#ifdef __linux__
+	if ((fuzz_memfd = memfd_create("preforkd.conf", MFD_CLOEXEC)) != -1) {
+		snprintf(fuzz_file, sizeof(fuzz_file), "/proc/self/fd/%d",
+		    fuzz_memfd);
+		return 0;
+	}
+#endif
 	if (tmp == NULL || *tmp == '\0' || strlen(tmp) >= 32)
-		tmp = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
-		    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+		tmp = "/tmp";
 	snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/preforkd-fuzz.XXXXXX", tmp);
 	if (mkdtemp(fuzz_dir) == NULL) {
 		perror(fuzz_dir);
@@ -52,6 +66,23 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(fuzz_file, sizeof(fuzz_file), "%s/preforkd.conf", fuzz_dir);
 	atexit(fuzz_cleanup);
 	return 0;
+}
+
+/* fuzz_write - the input, as the whole of the file. */
+static void
+fuzz_write(const uint8_t *data, size_t size)
+{
+	FILE *fp;
+
+	if (fuzz_memfd != -1) {
+		if (ftruncate(fuzz_memfd, 0) == 0 &&
+		    pwrite(fuzz_memfd, data, size, 0) == (ssize_t)size)
+			return;
+	} else if ((fp = fopen(fuzz_file, "w")) != NULL &&
+	    fwrite(data, 1, size, fp) == size && fclose(fp) == 0)
+		return;
+	perror(fuzz_file);
+	exit(1);
 }
 
 /* Whether msg names the file, as every message about it must. */
@@ -70,14 +101,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct errlist errs = { NULL, 0 };
 	struct conf *conf;
-	FILE *fp;
 	size_t i;
 
-	if ((fp = fopen(fuzz_file, "w")) == NULL ||
-	    fwrite(data, 1, size, fp) != size || fclose(fp) != 0) {
-		perror(fuzz_file);
-		exit(1);
-	}
+	fuzz_write(data, size);
 	conf = conf_load(fuzz_file, &errs);
 	if (conf == NULL)
 		FUZZ_CHECK(errs.n > 0);
