@@ -252,6 +252,11 @@ acl_id(const char *what, const char *value, struct acl_rule *r, char *err,
 		r->id = (unsigned long)v;
 		return 0;
 	}
+	if (conf_sandbox) {		/* tests/fuzz: no name service */
+		r->kind = strcmp(what, "user") == 0 ? ACL_UID : ACL_GROUP;
+		r->id = conf_sandbox_id(value);
+		return 0;
+	}
 	errno = 0;
 	if (strcmp(what, "user") == 0) {
 		if ((pw = getpwnam(value)) != NULL) {

@@ -52,6 +52,54 @@ static void	 conf_users(struct conf_ctx *, const config_setting_t *,
 		    const config_setting_t *);
 static struct conf *conf_build(config_t *, const char *, struct errlist *);
 
+int	conf_sandbox;
+
+/*
+ * conf_sandbox_id - the uid or gid a user or group name stands for in the
+ * sandbox (conf_sandbox): "root" is 0, any other name 65534 (nobody), so
+ * both the root and the unprivileged paths of the checks are reachable
+ * without the name service (slow, and with state of its own).
+ */
+unsigned long
+conf_sandbox_id(const char *name)
+{
+	return strcmp(name, "root") == 0 ? 0 : 65534;
+}
+
+#if LIBCONFIG_VER_MAJOR > 1 || \
+    (LIBCONFIG_VER_MAJOR == 1 && LIBCONFIG_VER_MINOR >= 7)
+/* conf_no_include - the sandbox's @include: always an error. */
+static const char **
+conf_no_include(config_t *cf, const char *dir, const char *path,
+    const char **error)
+{
+	(void)cf;
+	(void)dir;
+	(void)path;
+	*error = "@include is off in this sandbox";
+	return NULL;
+}
+#endif
+
+/*
+ * conf_sandbox_includes - in the sandbox, make every @include of cf fail.
+ * Before libconfig 1.7 there is no include hook, but the include
+ * directory is put in front of every path, absolute ones too: a regular
+ * file as the directory makes every open fail with ENOTDIR.
+ */
+static void
+conf_sandbox_includes(config_t *cf)
+{
+	if (!conf_sandbox)
+		return;
+#if LIBCONFIG_VER_MAJOR > 1 || \
+    (LIBCONFIG_VER_MAJOR == 1 && LIBCONFIG_VER_MINOR >= 7)
+	config_set_include_func(cf, conf_no_include);
+#else
+	config_set_include_dir(cf, "/dev/null");
+#endif
+}
+
 /* conf_globals - the top-level settings, in file order. */
 static void
 conf_globals(struct conf_ctx *ctx, const config_setting_t *root)
@@ -219,6 +267,11 @@ conf_lookup_user(struct conf_ctx *ctx, const config_setting_t *s,
 	struct passwd *pw;
 	int err;
 
+	if (conf_sandbox) {
+		*uid = (uid_t)conf_sandbox_id(name);
+		*gid = (gid_t)conf_sandbox_id(name);
+		return 0;
+	}
 	errno = 0;
 	if ((pw = getpwnam(name)) == NULL) {
 		err = errno;
@@ -242,6 +295,10 @@ conf_lookup_group(struct conf_ctx *ctx, const config_setting_t *s,
 	struct group *gr;
 	int err;
 
+	if (conf_sandbox) {
+		*gid = (gid_t)conf_sandbox_id(name);
+		return 0;
+	}
 	errno = 0;
 	if ((gr = getgrnam(name)) == NULL) {
 		err = errno;
@@ -335,7 +392,10 @@ conf_parse_string(const char *text, const char *name, struct errlist *errs)
 	config_t cf;
 	struct conf *conf = NULL;
 
+	if (conf_include_scan(text, strlen(text), name, 0, errs) == -1)
+		return NULL;
 	config_init(&cf);
+	conf_sandbox_includes(&cf);
 	if (config_read_string(&cf, text) == CONFIG_TRUE)
 		conf = conf_build(&cf, name, errs);
 	else
@@ -353,7 +413,10 @@ conf_load(const char *file, struct errlist *errs)
 	config_t cf;
 	struct conf *conf = NULL;
 	struct stat st;
-	FILE *fp;
+	char *text;
+	size_t len;
+	FILE *fp, *mem = NULL;
+	int rc;
 
 	if ((fp = fopen(file, "r")) == NULL) {
 		errlist_add(errs, "%s: cannot read: %s", file, strerror(errno));
@@ -365,8 +428,34 @@ conf_load(const char *file, struct errlist *errs)
 		fclose(fp);
 		return NULL;
 	}
+	/* Read whole, once (-c /dev/stdin is read once): what its @include
+	 * lines name is checked before libconfig opens it. */
+	text = conf_include_read(fp, &len);
+	rc = text == NULL ? errno : 0;
+	fclose(fp);
+	if (text == NULL) {
+		errlist_add(errs, "%s: cannot read: %s", file, strerror(rc));
+		return NULL;
+	}
+	if (conf_include_scan(text, len, file, 0, errs) == -1) {
+		free(text);
+		return NULL;
+	}
 	config_init(&cf);
-	if (config_read(&cf, fp) == CONFIG_TRUE)
+	conf_sandbox_includes(&cf);
+	/* From memory as from the file, NUL bytes and all. */
+	if (len == 0)
+		rc = config_read_string(&cf, "");
+	else if ((mem = fmemopen(text, len, "r")) != NULL)
+		rc = config_read(&cf, mem);
+	else {
+		errlist_add(errs, "%s: cannot read: fmemopen: %s", file,
+		    strerror(errno));
+		config_destroy(&cf);
+		free(text);
+		return NULL;
+	}
+	if (rc == CONFIG_TRUE)
 		conf = conf_build(&cf, file, errs);
 	else if (config_error_type(&cf) == CONFIG_ERR_FILE_IO &&
 	    config_error_file(&cf) == NULL)
@@ -377,7 +466,9 @@ conf_load(const char *file, struct errlist *errs)
 		    config_error_file(&cf) : file, config_error_line(&cf),
 		    config_error_text(&cf));
 	config_destroy(&cf);
-	fclose(fp);
+	if (mem != NULL)
+		fclose(mem);
+	free(text);
 	return conf;
 }
 

@@ -11,6 +11,7 @@
 #define PREFORKD_CONF_INT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <libconfig.h>
 
@@ -63,6 +64,11 @@ int		 conf_lookup_user(struct conf_ctx *, const config_setting_t *,
 		    const char *, uid_t *, gid_t *);
 int		 conf_lookup_group(struct conf_ctx *, const config_setting_t *,
 		    const char *, gid_t *);
+
+/* conf_include.c: the paths of the @include lines, checked first */
+char		*conf_include_read(FILE *, size_t *);
+int		 conf_include_scan(const char *, size_t, const char *, int,
+		    struct errlist *);
 
 /* conf_err.c: how a problem with a setting is told */
 extern const char *const conf_none[];	/* no names at all */

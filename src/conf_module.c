@@ -336,6 +336,10 @@ conf_module(struct conf_ctx *ctx, const config_setting_t *group,
 	}
 	if (svc->module_path == NULL)
 		return;
+	if (conf_sandbox) {		/* tests/fuzz: load no code */
+		conf_err(ctx, path, "modules are not loaded in this sandbox");
+		return;
+	}
 	if ((held = conf_module_held(ctx, svc)) == NULL)
 		return;
 	if (module_open(svc->module_path, &held->dl, &mod, err,

@@ -38,7 +38,7 @@
 struct control_client {
 	int		 fd;		/* -1: free */
 	int64_t		 deadline;
-	char		 in[64];
+	char		 in[CONTROL_REQUEST_MAX];
 	size_t		 inlen;
 	int		 answered;	/* the request is taken */
 	int		 waiting;	/* for a reload's outcome */
@@ -287,26 +287,68 @@ control_reply(struct control_client *cl, char *text)
 	cl->done = 1;
 }
 
-/* control_answer - the request is complete: render the reply. */
-static void
-control_answer(struct control_client *cl)
+/* The requests, as the client writes them (without the line end). */
+static const struct {
+	const char	*text;
+	int		 ask;		/* enum control_ask */
+} control_asks[] = {
+	{ "status", CONTROL_STATUS },
+	{ "status json", CONTROL_STATUS_JSON },
+	{ "progress", CONTROL_PROGRESS },
+	{ "reload", CONTROL_RELOAD },
+};
+
+/*
+ * control_request - the request at the start of buf[0..len), bytes a
+ * client sent: CONTROL_MORE while no line end ("\n", or "\r\n") came,
+ * CONTROL_TOO_LONG when none came in CONTROL_REQUEST_MAX bytes, else
+ * what the line asks, CONTROL_UNKNOWN for any other line.  The line is
+ * put in shown (shownlen bytes, escaped: it is the client's) for the
+ * messages.  Pure, and reads nothing past len: tests/fuzz drives it.
+ */
+int
+control_request(const char *buf, size_t len, char *shown, size_t shownlen)
 {
-	char *nl = memchr(cl->in, '\n', cl->inlen), *text;
-	const char *what;
+	const char *nl;
+	size_t n, i;
+
+	if (shownlen > 0)
+		shown[0] = '\0';
+	if (len > CONTROL_REQUEST_MAX)
+		len = CONTROL_REQUEST_MAX;
+	if ((nl = memchr(buf, '\n', len)) == NULL)
+		return len == CONTROL_REQUEST_MAX ? CONTROL_TOO_LONG :
+		    CONTROL_MORE;
+	n = (size_t)(nl - buf);
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	escape_text(shown, shownlen, buf, n, ESCAPE_VALUE);
+	for (i = 0; i < sizeof(control_asks) / sizeof(control_asks[0]); i++)
+		if (strlen(control_asks[i].text) == n &&
+		    memcmp(control_asks[i].text, buf, n) == 0)
+			return control_asks[i].ask;
+	return CONTROL_UNKNOWN;
+}
+
+/* control_answer - the request ask (enum control_ask) is whole: reply. */
+static void
+control_answer(struct control_client *cl, int ask, const char *shown)
+{
+	char *text;
 	int wait;
 
-	*nl = '\0';
-	if (nl > cl->in && nl[-1] == '\r')
-		nl[-1] = '\0';
-	what = cl->in;
 	cl->answered = 1;
-	if (strcmp(what, "status") == 0)
+	switch (ask) {
+	case CONTROL_STATUS:
 		control_reply(cl, master_status(0));
-	else if (strcmp(what, "status json") == 0)
+		break;
+	case CONTROL_STATUS_JSON:
 		control_reply(cl, master_status(1));
-	else if (strcmp(what, "progress") == 0)
+		break;
+	case CONTROL_PROGRESS:
 		control_reply(cl, master_progress());
-	else if (strcmp(what, "reload") == 0) {
+		break;
+	case CONTROL_RELOAD:
 		text = master_reload_request(&wait);
 		if (!wait) {
 			control_reply(cl, text);
@@ -318,13 +360,15 @@ control_answer(struct control_client *cl)
 		if (text != NULL && control_append(cl, text) == -1)
 			control_client_close(cl);
 		free(text);
-	} else {
-		log_warning("control socket: unknown request \"%s\"", what);
+		break;
+	default:
+		log_warning("control socket: unknown request \"%s\"", shown);
 		if (asprintf(&text, "error: unknown request \"%s\" (use "
 		    "\"status\", \"status json\", \"progress\" or "
-		    "\"reload\")\n", what) == -1)
+		    "\"reload\")\n", shown) == -1)
 			text = NULL;
 		control_reply(cl, text);
+		break;
 	}
 }
 
@@ -335,8 +379,9 @@ control_answer(struct control_client *cl)
 static void
 control_read(struct control_client *cl)
 {
-	char junk[64];
+	char junk[64], shown[4 * CONTROL_REQUEST_MAX + 1];
 	ssize_t n;
+	int ask;
 
 	if (cl->answered) {
 		n = read(cl->fd, junk, sizeof(junk));
@@ -346,7 +391,7 @@ control_read(struct control_client *cl)
 			control_client_close(cl);
 		return;
 	}
-	n = read(cl->fd, cl->in + cl->inlen, sizeof(cl->in) - 1 - cl->inlen);
+	n = read(cl->fd, cl->in + cl->inlen, sizeof(cl->in) - cl->inlen);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -354,12 +399,13 @@ control_read(struct control_client *cl)
 		return;
 	}
 	cl->inlen += (size_t)n;
-	if (memchr(cl->in, '\n', cl->inlen) != NULL)
-		control_answer(cl);
-	else if (cl->inlen == sizeof(cl->in) - 1) {
-		log_warning("control socket: request too long");
+	ask = control_request(cl->in, cl->inlen, shown, sizeof(shown));
+	if (ask == CONTROL_TOO_LONG) {
+		log_warning("control socket: request too long (no line end in "
+		    "%d bytes)", CONTROL_REQUEST_MAX);
 		control_client_close(cl);
-	}
+	} else if (ask != CONTROL_MORE)
+		control_answer(cl, ask, shown);
 }
 
 /* control_io - read the request, or write more of the answer. */

@@ -311,6 +311,14 @@ struct conf {
 struct conf	*conf_load(const char *, struct errlist *);
 struct conf	*conf_parse_string(const char *, const char *, struct errlist *);
 void		 conf_free(struct conf *);
+/*
+ * Set by the fuzz targets (tests/fuzz/) alone, never by the daemon: a load
+ * then reads nothing but its file.  An @include fails, a module is not
+ * loaded, and no user or group name is looked up: conf_sandbox_id() says
+ * what a name stands for.
+ */
+extern int	 conf_sandbox;
+unsigned long	 conf_sandbox_id(const char *);
 const char	*conf_service_user(const struct conf *,
 		    const struct conf_service *, uid_t *, gid_t *);
 
@@ -802,6 +810,21 @@ uint64_t	 access_lost(void);
 /* ------------------------------------------------------------- control.c */
 
 #define CONTROL_CLIENTS_MAX	16
+/* A request line is shorter than this, its end included. */
+#define CONTROL_REQUEST_MAX	64
+
+/* What a control client asks (control_request). */
+enum control_ask {
+	CONTROL_MORE,		/* no whole line yet */
+	CONTROL_TOO_LONG,	/* no line end in CONTROL_REQUEST_MAX bytes */
+	CONTROL_UNKNOWN,	/* a line, but no request we know */
+	CONTROL_STATUS,		/* "status" */
+	CONTROL_STATUS_JSON,	/* "status json" */
+	CONTROL_PROGRESS,	/* "progress" */
+	CONTROL_RELOAD,		/* "reload" */
+};
+
+int		 control_request(const char *, size_t, char *, size_t);
 
 int		 control_open(const char *, char *, size_t);
 void		 control_close(void);

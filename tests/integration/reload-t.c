@@ -427,6 +427,22 @@ test_invalid(void)
 	ok(pf_echo_tcp("127.0.0.1", port, "still old\n"),
 	    "echo still answers");
 	ok(same_pids(d, before, n), "the same workers still serve");
+
+	/* An @include of a directory: libconfig's scanner exit()ed on it,
+	 * and took the master with it, without a word (conf_include.c). */
+	write_conf(d, "@include \"@DIR@\"\nservices = ( { name = \"echo\"; "
+	    "handler = \"echo\"; listen = \"127.0.0.1:0\"; } );\n");
+	pf_kill(d, SIGHUP);
+	ok(pf_log_wait_count(d, "reload failed: ", 3, 30000) == 3,
+	    "HUP with an @include of a directory: reload failed");
+	needle = tap_strdup_printf("@include \"%s\": a directory, not a file",
+	    d->dir);
+	ok(pf_log_wait(d, needle, 10), "log: the @include of a directory");
+	free(needle);
+	ok(pf_proc_alive(d->pid), "the master still runs");
+	ok(pf_echo_tcp("127.0.0.1", port, "after the include\n"),
+	    "echo still answers");
+	ok(same_pids(d, before, n), "the same workers still serve");
 	pf_stop(d);
 }
 

@@ -515,7 +515,7 @@ test_files(void)
 	struct conf *conf;
 	char path[] = "/tmp/conf-t.XXXXXX", *want;
 	FILE *fp;
-	int fd;
+	int fd, pfd[2];
 
 	conf = conf_load("/nonexistent/preforkd.conf", &errs);
 	ok(conf == NULL, "missing file fails");
@@ -569,18 +569,92 @@ test_files(void)
 	free(want);
 	errlist_free(&errs);
 	unlink(path);
+
+	/* A pipe (-c /dev/stdin) is read once, and loads. */
+	if (pipe(pfd) == -1)
+		sysbail("pipe");
+	want = tap_strdup_printf("%s\n%s", as_root ? "user = \"root\";" : "",
+	    SVC);
+	if (write(pfd[1], want, strlen(want)) != (ssize_t)strlen(want))
+		sysbail("write to a pipe");
+	close(pfd[1]);
+	free(want);
+	want = tap_strdup_printf("/dev/fd/%d", pfd[0]);
+	conf = conf_load(want, &errs);
+	if (!ok(conf != NULL, "a config from a pipe loads"))
+		show_errors(&errs);
+	conf_free(conf);
+	errlist_free(&errs);
+	free(want);
+	close(pfd[0]);
+}
+
+/*
+ * test_sandbox - conf_sandbox (the fuzz targets' load): no name looked
+ * up, no module loaded, no @include opened; all else as usual.
+ */
+static void
+test_sandbox(void)
+{
+	struct errlist errs = { NULL, 0 };
+	struct acl_rule r;
+	struct conf *conf;
+	char path[] = "/tmp/conf-t.XXXXXX", err[ACL_ERR_MAX], *text;
+	FILE *fp;
+	int fd;
+
+	conf_sandbox = 1;
+	conf = parse("user = \"no-such-user-conf-t\";\n"
+	    "group = \"no-such-group-conf-t\";\n" SVC, &errs);
+	if (!ok(conf != NULL, "sandbox: unknown user and group names load"))
+		show_errors(&errs);
+	ok(conf != NULL && conf->uid == 65534 && conf->gid == 65534,
+	    "sandbox: any name but root is 65534");
+	conf_free(conf);
+	errlist_free(&errs);
+	ok(acl_parse("allow user no-such-user-conf-t", &r, err,
+	    sizeof(err)) == 0 && r.kind == ACL_UID && r.id == 65534,
+	    "sandbox: an access rule's user is not looked up");
+
+	conf = parse("user = \"root\";\n" XSVC("module", "module = { path = "
+	    "\"/nonexistent/x.so\"; };"), &errs);
+	ok(conf == NULL, "sandbox: a module is refused");
+	is_string("test.conf:3: services.[0].module.path: modules are not "
+	    "loaded in this sandbox", errs.n > 0 ? errs.msg[0] : NULL,
+	    "sandbox: the module's message");
+	conf_free(conf);
+	errlist_free(&errs);
+
+	/* An @include of a file that exists and reads fine: not opened. */
+	if ((fd = mkstemp(path)) == -1 || (fp = fdopen(fd, "w")) == NULL)
+		sysbail("cannot create %s", path);
+	fprintf(fp, "log_level = \"debug\";\n");
+	fclose(fp);
+	text = tap_strdup_printf("user = \"root\";\n@include \"%s\"\n%s",
+	    path, SVC);
+	conf = parse(text, &errs);
+	ok(conf == NULL, "sandbox: @include of a readable file fails");
+	like(errs.n > 0 ? errs.msg[0] : "", "cannot open include file",
+	    "sandbox: libconfig's message");
+	conf_free(conf);
+	errlist_free(&errs);
+	free(text);
+	unlink(path);
+	conf_sandbox = 0;
 }
 
 int
 main(void)
 {
 	conftest_init();
-	plan(50 + 3 + 8 * 2 + 2 + 9 + (int)NELEM(bad) * BAD_TESTS + 14 + 11);
+	plan(50 + 3 + 8 * 2 + 2 + 9 + (int)NELEM(bad) * BAD_TESTS + 14 + 12 +
+	    7);
 	test_good();
 	test_observe();
 	test_users();
 	test_bad(bad, NELEM(bad), "config");
 	test_many();
 	test_files();
+	test_sandbox();
 	return 0;
 }
