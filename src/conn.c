@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -114,6 +115,29 @@ conn_fail(struct preforkd_conn *c)
 	else
 		c->end = CONN_ERROR;
 	return (-1);
+}
+
+/*
+ * conn_addrs - c's two ends as a log line shows them: local, and remote,
+ * followed by " via BALANCER" when via is set and a PROXY header named
+ * the client (remote then holds CONN_REMOTE_TEXT_MAX).
+ */
+void
+conn_addrs(const struct preforkd_conn *c, int via, char *local,
+    char *remote)
+{
+	size_t n;
+
+	addr_sockaddr_format((const struct sockaddr *)&c->local, c->locallen,
+	    local, ADDR_TEXT_MAX);
+	addr_sockaddr_format((const struct sockaddr *)&c->remote, c->remotelen,
+	    remote, ADDR_TEXT_MAX);
+	if (via && c->vialen > 0) {
+		n = strlen(remote);
+		memcpy(remote + n, " via ", 5);
+		addr_sockaddr_format((const struct sockaddr *)&c->via,
+		    c->vialen, remote + n + 5, ADDR_TEXT_MAX);
+	}
 }
 
 /*

@@ -86,6 +86,9 @@ enum conn_end {
 
 /* conn.c (conn_api, the accessor table itself, is in handler.h) */
 const char	*conn_end_name(int);
+/* A remote end, and the balancer it came through, as text. */
+#define CONN_REMOTE_TEXT_MAX	(ADDR_TEXT_MAX + 5 + ADDR_TEXT_MAX)
+void		 conn_addrs(const struct preforkd_conn *, int, char *, char *);
 
 /* ------------------------------------------------------------- admit.c */
 

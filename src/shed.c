@@ -141,10 +141,7 @@ shed_slice_log(const struct preforkd_conn *c, int waiting, int64_t now)
 		return;
 	}
 	last = now;
-	addr_sockaddr_format((const struct sockaddr *)&c->local, c->locallen,
-	    local, sizeof(local));
-	addr_sockaddr_format((const struct sockaddr *)&c->remote, c->remotelen,
-	    remote, sizeof(remote));
+	conn_addrs(c, 0, local, remote);
 	more[0] = '\0';
 	if (untold > 0)
 		snprintf(more, sizeof(more), " (and %lu more cuts by this "

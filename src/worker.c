@@ -358,19 +358,9 @@ worker_conn_init(struct preforkd_conn *c, const struct listener *l, int fd)
 static void
 worker_log_conn(const struct preforkd_conn *c, int level, const char *what)
 {
-	char local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX + 5 + ADDR_TEXT_MAX];
-	size_t n;
+	char local[ADDR_TEXT_MAX], remote[CONN_REMOTE_TEXT_MAX];
 
-	addr_sockaddr_format((const struct sockaddr *)&c->local, c->locallen,
-	    local, sizeof(local));
-	addr_sockaddr_format((const struct sockaddr *)&c->remote, c->remotelen,
-	    remote, ADDR_TEXT_MAX);
-	if (c->vialen > 0) {
-		n = strlen(remote);
-		memcpy(remote + n, " via ", 5);
-		addr_sockaddr_format((const struct sockaddr *)&c->via,
-		    c->vialen, remote + n + 5, ADDR_TEXT_MAX);
-	}
+	conn_addrs(c, 1, local, remote);
 	if (c->bytes_in == CONN_BYTES_UNKNOWN)
 		log_msg(level, "%s %s %s <- %s", what,
 		    addr_proto_name(c->proto), local, remote);
@@ -403,10 +393,7 @@ worker_refuse(struct preforkd_conn *c, int end, const char *why)
 	    c->peer_cred_ok ? c->peer_uid : 0, &src);
 	if (!admit_log_due(&src, c->started, &untold))
 		return;
-	addr_sockaddr_format((const struct sockaddr *)&c->local, c->locallen,
-	    local, sizeof(local));
-	addr_sockaddr_format((const struct sockaddr *)&c->remote, c->remotelen,
-	    remote, sizeof(remote));
+	conn_addrs(c, 0, local, remote);
 	if (untold > 0)
 		log_info("service %s: %s %s <- %s refused: %s (and %llu more "
 		    "refusals by this worker not logged)", ctx->service->name,
