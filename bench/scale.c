@@ -2,15 +2,21 @@
  * scale.c - times what a large pool costs its master (bench/run --scale):
  * the machine's own fork+exit+wait, a reload until the old generation is
  * gone, a stop, and the latency of the status command meanwhile.
- * Processes are counted from /proc (children of the master by ppid,
- * zombies left out).  Prints one RESULT line per mode.
+ * Processes are counted from the kernel's list of the master's children
+ * (children.h); a stop waits on a pidfd of the master, then for each
+ * child it had.  Prints one RESULT line per mode.
  *
- *   scale fork -n N             fork N children that _exit(0) at once,
- *                               then reap them all: µs per child
+ *   scale fork -n N [-l]        fork N children that _exit(0) at once,
+ *                               then reap them all: µs per child; -l:
+ *                               children that stay alive (pause()) until
+ *                               all N are forked: µs per child until then
+ *                               (what N processes alive at once cost the
+ *                               machine's fork), then killed and reaped
  *   scale regen -P MASTER -n N [-T MS]
  *                               HUP; ms until N children that were not
  *                               there before are alive, and until none
- *                               of the old ones is left
+ *                               of the old ones is left; the most
+ *                               children seen alive at once meanwhile
  *   scale stop -P MASTER [-T MS]
  *                               TERM; ms until the master and all its
  *                               children are gone
@@ -26,9 +32,10 @@
  */
 #define _GNU_SOURCE
 #include <sys/types.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -39,6 +46,8 @@
 #include <unistd.h>
 
 #define MAXKIDS		65536
+
+#include "children.h"
 #define MAXSAMPLES	100000
 
 static double
@@ -48,38 +57,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* The live (non-zombie) children of ppid: their count, pids in kids. */
-static int
-children(pid_t ppid, pid_t *kids)
-{
-	char path[300], buf[512], *p, st;
-	struct dirent *de;
-	DIR *d;
-	int fd, n = 0, pp;
-	ssize_t len;
-
-	if ((d = opendir("/proc")) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		if ((fd = open(path, O_RDONLY)) == -1)
-			continue;
-		len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		if ((p = strrchr(buf, ')')) != NULL &&
-		    sscanf(p + 1, " %c %d", &st, &pp) == 2 &&
-		    pp == ppid && st != 'Z' && n < MAXKIDS)
-			kids[n++] = atoi(de->d_name);
-	}
-	closedir(d);
-	return n;
 }
 
 static int
@@ -101,7 +78,7 @@ cmp_double(const void *a, const void *b)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: scale fork -n N\n"
+	fprintf(stderr, "usage: scale fork -n N [-l]\n"
 	    "       scale regen -P PID -n N [-T MS]\n"
 	    "       scale stop -P PID [-T MS]\n"
 	    "       scale status -d MS [-i MS] [-f FILE] -- CMD ARGS...\n");
@@ -132,21 +109,24 @@ int
 main(int argc, char **argv)
 {
 	static pid_t kids[MAXKIDS], old[MAXKIDS];
+	struct pollfd pfd;
 	static double lat[MAXSAMPLES];
 	const char *mode, *flag = NULL;
-	double t0, t, t_new = -1, t_gone = -1, dur = 0, every = 0;
+	double t0, t, t_new = -1, t_gone = -1, dur = 0, every = 0, t_forked;
 	pid_t pid = 0, c;
 	int ch, i, n, nold, nnew, left, want = 0, tmo = 60000, fails = 0;
+	int live = 0, peak = 0;
 
 	if (argc < 2)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((ch = getopt(argc, argv, "d:f:i:n:P:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:f:i:ln:P:T:")) != -1) {
 		switch (ch) {
 		case 'd': dur = atof(optarg); break;
 		case 'f': flag = optarg; break;
 		case 'i': every = atof(optarg); break;
+		case 'l': live = 1; break;
 		case 'n': want = atoi(optarg); break;
 		case 'P': pid = (pid_t)atoi(optarg); break;
 		case 'T': tmo = atoi(optarg); break;
@@ -157,32 +137,49 @@ main(int argc, char **argv)
 	if (strcmp(mode, "fork") == 0) {
 		if (want <= 0)
 			usage();
+		if (want > MAXKIDS)
+			usage();
 		t0 = now_ms();
 		for (i = 0; i < want; i++) {
-			if ((c = fork()) == 0)
+			if ((c = fork()) == 0) {
+				if (live)
+					pause();
 				_exit(0);
+			}
 			if (c == -1) {
 				perror("scale: fork");
 				break;
 			}
+			kids[i] = c;
 		}
 		n = i;
+		t_forked = now_ms() - t0;
+		for (i = 0; live && i < n; i++)
+			kill(kids[i], SIGKILL);
 		while (wait(NULL) > 0)
 			;
 		t = now_ms() - t0;
-		printf("RESULT fork n=%d total_ms=%.1f us_per_child=%.1f\n", n,
-		    t, n > 0 ? t * 1000 / n : -1);
+		if (live)
+			printf("RESULT forklive n=%d forked_ms=%.1f "
+			    "us_per_child=%.1f\n", n, t_forked,
+			    n > 0 ? t_forked * 1000 / n : -1);
+		else
+			printf("RESULT fork n=%d total_ms=%.1f "
+			    "us_per_child=%.1f\n", n, t, n > 0 ? t * 1000 / n :
+			    -1);
 		return n < want;
 	}
 	if (strcmp(mode, "regen") == 0) {
 		if (pid <= 0 || want <= 0)
 			usage();
-		nold = children(pid, old);
+		nold = children(pid, old, MAXKIDS);
 		qsort(old, (size_t)nold, sizeof(pid_t), cmp_pid);
 		t0 = now_ms();
 		kill(pid, SIGHUP);
 		while ((t = now_ms()) - t0 < tmo) {
-			n = children(pid, kids);
+			n = children(pid, kids, MAXKIDS);
+			if (n > peak)
+				peak = n;
 			for (i = nnew = left = 0; i < n; i++) {
 				if (bsearch(&kids[i], old, (size_t)nold,
 				    sizeof(pid_t), cmp_pid) != NULL)
@@ -196,23 +193,35 @@ main(int argc, char **argv)
 				t_gone = now_ms() - t0;
 			if (t_new >= 0 && t_gone >= 0)
 				break;
-			poll(NULL, 0, 5);
+			/* A look costs more with more children: 10% at most. */
+			poll(NULL, 0, pause_ms(now_ms() - t, 5));
 		}
 		printf("RESULT regen old=%d new_all_ms=%.1f old_gone_ms=%.1f "
-		    "done_ms=%.1f\n", nold, t_new, t_gone, t_new < 0 ||
-		    t_gone < 0 ? -1 : (t_new > t_gone ? t_new : t_gone));
+		    "done_ms=%.1f peak=%d\n", nold, t_new, t_gone, t_new < 0 ||
+		    t_gone < 0 ? -1 : (t_new > t_gone ? t_new : t_gone), peak);
 		return t_new < 0 || t_gone < 0;
 	}
 	if (strcmp(mode, "stop") == 0) {
 		if (pid <= 0)
 			usage();
+		/* Once the master is gone its list is too: note them now. */
+		nold = children(pid, old, MAXKIDS);
+		pfd.fd = (int)syscall(SYS_pidfd_open, pid, 0);
+		pfd.events = POLLIN;
 		t0 = now_ms();
 		kill(pid, SIGTERM);
-		while ((t = now_ms()) - t0 < tmo) {
-			if (kill(pid, 0) == -1 && children(pid, kids) == 0)
-				break;
-			poll(NULL, 0, 2);
-		}
+		/* The master first (its pidfd wakes us when it exits)... */
+		while ((t = now_ms()) - t0 < tmo && (pfd.fd >= 0 ?
+		    poll(&pfd, 1, 100) == 0 || pfd.revents == 0 :
+		    kill(pid, 0) == 0))
+			if (pfd.fd < 0)
+				poll(NULL, 0, 2);
+		/* ... then each child it had, reaped by whoever inherits it. */
+		for (i = 0; i < nold && (t = now_ms()) - t0 < tmo;)
+			if (kill(old[i], 0) == -1 && errno == ESRCH)
+				i++;
+			else
+				poll(NULL, 0, 1);
 		t = now_ms() - t0;
 		printf("RESULT stop ms=%.1f\n", t < tmo ? t : -1);
 		return t >= tmo;

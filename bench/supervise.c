@@ -2,8 +2,8 @@
  * supervise.c - times the supervision of a preforking server: how long it
  * takes to start serving with all its workers, to replace a killed worker,
  * and to serve with a new generation after SIGHUP.  Children are counted
- * from /proc (ppid, skipping zombies); "serving" means an echo round trip
- * on 127.0.0.1:PORT succeeded.  Prints one RESULT line per mode.
+ * from the kernel's list of them (children.h); "serving" means an echo
+ * round trip on 127.0.0.1:PORT succeeded.  Prints one RESULT line per mode.
  *
  *   supervise start   -p PORT -n WORKERS [-T MS] -- COMMAND ARGS...
  *   supervise respawn -P MASTER -n WORKERS [-k KILLS] [-T MS]
@@ -26,7 +26,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -37,7 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAXKIDS	8192
+#define MAXKIDS	65536
+
+#include "children.h"
 
 static int	http;		/* -H: the round trip is an HTTP GET */
 static int	udp;		/* -U: the round trip is a UDP echo */
@@ -50,35 +51,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* The live (non-zombie) children of ppid: their count, pids in kids. */
-static int
-children(pid_t ppid, pid_t *kids)
-{
-	char path[300], buf[512], *p, st;
-	struct dirent *de;
-	DIR *d;
-	FILE *f;
-	int n = 0, pp;
-
-	if ((d = opendir("/proc")) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		if (fgets(buf, sizeof(buf), f) != NULL &&
-		    (p = strrchr(buf, ')')) != NULL &&
-		    sscanf(p + 1, " %c %d", &st, &pp) == 2 &&
-		    pp == ppid && st != 'Z' && n < MAXKIDS)
-			kids[n++] = atoi(de->d_name);
-		fclose(f);
-	}
-	closedir(d);
-	return n;
 }
 
 /* One echo round trip on 127.0.0.1:port: 0 if the echo came back (-H:
@@ -195,11 +167,11 @@ main(int argc, char **argv)
 		while ((t = now_ms()) - t0 < tmo) {
 			if (t_serve < 0 && roundtrip(port) == 0)
 				t_serve = now_ms() - t0;
-			if (t_all < 0 && children(pid, kids) >= want)
+			if (t_all < 0 && children(pid, kids, MAXKIDS) >= want)
 				t_all = now_ms() - t0;
 			if (t_serve >= 0 && t_all >= 0)
 				break;
-			poll(NULL, 0, 1);
+			poll(NULL, 0, pause_ms(now_ms() - t, 1));
 		}
 		printf("RESULT start pid=%d first_serve_ms=%.1f "
 		    "all_workers_ms=%.1f ready_ms=%.1f\n", (int)pid, t_serve,
@@ -213,7 +185,7 @@ main(int argc, char **argv)
 		for (k = 0; k < kills; k++) {
 			/* Let the pool settle, and stay clear of the throttle. */
 			poll(NULL, 0, 300);
-			n = children(pid, kids);
+			n = children(pid, kids, MAXKIDS);
 			if (n < 1)
 				break;
 			victim = kids[k % n];
@@ -221,7 +193,7 @@ main(int argc, char **argv)
 			kill(victim, SIGKILL);
 			lat[k] = -1;
 			while ((t = now_ms()) - t0 < tmo) {
-				n = children(pid, kids);
+				n = children(pid, kids, MAXKIDS);
 				if (n >= want && !contains(kids, n, victim)) {
 					lat[k] = t - t0;
 					break;
@@ -258,11 +230,11 @@ main(int argc, char **argv)
 	if (strcmp(mode, "reload") == 0) {
 		if (pid <= 0 || port <= 0)
 			usage();
-		nold = children(pid, old);
+		nold = children(pid, old, MAXKIDS);
 		t0 = now_ms();
 		kill(pid, SIGHUP);
 		while ((t = now_ms()) - t0 < tmo) {
-			n = children(pid, kids);
+			n = children(pid, kids, MAXKIDS);
 			for (i = 0; i < n; i++)
 				if (!contains(old, nold, kids[i]))
 					break;
