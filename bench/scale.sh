@@ -23,22 +23,25 @@ fi
 SCALERAW=$TMP/scale-raw.txt
 : > "$SCALERAW"
 
-# scale_fits N: whether this machine can hold a reload of N workers
-# (two generations at once): prints why not, or nothing.
+# scale_fits N: whether this machine can hold a reload of N workers: prints
+# why not, or nothing.  The old generation retires in step with the new
+# one (policy_retire_old), so a reload has about N workers alive, a few
+# batches more (the regen line's peak shows it); a quarter more is asked.
 scale_fits() {
-	local n=$1 pidmax nproc memkb need
+	local n=$1 pidmax nproc memkb need peak
 	pidmax=$(cat /proc/sys/kernel/pid_max)
 	nproc=$(ls -d /proc/[0-9]* 2>/dev/null | wc -l)
-	if [ $(( 2 * n + nproc + 256 )) -gt "$pidmax" ]; then
-		echo "a reload needs $(( 2 * n )) workers alive at once; pid_max is $pidmax with $nproc processes running"
+	peak=$(( n + n / 4 + 256 ))
+	if [ $(( peak + nproc )) -gt "$pidmax" ]; then
+		echo "a reload needs about $peak workers alive at once; pid_max is $pidmax with $nproc processes running"
 		return
 	fi
-	if [ "$(ulimit -u)" != unlimited ] && [ $(( 2 * n + nproc )) -gt "$(ulimit -u)" ]; then
+	if [ "$(ulimit -u)" != unlimited ] && [ $(( peak + nproc )) -gt "$(ulimit -u)" ]; then
 		echo "RLIMIT_NPROC is $(ulimit -u)"
 		return
 	fi
 	memkb=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
-	need=$(( 2 * n * 400 ))	# KiB: a worker's private pages, page tables, kernel stack
+	need=$(( peak * 400 ))	# KiB: a worker's private pages, page tables, kernel stack
 	[ "$need" -gt "$memkb" ] && echo "a reload needs about $(( need / 1024 )) MiB; $(( memkb / 1024 )) MiB available"
 }
 
@@ -66,6 +69,7 @@ scale_one() {
 	[ "$NETNS" = 1 ] && ip link set lo up
 	mkdir -p "$d"
 	echo "fork $("$BIN/scale" fork -n "$n")"
+	echo "forklive $("$BIN/scale" fork -l -n "$n")"
 	scale_conf "$d/s.conf" "$port" "$n" "$d"
 	r=$("$BIN/supervise" start -p "$port" -n "$n" -T 300000 -- "$PREFORKD" -f -c "$d/s.conf" 2>>"$d/err")
 	echo "start $r"
@@ -152,19 +156,20 @@ uss4=$(sget 4 uss kib)
 	echo
 	echo "## Pools"
 	echo
-	echo "One echo service of N workers, a fresh preforkd each. *fork* is the machine's own cost, measured just before: N children forked that exit at once, then all reaped. *start*: fork+exec of \`preforkd -f\` to N live workers and an echo answered. *reload*: HUP until N new workers live and none of the old is left. *status*: \`preforkd -s status\` run again and again during the reload (one every 5 ms at most). *idle CPU*: the master over ${IDLE_S} s. *USS*: an idle worker's private pages (median of 3)."
+	echo "One echo service of N workers, a fresh preforkd each. *fork* is the machine's own cost, measured just before: N children forked that exit at once, then all reaped (the issue's yardstick); *fork, N alive*: N children forked that stay alive until the last is forked (what N processes alive at once cost this machine's fork), then killed. *start*: fork+exec of \`preforkd -f\` to N live workers and an echo answered. *reload*: HUP until N new workers live and none of the old is left; *peak*: the most workers alive at once meanwhile. *status*: \`preforkd -s status\` run again and again during the reload (one every 5 ms at most). *idle CPU*: the master over ${IDLE_S} s. *USS*: an idle worker's private pages (median of 3)."
 	echo
-	echo '| workers | fork+exit+wait µs/child | start ms | start µs/worker | ÷ fork | reload ms (new all / old gone) | reload ÷ start | status during reload: samples, failed, p50 / p99 / max ms | stop ms | master idle CPU % | idle worker USS KiB | vs 4 workers |'
-	echo '|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|'
+	echo '| workers | fork+exit+wait µs/child | fork, N alive µs/child | start ms | start µs/worker | ÷ fork | ÷ fork, N alive | reload ms (new all / old gone; peak) | reload ÷ start | status during reload: samples, failed, p50 / p99 / max ms | stop ms | master idle CPU % | idle worker USS KiB | vs 4 workers |'
+	echo '|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|'
 	for n in $SIZES; do
 		if grep -q "^$n skipped" "$SCALERAW"; then
 			echo "| $n | skipped: $(sed -n "s/^$n skipped //p" "$SCALERAW") |"
 			continue
 		fi
-		fk=$(sget "$n" fork us_per_child); st=$(sget "$n" start ready_ms)
+		fk=$(sget "$n" fork us_per_child); fl=$(sget "$n" forklive us_per_child)
+		st=$(sget "$n" start ready_ms)
 		spw=$(awk -v s="$st" -v n="$n" 'BEGIN { if (s > 0) printf "%.0f", s * 1000 / n; else print "-" }')
 		rl=$(sget "$n" regen done_ms)
-		echo "| $n | $fk | $st | $spw | $(ratio "$spw" "$fk") | $rl ($(sget "$n" regen new_all_ms) / $(sget "$n" regen old_gone_ms)) | $(ratio "$rl" "$st") | $(sget "$n" status samples), $(sget "$n" status failed), $(sget "$n" status p50_ms) / $(sget "$n" status p99_ms) / $(sget "$n" status max_ms) | $(sget "$n" stop ms) | $(sget "$n" idle cpu_pct) | $(sget "$n" uss kib) | $(ratio "$(sget "$n" uss kib)" "$uss4") |"
+		echo "| $n | $fk | $fl | $st | $spw | $(ratio "$spw" "$fk") | $(ratio "$spw" "$fl") | $rl ($(sget "$n" regen new_all_ms) / $(sget "$n" regen old_gone_ms); $(sget "$n" regen peak)) | $(ratio "$rl" "$st") | $(sget "$n" status samples), $(sget "$n" status failed), $(sget "$n" status p50_ms) / $(sget "$n" status p99_ms) / $(sget "$n" status max_ms) | $(sget "$n" stop ms) | $(sget "$n" idle cpu_pct) | $(sget "$n" uss kib) | $(ratio "$(sget "$n" uss kib)" "$uss4") |"
 	done
 	echo
 	echo "Targets (issue 14): start per worker ≤ 1.3× fork+exit+wait; reload ≤ 1.5× start; status ≤ 100 ms at every point of a 4,096-worker reload; master idle CPU ≤ 0.1 %; worker USS at 4,096 within 10 % of at 4."

@@ -543,7 +543,7 @@ master_signals(void)
 static int64_t
 master_running(int64_t now)
 {
-	int64_t wait;
+	int64_t wait, next;
 
 	master.filling = supervise_fill(now, &wait);
 	if (!master.filling) {
@@ -553,7 +553,9 @@ master_running(int64_t now)
 			reload_filled(now);
 	}
 	master_progress_report(now);
-	reload_retire_old(now);
+	if ((next = reload_retire_old(now)) >= 0 && (wait == -1 ||
+	    next < wait))
+		wait = next;
 	if (master.old != NULL)
 		reload_free_old();
 	/* Until the wait for the new workers is over; then once a second. */

@@ -35,10 +35,16 @@ enum master_state {
 /* While the old generation waits for the new one to be ready (up to
  * RELOAD_READY_MS after it is started): a look this often
  * (reload_retire_old). */
-#define RELOAD_LOOK_MS		100
+#define RELOAD_LOOK_MS		10
 /* Workers signalled per turn (spawn_sweep), deaths reaped per turn. */
 #define SWEEP_BATCH		512
 #define REAP_BATCH		256
+/* After a reload, old workers told to go (QUIT) RETIRE_BATCH at a time at
+ * most, RETIRE_PACE_MS apart: thousands woken at once to exit would keep
+ * the master waiting for a CPU (6,400 a second is faster than a pool
+ * starts, which sets the pace: reload_retire_old). */
+#define RETIRE_BATCH		64
+#define RETIRE_PACE_MS		10
 
 /* An older configuration whose workers are still finishing (reload.c). */
 struct generation {
@@ -61,6 +67,7 @@ struct master {
 	int			 ready;		/* the first start is done */
 	int			 filling;	/* pools not yet all forked once */
 	int64_t			 fill_next;	/* no batch before (test pause) */
+	int64_t			 retire_next;	/* no QUIT batch before */
 	int			 fill_batch;	/* forks per turn at most */
 	int			 fill_pause_ms;	/* between batches (tests) */
 	int64_t			 progress_at;	/* last progress report */
@@ -142,7 +149,7 @@ char		*reload_run(int *);
 void		 reload_filled(int64_t);
 void		 reload_progress(int, int);
 void		 reload_interrupted(const char *);
-void		 reload_retire_old(int64_t);
+int64_t		 reload_retire_old(int64_t);
 void		 reload_free_old(void);
 
 /* upgrade.c: the master's side */

@@ -47,19 +47,29 @@ policy_death_throttles(enum policy_death d)
 }
 
 /*
- * policy_retire_old - after a reload, whether a worker of the old
- * generation may be told to finish now: its service is gone from the new
+ * policy_retire_old - after a reload, how many of an old service's total
+ * workers (those it had when the reload began) may have been told to
+ * finish by now.  All of them when the service is gone from the new
  * configuration, or wants no workers, or has all of them ready, or the
- * wait (RELOAD_READY_MS) is over and at least one is ready, so that no
- * moment passes without a worker accepting.  have: the service is still
- * configured; want, ready: its new pool.
+ * wait (RELOAD_READY_MS) is over and at least one is ready.  Before that,
+ * in step with the new pool: as many as the share of the new workers
+ * that are ready, so that the old generation leaves while the new one
+ * starts (a reload of thousands takes about as long as a start, and
+ * needs far fewer than twice the processes), the service keeps about as
+ * many workers accepting as before, and none while none of the new is
+ * ready.  have: the service is still configured; want, ready: its new
+ * pool.
  */
 int
-policy_retire_old(int have, int want, int ready, int64_t now,
+policy_retire_old(int have, int want, int ready, int total, int64_t now,
     int64_t deadline)
 {
-	return !have || want == 0 || ready >= want ||
-	    (now >= deadline && ready > 0);
+	if (!have || want <= 0 || ready >= want || (now >= deadline &&
+	    ready > 0))
+		return total;
+	if (ready <= 0 || total <= 0)
+		return 0;
+	return (int)((int64_t)total * ready / want);
 }
 
 /*

@@ -759,7 +759,7 @@ struct policy_death_facts {
 
 enum policy_death policy_death(const struct policy_death_facts *);
 int		 policy_death_throttles(enum policy_death);
-int		 policy_retire_old(int, int, int, int64_t, int64_t);
+int		 policy_retire_old(int, int, int, int, int64_t, int64_t);
 int		 policy_trim_round(int);
 int		 policy_exec_ready(int, int64_t, int64_t);
 
@@ -967,8 +967,10 @@ struct service {
 	uint64_t			 hung_kills;
 	struct srctab			 srctab;	/* admission's buckets */
 	int				 nprocs;	/* entries on it, retiring too */
-	/* An older generation's: the current one's of the same name. */
+	/* An older generation's: the current one's of the same name, and
+	 * its own workers when it was replaced (the retirement's base). */
 	struct service			*successor;
+	int				 reload_total;
 	int				 nready;	/* counted by a scan, for it */
 	int				 nidle;
 };

@@ -258,6 +258,8 @@ reload_run(int *wait)
 	g->conf = master.conf;
 	g->svc = master.svc;
 	g->nsvc = master.nsvc;
+	for (i = 0; i < g->nsvc; i++)
+		g->svc[i].reload_total = g->svc[i].nworkers;
 	g->older = master.old;
 	master.old = g;
 	reload_logs_follow(master.conf, nc);
@@ -350,25 +352,28 @@ reload_interrupted(const char *why)
 }
 
 /*
- * reload_retire_old - after a reload: each worker of an older generation
- * is told to finish and exit (QUIT) once its service's new workers are
- * ready (all of them, or at least one after RELOAD_READY_MS), so that no
- * moment passes without a worker accepting.  shutdown_timeout bounds how
- * long it may take.  Two walks over the workers, whatever the number of
+ * reload_retire_old - after a reload: the workers of an older generation
+ * are told to finish and exit (QUIT) as their service's new workers get
+ * ready, in step with them (policy_retire_old), all of them once the new
+ * pool is ready (or at least one of it after RELOAD_READY_MS), so that
+ * no moment passes without a worker accepting.  shutdown_timeout bounds
+ * how long each may take.  RETIRE_BATCH signals per RETIRE_PACE_MS at
+ * most (master.h).  Two walks over the workers, whatever the number of
  * services: one counts each new service's ready workers (the master
- * comes here every RELOAD_LOOK_MS meanwhile: master.c).
+ * comes here every RELOAD_LOOK_MS meanwhile: master.c).  Returns the ms
+ * until more may be told to go, or -1 when none is waiting for its turn.
  */
-void
+int64_t
 reload_retire_old(int64_t now)
 {
 	struct slot_report r;
-	struct service *cur;
+	struct service *cur, *old;
 	struct proc *p;
 	size_t i;
-	int left = 0;
+	int left = 0, sent = 0, more = 0;
 
 	if (!master.reloading)
-		return;
+		return -1;
 	for (i = 0; i < master.nsvc; i++)
 		master.svc[i].nready = 0;
 	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;) {
@@ -384,14 +389,25 @@ reload_retire_old(int64_t now)
 	for (i = 0; (p = proc_next(&master.pt, &i)) != NULL;) {
 		if (p->retiring || p->generation == master.generation)
 			continue;
-		cur = p->svc->successor;
-		if (policy_retire_old(cur != NULL, cur != NULL ? cur->want : 0,
-		    cur != NULL ? cur->nready : 0, now,
+		old = p->svc;
+		cur = old->successor;
+		/* Gone so far (told to, or died): reload_total - nworkers. */
+		if (old->reload_total - old->nworkers >= policy_retire_old(
+		    cur != NULL, cur != NULL ? cur->want : 0, cur != NULL ?
+		    cur->nready : 0, old->reload_total, now,
 		    master.reload_deadline)) {
-			spawn_retire(p, SIGQUIT);
-			p->kill_at = now + master.conf->shutdown_timeout * 1000LL;
-		} else
 			left++;
+			continue;
+		}
+		if (now < master.retire_next || sent == RETIRE_BATCH) {
+			left++;
+			more = 1;
+			continue;
+		}
+		spawn_retire(p, SIGQUIT);
+		p->kill_at = now + master.conf->shutdown_timeout * 1000LL;
+		if (++sent == RETIRE_BATCH)
+			master.retire_next = now + RETIRE_PACE_MS;
 	}
 	if (left == 0) {
 		master.reloading = 0;
@@ -403,6 +419,8 @@ reload_retire_old(int64_t now)
 		log_error("reload: %d workers of generation %u keep serving: "
 		    "the new workers of their service are not ready", left,
 		    master.generation - 1);
+	return more ? (now < master.retire_next ? master.retire_next - now :
+	    0) : -1;
 }
 
 /*

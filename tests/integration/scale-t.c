@@ -6,7 +6,8 @@
  * starting -- -s status says "X of 600 started" with X < 600 -- the test
  * kills a worker and the master reaps and replaces it, before its "ready"
  * line.  Then -s reload shows its progress lines and waits for the
- * outcome, -s status shows the reload's progress meanwhile; -s upgrade
+ * outcome, -s status shows the reload's progress meanwhile, and old
+ * workers are gone before the new pool is all started; -s upgrade
  * shows the new master's progress while its pool starts (that master
  * answers -s status all along); and a fast stop in the middle of a
  * reload's start ends every worker.
@@ -74,6 +75,33 @@ wait_progress(struct pf_daemon *d, const char *what, unsigned int gen,
 		if (pf_status(d, 0, out, sizeof(out), err, sizeof(err)) == 0 &&
 		    (x = progress(out, what, gen, &of)) >= min && x < of)
 			return x;
+		pf_sleep_ms(20);
+	}
+	return -1;
+}
+
+/*
+ * old_gone_while_starting - poll until one of the n workers in old has
+ * gone while -s status still says the reload's new pool is starting (the
+ * old generation leaves in step with the new one): how many had gone, or
+ * -1 when the reload finished first or nothing happened in time.
+ */
+static int
+old_gone_while_starting(struct pf_daemon *d, const pid_t *old, int n)
+{
+	long deadline = pf_now_ms() + WAIT_MS;
+	int i, gone, x, of = 0;
+
+	while (pf_now_ms() < deadline) {
+		for (i = gone = 0; i < n; i++)
+			gone += !pf_proc_alive(old[i]);
+		/* Looked at after the deaths: they came before it. */
+		if (pf_status(d, 0, out, sizeof(out), err, sizeof(err)) != 0)
+			return -1;
+		if ((x = progress(out, "reload", 2, &of)) < 0 || x >= of)
+			return -1;
+		if (gone > 0)
+			return gone;
 		pf_sleep_ms(20);
 	}
 	return -1;
@@ -171,7 +199,7 @@ main(void)
 	int x, st, port, nw;
 	size_t n;
 
-	plan(28);
+	plan(29);
 	alarm(600);
 	if (geteuid() != 0)
 		diag("not root: the workers run as this user");
@@ -228,10 +256,14 @@ main(void)
 	conf = d->conf;
 	reload[3] = conf;
 	path = pf_path(d, "reload.out");
+	nw = pf_workers(d, pids, 2 * WORKERS);
 	cl = pf_run_bg(reload, path);
 	x = wait_progress(d, "reload", 2, 1);
 	ok(x >= 1 && x < WORKERS, "-s status during -s reload: %d of %d "
 	    "started", x, WORKERS);
+	x = old_gone_while_starting(d, pids, nw);
+	ok(nw == WORKERS && x > 0, "old workers leave while the new pool "
+	    "starts, in step with it (%d of %d gone)", x, nw);
 	st = pf_run_bg_wait(cl, 120000);
 	text = pf_file(path);
 	ok(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
@@ -290,7 +322,8 @@ main(void)
 	nw = pf_workers(nd, pids, 2 * WORKERS);
 	ok(pf_kill(nd, SIGTERM) == 0 && pf_wait_exit(nd, WAIT_MS, NULL) == 0,
 	    "TERM in the middle of it: the master exits");
-	ok(nw > WORKERS && nw <= 2 * WORKERS &&
+	/* Old ones retire in step with the new ones ready: never fewer. */
+	ok(nw >= WORKERS && nw <= 2 * WORKERS &&
 	    pf_wait_gone(pids, nw, WAIT_MS) == 0, "all its %d workers are "
 	    "gone", nw);
 	ok(pf_log_count(d, "notice: exiting") == 2, "both masters said "

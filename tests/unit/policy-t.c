@@ -71,25 +71,39 @@ test_retire_old(void)
 {
 	static const struct {
 		const char *what;
-		int have, want, ready;
+		int have, want, ready, total;
 		int64_t now;
 		int retire;
 	} rows[] = {
-		/* deadline is 5000 in every row */
-		{ "service gone from the configuration", 0, 0, 0, 0, 1 },
-		{ "service wants no workers", 1, 0, 0, 0, 1 },
-		{ "all new workers ready", 1, 4, 4, 0, 1 },
-		{ "some ready, before the deadline: wait", 1, 4, 3, 4999, 0 },
-		{ "some ready, at the deadline: go", 1, 4, 1, 5000, 1 },
-		{ "none ready, past the deadline: keep serving", 1, 4, 0,
+		/* deadline is 5000 in every row; total: the old pool */
+		{ "service gone from the configuration", 0, 0, 0, 8, 0, 8 },
+		{ "service wants no workers", 1, 0, 0, 8, 0, 8 },
+		{ "all new workers ready", 1, 4, 4, 4, 0, 4 },
+		{ "more ready than wanted (TTIN meanwhile)", 1, 4, 6, 4, 0,
+		    4 },
+		{ "none ready: none goes", 1, 4, 0, 4, 4999, 0 },
+		{ "none ready, past the deadline: keep serving", 1, 4, 0, 4,
 		    9000, 0 },
+		{ "3 of 4 ready, before the deadline: 3 of 4 go", 1, 4, 3, 4,
+		    4999, 3 },
+		{ "1 of 4 ready, at the deadline: all go", 1, 4, 1, 4, 5000,
+		    4 },
+		{ "old pool twice the new: two for each ready", 1, 4, 1, 8,
+		    0, 2 },
+		{ "old pool half the new: rounded down", 1, 4, 1, 2, 0, 0 },
+		{ "old pool half the new, 2 ready: one goes", 1, 4, 2, 2, 0,
+		    1 },
+		{ "4096 of 4096, 1000 ready", 1, 4096, 1000, 4096, 0, 1000 },
+		{ "no product overflow: 65536 x 65535", 1, 65536, 65535,
+		    65536, 0, 65535 },
+		{ "an old pool of none", 1, 4, 2, 0, 0, 0 },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		is_int(rows[i].retire, policy_retire_old(rows[i].have,
-		    rows[i].want, rows[i].ready, rows[i].now, 5000),
-		    "retire old: %s", rows[i].what);
+		    rows[i].want, rows[i].ready, rows[i].total, rows[i].now,
+		    5000), "retire old: %s", rows[i].what);
 }
 
 static void
