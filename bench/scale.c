@@ -3,8 +3,8 @@
  * the machine's own fork+exit+wait, a reload until the old generation is
  * gone, a stop, and the latency of the status command meanwhile.
  * Processes are counted from the kernel's list of the master's children
- * (children.h); a stop waits on a pidfd of the master, then for each
- * child it had.  Prints one RESULT line per mode.
+ * (children.h); a reload's old ones and a stop's are followed by pidfd
+ * (their pids may come back).  Prints one RESULT line per mode.
  *
  *   scale fork -n N [-l]        fork N children that _exit(0) at once,
  *                               then reap them all: µs per child; -l:
@@ -32,6 +32,8 @@
  */
 #define _GNU_SOURCE
 #include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -39,6 +41,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,12 +62,42 @@ now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/*
+ * watch_exits - an epoll descriptor that reports each of the n processes
+ * in pids as it exits (its index in data.u32), through a pidfd of each,
+ * kept in fds; -1 (said) when that cannot be set up.  A process already
+ * gone is reported too.
+ */
 static int
-cmp_pid(const void *a, const void *b)
+watch_exits(const pid_t *pids, int n, int *fds)
 {
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	struct epoll_event ev;
+	struct rlimit rl;
+	int ep, i;
 
-	return (x > y) - (x < y);
+	/* A descriptor each: as many as the hard limit allows. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		perror("scale: epoll_create1");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if ((fds[i] = (int)syscall(SYS_pidfd_open, pids[i], 0)) == -1) {
+			fprintf(stderr, "scale: pidfd_open %d (%d of %d): %s\n",
+			    (int)pids[i], i + 1, n, strerror(errno));
+			return -1;
+		}
+		ev.events = EPOLLIN;
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) == -1) {
+			perror("scale: epoll_ctl");
+			return -1;
+		}
+	}
+	return ep;
 }
 
 static int
@@ -109,13 +142,14 @@ int
 main(int argc, char **argv)
 {
 	static pid_t kids[MAXKIDS], old[MAXKIDS];
-	struct pollfd pfd;
+	static int pidfds[MAXKIDS];
+	struct epoll_event evs[256];
 	static double lat[MAXSAMPLES];
 	const char *mode, *flag = NULL;
 	double t0, t, t_new = -1, t_gone = -1, dur = 0, every = 0, t_forked;
 	pid_t pid = 0, c;
 	int ch, i, n, nold, nnew, left, want = 0, tmo = 60000, fails = 0;
-	int live = 0, peak = 0;
+	int live = 0, peak = 0, ep, k, gone;
 
 	if (argc < 2)
 		usage();
@@ -172,21 +206,27 @@ main(int argc, char **argv)
 	if (strcmp(mode, "regen") == 0) {
 		if (pid <= 0 || want <= 0)
 			usage();
+		/*
+		 * The old workers by pidfd, not by pid: once thousands are
+		 * gone, new workers may be given their pids again (pid_max).
+		 */
 		nold = children(pid, old, MAXKIDS);
-		qsort(old, (size_t)nold, sizeof(pid_t), cmp_pid);
+		if ((ep = watch_exits(old, nold, pidfds)) == -1)
+			return 1;
 		t0 = now_ms();
 		kill(pid, SIGHUP);
+		gone = 0;
 		while ((t = now_ms()) - t0 < tmo) {
+			/* Each exit reported once: its pidfd closed. */
+			while ((k = epoll_wait(ep, evs, 256, 0)) > 0)
+				for (i = 0; i < k; i++, gone++)
+					close(pidfds[evs[i].data.u32]);
 			n = children(pid, kids, MAXKIDS);
 			if (n > peak)
 				peak = n;
-			for (i = nnew = left = 0; i < n; i++) {
-				if (bsearch(&kids[i], old, (size_t)nold,
-				    sizeof(pid_t), cmp_pid) != NULL)
-					left++;
-				else
-					nnew++;
-			}
+			/* A dead old one not reaped yet counts as new: briefly. */
+			left = nold - gone;
+			nnew = n > left ? n - left : 0;
 			if (t_new < 0 && nnew >= want)
 				t_new = now_ms() - t0;
 			if (t_gone < 0 && left == 0 && nnew > 0)
@@ -204,24 +244,18 @@ main(int argc, char **argv)
 	if (strcmp(mode, "stop") == 0) {
 		if (pid <= 0)
 			usage();
-		/* Once the master is gone its list is too: note them now. */
-		nold = children(pid, old, MAXKIDS);
-		pfd.fd = (int)syscall(SYS_pidfd_open, pid, 0);
-		pfd.events = POLLIN;
+		/* The master and its children, by pidfd: noted now, since
+		 * once the master is gone its list of them is too. */
+		nold = children(pid, old, MAXKIDS - 1);
+		old[nold++] = pid;
+		if ((ep = watch_exits(old, nold, pidfds)) == -1)
+			return 1;
 		t0 = now_ms();
 		kill(pid, SIGTERM);
-		/* The master first (its pidfd wakes us when it exits)... */
-		while ((t = now_ms()) - t0 < tmo && (pfd.fd >= 0 ?
-		    poll(&pfd, 1, 100) == 0 || pfd.revents == 0 :
-		    kill(pid, 0) == 0))
-			if (pfd.fd < 0)
-				poll(NULL, 0, 2);
-		/* ... then each child it had, reaped by whoever inherits it. */
-		for (i = 0; i < nold && (t = now_ms()) - t0 < tmo;)
-			if (kill(old[i], 0) == -1 && errno == ESRCH)
-				i++;
-			else
-				poll(NULL, 0, 1);
+		/* Each exit reported once: its pidfd closed (out of ep). */
+		for (gone = 0; gone < nold && (t = now_ms()) - t0 < tmo;)
+			for (k = epoll_wait(ep, evs, 256, 100); k > 0; k--, gone++)
+				close(pidfds[evs[k - 1].data.u32]);
 		t = now_ms() - t0;
 		printf("RESULT stop ms=%.1f\n", t < tmo ? t : -1);
 		return t >= tmo;

@@ -56,7 +56,9 @@ udp_run() {
 	for c in $UDP_CONTENDERS; do [ "${AVAIL[$c]}" = 1 ] && act+=("$c"); done
 	n=$(( $(wc -w <<<"$UDP_CONCS") * RUNS * ${#act[@]} ))
 	say "udp echo: ${act[*]}, $UDP_WORKERS workers, concurrency $UDP_CONCS, $RUNS runs of ${DURATION}s: $n measurements"
-	export WORKERS=$UDP_WORKERS LGARGS="-m udp -t 200"
+	# TMP too: measure runs in a new namespace's shell, and the
+	# udplimits contender reads its settings from $TMP/udplimits.conf
+	export WORKERS=$UDP_WORKERS LGARGS="-m udp -t 200" TMP
 	for conc in $UDP_CONCS; do
 		for run in $(seq 1 "$RUNS"); do
 			for c in "${act[@]}"; do
