@@ -16,7 +16,7 @@
 # median of 5 runs, alternated) and the UDP echo rows (bench/udp.sh).
 # Writes bench/results/<date>-scale.md (or -scale-quick.md).
 
-SIZES=${SIZES:-"4 64 1024 4096"}
+SIZES=${SIZES:-"4 64 1024 4096 16384"}
 if [ -z "$IDLE_S" ]; then
 	if [ "$QUICK" = 1 ]; then IDLE_S=5; else IDLE_S=60; fi
 fi

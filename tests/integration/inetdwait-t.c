@@ -339,7 +339,7 @@ static void
 test_stream(const char *ws)
 {
 	struct pf_daemon *d;
-	pid_t workers[8], progs[8], again;
+	pid_t workers[8], progs[8], two[2], again;
 	char line[512], t0[128], t1[128], *text;
 	int port, n, i, good, ended;
 	long pid, deadline;
@@ -410,8 +410,18 @@ test_stream(const char *ws)
 	 * passes on to its program as TERM, and it leaves once the program
 	 * has ended.
 	 */
-	n = children(workers[0], progs, 4);
-	n += children(workers[1], progs + n, 4);
+	/* Each worker's program, once each has exactly one (see below). */
+	deadline = pf_now_ms() + 10000;
+	do {
+		n = children(workers[0], two, 2) == 1 ? 1 : 0;
+		progs[0] = two[0];
+		if (n == 1 && children(workers[1], two, 2) == 1)
+			n = 2;
+		progs[1] = two[0];
+		if (n == 2)
+			break;
+		pf_sleep_ms(20);
+	} while (pf_now_ms() < deadline);
 	ok(pf_kill(d, SIGTTOU) == 0, "one worker fewer (TTOU)");
 	ok(pf_log_wait(d, "asking program ", 10000), "the worker told to "
 	    "finish passes it on to its program as TERM");
@@ -422,12 +432,25 @@ test_stream(const char *ws)
 	/*
 	 * QUIT: the rest stops.  (The master shuts the socket down for a
 	 * graceful stop, so a program may see accept() fail and end before
-	 * its worker passes the TERM on.)
+	 * its worker passes the TERM on.)  The programs to see gone: the
+	 * two of before the TTOU and the one worker left's now; a program
+	 * may end normally and be started again meanwhile, so a worker's is
+	 * looked for until it has exactly one.
 	 */
+	deadline = pf_now_ms() + 10000;
+	do {
+		if (pf_workers(d, workers, 8) == 1 &&
+		    children(workers[0], two, 2) == 1) {
+			progs[n] = two[0];
+			break;
+		}
+		pf_sleep_ms(20);
+	} while (pf_now_ms() < deadline);
 	ok(pf_kill(d, SIGQUIT) == 0, "graceful stop (QUIT)");
 	ok(pf_wait_exit(d, 15000, NULL) == 0, "the master exits");
-	ok(n == 2 && pf_wait_gone(progs, n, 5000) == 0, "the programs are "
-	    "gone");
+	ok(n == 2 && pf_wait_gone(progs, n + 1, 15000) == 0, "the programs "
+	    "are gone (%d before TTOU, and the last worker's %ld)", n,
+	    (long)progs[n]);
 }
 
 /*
