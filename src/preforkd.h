@@ -828,6 +828,7 @@ int		 control_request(const char *, size_t, char *, size_t);
 
 int		 control_open(const char *, char *, size_t);
 void		 control_close(void);
+int		 control_asked(void);
 int		 control_pollfds(struct pollfd *, int);
 void		 control_handle(struct pollfd *, int);
 void		 control_child_close(void);

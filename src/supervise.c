@@ -34,7 +34,8 @@ static void	supervise_trim(void);
  * supervise_fill - bring every pool up to the size it should have: at once
  * after a death, so a recycled or killed worker leaves no gap; a throttled
  * service waits for its window.  A bounded batch at a time (FILL_BATCH_MAX
- * forks or FILL_BATCH_MS, master.h), so that a pool of thousands never
+ * forks or FILL_BATCH_MS, master.h, or sooner for a control client that
+ * asks something: FILL_ASK_EVERY), so that a pool of thousands never
  * holds up the master's loop.  Returns 1 while forks are left for another
  * batch, 0 when every pool is full or waits for its window; *wait is the
  * ms until the next batch or the first window ends (for the poll
@@ -73,6 +74,11 @@ supervise_fill(int64_t now, int64_t *wait)
 				continue;	/* throttled now */
 			forks++;
 			now = now_ms();
+			/* A control client waits for one fork, not a batch. */
+			if (forks % FILL_ASK_EVERY == 0 && control_asked()) {
+				*wait = 0;
+				return 1;
+			}
 			if (master.fill_pause_ms > 0 &&
 			    forks == master.fill_batch)
 				master.fill_next = now + master.fill_pause_ms;
