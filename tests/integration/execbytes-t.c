@@ -178,8 +178,19 @@ test_unread(void)
 		(void)pf_read_all(fd, buf, sizeof(buf), 10000);
 		close(fd);
 		line = access_line(lport, 15000);
-		like(line, " in=1000 out=3 ", "input left unread%s: in=1000 "
-		    "out=3", shut ? ", client closed its side" : "");
+		/*
+		 * With its side closed, the client's FIN waits unread behind
+		 * the 990 bytes, and the program's close resets the
+		 * connection: the one ending where preforkd counts the FIN
+		 * only if the worker saw it come before the reset (tcpbytes.c;
+		 * preforkd.conf(5) says in may then be off by one).  A slow
+		 * (sanitizer) build under load sees it after, once in a while.
+		 */
+		ok(line != NULL && (strstr(line, " in=1000 out=3 ") != NULL ||
+		    (shut && strstr(line, " in=1001 out=3 ") != NULL)),
+		    "input left unread%s: in=1000%s out=3 (%s)", shut ?
+		    ", client closed its side" : "", shut ? " (or 1001: the "
+		    "FIN)" : "", line != NULL ? line : "no line");
 		free(line);
 	}
 	ok(pf_stop(d) == 0, "preforkd stops");
