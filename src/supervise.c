@@ -74,14 +74,14 @@ supervise_fill(int64_t now, int64_t *wait)
 				continue;	/* throttled now */
 			forks++;
 			now = now_ms();
+			if (master.fill_pause_ms > 0 &&
+			    forks == master.fill_batch)
+				master.fill_next = now + master.fill_pause_ms;
 			/* A control client waits for one fork, not a batch. */
 			if (forks % FILL_ASK_EVERY == 0 && control_asked()) {
 				*wait = 0;
 				return 1;
 			}
-			if (master.fill_pause_ms > 0 &&
-			    forks == master.fill_batch)
-				master.fill_next = now + master.fill_pause_ms;
 		}
 	}
 	return 0;
