@@ -210,27 +210,20 @@ control_child_close(void)
  * control_asked - whether a control client has come or has written (a
  * poll() that does not wait): a batch of forks ends early for it
  * (supervise_fill), so that on a machine where one fork can take tens of
- * milliseconds, -s status waits for one fork, not for a batch.  Answers
- * being written do not count: their next piece goes on the next turn.
+ * milliseconds, -s status waits for one fork, not for a batch.  What
+ * control_pollfds() waits for, but answers being written: their next
+ * piece goes on the next turn.
  */
 int
 control_asked(void)
 {
 	struct pollfd pfd[1 + CONTROL_CLIENTS_MAX];
-	int n = 0;
-	size_t i;
+	int i, n;
 
-	if (ctl.fd == -1 || !clients_ready)
-		return 0;
-	pfd[n].fd = ctl.fd;
-	pfd[n++].events = POLLIN;
-	for (i = 0; i < CONTROL_CLIENTS_MAX; i++)
-		if (clients[i].fd != -1 && !clients[i].eof &&
-		    clients[i].outlen == 0) {
-			pfd[n].fd = clients[i].fd;
-			pfd[n++].events = POLLIN;
-		}
-	return poll(pfd, (nfds_t)n, 0) > 0;
+	n = control_pollfds(pfd, 1 + CONTROL_CLIENTS_MAX);
+	for (i = 0; i < n; i++)
+		pfd[i].events &= ~POLLOUT;
+	return n > 0 && poll(pfd, (nfds_t)n, 0) > 0;
 }
 
 /*

@@ -89,6 +89,25 @@ wait_child(pid_t ppid, pid_t not, int timeout_ms)
 	return 0;
 }
 
+/*
+ * sole_child - ppid's child once it has exactly one (a program may end
+ * normally and be started again between two looks), waited for; 0 if
+ * that did not happen within timeout_ms.
+ */
+static pid_t
+sole_child(pid_t ppid, int timeout_ms)
+{
+	long deadline = pf_now_ms() + timeout_ms;
+	pid_t kids[2];
+
+	do {
+		if (children(ppid, kids, 2) == 1)
+			return kids[0];
+		pf_sleep_ms(20);
+	} while (pf_now_ms() < deadline);
+	return 0;
+}
+
 /* status_field - the number after "Name:" in /proc/PID/status, or -1. */
 static long
 status_field(pid_t pid, const char *name)
@@ -364,7 +383,7 @@ static void
 test_stream(const char *ws)
 {
 	struct pf_daemon *d;
-	pid_t workers[8], progs[8], two[2], again, gone;
+	pid_t workers[8], progs[8], again, gone;
 	char line[512], t0[128], t1[128], *text;
 	const char *p;
 	int port, n, i, good, ended;
@@ -436,18 +455,8 @@ test_stream(const char *ws)
 	 * passes on to its program as TERM, and it leaves once the program
 	 * has ended.
 	 */
-	/* Each worker's program, once each has exactly one (see below). */
-	deadline = pf_now_ms() + 10000;
-	do {
-		n = children(workers[0], two, 2) == 1 ? 1 : 0;
-		progs[0] = two[0];
-		if (n == 1 && children(workers[1], two, 2) == 1)
-			n = 2;
-		progs[1] = two[0];
-		if (n == 2)
-			break;
-		pf_sleep_ms(20);
-	} while (pf_now_ms() < deadline);
+	for (i = n = 0; i < 2; i++)
+		n += (progs[i] = sole_child(workers[i], 10000)) > 0;
 	ok(pf_kill(d, SIGTTOU) == 0, "one worker fewer (TTOU)");
 	ok(pf_log_wait(d, "asking program ", 10000), "the worker told to "
 	    "finish passes it on to its program as TERM");
@@ -473,15 +482,8 @@ test_stream(const char *ws)
 	 * may end normally and be started again meanwhile, so a worker's is
 	 * looked for until it has exactly one.
 	 */
-	deadline = pf_now_ms() + 10000;
-	do {
-		if (pf_workers(d, workers, 8) == 1 &&
-		    children(workers[0], two, 2) == 1) {
-			progs[n] = two[0];
-			break;
-		}
-		pf_sleep_ms(20);
-	} while (pf_now_ms() < deadline);
+	progs[n] = pf_workers(d, workers, 8) == 1 ?
+	    sole_child(workers[0], 10000) : 0;
 	ok(pf_kill(d, SIGQUIT) == 0, "graceful stop (QUIT)");
 	ok(pf_wait_exit(d, 15000, NULL) == 0, "the master exits");
 	ok(n == 2 && pf_wait_gone(progs, n + 1, 15000) == 0, "the programs "
