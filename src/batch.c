@@ -46,10 +46,11 @@
 #ifndef MAP_NORESERVE
 #define MAP_NORESERVE	0
 #endif
+/* Never wait for room: a lone UDP listener is blocking (listen.c). */
 #ifdef MSG_NOSIGNAL
-#define BATCH_SEND_FLAGS	MSG_NOSIGNAL
+#define BATCH_SEND_FLAGS	(MSG_NOSIGNAL | MSG_DONTWAIT)
 #else
-#define BATCH_SEND_FLAGS	0
+#define BATCH_SEND_FLAGS	MSG_DONTWAIT
 #endif
 
 /* A datagram up to this long stays in its head buffer. */

@@ -449,13 +449,16 @@ listen_set_blocking(struct listener *l, int blocking)
 
 /*
  * listen_policy - how the workers of a service with these n listeners
- * wait.  A single stream listener is left blocking: an idle worker sleeps
- * in accept() itself, where the kernel wakes one waiter per connection,
- * and the socket sits in no epoll set (worker.c), so a connection costs
- * what it costs a minimal preforking server.  With several listeners, or
- * UDP, the sockets are non-blocking and workers wait in epoll.  Without
- * PR_SET_PDEATHSIG a worker asleep in accept() would not notice its
- * master's death, so there every socket is non-blocking.  programs: the
+ * wait.  A single listener is left blocking: an idle worker sleeps in
+ * accept() (or, UDP, in recvmmsg()) itself, where the kernel wakes one
+ * waiter per connection or datagram, and the socket sits in no epoll set
+ * (worker.c), so a connection or a datagram costs what it costs a minimal
+ * preforking server.  With several listeners the sockets are non-blocking
+ * and workers wait in epoll.  Without PR_SET_PDEATHSIG a worker asleep in
+ * accept() would not notice its master's death, so there every socket is
+ * non-blocking.  Replies to datagrams are sent with MSG_DONTWAIT whatever
+ * the mode (conn.c, batch.c): a full socket buffer drops a reply, as UDP
+ * would, and never holds a worker.  programs: the
  * socket is handed to programs as inetd's wait does (exec mode "wait"),
  * which expect it blocking, whatever it is: it is theirs alone.
  */
@@ -466,7 +469,7 @@ listen_policy(struct listener *ls, size_t n, int programs)
 	int blocking = programs;
 
 #if defined(HAVE_PRCTL) && defined(PR_SET_PDEATHSIG)
-	if (n == 1 && ls[0].addr.proto != PROTO_UDP)
+	if (n == 1)
 		blocking = 1;
 #endif
 	for (i = 0; i < n; i++)

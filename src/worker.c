@@ -5,16 +5,17 @@
  * its master dies.
  *
  * How workers wait, and the thundering herd.  All workers of a service
- * share its listening sockets.  When the service has a single stream
- * listener (the common case), the master leaves that socket blocking
- * (listen.c) and an idle worker sleeps in accept() itself: Linux queues
- * such sleepers as exclusive waiters and wakes exactly one per connection,
- * and under load each accept() returns at once, one system call per
- * connection as in a minimal preforking server.  QUIT and USR1 interrupt
- * that accept() (their handlers are installed without SA_RESTART), and the
- * kernel's parent-death signal ends a worker whose master died.
+ * share its listening sockets.  When the service has a single listener
+ * (the common case), the master leaves that socket blocking (listen.c)
+ * and an idle worker sleeps in accept() itself, or for UDP in recvmmsg():
+ * Linux queues such sleepers as exclusive waiters and wakes exactly one
+ * per connection or datagram, and under load each call returns at once,
+ * one system call per connection (per batch of datagrams) as in a minimal
+ * preforking server.  QUIT and USR1 interrupt that call (their handlers
+ * are installed without SA_RESTART), and the kernel's parent-death signal
+ * ends a worker whose master died.
  *
- * With several listeners, or UDP, a worker cannot block in one call: the
+ * With several listeners a worker cannot block in one call: the
  * sockets are non-blocking, a worker first tries accept() (recvfrom()) on
  * each, and only when none has anything sleeps in one epoll_wait() over
  * all of them plus its self-pipe and the master's pipe.  Each listener is
@@ -24,8 +25,10 @@
  * runs on poll(), which wakes every idle worker: correct, less frugal.
  *
  * UDP: a worker takes what is queued on a UDP listener up to BATCH_MAX
- * datagrams at once (batch.c) and serves them one by one as before; a
- * batch that emptied the queue sends it straight back to its wait.
+ * datagrams at once (batch.c; recvmmsg() with MSG_WAITFORONE sleeps for
+ * the first only) and serves them one by one as before; on a non-blocking
+ * listener, a batch that emptied the queue sends it straight back to its
+ * wait.
  *
  * SPDX-License-Identifier: MIT
  */

@@ -65,7 +65,7 @@ blocking(const struct listener *l)
 static void
 test_tcp_udp(void)
 {
-	struct listener t, u, t2;
+	struct listener t, u, t2, pair[2];
 	struct timeval tv;
 	socklen_t len = sizeof(tv);
 	int one = 0;
@@ -97,19 +97,29 @@ test_tcp_udp(void)
 	ok(getsockopt(u.fd, SOL_SOCKET, SO_REUSEADDR, &one, &len) == 0 &&
 	    one == 0, "udp: no SO_REUSEADDR (no one else may bind its port)");
 
-	/* One stream listener: workers sleep in accept().  Two: in epoll. */
+	/*
+	 * One listener: workers sleep in accept() or recvmmsg() itself.
+	 * Two: in epoll, so both are non-blocking.
+	 */
+	pair[0] = t;
+	pair[1] = u;
 	listen_policy(&t, 1, 0);
+	listen_policy(&u, 1, 0);
 #if defined(HAVE_PRCTL) && defined(PR_SET_PDEATHSIG)
 	ok(blocking(&t), "policy: a service's only tcp listener blocks");
+	ok(blocking(&u), "policy: a service's only udp listener blocks");
 #else
 	ok(!blocking(&t), "policy: without PDEATHSIG, nothing blocks");
+	ok(!blocking(&u), "policy: without PDEATHSIG, not udp either");
 #endif
-	listen_policy(&u, 1, 0);
-	ok(!blocking(&u), "policy: a udp listener of workers never blocks");
+	listen_policy(pair, 2, 0);
+	ok(!blocking(&t) && !blocking(&u),
+	    "policy: a service's two listeners, tcp and udp, never block");
 	/* exec mode "wait": the programs' own, blocking as inetd's are. */
-	listen_policy(&u, 1, 1);
-	ok(blocking(&u), "policy: a udp listener handed to programs blocks");
-	listen_policy(&u, 1, 0);
+	listen_policy(pair, 2, 1);
+	ok(blocking(&t) && blocking(&u),
+	    "policy: listeners handed to programs block");
+	listen_policy(pair, 2, 0);
 	ok(!blocking(&u), "policy: back to non-blocking for workers");
 	ok(listen_set_blocking(&t, 0) == 0 && !blocking(&t) &&
 	    listen_set_blocking(&t, 1) == 0 && blocking(&t),
