@@ -207,22 +207,22 @@ control_child_close(void)
 }
 
 /*
- * control_asked - whether a control client has come or has written (a
- * poll() that does not wait): a batch of forks ends early for it
- * (supervise_fill), so that on a machine where one fork can take tens of
- * milliseconds, -s status waits for one fork, not for a batch.  What
- * control_pollfds() waits for, but answers being written: their next
- * piece goes on the next turn.
+ * control_asked - whether a control client has come, has written, or
+ * has room for the next piece of its answer (a poll() that does not
+ * wait, of what control_pollfds() waits for): a batch of forks ends early
+ * for it (supervise_fill), so that on a machine where one fork can take
+ * tens of milliseconds, -s status waits for one fork, not for a batch;
+ * the status of thousands of workers, larger than a socket's buffer,
+ * leaves in pieces, and each goes as soon as the client has read the
+ * last, not at the end of a batch.
  */
 int
 control_asked(void)
 {
 	struct pollfd pfd[1 + CONTROL_CLIENTS_MAX];
-	int i, n;
+	int n;
 
 	n = control_pollfds(pfd, 1 + CONTROL_CLIENTS_MAX);
-	for (i = 0; i < n; i++)
-		pfd[i].events &= ~POLLOUT;
 	return n > 0 && poll(pfd, (nfds_t)n, 0) > 0;
 }
 

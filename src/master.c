@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -116,6 +117,51 @@ master_services(const struct conf *conf, struct listener **listeners)
 }
 
 /*
+ * master_priority_raise - the master runs MASTER_NICE_BOOST nice levels
+ * above the priority it was started with, where it may (root, or
+ * CAP_SYS_NICE, or RLIMIT_NICE): while thousands of workers start and
+ * exit at once, a master with only its fair share of the CPUs among them
+ * is runnable but not running half the time, and signals, reaping and
+ * -s status wait.  Each worker goes back to the priority the master was
+ * started with as soon as it is forked (master_priority_child), so what
+ * clients get, and the programs workers run, are as before.  Not allowed,
+ * the master runs as started.
+ */
+static void
+master_priority_raise(void)
+{
+	int base, want;
+
+	errno = 0;
+	base = getpriority(PRIO_PROCESS, 0);
+	if (base == -1 && errno != 0)
+		return;
+	want = base - MASTER_NICE_BOOST < -20 ? -20 : base - MASTER_NICE_BOOST;
+	if (want == base)
+		return;
+	if (setpriority(PRIO_PROCESS, 0, want) == -1) {
+		log_debug("the master stays at nice %d (setpriority: %s)", base,
+		    strerror(errno));
+		return;
+	}
+	master.nice_base = base;
+	master.nice_raised = 1;
+	log_debug("the master runs at nice %d, its workers at nice %d", want,
+	    base);
+}
+
+/*
+ * master_priority_child - in a child just forked (a worker, a new master
+ * of an upgrade): back to the priority the master was started with.
+ */
+void
+master_priority_child(void)
+{
+	if (master.nice_raised)
+		(void)setpriority(PRIO_PROCESS, 0, master.nice_base);
+}
+
+/*
  * master_env_int - an integer setting from the environment (meant for
  * tests), def when unset; a bad one is said and ignored.
  */
@@ -151,6 +197,7 @@ master_setup(struct conf *conf, struct listener **listeners, char *err,
 
 	master.conf = conf;
 	master.pid = getpid();
+	master_priority_raise();
 	master.generation = 1;
 	master.nsvc = conf->nservices;
 	master.start_ms = now_ms();
@@ -488,15 +535,37 @@ master_progress_report(int64_t now)
 		reload_progress(started, of);
 }
 
+/*
+ * master_reap - reap what died, unless a turn that reaped was less than
+ * REAP_PACE_MS ago (spawn_reap): then on the turn after that, which the
+ * loop's poll waits for.  A lone death after a quiet while is reaped at
+ * once.
+ */
+static void
+master_reap(void)
+{
+	int64_t now;
+	int n;
+
+	if (sig_take(SIGF_CHLD))
+		master.reap_pending = 1;
+	if (!master.reap_pending || (now = now_ms()) < master.reap_next)
+		return;
+	n = spawn_reap();
+	master.reap_pending = n == REAP_BATCH;
+	if (n > 0 && !master.reap_pending)
+		master.reap_next = now + REAP_PACE_MS;
+}
+
 /* master_signals - act on every signal that came, reaping first. */
 static void
 master_signals(void)
 {
 	int signo, wait;
 
-	/* Reap first: what follows acts on an exact picture. */
-	if (sig_take(SIGF_CHLD) || master.reap_pending)
-		master.reap_pending = spawn_reap();
+	/* Reap first: what follows acts on a picture at most REAP_PACE_MS
+	 * old. */
+	master_reap();
 	if ((signo = sig_take(SIGF_TERM)) != 0)
 		stop_begin(signo, 0);
 	if ((signo = sig_take(SIGF_QUIT)) != 0)
@@ -605,8 +674,10 @@ master_run(struct conf *conf, struct listener **listeners, int foreground,
 		    master.deadline - now < timeout)
 			timeout = master.deadline - now;
 		/* Work left from the last turn: look, but do not wait. */
-		if (master.reap_pending || master.sweep_signo != 0)
+		if (master.sweep_signo != 0)
 			timeout = 0;
+		if (master.reap_pending && master.reap_next - now < timeout)
+			timeout = master.reap_next - now;
 		if (timeout < 0)
 			timeout = 0;
 		pfd[0].fd = sig_fd();

@@ -31,18 +31,26 @@ enum master_state {
 /* Forks per turn at most (PREFORKD_TEST_SPAWN_BATCH may lower it)... */
 #define FILL_BATCH_MAX		64
 /* ... and a batch stops once it has taken this long, or when a control
- * client asks something (looked at every FILL_ASK_EVERY forks: a poll()
- * of a microsecond against a fork's hundreds, or tens of milliseconds
- * on a busy machine). */
+ * client asks something or can take more of its answer (looked at after
+ * every FILL_ASK_EVERY forks: a poll() of a microsecond against a fork's
+ * hundreds, or tens of milliseconds on a busy machine). */
 #define FILL_BATCH_MS		10
-#define FILL_ASK_EVERY		4
+#define FILL_ASK_EVERY		1
 /* While the old generation waits for the new one to be ready (up to
  * RELOAD_READY_MS after it is started): a look this often
  * (reload_retire_old). */
 #define RELOAD_LOOK_MS		10
+/* How much higher than it was started with the master's priority is
+ * (nice levels, where allowed: master_priority_raise). */
+#define MASTER_NICE_BOOST	10
 /* Workers signalled per turn (spawn_sweep), deaths reaped per turn. */
 #define SWEEP_BATCH		512
 #define REAP_BATCH		256
+/* After a turn that reaped, the next no sooner than this: each turn ends
+ * with a wait that finds no more dead, and the kernel answers it by
+ * looking at every child, thousands during a reload or a stop; deaths
+ * that come in a burst are reaped together (spawn_reap). */
+#define REAP_PACE_MS		10
 /* After a reload, old workers told to go (QUIT) RETIRE_BATCH at a time at
  * most, RETIRE_PACE_MS apart: thousands woken at once to exit would keep
  * the master waiting for a CPU (6,400 a second is faster than a pool
@@ -76,7 +84,10 @@ struct master {
 	int			 fill_pause_ms;	/* between batches (tests) */
 	int64_t			 progress_at;	/* last progress report */
 	int			 progress_last;	/* workers started by then */
-	int			 reap_pending;	/* deaths left for the next turn */
+	int			 nice_base;	/* the priority started with */
+	int			 nice_raised;	/* the master's is higher */
+	int			 reap_pending;	/* deaths not yet reaped */
+	int64_t			 reap_next;	/* no reaping before (pace) */
 	int			 sweep_signo;	/* signalling every worker */
 	size_t			 sweep_next;	/*   from this entry on */
 	uint64_t		 sweep_seq;	/*   forked up to this one */
@@ -118,6 +129,7 @@ struct service	*master_fold_target(struct service *, unsigned int);
 void		 master_publish(void);
 void		 master_publish_service(const struct service *);
 void		 master_publish_owner(const struct proc *, int);
+void		 master_priority_child(void);
 
 /* spawn.c */
 char		*spawn_exit_text(int, char *, size_t);

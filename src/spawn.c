@@ -153,6 +153,7 @@ spawn_worker(struct service *s)
 	pid = fork();
 	if (pid == 0) {
 		sig_reset_child();
+		master_priority_child();
 		spawn_close_others(s);
 		snprintf(role, sizeof(role), "preforkd/%s", s->conf->name);
 		log_set_role(role);
@@ -313,11 +314,17 @@ spawn_orphan_ended(pid_t pid)
 
 /*
  * spawn_reap - collect the dead children, REAP_BATCH at most (a stop of
- * thousands must not hold up the loop): 1 when that many were, so there
- * may be more for the next turn.  Each is looked at while still a zombie
- * (WNOWAIT), so that its pid, and a process group it leads, cannot be
- * reused while the process group of a dead worker's descendants is
+ * thousands must not hold up the loop): how many were, REAP_BATCH when
+ * there may be more for the next turn.  Each is looked at while still a
+ * zombie (WNOWAIT), so that its pid, and a process group it leads, cannot
+ * be reused while the process group of a dead worker's descendants is
  * checked and killed: they must not outlive it.
+ *
+ * The wait that ends a turn, which finds no more dead, costs the kernel a
+ * look at every child (P_ALL), 8,000 of them during a 4,096-worker reload:
+ * the caller (master_signals) paces the turns that reaped something,
+ * REAP_PACE_MS apart, so that deaths in a burst are reaped together
+ * instead of one whole walk each.
  */
 int
 spawn_reap(void)
@@ -332,7 +339,7 @@ spawn_reap(void)
 		memset(&si, 0, sizeof(si));
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
 		    si.si_pid == 0)
-			return 0;
+			return n;
 		pid = si.si_pid;
 		if ((p = proc_find(&master.pt, pid)) != NULL) {
 			master_report(p, now_ms(), &r);
@@ -349,7 +356,7 @@ spawn_reap(void)
 			log_debug("reaped child %ld, an orphan of a worker's "
 			    "program", (long)pid);
 	}
-	return 1;
+	return n;
 }
 
 /* spawn_retire - ask worker p to go (signo), and stop counting it. */

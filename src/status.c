@@ -34,17 +34,25 @@ struct status_counts {
 };
 
 /* One worker of the current generation, as both forms show it. */
+/*
+ * A row is small, and only a busy worker's has its client's addresses (as
+ * text, each up to ADDR_TEXT_MAX): rows of thousands of idle workers are
+ * then a few pages, not megabytes to zero for each -s status.
+ */
+struct status_client {
+	char		 local[ADDR_TEXT_MAX];
+	char		 remote[ADDR_TEXT_MAX];
+	char		 via[ADDR_TEXT_MAX];	/* the PROXY balancer; "" */
+};
 struct status_row {
 	pid_t		 pid;
 	const char	*state;		/* a word: "idle" ... "invalid" */
 	unsigned int	 generation;
 	uint64_t	 served;
-	char		 started[TIME_TEXT_MAX];
+	struct timespec	 started;	/* as text in the JSON form only */
 	int		 busy;		/* serving: the client fields are set */
 	const char	*proto;
-	char		 local[ADDR_TEXT_MAX];
-	char		 remote[ADDR_TEXT_MAX];
-	char		 via[ADDR_TEXT_MAX];	/* the PROXY balancer; "" */
+	struct status_client *cl;	/* busy: its own, to free */
 	int64_t		 busy_ms;	/* how long, so far */
 };
 
@@ -161,8 +169,11 @@ status_count(struct status_counts *c, const struct slot_report *r)
 	c->hist_sum_ms = scoreboard_add(c->hist_sum_ms, r->hist_sum_ms);
 }
 
-/* status_add - worker p, its slot read into r, as a row and in the counts. */
-static void
+/*
+ * status_add - worker p, its slot read into r, as a row and in the counts.
+ * 0, or -1 when out of memory.
+ */
+static int
 status_add(struct status_service *ss, const struct proc *p,
     const struct slot_report *r, int64_t now)
 {
@@ -188,17 +199,33 @@ status_add(struct status_service *ss, const struct proc *p,
 	w->state = status_state(p, r);
 	w->generation = p->generation;
 	w->served = r->count[CTR_SERVED];
-	time_format(w->started, sizeof(w->started), &p->started, 0);
+	w->started = p->started;
 	w->busy = r->state == SLOT_BUSY;
 	if (w->busy) {
+		if ((w->cl = malloc(sizeof(*w->cl))) == NULL)
+			return -1;
 		w->proto = addr_proto_name(r->proto);
-		scoreboard_client(r, w->local, w->remote, sizeof(w->local));
-		w->via[0] = '\0';
+		scoreboard_client(r, w->cl->local, w->cl->remote,
+		    sizeof(w->cl->local));
+		w->cl->via[0] = '\0';
 		if (r->vialen > 0)
 			addr_sockaddr_format((const struct sockaddr *)&r->via,
-			    r->vialen, w->via, sizeof(w->via));
+			    r->vialen, w->cl->via, sizeof(w->cl->via));
 		w->busy_ms = now - r->busy_since;
 	}
+	return 0;
+}
+
+/* status_rows_free - the rows of the n services in ss, and their clients. */
+static void
+status_rows_free(struct status_service *ss, size_t n, struct status_row *rows)
+{
+	size_t i, j;
+
+	for (i = 0; i < n && rows != NULL; i++)
+		for (j = 0; j < ss[i].nrows; j++)
+			free(ss[i].rows[j].cl);
+	free(rows);
 }
 
 /* status_source_cmp - qsort: sources in any fixed order, alike together. */
@@ -312,7 +339,13 @@ status_services_fill(const struct status_view *v, int64_t now,
 		    ss[k].nrows == ss[k].rows_max)
 			continue;
 		scoreboard_read(&v->sb->slots[proc_index(v->pt, p)], now, &r);
-		status_add(&ss[k], p, &r, now);
+		if (status_add(&ss[k], p, &r, now) == -1) {
+			status_rows_free(ss, v->nsvc, *rows);
+			*rows = NULL;
+			free(src);
+			free(nsrc);
+			return -1;
+		}
 		/* Who holds the busy ones, for the top sources: from the
 		 * checked addresses; a unix client's is a path it chose. */
 		if (r.state == SLOT_BUSY && r.proto != PROTO_UNIX) {
@@ -441,8 +474,9 @@ status_text_service(FILE *f, const struct status_service *ss, size_t si)
 		    w->state, (unsigned long long)w->served);
 		if (w->busy)
 			fprintf(f, ", %s %s <- %s%s%s for %.1f s", w->proto,
-			    w->local, w->remote, w->via[0] ? " via " : "",
-			    w->via, (double)w->busy_ms / 1000.0);
+			    w->cl->local, w->cl->remote,
+			    w->cl->via[0] ? " via " : "", w->cl->via,
+			    (double)w->busy_ms / 1000.0);
 		fprintf(f, "\n");
 	}
 }
@@ -521,7 +555,7 @@ status_json_service(FILE *f, const struct status_service *ss, size_t si)
 	const struct service *s = ss->s;
 	const struct status_counts *c = &ss->c;
 	const struct status_row *w;
-	char desc[ADDR_TEXT_MAX];
+	char desc[ADDR_TEXT_MAX], since[TIME_TEXT_MAX];
 	size_t j;
 	int first, started, of;
 
@@ -588,19 +622,20 @@ status_json_service(FILE *f, const struct status_service *ss, size_t si)
 	fprintf(f, ",\"workers\":[");
 	for (j = 0; j < ss->nrows; j++) {
 		w = &ss->rows[j];
+		time_format(since, sizeof(since), &w->started, 0);
 		fprintf(f, "%s{\"pid\":%ld,\"state\":\"%s\",\"generation\":%u,"
 		    "\"served\":%llu,\"started\":\"%s\"", j ? "," : "",
 		    (long)w->pid, w->state, w->generation,
-		    (unsigned long long)w->served, w->started);
+		    (unsigned long long)w->served, since);
 		if (w->busy) {
 			fprintf(f, ",\"client\":{\"proto\":\"%s\",\"local\":",
 			    w->proto);
-			status_json_string(f, w->local);
+			status_json_string(f, w->cl->local);
 			fprintf(f, ",\"remote\":");
-			status_json_string(f, w->remote);
-			if (w->via[0] != '\0') {
+			status_json_string(f, w->cl->remote);
+			if (w->cl->via[0] != '\0') {
 				fprintf(f, ",\"via\":");
-				status_json_string(f, w->via);
+				status_json_string(f, w->cl->via);
 			}
 			fprintf(f, ",\"busy_s\":%.3f}",
 			    (double)w->busy_ms / 1000.0);
@@ -651,7 +686,7 @@ status_render_at(const struct status_view *v, int json, int64_t now)
 		return NULL;
 	if (status_services_fill(v, now, ss, &rows) == -1 ||
 	    (f = open_memstream(&buf, &len)) == NULL) {
-		free(rows);
+		status_rows_free(ss, v->nsvc, rows);
 		free(ss);
 		return NULL;
 	}
@@ -662,7 +697,7 @@ status_render_at(const struct status_view *v, int json, int64_t now)
 		form->service(f, &ss[i], i);
 	}
 	form->end(f);
-	free(rows);
+	status_rows_free(ss, v->nsvc, rows);
 	free(ss);
 	if (fclose(f) != 0) {
 		free(buf);

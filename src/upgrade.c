@@ -154,6 +154,7 @@ upgrade_start(const int *fds, const char *const *names, int n,
 	pid = fork();
 	if (pid == 0) {
 		sig_reset_child();
+		master_priority_child();
 		upgrade_exec(fds, names, n, conf_path, start_dir, foreground,
 		    old);
 	}

@@ -20,6 +20,7 @@
 #endif
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -185,6 +186,26 @@ before(struct pf_daemon *d, const char *a, const char *b)
 	return r;
 }
 
+/* nice_of - the nice value of process pid (/proc/PID/stat), or 99. */
+static int
+nice_of(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	int nice = 99;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 99;
+	if (fgets(buf, sizeof(buf), f) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL &&
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u "
+	    "%*u %*d %*d %*d %d", &nice) != 1)
+		nice = 99;
+	fclose(f);
+	return nice;
+}
+
 int
 main(void)
 {
@@ -199,10 +220,13 @@ main(void)
 	int x, st, port, nw;
 	size_t n;
 
-	plan(29);
+	plan(31);
 	alarm(600);
 	if (geteuid() != 0)
 		diag("not root: the workers run as this user");
+	/* Started at nice 3: the master above it where allowed, workers at 3. */
+	if (setpriority(PRIO_PROCESS, 0, 3) == -1)
+		diag("setpriority 3: %s", strerror(errno));
 	/* A start that lasts seconds: 2 forks, then 40 ms, and again. */
 	setenv("PREFORKD_TEST_SPAWN_BATCH", "2", 1);
 	setenv("PREFORKD_TEST_SPAWN_PAUSE_MS", "40", 1);
@@ -246,6 +270,11 @@ main(void)
 	free(needle);
 	ok(pf_wait_workers(d, WORKERS, WAIT_MS) == WORKERS,
 	    "%d workers", WORKERS);
+	nw = pf_workers(d, pids, 2 * WORKERS);
+	ok(nice_of(d->pid) == (geteuid() == 0 ? 3 - 10 : 3),
+	    "the master runs at nice %d (started at 3)", nice_of(d->pid));
+	ok(nw > 0 && nice_of(pids[0]) == 3 && nice_of(pids[nw - 1]) == 3,
+	    "its workers at nice 3, as started");
 	ok(pf_status(d, 0, out, sizeof(out), err, sizeof(err)) == 0 &&
 	    strstr(out, "in progress") == NULL, "-s status: no start in "
 	    "progress any more");
