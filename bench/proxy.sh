@@ -118,6 +118,20 @@ pspread() {
 	END { if (lo == "") print "-"; else printf "%.0f–%.0f\n", lo, hi }' "$PROXYRAW"
 }
 
+# ppaired CONTENDER BASE CONC: the median over runs of each run's ratio
+# of CONTENDER's rate to BASE's, measured minutes apart at most within
+# that run: slow drifts of a shared machine (another guest, a noisy
+# neighbour) move both sides of a pair together, and a median of the
+# pairs is not pulled by the run where they did not.
+ppaired() {
+	awk -v c="$1" -v b="$2" -v conc="$3" '
+	$3 == conc && ($1 == c || $1 == b) {
+		for (i = 5; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "rate") r = kv[2] }
+		if ($1 == c) rc[$4] = r; else rb[$4] = r
+	}
+	END { for (k in rc) if ((k in rb) && rb[k] > 0) print rc[k] / rb[k] }' "$PROXYRAW" | median
+}
+
 # The row each contender is compared with.
 proxy_base() {
 	case $1 in
@@ -130,12 +144,12 @@ proxy_base() {
 # proxy_table: the Markdown table; sets PROXY_WORST and SCRAPE_WORST (the
 # lowest ratio of each pair over the concurrencies).
 proxy_table() {
-	local c conc line b r
-	PROXY_WORST=; SCRAPE_WORST=
+	local c conc line b r pr
+	PROXY_WORST=; PAIRED_WORST=; SCRAPE_WORST=
 	line='| contender | compared with |'
-	for conc in $PROXY_CONCS; do line+=" c=$conc conn/s | runs | ratio | errors | µs CPU/conn |"; done
+	for conc in $PROXY_CONCS; do line+=" c=$conc conn/s | runs | ratio | paired | errors | µs CPU/conn |"; done
 	echo "$line"
-	line='|---|---|'; for conc in $PROXY_CONCS; do line+='---:|---:|---:|---:|---:|'; done
+	line='|---|---|'; for conc in $PROXY_CONCS; do line+='---:|---:|---:|---:|---:|---:|'; done
 	echo "$line"
 	for c in $PROXY_CONTENDERS; do
 		b=$(proxy_base "$c")
@@ -145,11 +159,13 @@ proxy_table() {
 		fi
 		line="| $c | ${b:--} |"
 		for conc in $PROXY_CONCS; do
-			r=-
+			r=-; pr=-
 			[ -n "$b" ] && r=$(ratio "$(pagg "$c" "$conc" rate)" "$(pagg "$b" "$conc" rate)")
-			line+=" $(fmt0 "$(pagg "$c" "$conc" rate)") | $(pspread "$c" "$conc") | $r | $(pagg "$c" "$conc" errors) | $(pagg "$c" "$conc" cpu_us) |"
+			[ -n "$b" ] && pr=$(ratio "$(ppaired "$c" "$b" "$conc")" 1)
+			line+=" $(fmt0 "$(pagg "$c" "$conc" rate)") | $(pspread "$c" "$conc") | $r | $pr | $(pagg "$c" "$conc" errors) | $(pagg "$c" "$conc" cpu_us) |"
 			if [ "$c" = preforkd-proxy ] || [ "$c" = preforkd-proxycrc ]; then
 				PROXY_WORST=$(awk -v a="$PROXY_WORST" -v b="$r" 'BEGIN{print (a==""||(b!="-"&&b<a))?b:a}')
+				PAIRED_WORST=$(awk -v a="$PAIRED_WORST" -v b="$pr" 'BEGIN{print (a==""||(b!="-"&&b<a))?b:a}')
 			elif [ "$c" = preforkd-scraped ]; then
 				SCRAPE_WORST=$(awk -v a="$SCRAPE_WORST" -v b="$r" 'BEGIN{print (a==""||(b!="-"&&b<a))?b:a}')
 			fi
@@ -162,14 +178,14 @@ proxy_table() {
 proxy_section() {
 	echo "## PROXY protocol v2 and a scraped metrics service, echo over short connections"
 	echo
-	echo "loadgen -m short (connect, 32-byte request, its echo, close), the client sockets spread over 127.0.0.1–127.0.0.$NSRC; preforkd's built-in echo, one worker per client (at least $NCPU). Median of $RUNS runs of ${DURATION}s, contenders alternated within each run; *runs* is the lowest and highest rate of the runs."
+	echo "loadgen -m short (connect, 32-byte request, its echo, close), the client sockets spread over 127.0.0.1–127.0.0.$NSRC; preforkd's built-in echo, one worker per client (at least $NCPU). Median of $RUNS runs of ${DURATION}s, contenders alternated within each run; *runs* is the lowest and highest rate of the runs; *ratio* is the ratio of the two medians, *paired* the median of each run's own ratio (the two measured back to back)."
 	echo
 	echo "- preforkd-proxy: \`proxy_protocol = \"v2\"; proxy_from = [ \"127.0.0.0/8\" ];\`, loadgen -P v2 (a PROXY v2 header, TCP4, a fixed client address per client slot, before each request); preforkd-proxycrc: the same header with its CRC32C TLV (loadgen -P v2crc), verified by preforkd."
 	echo "- preforkd-metrics: the echo service plus \`{ name = \"metrics\"; handler = \"metrics\"; workers = 1; }\` on another port, nobody scraping; preforkd-scraped: the same while a scraper ($SCRAPER) fetches GET /metrics every second (scrapes answered 200 are in the raw results as scrapes=)."
 	echo
 	proxy_table
 	echo
-	echo "Targets: PROXY v2 ≥ 0.95× of plain echo (worst: ${PROXY_WORST:-?}×); scraped every second, the echo rate does not move (worst: ${SCRAPE_WORST:-?}×). The machine is shared with other work and has $NCPU cores: ratios between 0.9 and 1.1 are within what two runs of the same configuration differ by here (compare the *runs* columns); only a ratio outside the other row's spread means something."
+	echo "Targets: PROXY v2 ≥ 0.95× of plain echo (worst: ${PROXY_WORST:-?}× by medians, ${PAIRED_WORST:-?}× paired); scraped every second, the echo rate does not move (worst: ${SCRAPE_WORST:-?}×). The machine is shared with other work and has $NCPU cores: ratios between 0.9 and 1.1 are within what two runs of the same configuration differ by here (compare the *runs* columns); only a ratio outside the other row's spread means something."
 	echo
 	echo '<details><summary>raw results</summary>'
 	echo

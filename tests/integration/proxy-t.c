@@ -327,6 +327,29 @@ test_raw(void)
 	errs0 = count(d, "raw", "proxy_errors");
 	is_int(0, errs0, "no PROXY error so far");
 
+	/*
+	 * A balancer that connects and sends nothing holds no worker: the
+	 * listener defers the accept for proxy_timeout (defer_accept left
+	 * unset), so the one worker serves the next connection while the
+	 * silent one waits in the kernel.  Without it, the worker would
+	 * have cut the silent one (a PROXY error) before serving the next.
+	 */
+	ok(pf_log_wait(d, "defer_accept 2 s", WAIT_MS) == 1, "the listener "
+	    "defers the accept for proxy_timeout (log: defer_accept 2 s)");
+	fd = conn_from("127.0.0.1", port);
+	n = v2(h, "203.0.113.20", 5020, "198.51.100.1", 443, NULL, 0, 0, 0);
+	ok(echo_through(port, h, n, pay, sizeof(pay), 0) &&
+	    count(d, "raw", "proxy_errors") == errs0, "a silent balancer "
+	    "connection holds no worker: the next one is served first, and "
+	    "no PROXY error meanwhile");
+	{
+		struct linger lg = { 1, 0 };
+
+		/* A reset, so the deferred connection never reaches a worker. */
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	close(fd);
+
 	/* half a header: cut after proxy_timeout (2 s), counted */
 	fd = conn_from("127.0.0.1", port);
 	t0 = pf_now_ms();
