@@ -46,12 +46,6 @@
 #ifndef MAP_NORESERVE
 #define MAP_NORESERVE	0
 #endif
-/* Never wait for room: a lone UDP listener is blocking (listen.c). */
-#ifdef MSG_NOSIGNAL
-#define BATCH_SEND_FLAGS	(MSG_NOSIGNAL | MSG_DONTWAIT)
-#else
-#define BATCH_SEND_FLAGS	MSG_DONTWAIT
-#endif
 
 /* A datagram up to this long stays in its head buffer. */
 #define BATCH_HEAD	2048
@@ -258,7 +252,7 @@ batch_flush(void)
 	}
 	while (k < bc->ntx) {
 		n = sendmmsg(bc->txfd, bc->tx + k, (unsigned int)(bc->ntx - k),
-		    BATCH_SEND_FLAGS);
+		    DGRAM_SEND_FLAGS);
 		if (n > 0) {
 			k += (size_t)n;
 			continue;
@@ -274,7 +268,7 @@ batch_flush(void)
 	for (k = 0; k < bc->ntx; k++) {
 		do
 			n = sendto(bc->txfd, bc->txiov[k].iov_base,
-			    bc->txiov[k].iov_len, BATCH_SEND_FLAGS,
+			    bc->txiov[k].iov_len, DGRAM_SEND_FLAGS,
 			    (const struct sockaddr *)&bc->txname[k],
 			    bc->txnamelen[k]);
 		while (n == -1 && errno == EINTR);

@@ -53,9 +53,6 @@ _Static_assert(offsetof(struct preforkd_conn, api) == 0,
 #else
 #define CONN_SEND_FLAGS	0
 #endif
-/* A datagram's reply never waits for room: a lone UDP listener is blocking
- * (listen.c), and a full buffer drops the reply, as UDP would. */
-#define CONN_DGRAM_FLAGS	(CONN_SEND_FLAGS | MSG_DONTWAIT)
 
 /*
  * conn_wait - after EAGAIN: wait until fd can be read or written, for at
@@ -256,9 +253,9 @@ conn_sendto(struct preforkd_conn *c, const void *buf, size_t len)
 	}
 	for (;;) {
 		if (c->remotelen == 0)
-			n = send(c->fd, buf, len, CONN_DGRAM_FLAGS);
+			n = send(c->fd, buf, len, DGRAM_SEND_FLAGS);
 		else
-			n = sendto(c->fd, buf, len, CONN_DGRAM_FLAGS,
+			n = sendto(c->fd, buf, len, DGRAM_SEND_FLAGS,
 			    (const struct sockaddr *)&c->remote, c->remotelen);
 		if (n != -1)
 			break;

@@ -83,6 +83,16 @@ enum conn_end {
 
 /* The largest datagram a handler is given, and the largest it may send. */
 #define DGRAM_MAX	65507
+/*
+ * How a reply to a datagram is sent: never a SIGPIPE, and never a wait for
+ * room (a lone UDP listener is blocking, listen.c): a full socket buffer
+ * drops the reply, as UDP would, and never holds a worker.
+ */
+#ifdef MSG_NOSIGNAL
+#define DGRAM_SEND_FLAGS	(MSG_NOSIGNAL | MSG_DONTWAIT)
+#else
+#define DGRAM_SEND_FLAGS	MSG_DONTWAIT
+#endif
 
 /* conn.c (conn_api, the accessor table itself, is in handler.h) */
 const char	*conn_end_name(int);

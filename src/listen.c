@@ -457,8 +457,8 @@ listen_set_blocking(struct listener *l, int blocking)
  * and workers wait in epoll.  Without PR_SET_PDEATHSIG a worker asleep in
  * accept() would not notice its master's death, so there every socket is
  * non-blocking.  Replies to datagrams are sent with MSG_DONTWAIT whatever
- * the mode (conn.c, batch.c): a full socket buffer drops a reply, as UDP
- * would, and never holds a worker.  programs: the
+ * the mode (DGRAM_SEND_FLAGS, conn.h): a full socket buffer drops a reply,
+ * as UDP would, and never holds a worker.  programs: the
  * socket is handed to programs as inetd's wait does (exec mode "wait"),
  * which expect it blocking, whatever it is: it is theirs alone.
  */

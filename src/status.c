@@ -33,26 +33,27 @@ struct status_counts {
 	uint64_t	 hist_sum_ms;
 };
 
-/* One worker of the current generation, as both forms show it. */
-/*
- * A row is small, and only a busy worker's has its client's addresses (as
- * text, each up to ADDR_TEXT_MAX): rows of thousands of idle workers are
- * then a few pages, not megabytes to zero for each -s status.
- */
+/* The client a busy worker serves, as both forms show it. */
 struct status_client {
 	char		 local[ADDR_TEXT_MAX];
 	char		 remote[ADDR_TEXT_MAX];
 	char		 via[ADDR_TEXT_MAX];	/* the PROXY balancer; "" */
 };
+
+/*
+ * One worker of the current generation, as both forms show it.  A row is
+ * small, and only a busy worker's has a client (its addresses as text,
+ * each up to ADDR_TEXT_MAX): the rows of thousands of idle workers are a
+ * few pages, not megabytes to zero for each -s status.
+ */
 struct status_row {
 	pid_t		 pid;
 	const char	*state;		/* a word: "idle" ... "invalid" */
 	unsigned int	 generation;
 	uint64_t	 served;
 	struct timespec	 started;	/* as text in the JSON form only */
-	int		 busy;		/* serving: the client fields are set */
 	const char	*proto;
-	struct status_client *cl;	/* busy: its own, to free */
+	struct status_client *cl;	/* serving: its client, to free */
 	int64_t		 busy_ms;	/* how long, so far */
 };
 
@@ -200,8 +201,7 @@ status_add(struct status_service *ss, const struct proc *p,
 	w->generation = p->generation;
 	w->served = r->count[CTR_SERVED];
 	w->started = p->started;
-	w->busy = r->state == SLOT_BUSY;
-	if (w->busy) {
+	if (r->state == SLOT_BUSY) {
 		if ((w->cl = malloc(sizeof(*w->cl))) == NULL)
 			return -1;
 		w->proto = addr_proto_name(r->proto);
@@ -472,7 +472,7 @@ status_text_service(FILE *f, const struct status_service *ss, size_t si)
 		w = &ss->rows[j];
 		fprintf(f, "  worker %-7ld %-8s served %llu", (long)w->pid,
 		    w->state, (unsigned long long)w->served);
-		if (w->busy)
+		if (w->cl != NULL)
 			fprintf(f, ", %s %s <- %s%s%s for %.1f s", w->proto,
 			    w->cl->local, w->cl->remote,
 			    w->cl->via[0] ? " via " : "", w->cl->via,
@@ -627,7 +627,7 @@ status_json_service(FILE *f, const struct status_service *ss, size_t si)
 		    "\"served\":%llu,\"started\":\"%s\"", j ? "," : "",
 		    (long)w->pid, w->state, w->generation,
 		    (unsigned long long)w->served, since);
-		if (w->busy) {
+		if (w->cl != NULL) {
 			fprintf(f, ",\"client\":{\"proto\":\"%s\",\"local\":",
 			    w->proto);
 			status_json_string(f, w->cl->local);
