@@ -539,17 +539,19 @@ master_progress_report(int64_t now)
  * master_reap - reap what died, unless a turn that reaped was less than
  * REAP_PACE_MS ago (spawn_reap): then on the turn after that, which the
  * loop's poll waits for.  A lone death after a quiet while is reaped at
- * once.
+ * once, and so is every death before a control client's answer (at_once:
+ * master_run), which must tell what is.
  */
 static void
-master_reap(void)
+master_reap(int at_once)
 {
 	int64_t now;
 	int n;
 
 	if (sig_take(SIGF_CHLD))
 		master.reap_pending = 1;
-	if (!master.reap_pending || (now = now_ms()) < master.reap_next)
+	if (!master.reap_pending ||
+	    ((now = now_ms()) < master.reap_next && !at_once))
 		return;
 	n = spawn_reap();
 	master.reap_pending = n == REAP_BATCH;
@@ -565,7 +567,7 @@ master_signals(void)
 
 	/* Reap first: what follows acts on a picture at most REAP_PACE_MS
 	 * old. */
-	master_reap();
+	master_reap(0);
 	if ((signo = sig_take(SIGF_TERM)) != 0)
 		stop_begin(signo, 0);
 	if ((signo = sig_take(SIGF_QUIT)) != 0)
@@ -687,6 +689,12 @@ master_run(struct conf *conf, struct listener **listeners, int foreground,
 		if (poll(pfd, (nfds_t)(1 + n), (int)timeout) > 0 &&
 		    pfd[0].revents != 0)
 			sig_drain();
+		/* A client asked something: its answer has every death. */
+		for (i = 1; i <= (size_t)n; i++)
+			if (pfd[i].revents != 0) {
+				master_reap(1);
+				break;
+			}
 		/* Every turn: a silent control client must go on time. */
 		control_handle(pfd + 1, n);
 		master_signals();
