@@ -166,7 +166,7 @@ void		 conf_proxy_init(struct conf_service *);
 int		 conf_proxy_setting(struct conf_ctx *, const config_setting_t *,
 		    struct conf_service *);
 void		 conf_proxy_check(struct conf_ctx *, const config_setting_t *,
-		    struct conf_service *);
+		    const struct conf_service *);
 
 /* conf_agent.c: the agent handler's settings */
 void		 conf_agent_parse(struct conf_ctx *, const config_setting_t *,

@@ -171,15 +171,13 @@ conf_proxy_kinds(struct conf_ctx *ctx, const config_setting_t *from,
  * conf_proxy_check - this file's settings of service svc (the group),
  * once its listeners and handler are known: proxy_from is required with
  * proxy_protocol, stream listeners only, and nothing here means anything
- * without proxy_protocol.  A balancer always speaks first, whatever the
- * service, so unless the service sets defer_accept itself, its tcp
- * listeners defer for proxy_timeout: the kernel wakes a worker once the
- * header has come, not for the handshake, and the worker finds the
- * header there at once, with no wait in poll() (proxy_read.c).
+ * without proxy_protocol.  (defer_accept's default with proxy_protocol,
+ * proxy_timeout, is set with the service's other derived values:
+ * conf_service.c.)
  */
 void
 conf_proxy_check(struct conf_ctx *ctx, const config_setting_t *group,
-    struct conf_service *svc)
+    const struct conf_service *svc)
 {
 	const config_setting_t *mode, *from, *timeout;
 	size_t i;
@@ -204,8 +202,6 @@ conf_proxy_check(struct conf_ctx *ctx, const config_setting_t *group,
 		    "claim any address");
 	else
 		conf_proxy_kinds(ctx, from, svc);
-	if (config_setting_get_member(group, "defer_accept") == NULL)
-		svc->defer_accept = svc->proxy_timeout;
 	if (svc->nlisten == 0)
 		return;
 	for (i = 0; i < svc->nlisten; i++)

@@ -209,6 +209,16 @@ conf_service_one(struct conf_ctx *ctx, const config_setting_t *group,
 	svc->view.timeout = svc->timeout;
 	svc->view.io_timeout = svc->io_timeout;
 	svc->view.api = &conn_api;
+	/*
+	 * A balancer always speaks first, whatever the service: unless the
+	 * service sets defer_accept itself, its tcp listeners defer for
+	 * proxy_timeout, so the kernel wakes a worker once the header has
+	 * come, not for the handshake, and the worker finds it there at once
+	 * (proxy_read.c).
+	 */
+	if (svc->proxy_protocol != 0 &&
+	    config_setting_get_member(group, "defer_accept") == NULL)
+		svc->defer_accept = svc->proxy_timeout;
 	if (handler != NULL)
 		conf_service_handler_check(ctx, group, exec, module, svc);
 	if (handler != NULL && svc->handler != NULL)

@@ -32,10 +32,9 @@ enum master_state {
 #define FILL_BATCH_MAX		64
 /* ... and a batch stops once it has taken this long, or when a control
  * client asks something or can take more of its answer (looked at after
- * every FILL_ASK_EVERY forks: a poll() of a microsecond against a fork's
- * hundreds, or tens of milliseconds on a busy machine). */
+ * every fork: a poll() of a microsecond against a fork's hundreds, or
+ * tens of milliseconds on a busy machine). */
 #define FILL_BATCH_MS		10
-#define FILL_ASK_EVERY		1
 /* While the old generation waits for the new one to be ready (up to
  * RELOAD_READY_MS after it is started): a look this often
  * (reload_retire_old). */

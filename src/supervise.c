@@ -34,8 +34,8 @@ static void	supervise_trim(void);
  * supervise_fill - bring every pool up to the size it should have: at once
  * after a death, so a recycled or killed worker leaves no gap; a throttled
  * service waits for its window.  A bounded batch at a time (FILL_BATCH_MAX
- * forks or FILL_BATCH_MS, master.h, or sooner for a control client that
- * asks something: FILL_ASK_EVERY), so that a pool of thousands never
+ * forks or FILL_BATCH_MS, master.h, or after any fork for a control
+ * client that asks something), so that a pool of thousands never
  * holds up the master's loop.  Returns 1 while forks are left for another
  * batch, 0 when every pool is full or waits for its window; *wait is the
  * ms until the next batch or the first window ends (for the poll
@@ -78,7 +78,7 @@ supervise_fill(int64_t now, int64_t *wait)
 			    forks == master.fill_batch)
 				master.fill_next = now + master.fill_pause_ms;
 			/* A control client waits for one fork, not a batch. */
-			if (forks % FILL_ASK_EVERY == 0 && control_asked()) {
+			if (control_asked()) {
 				*wait = 0;
 				return 1;
 			}
