@@ -20,6 +20,10 @@ SIZES=${SIZES:-"4 64 1024 4096 16384"}
 if [ -z "$IDLE_S" ]; then
 	if [ "$QUICK" = 1 ]; then IDLE_S=5; else IDLE_S=60; fi
 fi
+# The timed parts of each size: --runs, 3 by default, 1 with --quick.
+if [ -n "$RUNS_SET" ]; then SCALE_RUNS=$RUNS_SET
+elif [ "$QUICK" = 1 ]; then SCALE_RUNS=1
+else SCALE_RUNS=3; fi
 SCALERAW=$TMP/scale-raw.txt
 : > "$SCALERAW"
 
@@ -63,45 +67,59 @@ scale_conf() {	# scale_conf FILE PORT N DIR
 	} > "$1"
 }
 
-# scale_one N DIR: one pool size, in its own namespace; key=value lines.
+# scale_one N DIR: one pool size, in its own namespace; key=value lines,
+# each with run=R.  The timed parts (the two fork yardsticks, start,
+# reload, stop) are measured SCALE_RUNS times, alternated, each run with a
+# fresh preforkd: on a small machine one measurement of a start or a reload
+# of thousands of processes swings by half from the next, so one of each
+# is a coin toss.  The first run also takes the USS, the idle CPU and the
+# status-sampled reload.
 scale_one() {
-	local n=$1 d=$2 port=25000 r pid w ws uss a b t0 t1 tck
+	local n=$1 d=$2 port=25000 r pid w ws uss a b t0 t1 tck run
 	[ "$NETNS" = 1 ] && ip link set lo up
 	mkdir -p "$d"
-	echo "fork $("$BIN/scale" fork -n "$n")"
-	echo "forklive $("$BIN/scale" fork -l -n "$n")"
 	scale_conf "$d/s.conf" "$port" "$n" "$d"
-	r=$("$BIN/supervise" start -p "$port" -n "$n" -T 300000 -- "$PREFORKD" -f -c "$d/s.conf" 2>>"$d/err")
-	echo "start $r"
-	pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' <<<"$r")
-	[ -n "$pid" ] || return
-	sleep 1
-	# three idle workers' USS
-	ws=$(proc_table | awk -v pp="$pid" '$2 == pp && $3 != "Z" { print $1 }' | head -3)
-	uss=$(for w in $ws; do awk '/^Private_(Clean|Dirty):/ {u+=$2} END {print u+0}' "/proc/$w/smaps_rollup"; done | median)
-	echo "uss kib=$uss master_kib=$(awk '/^Private_(Clean|Dirty):/ {u+=$2} END {print u+0}' "/proc/$pid/smaps_rollup")"
-	# the master's CPU while idle
 	tck=$(getconf CLK_TCK)
-	a=$(awk '{print $14 + $15}' "/proc/$pid/stat"); t0=$(date +%s.%N)
-	sleep "$IDLE_S"
-	b=$(awk '{print $14 + $15}' "/proc/$pid/stat"); t1=$(date +%s.%N)
-	echo "idle $(awk -v a="$a" -v b="$b" -v t0="$t0" -v t1="$t1" -v hz="$tck" 'BEGIN { printf "s=%.1f cpu_pct=%.3f", t1 - t0, (b - a) / hz / (t1 - t0) * 100 }')"
-	# reload, alone (its time), then again with the status command
-	# sampled meanwhile (its latency; a status of thousands of workers is
-	# work for the master and the machine, so that reload is slower)
-	echo "regen $("$BIN/scale" regen -P "$pid" -n "$n" -T 300000)"
-	sleep 1
-	rm -f "$d/done"
-	"$BIN/scale" status -d 600000 -i 5 -f "$d/done" -- "$PREFORKD" -c "$d/s.conf" -s status > "$d/status.txt" &
-	sleep 0.2
-	echo "regensampled $("$BIN/scale" regen -P "$pid" -n "$n" -T 300000)"
-	touch "$d/done"; wait
-	echo "status $(cat "$d/status.txt")"
-	echo "stop $("$BIN/scale" stop -P "$pid" -T 120000)"
-	for w in $(tree_pids "$pid"); do kill -KILL "$w" 2>/dev/null; done
+	for run in $(seq 1 "$SCALE_RUNS"); do
+		echo "fork run=$run $("$BIN/scale" fork -n "$n")"
+		echo "forklive run=$run $("$BIN/scale" fork -l -n "$n")"
+		r=$("$BIN/supervise" start -p "$port" -n "$n" -T 300000 -- "$PREFORKD" -f -c "$d/s.conf" 2>>"$d/err")
+		echo "start run=$run $r"
+		pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' <<<"$r")
+		[ -n "$pid" ] || return
+		sleep 1
+		if [ "$run" = 1 ]; then
+			# three idle workers' USS
+			ws=$(proc_table | awk -v pp="$pid" '$2 == pp && $3 != "Z" { print $1 }' | head -3)
+			uss=$(for w in $ws; do awk '/^Private_(Clean|Dirty):/ {u+=$2} END {print u+0}' "/proc/$w/smaps_rollup"; done | median)
+			echo "uss run=$run kib=$uss master_kib=$(awk '/^Private_(Clean|Dirty):/ {u+=$2} END {print u+0}' "/proc/$pid/smaps_rollup")"
+			# the master's CPU while idle
+			a=$(awk '{print $14 + $15}' "/proc/$pid/stat"); t0=$(date +%s.%N)
+			sleep "$IDLE_S"
+			b=$(awk '{print $14 + $15}' "/proc/$pid/stat"); t1=$(date +%s.%N)
+			echo "idle run=$run $(awk -v a="$a" -v b="$b" -v t0="$t0" -v t1="$t1" -v hz="$tck" 'BEGIN { printf "s=%.1f cpu_pct=%.3f", t1 - t0, (b - a) / hz / (t1 - t0) * 100 }')"
+		fi
+		# reload, alone (its time)
+		echo "regen run=$run $("$BIN/scale" regen -P "$pid" -n "$n" -T 300000)"
+		sleep 1
+		if [ "$run" = 1 ]; then
+			# again with the status command sampled meanwhile (its
+			# latency; a status of thousands of workers is work for
+			# the master and the machine, so that reload is slower)
+			rm -f "$d/done"
+			"$BIN/scale" status -d 600000 -i 5 -f "$d/done" -- "$PREFORKD" -c "$d/s.conf" -s status > "$d/status.txt" &
+			sleep 0.2
+			echo "regensampled run=$run $("$BIN/scale" regen -P "$pid" -n "$n" -T 300000)"
+			touch "$d/done"; wait
+			echo "status run=$run $(cat "$d/status.txt")"
+		fi
+		echo "stop run=$run $("$BIN/scale" stop -P "$pid" -T 120000)"
+		for w in $(tree_pids "$pid"); do kill -KILL "$w" 2>/dev/null; done
+		sleep 1
+	done
 }
 export -f scale_one scale_conf median
-export IDLE_S
+export IDLE_S SCALE_RUNS
 
 for n in $SIZES; do
 	why=$(scale_fits "$n")
@@ -143,9 +161,37 @@ udp_run
 
 # --- the report -------------------------------------------------------------
 
-sget() {	# sget N KIND KEY
+sall() {	# sall N KIND KEY: the values of every run, in run order
 	awk -v n="$1" -v kind="$2" -v k="$3" '$1 == n && $2 == kind {
-		for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$SCALERAW" | head -1
+		for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$SCALERAW"
+}
+sget() {	# sget N KIND KEY: the median over the runs
+	sall "$@" | median
+}
+# spaired N KIND1 KEY1 KIND2 KEY2 DIV: the median over the runs of each
+# run's own KIND1.KEY1 / DIV / KIND2.KEY2 (the two measured back to back).
+spaired() {
+	awk -v n="$1" -v k1="$2" -v f1="$3" -v k2="$4" -v f2="$5" -v div="$6" '
+	$1 == n && ($2 == k1 || $2 == k2) {
+		delete f
+		for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		if ($2 == k1 && (f1 in f)) a[f["run"]] = f[f1]
+		if ($2 == k2 && (f2 in f)) b[f["run"]] = f[f2]
+	}
+	END { for (r in a) if ((r in b) && b[r] > 0) printf "%.4f\n", a[r] / div / b[r] }' "$SCALERAW" | median |
+	    awk '{ if ($1 == "-") print "-"; else printf "%.2f", $1 }'
+}
+# marginal N START_MS FORK_US: what a start of N costs per worker beyond
+# the start of the smallest pool measured (the daemon's own exec, parse and
+# bind, and the first answer, are paid once, not per worker), and that
+# against the fork yardstick: "µs (ratio)".
+marginal() {
+	local n0 s0
+	n0=$(for m in $SIZES; do grep -q "^$m skipped" "$SCALERAW" || echo "$m"; done | sort -n | head -1)
+	s0=$(sget "$n0" start ready_ms)
+	awk -v n="$1" -v s="$2" -v f="$3" -v n0="$n0" -v s0="$s0" 'BEGIN {
+		if (n <= n0 || s == "-" || s0 == "-" || f == "-" || f == 0) { print "-"; exit }
+		m = (s - s0) * 1000 / (n - n0); printf "%.0f (%.2f)", m, m / f }'
 }
 SMD=$HERE/results/$(date +%Y-%m-%d)-scale$([ "$QUICK" = 1 ] && echo -quick).md
 mkdir -p "$HERE/results"
@@ -160,10 +206,10 @@ uss4=$(sget 4 uss kib)
 	echo
 	echo "## Pools"
 	echo
-	echo "One echo service of N workers, a fresh preforkd each. *fork* is the machine's own cost, measured just before: N children forked that exit at once, then all reaped (the issue's yardstick); *fork, N alive*: N children forked that stay alive until the last is forked (what N processes alive at once cost this machine's fork), then killed. *start*: fork+exec of \`preforkd -f\` to N live workers and an echo answered. *reload*: HUP until N new workers live and none of the old is left; *peak*: the most workers alive at once meanwhile. *status*: \`preforkd -s status\` run again and again during a second reload (one every 5 ms at most; that reload's time in brackets). *idle CPU*: the master over ${IDLE_S} s. *USS*: an idle worker's private pages (median of 3)."
+	echo "One echo service of N workers, a fresh preforkd each. *marginal*: (start of N − start of the smallest pool measured) ÷ (N − its size), the cost of each worker beyond the daemon's own start (exec, configuration, binding, the first answer), against *fork*. The timed columns (fork, start, reload, stop) are the median of $SCALE_RUNS runs, alternated, each with a fresh preforkd; a ratio is that of the medians, then *paired*: the median of each run's own ratio (its two figures measured one after the other). USS, idle CPU and status come from the first run. *fork* is the machine's own cost, measured just before: N children forked that exit at once, then all reaped (the issue's yardstick); *fork, N alive*: N children forked that stay alive until the last is forked (what N processes alive at once cost this machine's fork), then killed. *start*: fork+exec of \`preforkd -f\` to N live workers and an echo answered. *reload*: HUP until N new workers live and none of the old is left; *peak*: the most workers alive at once meanwhile. *status*: \`preforkd -s status\` run again and again during a second reload (one every 5 ms at most; that reload's time in brackets). *idle CPU*: the master over ${IDLE_S} s. *USS*: an idle worker's private pages (median of 3)."
 	echo
-	echo '| workers | fork+exit+wait µs/child | fork, N alive µs/child | start ms | start µs/worker | ÷ fork | ÷ fork, N alive | reload ms (new all / old gone; peak) | reload ÷ start | status during reload: samples, failed, p50 / p99 / max ms | stop ms | master idle CPU % | idle worker USS KiB | vs 4 workers |'
-	echo '|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|'
+	echo '| workers | fork+exit+wait µs/child | fork, N alive µs/child | start ms | start µs/worker | ÷ fork (paired) | ÷ fork, N alive (paired) | marginal µs/worker ÷ fork | reload ms (new all / old gone; peak) | reload ÷ start (paired) | status during reload: samples, failed, p50 / p99 / max ms | stop ms | master idle CPU % | idle worker USS KiB | vs 4 workers |'
+	echo '|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|'
 	for n in $SIZES; do
 		if grep -q "^$n skipped" "$SCALERAW"; then
 			echo "| $n | skipped: $(sed -n "s/^$n skipped //p" "$SCALERAW") |"
@@ -173,7 +219,14 @@ uss4=$(sget 4 uss kib)
 		st=$(sget "$n" start ready_ms)
 		spw=$(awk -v s="$st" -v n="$n" 'BEGIN { if (s > 0) printf "%.0f", s * 1000 / n; else print "-" }')
 		rl=$(sget "$n" regen done_ms)
-		echo "| $n | $fk | $fl | $st | $spw | $(ratio "$spw" "$fk") | $(ratio "$spw" "$fl") | $rl ($(sget "$n" regen new_all_ms) / $(sget "$n" regen old_gone_ms); $(sget "$n" regen peak)) | $(ratio "$rl" "$st") | $(sget "$n" status samples), $(sget "$n" status failed), $(sget "$n" status p50_ms) / $(sget "$n" status p99_ms) / $(sget "$n" status max_ms) ($(sget "$n" regensampled done_ms) ms) | $(sget "$n" stop ms) | $(sget "$n" idle cpu_pct) | $(sget "$n" uss kib) | $(ratio "$(sget "$n" uss kib)" "$uss4") |"
+		echo "| $n | $fk | $fl | $st | $spw | $(ratio "$spw" "$fk") ($(spaired "$n" start ready_ms fork us_per_child "$(awk -v n="$n" 'BEGIN { print n / 1000 }')")) | $(ratio "$spw" "$fl") ($(spaired "$n" start ready_ms forklive us_per_child "$(awk -v n="$n" 'BEGIN { print n / 1000 }')")) | $(marginal "$n" "$st" "$fk") | $rl ($(sget "$n" regen new_all_ms) / $(sget "$n" regen old_gone_ms); $(sget "$n" regen peak)) | $(ratio "$rl" "$st") ($(spaired "$n" regen done_ms start ready_ms 1)) | $(sget "$n" status samples), $(sget "$n" status failed), $(sget "$n" status p50_ms) / $(sget "$n" status p99_ms) / $(sget "$n" status max_ms) ($(sget "$n" regensampled done_ms) ms) | $(sget "$n" stop ms) | $(sget "$n" idle cpu_pct) | $(sget "$n" uss kib) | $(ratio "$(sget "$n" uss kib)" "$uss4") |"
+	done
+	echo
+	echo "Every run (ms, in run order):"
+	echo
+	for n in $SIZES; do
+		grep -q "^$n skipped" "$SCALERAW" && continue
+		echo "- $n workers: fork $(sall "$n" fork us_per_child | tr '\n' ' ')µs/child; start $(sall "$n" start ready_ms | tr '\n' ' '); reload $(sall "$n" regen done_ms | tr '\n' ' '); stop $(sall "$n" stop ms | tr '\n' ' ')"
 	done
 	echo
 	echo "Targets (issue 14): start per worker ≤ 1.3× fork+exit+wait; reload ≤ 1.5× start; status ≤ 100 ms at every point of a 4,096-worker reload; master idle CPU ≤ 0.1 %; worker USS at 4,096 within 10 % of at 4."

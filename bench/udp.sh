@@ -84,13 +84,26 @@ uagg() {
 	}' "$UDPRAW" | median
 }
 
+# upaired CONTENDER CONC: the median over runs of each run's own rate
+# ratio to minudp (the two measured one after the other).
+upaired() {
+	awk -v c="$1" -v conc="$2" '
+	($1 == c || $1 == "minudp") && $3 == conc {
+		delete f
+		for (i = 5; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		if ($1 == c) a[$4] = f["rate"]; else b[$4] = f["rate"]
+	}
+	END { for (r in a) if ((r in b) && b[r] > 0) printf "%.4f\n", a[r] / b[r] }' "$UDPRAW" | median |
+	    awk '{ if ($1 == "-") print "-"; else printf "%.2f", $1 }'
+}
+
 # udp_table: the Markdown table; sets UDP_WORST (lowest ratio to minudp)
 # and UDP_LOST (most datagrams lost by preforkd in a median).
 udp_table() {
-	local c conc line r
+	local c conc line r rr pp
 	UDP_WORST=; UDP_LOST=0
 	line='| contender |'; for conc in $UDP_CONCS; do line+=" c=$conc answers/s | lost |"; done
-	line+=' vs minimal |'; for conc in $UDP_CONCS; do line+=" c=$conc µs CPU/answer |"; done
+	line+=' vs minimal (medians; paired) |'; for conc in $UDP_CONCS; do line+=" c=$conc µs CPU/answer |"; done
 	echo "$line"
 	line='|---|'; for conc in $UDP_CONCS; do line+='---:|---:|'; done; line+='---|'
 	for conc in $UDP_CONCS; do line+='---:|'; done
@@ -100,8 +113,9 @@ udp_table() {
 			echo "| $c | ${WHY[$c]:-not run} |"
 			continue
 		fi
-		line="| $c |"; rr=
+		line="| $c |"; rr=; pp=
 		for conc in $UDP_CONCS; do
+			if [ "$c" = minudp ]; then pp+="1.00 "; else pp+="$(upaired "$c" "$conc") "; fi
 			line+=" $(fmt0 "$(uagg "$c" "$conc" rate)") | $(uagg "$c" "$conc" lost) |"
 			r=$(ratio "$(uagg "$c" "$conc" rate)" "$(uagg minudp "$conc" rate)")
 			rr+="$r "
@@ -110,7 +124,7 @@ udp_table() {
 				UDP_LOST=$(awk -v a="$UDP_LOST" -v b="$(uagg "$c" "$conc" lost)" 'BEGIN{print (b!="-"&&b>a)?b:a}')
 			fi
 		done
-		line+=" $(echo $rr | sed 's/ /, /g') |"
+		line+=" $(echo $rr | sed 's/ /, /g') (paired $(echo $pp | sed 's/ /, /g')) |"
 		for conc in $UDP_CONCS; do line+=" $(uagg "$c" "$conc" cpu_us) |"; done
 		echo "$line"
 	done
@@ -120,7 +134,7 @@ udp_table() {
 udp_section() {
 	echo "## UDP echo, closed loop ($UDP_WORKERS workers each)"
 	echo
-	echo "loadgen -m udp: one 32-byte datagram in flight per client socket, the sockets spread over 127.0.0.1–127.0.0.$NSRC; a datagram not answered within 200 ms counts lost and the socket sends the next. Median of $RUNS runs of ${DURATION}s, contenders alternated. preforkd: the built-in echo over udp://; minudp: bench/minudp.c (blocking recvfrom/sendto)."
+	echo "loadgen -m udp: one 32-byte datagram in flight per client socket, the sockets spread over 127.0.0.1–127.0.0.$NSRC; a datagram not answered within 200 ms counts lost and the socket sends the next. Median of $RUNS runs of ${DURATION}s, contenders alternated; *paired* is the median of each run's own ratio to minudp (the two measured one after the other). preforkd: the built-in echo over udp://; minudp: bench/minudp.c (blocking recvfrom/sendto)."
 	[ -n "${UDP_LIMITS_LEFT:-}" ] && [ "${AVAIL[preforkd-udplimits]}" = 1 ] &&
 	    echo "preforkd-udplimits: left out, refused by this build: $UDP_LIMITS_LEFT."
 	[ "${AVAIL[preforkd-udplimits]}" = 1 ] &&
