@@ -247,18 +247,31 @@ log_write(int fd, const char *buf, size_t len)
 	}
 }
 
+/*
+ * log_wanted - whether a message at level goes anywhere.  Asked before
+ * log_vmsg() is entered: its frame (three line buffers, 12 KiB) would
+ * otherwise reach three pages down the stack, and a master that has just
+ * forked (and logs each worker it starts, at info) would take a
+ * copy-on-write fault there, and another on errno's page, for a message
+ * that is dropped.
+ */
+static inline int
+log_wanted(int level)
+{
+	return log_would(level) || (level <= LL_WARNING && lg.startup_fd >= 0);
+}
+
 /* log_vmsg - format and write one message at level; keeps errno. */
 void
 log_vmsg(int level, const char *fmt, va_list ap)
 {
 	char raw[LOG_LINE_MAX], msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 128];
-	int saved = errno;
+	int saved;
 	size_t n;
 
-	if (level > lg.level && !(level <= LL_WARNING && lg.startup_fd >= 0)) {
-		errno = saved;
-		return;
-	}
+	if (!log_wanted(level))
+		return;		/* errno untouched */
+	saved = errno;
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	/* Bytes from a client, a program or a file name never forge a line. */
 	escape_text(msg, sizeof(msg), raw, strlen(raw), ESCAPE_LINE);
@@ -293,6 +306,8 @@ log_msg(int level, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (!log_wanted(level))
+		return;
 	va_start(ap, fmt);
 	log_vmsg(level, fmt, ap);
 	va_end(ap);
@@ -304,6 +319,8 @@ fn(const char *fmt, ...)				\
 {							\
 	va_list ap;					\
 							\
+	if (!log_wanted(level))				\
+		return;					\
 	va_start(ap, fmt);				\
 	log_vmsg(level, fmt, ap);			\
 	va_end(ap);					\

@@ -33,7 +33,14 @@
 #include "preforkd.h"
 #include "master.h"
 
-struct master	master;
+/*
+ * Within one page: the master writes it after every fork (the process
+ * table's counts), and each of its pages that the new worker shares costs
+ * the master a copy-on-write fault.  Wherever the linker put it, its 900
+ * bytes could straddle two pages.
+ */
+struct master	master PF_ONE_PAGE;
+_Static_assert(sizeof(struct master) <= 4096, "struct master fits a page");
 
 static void	master_signals(void);
 

@@ -54,9 +54,11 @@ struct worker_ctx;
 #if defined(__GNUC__) || defined(__clang__)
 #define PF_HOT		__attribute__((hot))
 #define PF_HOT_DATA	__attribute__((section(".data.pf_hot")))
+#define PF_ONE_PAGE	__attribute__((aligned(4096)))	/* of <= 4096 bytes */
 #else
 #define PF_HOT
 #define PF_HOT_DATA
+#define PF_ONE_PAGE
 #endif
 
 /* ---------------------------------------------------------------- addr.c */
@@ -884,6 +886,7 @@ int		 sig_take(enum sig_flag);
 int		 sig_quit_requested(void);
 int		 sig_worker_child(int);
 void		 sig_reset_child(void);
+void		 sig_reset_worker(void);
 void		 sig_default_all(void);
 void		 sig_block(int);
 const char	*sig_name(int);

@@ -136,7 +136,8 @@ spawn_worker(struct service *s)
 		throttle_failed(&s->throttle, now_ms());
 		return -1;
 	}
-	spawn_full = 0;
+	if (spawn_full)		/* written only when it changes: see master.c */
+		spawn_full = 0;
 	slot = scoreboard_reset(&master.sb, proc_index(&master.pt, p));
 	scoreboard_inuse(&master.sb, master.pt.n);
 	p->svc = s;
@@ -152,7 +153,7 @@ spawn_worker(struct service *s)
 	sig_block(1);
 	pid = fork();
 	if (pid == 0) {
-		sig_reset_child();
+		sig_reset_worker();
 		master_priority_child();
 		spawn_close_others(s);
 		snprintf(role, sizeof(role), "preforkd/%s", s->conf->name);
