@@ -23,6 +23,59 @@
 #include "../tap/daemon.h"
 #include "../tap/net.h"
 
+/*
+ * sigmasks - the blocked, ignored and caught signals of pid, as
+ * /proc/PID/status gives them (bit n-1 for signal n).  0, or -1.
+ */
+static int
+sigmasks(pid_t pid, unsigned long long *blk, unsigned long long *ign,
+    unsigned long long *cgt)
+{
+	char path[64], line[256];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		n += sscanf(line, "SigBlk: %llx", blk) == 1;
+		n += sscanf(line, "SigIgn: %llx", ign) == 1;
+		n += sscanf(line, "SigCgt: %llx", cgt) == 1;
+	}
+	fclose(f);
+	return n == 3 ? 0 : -1;
+}
+
+#define SIGBIT(s)	(1ULL << ((s) - 1))
+
+/*
+ * A worker's dispositions: set by the worker itself (sig_init), not left
+ * from the master's (a worker resets only what it does not set).
+ */
+static void
+check_worker_signals(pid_t w)
+{
+	unsigned long long blk = 0, ign = 0, cgt = 0;
+	const unsigned long long caught = SIGBIT(SIGQUIT) | SIGBIT(SIGUSR1);
+	const unsigned long long ignored = SIGBIT(SIGHUP) | SIGBIT(SIGINT) |
+	    SIGBIT(SIGUSR2) | SIGBIT(SIGWINCH) | SIGBIT(SIGTTIN) |
+	    SIGBIT(SIGTTOU) | SIGBIT(SIGPIPE);
+	const unsigned long long dfl = SIGBIT(SIGTERM) | SIGBIT(SIGCHLD) |
+	    SIGBIT(SIGURG);
+
+	if (sigmasks(w, &blk, &ign, &cgt) == -1) {
+		ok(0, "worker %ld: its signal masks (/proc)", (long)w);
+		return;
+	}
+	is_int(0, (long long)blk, "worker %ld: no signal blocked", (long)w);
+	ok((cgt & (caught | ignored | dfl)) == caught,
+	    "worker %ld: QUIT and USR1 caught, nothing else of ours "
+	    "(SigCgt %llx)", (long)w, cgt);
+	ok((ign & (caught | ignored | dfl)) == ignored,
+	    "worker %ld: HUP INT USR2 WINCH TTIN TTOU PIPE ignored, TERM "
+	    "CHLD URG at their defaults (SigIgn %llx)", (long)w, ign);
+}
 
 int
 main(void)
@@ -55,6 +108,8 @@ main(void)
 		free(needle);
 	}
 	ok(pf_echo_tcp("127.0.0.1", port, "first\n"), "the service answers");
+	for (i = 0; i < nbefore && i < 16; i++)
+		check_worker_signals(before[i]);
 
 	/* kill -9 one worker: logged with its signal, and replaced. */
 	victim = before[1];
