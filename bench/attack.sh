@@ -206,7 +206,7 @@ export -f apache_conf xinetd_ps_conf
 # RESULT line, the server's CPU and process count, and the attacker's
 # RESULT line with its keys prefixed "a_".
 attack_measure() {
-	local c=$1 scen=$2 port=$3 d=$4 a b out procs apid= aout= lg=() byte=x onset sink=
+	local c=$1 scen=$2 port=$3 d=$4 a b out procs apid= aout= lg=() byte=x onset sink= aport
 	[ "$NETNS" = 1 ] && ip link set lo up
 	mkdir -p "$d"
 	if [ "$c" = apache ]; then lg=(-m http -u /32.txt); byte=G; fi
@@ -221,21 +221,22 @@ attack_measure() {
 		"$BIN/attack" -m hold -p "$port" -c $(( POOL * ${scen#hold} )) \
 		    -d "$(( WARM + ONSET + DURATION + 1 ))" -S "$A_SRC" \
 		    -n "$A_NSRC" -b "$byte" > "$d/attack.out" 2>&1 & apid=$! ;;
-	flood)
-		"$BIN/attack" -m flood -p "$port" -c "$FLOOD_INFLIGHT" \
+	flood|floodaside)
+		aport=$port
+		if [ "$scen" = floodaside ]; then
+			# The same flood, at the least a server can be
+			# (minprefork, as many workers, an echo) on another port
+			# of the same machine: what the attacker and the
+			# kernel's handshakes alone leave the server under test,
+			# which spends nothing on the flood.
+			aport=$(( port + 10000 )); byte=x
+			"$BIN/minprefork" -p "$aport" -w "$POOL" > "$d/aside.out" 2>&1 &
+			sink=$!
+			"$BIN/supervise" wait -p "$aport" -T 10000 > /dev/null 2>&1
+		fi
+		"$BIN/attack" -m flood -p "$aport" -c "$FLOOD_INFLIGHT" \
 		    -r "$FLOOD_RATE" -d "$(( WARM + ONSET + DURATION + 1 ))" -S "$A_SRC" \
 		    -n "$A_NSRC" -b "$byte" > "$d/attack.out" 2>&1 & apid=$! ;;
-	floodaside)
-		# The same flood, at the least a server can be (minprefork,
-		# as many workers) on another port of the same machine: what
-		# the attacker and the kernel's handshakes alone leave the
-		# server under test, which spends nothing on the flood.
-		"$BIN/minprefork" -p $(( port + 10000 )) -w "$POOL" > "$d/aside.out" 2>&1 &
-		sink=$!
-		"$BIN/supervise" wait -p $(( port + 10000 )) -T 10000 > /dev/null 2>&1
-		"$BIN/attack" -m flood -p $(( port + 10000 )) -c "$FLOOD_INFLIGHT" \
-		    -r "$FLOOD_RATE" -d "$(( WARM + ONSET + DURATION + 1 ))" -S "$A_SRC" \
-		    -n "$A_NSRC" -b x > "$d/attack.out" 2>&1 & apid=$! ;;
 	esac
 	[ -n "$apid" ] && sleep "$WARM"
 	onset=$("$BIN/loadgen" -p "$port" -c "$POOL" -d "$ONSET" -n "$NSRC" \

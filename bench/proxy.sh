@@ -118,20 +118,6 @@ pspread() {
 	END { if (lo == "") print "-"; else printf "%.0f–%.0f\n", lo, hi }' "$PROXYRAW"
 }
 
-# ppaired CONTENDER BASE CONC: the median over runs of each run's ratio
-# of CONTENDER's rate to BASE's, measured minutes apart at most within
-# that run: slow drifts of a shared machine (another guest, a noisy
-# neighbour) move both sides of a pair together, and a median of the
-# pairs is not pulled by the run where they did not.
-ppaired() {
-	awk -v c="$1" -v b="$2" -v conc="$3" '
-	$3 == conc && ($1 == c || $1 == b) {
-		for (i = 5; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "rate") r = kv[2] }
-		if ($1 == c) rc[$4] = r; else rb[$4] = r
-	}
-	END { for (k in rc) if ((k in rb) && rb[k] > 0) print rc[k] / rb[k] }' "$PROXYRAW" | median
-}
-
 # The row each contender is compared with.
 proxy_base() {
 	case $1 in
@@ -161,7 +147,7 @@ proxy_table() {
 		for conc in $PROXY_CONCS; do
 			r=-; pr=-
 			[ -n "$b" ] && r=$(ratio "$(pagg "$c" "$conc" rate)" "$(pagg "$b" "$conc" rate)")
-			[ -n "$b" ] && pr=$(ratio "$(ppaired "$c" "$b" "$conc")" 1)
+			[ -n "$b" ] && pr=$(ratio "$(paired "$PROXYRAW" "$c" "$b" "$conc")" 1)
 			line+=" $(fmt0 "$(pagg "$c" "$conc" rate)") | $(pspread "$c" "$conc") | $r | $pr | $(pagg "$c" "$conc" errors) | $(pagg "$c" "$conc" cpu_us) |"
 			if [ "$c" = preforkd-proxy ] || [ "$c" = preforkd-proxycrc ]; then
 				PROXY_WORST=$(awk -v a="$PROXY_WORST" -v b="$r" 'BEGIN{print (a==""||(b!="-"&&b<a))?b:a}')

@@ -67,6 +67,14 @@ scale_conf() {	# scale_conf FILE PORT N DIR
 	} > "$1"
 }
 
+# scale_stop PID: TERM, timed until PID and its workers are gone (scale's
+# RESULT line); whatever is left then is killed.
+scale_stop() {
+	local w
+	"$BIN/scale" stop -P "$1" -T 120000
+	for w in $(tree_pids "$1"); do kill -KILL "$w" 2>/dev/null; done
+}
+
 # scale_one N DIR: one pool size, in its own namespace; key=value lines,
 # each with run=R.  The timed parts (the two fork yardsticks, start,
 # reload, stop) are measured SCALE_RUNS times, alternated, each run with a
@@ -88,10 +96,7 @@ scale_one() {
 		r=$("$BIN/supervise" start -p $(( port + 1 )) -n "$n" -T 300000 -- "$BIN/minprefork" -p $(( port + 1 )) -w "$n" 2>>"$d/err")
 		echo "minstart run=$run $r"
 		pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' <<<"$r")
-		if [ -n "$pid" ]; then
-			"$BIN/scale" stop -P "$pid" -T 120000 > /dev/null
-			for w in $(tree_pids "$pid"); do kill -KILL "$w" 2>/dev/null; done
-		fi
+		[ -n "$pid" ] && scale_stop "$pid" > /dev/null
 		r=$("$BIN/supervise" start -p "$port" -n "$n" -T 300000 -- "$PREFORKD" -f -c "$d/s.conf" 2>>"$d/err")
 		echo "start run=$run $r"
 		pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' <<<"$r")
@@ -122,12 +127,11 @@ scale_one() {
 			touch "$d/done"; wait
 			echo "status run=$run $(cat "$d/status.txt")"
 		fi
-		echo "stop run=$run $("$BIN/scale" stop -P "$pid" -T 120000)"
-		for w in $(tree_pids "$pid"); do kill -KILL "$w" 2>/dev/null; done
+		echo "stop run=$run $(scale_stop "$pid")"
 		sleep 1
 	done
 }
-export -f scale_one scale_conf median
+export -f scale_one scale_stop scale_conf median
 export IDLE_S SCALE_RUNS
 
 for n in $SIZES; do
@@ -228,7 +232,8 @@ uss4=$(sget 4 uss kib)
 		st=$(sget "$n" start ready_ms)
 		spw=$(awk -v s="$st" -v n="$n" 'BEGIN { if (s > 0) printf "%.0f", s * 1000 / n; else print "-" }')
 		rl=$(sget "$n" regen done_ms)
-		echo "| $n | $fk | $fl | $st | $spw | $(ratio "$spw" "$fk") ($(spaired "$n" start ready_ms fork us_per_child "$(awk -v n="$n" 'BEGIN { print n / 1000 }')")) | $(ratio "$spw" "$fl") ($(spaired "$n" start ready_ms forklive us_per_child "$(awk -v n="$n" 'BEGIN { print n / 1000 }')")) | $(marginal "$n" "$st" "$fk") | $(sget "$n" minstart ready_ms) | $(ratio "$st" "$(sget "$n" minstart ready_ms)") ($(spaired "$n" start ready_ms minstart ready_ms 1)) | $rl ($(sget "$n" regen new_all_ms) / $(sget "$n" regen old_gone_ms); $(sget "$n" regen peak)) | $(ratio "$rl" "$st") ($(spaired "$n" regen done_ms start ready_ms 1)) | $(sget "$n" status samples), $(sget "$n" status failed), $(sget "$n" status p50_ms) / $(sget "$n" status p99_ms) / $(sget "$n" status max_ms) ($(sget "$n" regensampled done_ms) ms) | $(sget "$n" stop ms) | $(sget "$n" idle cpu_pct) | $(sget "$n" uss kib) | $(ratio "$(sget "$n" uss kib)" "$uss4") |"
+		kn=$(awk -v n="$n" 'BEGIN { print n / 1000 }')	# ms -> µs per worker
+		echo "| $n | $fk | $fl | $st | $spw | $(ratio "$spw" "$fk") ($(spaired "$n" start ready_ms fork us_per_child "$kn")) | $(ratio "$spw" "$fl") ($(spaired "$n" start ready_ms forklive us_per_child "$kn")) | $(marginal "$n" "$st" "$fk") | $(sget "$n" minstart ready_ms) | $(ratio "$st" "$(sget "$n" minstart ready_ms)") ($(spaired "$n" start ready_ms minstart ready_ms 1)) | $rl ($(sget "$n" regen new_all_ms) / $(sget "$n" regen old_gone_ms); $(sget "$n" regen peak)) | $(ratio "$rl" "$st") ($(spaired "$n" regen done_ms start ready_ms 1)) | $(sget "$n" status samples), $(sget "$n" status failed), $(sget "$n" status p50_ms) / $(sget "$n" status p99_ms) / $(sget "$n" status max_ms) ($(sget "$n" regensampled done_ms) ms) | $(sget "$n" stop ms) | $(sget "$n" idle cpu_pct) | $(sget "$n" uss kib) | $(ratio "$(sget "$n" uss kib)" "$uss4") |"
 	done
 	echo
 	echo "Every run (ms, in run order):"

@@ -84,19 +84,6 @@ uagg() {
 	}' "$UDPRAW" | median
 }
 
-# upaired CONTENDER CONC: the median over runs of each run's own rate
-# ratio to minudp (the two measured one after the other).
-upaired() {
-	awk -v c="$1" -v conc="$2" '
-	($1 == c || $1 == "minudp") && $3 == conc {
-		delete f
-		for (i = 5; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-		if ($1 == c) a[$4] = f["rate"]; else b[$4] = f["rate"]
-	}
-	END { for (r in a) if ((r in b) && b[r] > 0) printf "%.4f\n", a[r] / b[r] }' "$UDPRAW" | median |
-	    awk '{ if ($1 == "-") print "-"; else printf "%.2f", $1 }'
-}
-
 # udp_table: the Markdown table; sets UDP_WORST (lowest ratio to minudp)
 # and UDP_LOST (most datagrams lost by preforkd in a median).
 udp_table() {
@@ -115,7 +102,8 @@ udp_table() {
 		fi
 		line="| $c |"; rr=; pp=
 		for conc in $UDP_CONCS; do
-			if [ "$c" = minudp ]; then pp+="1.00 "; else pp+="$(upaired "$c" "$conc") "; fi
+			if [ "$c" = minudp ]; then pp+="1.00 "
+			else pp+="$(ratio "$(paired "$UDPRAW" "$c" minudp "$conc")" 1) "; fi
 			line+=" $(fmt0 "$(uagg "$c" "$conc" rate)") | $(uagg "$c" "$conc" lost) |"
 			r=$(ratio "$(uagg "$c" "$conc" rate)" "$(uagg minudp "$conc" rate)")
 			rr+="$r "

@@ -248,12 +248,12 @@ log_write(int fd, const char *buf, size_t len)
 }
 
 /*
- * log_wanted - whether a message at level goes anywhere.  Asked before
- * log_vmsg() is entered: its frame (three line buffers, 12 KiB) would
- * otherwise reach three pages down the stack, and a master that has just
- * forked (and logs each worker it starts, at info) would take a
- * copy-on-write fault there, and another on errno's page, for a message
- * that is dropped.
+ * log_wanted - whether a message at level goes anywhere.  log_vmsg() asks
+ * it first, before it reads errno or uses its frame (three line buffers,
+ * 12 KiB, which the compiler then sets up only past the test): a master
+ * that has just forked, and logs each worker it starts at info, would
+ * otherwise take a copy-on-write fault three pages down the stack, and
+ * another on errno's page, for a message that is dropped.
  */
 static inline int
 log_wanted(int level)
@@ -306,8 +306,6 @@ log_msg(int level, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!log_wanted(level))
-		return;
 	va_start(ap, fmt);
 	log_vmsg(level, fmt, ap);
 	va_end(ap);
@@ -319,8 +317,6 @@ fn(const char *fmt, ...)				\
 {							\
 	va_list ap;					\
 							\
-	if (!log_wanted(level))				\
-		return;					\
 	va_start(ap, fmt);				\
 	log_vmsg(level, fmt, ap);			\
 	va_end(ap);					\
