@@ -329,7 +329,16 @@ admit_access(const struct conf_service *s, struct preforkd_conn *c,
  * only: the master never reads them.
  */
 
-/* What the limits need, set once when the worker starts. */
+/* The limits a refusal names (admit_why). */
+enum admit_why {
+	WHY_RATE, WHY_RATE_SRC, WHY_PER_SOURCE, WHY_BYTES, WHY_COUNT
+};
+
+/*
+ * What the limits need, set once when the worker starts, with the data of
+ * the connection path (PF_HOT_DATA); the words of its refusals apart, in
+ * lim_why, made when first needed.
+ */
 static struct {
 	const struct conf_service	*svc;
 	const struct srctab		*tab;
@@ -344,11 +353,46 @@ static struct {
 	struct admit_source		 armed_src;
 	const char			*reply_why;
 	int64_t				 table_logged;
-	char				 why_rate[RATE_TEXT_MAX + 64];
-	char				 why_rate_src[RATE_TEXT_MAX + 64];
-	char				 why_per_source[64];
-	char				 why_bytes[RATE_TEXT_MAX + 64];
-} lim;
+	unsigned char			 why_made[WHY_COUNT];
+} lim PF_HOT_DATA;
+static char			 lim_why[WHY_COUNT][RATE_TEXT_MAX + 64];
+
+/*
+ * admit_why - the words for a refusal by limit k, made the first time
+ * that limit refuses: not when the worker starts, since most never
+ * refuse, and printf's pages are a dozen copy-on-write and code faults
+ * for each of thousands of workers started.
+ */
+static const char *
+admit_why(enum admit_why k)
+{
+	const struct conf_service *s = lim.svc;
+	char *w = lim_why[k], r[RATE_TEXT_MAX];
+	size_t len = sizeof(lim_why[k]);
+
+	if (lim.why_made[k])
+		return w;
+	lim.why_made[k] = 1;
+	switch (k) {
+	case WHY_RATE:
+		snprintf(w, len, "over max_rate (%s) of the service",
+		    rate_format(&s->max_rate, r, sizeof(r)));
+		break;
+	case WHY_RATE_SRC:
+		snprintf(w, len, "over max_rate_per_source (%s)",
+		    rate_format(&s->max_rate_per_source, r, sizeof(r)));
+		break;
+	case WHY_PER_SOURCE:
+		snprintf(w, len, "over max_per_source (%d at once)",
+		    s->max_per_source);
+		break;
+	default:
+		snprintf(w, len, "reply over max_reply_bytes_per_source (%s)",
+		    rate_format(&s->max_reply_bytes_per_source, r, sizeof(r)));
+		break;
+	}
+	return w;
+}
 
 /*
  * admit_service_key - a service's name as a number for the slots, the
@@ -374,8 +418,6 @@ void
 admit_limits_init(const struct conf_service *s, const struct srctab *tab,
     const struct scoreboard *sb, struct slot *mine)
 {
-	char r[RATE_TEXT_MAX];
-
 	memset(&lim, 0, sizeof(lim));
 	lim.svc = s;
 	lim.tab = tab;
@@ -384,16 +426,6 @@ admit_limits_init(const struct conf_service *s, const struct srctab *tab,
 	lim.capacity = sb->capacity;
 	lim.mine = mine;
 	lim.service = admit_service_key(s->name);
-	snprintf(lim.why_rate, sizeof(lim.why_rate), "over max_rate (%s) "
-	    "of the service", rate_format(&s->max_rate, r, sizeof(r)));
-	snprintf(lim.why_rate_src, sizeof(lim.why_rate_src),
-	    "over max_rate_per_source (%s)",
-	    rate_format(&s->max_rate_per_source, r, sizeof(r)));
-	snprintf(lim.why_per_source, sizeof(lim.why_per_source),
-	    "over max_per_source (%d at once)", s->max_per_source);
-	snprintf(lim.why_bytes, sizeof(lim.why_bytes), "reply over "
-	    "max_reply_bytes_per_source (%s)",
-	    rate_format(&s->max_reply_bytes_per_source, r, sizeof(r)));
 }
 
 /* admit_words - a source's 16 bytes as the slot keeps them. */
@@ -500,7 +532,7 @@ admit_limits(const struct conf_service *s, struct preforkd_conn *c,
 	lim.armed = NULL;
 	if (s->max_rate.count > 0 &&
 	    !srctab_take_service(lim.tab, &s->max_rate, now)) {
-		*why = lim.why_rate;
+		*why = admit_why(WHY_RATE);
 		return CONN_RATE_LIMITED;
 	}
 	/* The UDP built-ins' default counts answers, when they are sent
@@ -525,7 +557,7 @@ admit_limits(const struct conf_service *s, struct preforkd_conn *c,
 		if (r == -1 || recovered)
 			admit_table_note(r, recovered);
 		if (r == 0) {
-			*why = lim.why_rate_src;
+			*why = admit_why(WHY_RATE_SRC);
 			return CONN_RATE_LIMITED;
 		}
 	}
@@ -539,7 +571,7 @@ admit_limits(const struct conf_service *s, struct preforkd_conn *c,
 			n = lim.capacity;	/* a worker may write anything */
 		if (!admit_hold(lim.slots, n, lim.mine, lim.service, &src,
 		    s->max_per_source)) {
-			*why = lim.why_per_source;
+			*why = admit_why(WHY_PER_SOURCE);
 			return CONN_LIMITED;
 		}
 	}
@@ -577,8 +609,8 @@ admit_reply(struct preforkd_conn *c, size_t len)
 		admit_table_note(r, recovered);
 	if (r != 0)
 		return 0;
-	lim.reply_why = refused == SRCTAB_CONN ? lim.why_rate_src :
-	    lim.why_bytes;
+	lim.reply_why = admit_why(refused == SRCTAB_CONN ? WHY_RATE_SRC :
+	    WHY_BYTES);
 	c->end = CONN_RATE_LIMITED;
 	return -1;
 }
@@ -587,7 +619,7 @@ admit_reply(struct preforkd_conn *c, size_t len)
 const char *
 admit_reply_why(void)
 {
-	return lim.reply_why != NULL ? lim.reply_why : lim.why_bytes;
+	return lim.reply_why != NULL ? lim.reply_why : admit_why(WHY_BYTES);
 }
 
 /*

@@ -104,7 +104,7 @@ daemon_start(void)
 	if (fd_cloexec(fds[1], 1) == -1)
 		return -1;
 	ready_fd = fds[1];
-	log_set_role("preforkd");	/* our pid changed */
+	log_set_role(NULL);	/* our pid changed */
 	log_set_startup_fd(ready_fd);
 
 	if (setsid() == -1)

@@ -98,11 +98,23 @@ log_set_startup_fd(int fd)
 	lg.startup_fd = fd;
 }
 
-/* log_set_role - name this process in log lines: "preforkd/echo" in a worker. */
+/*
+ * log_set_role - name this process in log lines: "preforkd", or
+ * "preforkd/echo" in a worker of service echo.  Put together without
+ * printf, whose pages a worker would otherwise fault in as it starts.
+ */
 void
-log_set_role(const char *role)
+log_set_role(const char *service)
 {
-	snprintf(lg.role, sizeof(lg.role), "%s", role);
+	size_t n = sizeof(PACKAGE) - 1;
+
+	memcpy(lg.role, PACKAGE, n);
+	if (service != NULL) {
+		lg.role[n++] = '/';
+		while (*service != '\0' && n < sizeof(lg.role) - 1)
+			lg.role[n++] = *service++;
+	}
+	lg.role[n] = '\0';
 	lg.pid = getpid();
 	if (lg.dest == DEST_SYSLOG) {
 		closelog();

@@ -238,6 +238,8 @@ master_setup(struct conf *conf, struct listener **listeners, char *err,
 		    strerror(errno));
 		return -1;
 	}
+	/* What pub_read() reads, in the master and in every worker forked. */
+	pub_reader(&master.pub.cur, &master.sb);
 	master.pred_alive = master.predecessor > 0 &&
 	    daemon_alive(master.predecessor);
 	master_publish();

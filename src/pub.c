@@ -451,15 +451,20 @@ pub_set_master(struct pub *p, unsigned int generation, int phase,
 
 /*
  * pub_child - in a worker just forked: keep the current page's read-only
- * view (the one it reads from now on), unmap the older ones, which only
- * older generations' workers read.  The writable views were never
- * inherited (MADV_DONTFORK).
+ * view (the one it reads from now on, pub_reader()), unmap the older ones,
+ * which only older generations' workers read.  The writable views were
+ * never inherited (MADV_DONTFORK): p->cur.rw points at nothing mapped
+ * here, so a write through it would fault as one through NULL would.  It
+ * is left as it is, as p is unless there are older pages: a worker that
+ * writes nothing on the master's page of data does not copy it.
  */
 void
 pub_child(struct pub *p)
 {
 	size_t i;
 
+	if (p->nolder == 0)
+		return;
 	for (i = 0; i < p->nolder; i++) {
 		if (p->older[i].ro != NULL)
 			munmap((void *)(uintptr_t)p->older[i].ro,
@@ -468,7 +473,6 @@ pub_child(struct pub *p)
 		memset(&p->older[i], 0, sizeof(p->older[i]));
 	}
 	p->nolder = 0;
-	p->cur.rw = NULL;
 }
 
 /* pub_reader - what pub_read() reads: a page and the scoreboard. */

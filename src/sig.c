@@ -16,7 +16,9 @@
 
 #include "preforkd.h"
 
-static int			 sig_pipe[2] = { -1, -1 };
+/* The self-pipe; its write end is read by the handlers. */
+static int			 sig_pipe_r = -1;
+static volatile sig_atomic_t	 sig_pipe_w = -1;
 static volatile sig_atomic_t	 sig_flags[SIGF_COUNT] PF_HOT_DATA;
 
 static const struct {
@@ -68,7 +70,7 @@ sig_handler(int signo)
 	for (i = 0; i < SIG_TABLE_LEN; i++)
 		if (sig_table[i].signo == signo)
 			sig_flags[sig_table[i].flag] = signo;
-	(void)write(sig_pipe[1], "", 1);
+	(void)write(sig_pipe_w, "", 1);
 	errno = saved;
 }
 
@@ -94,7 +96,7 @@ sig_catch_info(int signo, void (*fn)(int, siginfo_t *, void *))
 void
 sig_wake(void)
 {
-	(void)write(sig_pipe[1], "", 1);
+	(void)write(sig_pipe_w, "", 1);
 }
 
 static int
@@ -122,31 +124,39 @@ sig_set(int signo, void (*disposition)(int))
 
 /*
  * sig_pipe_open - the self-pipe, non-blocking and close-on-exec: with
- * pipe2() in one system call (each worker makes one when it starts).
+ * pipe2() in one system call.  0, or -1 with errno.
  */
 static int
 sig_pipe_open(void)
 {
-	int i;
+	int fd[2], i;
 
 #ifdef HAVE_PIPE2
-	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) == 0)
-		return 0;
+	if (pipe2(fd, O_CLOEXEC | O_NONBLOCK) == 0)
+		goto made;
 	if (errno != ENOSYS)
 		return -1;
 #endif
-	if (pipe(sig_pipe) == -1)
+	if (pipe(fd) == -1)
 		return -1;
 	for (i = 0; i < 2; i++)
-		if (fd_cloexec(sig_pipe[i], 1) == -1 ||
-		    fd_nonblock(sig_pipe[i], 1) == -1)
+		if (fd_cloexec(fd[i], 1) == -1 || fd_nonblock(fd[i], 1) == -1) {
+			close(fd[0]);
+			close(fd[1]);
 			return -1;
+		}
+#ifdef HAVE_PIPE2
+made:
+#endif
+	sig_pipe_r = fd[0];
+	sig_pipe_w = fd[1];
 	return 0;
 }
 
 /*
- * sig_init - set up the self-pipe and the handlers for a role.  The master
- * catches every signal of its table.  A worker catches only QUIT (finish
+ * sig_init - set up the handlers for a role, and the master's self-pipe
+ * (a worker's is made by sig_fd(), when it first waits on more than
+ * accept(): most never do).  The master catches every signal of its table.  A worker catches only QUIT (finish
  * the connection, then exit) and USR1 (reopen the logs when idle), and
  * SIG_SHED when its service sheds (shed.c installs that one); TERM keeps
  * its default action (exit now), and CHLD too, except while a handler
@@ -159,7 +169,7 @@ sig_init(int role)
 {
 	size_t i;
 
-	if (sig_pipe_open() == -1)
+	if (role == SIG_ROLE_MASTER && sig_pipe_open() == -1)
 		return -1;
 	sig_set(SIGPIPE, SIG_IGN);
 	if (role == SIG_ROLE_MASTER) {
@@ -230,11 +240,28 @@ sig_block(int block)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
-/* sig_fd - the read end of the self-pipe, readable when a signal came. */
+/*
+ * sig_fd - the read end of the self-pipe, readable when a signal came;
+ * made here on the first call in a worker.  A signal that came before it
+ * was made left only its flag, so the pipe is woken for any flag set.
+ * -1 (errno set) when it cannot be made: a wait on it then ends only when
+ * a signal interrupts it.
+ */
 int
 sig_fd(void)
 {
-	return sig_pipe[0];
+	size_t i;
+
+	if (sig_pipe_r != -1)
+		return sig_pipe_r;
+	if (sig_pipe_open() == -1)
+		return -1;
+	for (i = 0; i < SIGF_COUNT; i++)
+		if (sig_flags[i] != 0) {
+			sig_wake();
+			break;
+		}
+	return sig_pipe_r;
 }
 
 /* sig_drain - empty the self-pipe after poll said it is readable. */
@@ -243,7 +270,9 @@ sig_drain(void)
 {
 	char buf[64];
 
-	while (read(sig_pipe[0], buf, sizeof(buf)) > 0)
+	if (sig_pipe_r == -1)
+		return;
+	while (read(sig_pipe_r, buf, sizeof(buf)) > 0)
 		;
 }
 
@@ -288,9 +317,9 @@ sig_forget(void)
 
 	for (i = 0; i < SIGF_COUNT; i++)
 		sig_flags[i] = 0;
-	close(sig_pipe[0]);
-	close(sig_pipe[1]);
-	sig_pipe[0] = sig_pipe[1] = -1;
+	close(sig_pipe_r);
+	close(sig_pipe_w);
+	sig_pipe_r = sig_pipe_w = -1;
 }
 
 /*

@@ -122,7 +122,6 @@ spawn_worker(struct service *s)
 	struct worker_ctx ctx;
 	struct proc *p;
 	struct slot *slot;
-	char role[SERVICE_NAME_MAX + 16];
 	pid_t pid;
 
 	if ((p = proc_alloc(&master.pt)) == NULL) {
@@ -156,8 +155,7 @@ spawn_worker(struct service *s)
 		sig_reset_worker();
 		master_priority_child();
 		spawn_close_others(s);
-		snprintf(role, sizeof(role), "preforkd/%s", s->conf->name);
-		log_set_role(role);
+		log_set_role(s->conf->name);
 		ctx.conf = master.conf;
 		ctx.service = s->conf;
 		ctx.listeners = s->listeners;
@@ -170,7 +168,6 @@ spawn_worker(struct service *s)
 		ctx.sb = &master.sb;
 		ctx.srctab = &s->srctab;
 		pub_child(&master.pub);
-		pub_reader(&master.pub.cur, &master.sb);
 		worker_main(&ctx);
 		/* NOTREACHED */
 	}

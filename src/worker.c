@@ -68,7 +68,7 @@ static size_t			 next_listener PF_HOT_DATA; /* round robin */
 static int			 request_limit PF_HOT_DATA; /* max_requests,
 							       jittered */
 static int			 batch_max PF_HOT_DATA;	/* per recvmmsg() */
-static uint64_t			 service_key;	/* admit_service_key() */
+static uint64_t			 service_key PF_HOT_DATA; /* admit_service_key() */
 
 /* What worker_admit() makes of a connection. */
 enum {
@@ -170,11 +170,14 @@ worker_wait_add(int fd, long tag, int exclusive)
 static int
 worker_wait_open(void)
 {
+	int sfd;
+
 	if (wait_fd != -1)
 		return 0;
-	if ((wait_fd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+	if ((sfd = sig_fd()) == -1 ||
+	    (wait_fd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		return -1;
-	if (worker_wait_add(sig_fd(), WAIT_SIG, 0) == -1 ||
+	if (worker_wait_add(sfd, WAIT_SIG, 0) == -1 ||
 	    worker_wait_add(ctx->master_fd, WAIT_MASTER, 0) == -1) {
 		close(wait_fd);
 		wait_fd = -1;
@@ -249,7 +252,8 @@ worker_wait(int *sig, int *master, int *ready)
 
 	/* Only after an EAGAIN, which opened it; but never spin on -1. */
 	if (worker_wait_open() == -1) {
-		log_error("epoll_create1: %s", strerror(errno));
+		log_error("cannot set up the wait for connections: %s",
+		    strerror(errno));
 		(void)poll(NULL, 0, WORKER_PAUSE_MS);
 		return;
 	}
@@ -713,7 +717,7 @@ worker_accept_error(size_t i, int error)
 	case WORKER_NEXT_WAIT:
 		/* Non-blocking: wait on it. */
 		if (worker_wait_need(i) == -1) {
-			log_error("epoll_ctl: cannot wait on %s: %s; exiting "
+			log_error("cannot wait on %s: %s; exiting "
 			    "to be replaced", listen_describe(l, desc,
 			    sizeof(desc)), strerror(errno));
 			return WORKER_NEXT_EXIT;

@@ -102,7 +102,7 @@ main(void)
 	path = tap_strdup_printf("%s/error.log", dir);
 	old = tap_strdup_printf("%s/error.log.1", dir);
 	log_init(LL_INFO);
-	log_set_role(ROLE);
+	log_set_role("echo");	/* a worker of service echo: ROLE */
 	is_int(0, log_open(path, 0), "log_open %s", path);
 	is_string(path, log_file(), "log_file() names it");
 	log_info("hello %d", 5);
