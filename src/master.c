@@ -87,6 +87,8 @@ master_services_free(struct service *svc, size_t n)
 		return;
 	for (i = 0; i < n; i++)
 		srctab_destroy(&svc[i].srctab);
+	if (n > 0)
+		proc_private_unmap(svc[0].tally, n * sizeof(*svc[0].tally));
 	free(svc);
 }
 
@@ -98,15 +100,23 @@ struct service *
 master_services(const struct conf *conf, struct listener **listeners)
 {
 	const struct conf_service *cs;
+	struct service_tally *tally;
 	struct service *svc;
 	size_t i;
 
 	if ((svc = calloc(conf->nservices, sizeof(*svc))) == NULL)
 		return NULL;
+	if ((tally = proc_private_map(conf->nservices *
+	    sizeof(*tally))) == NULL) {
+		free(svc);
+		return NULL;
+	}
+	for (i = 0; i < conf->nservices; i++)
+		svc[i].tally = &tally[i];
 	for (i = 0; i < conf->nservices; i++) {
 		svc[i].conf = &conf->services[i];
 		if (master_srctab(&svc[i]) == -1) {
-			master_services_free(svc, i);
+			master_services_free(svc, conf->nservices);
 			return NULL;
 		}
 	}
@@ -240,14 +250,14 @@ master_setup(struct conf *conf, struct listener **listeners, char *err,
 	}
 	/* What pub_read() reads, in the master and in every worker forked. */
 	pub_reader(&master.pub.cur, &master.sb);
-	master.pred_alive = master.predecessor > 0 &&
-	    daemon_alive(master.predecessor);
-	master_publish();
 	if (proc_init(&master.pt, slots) == -1) {
 		snprintf(err, errlen, "the process table (%zu entries): %s",
 		    slots, strerror(errno));
 		return -1;
 	}
+	master.pred_alive = master.predecessor > 0 &&
+	    daemon_alive(master.predecessor);
+	master_publish();
 	if (pipe(master.alive) == -1) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
@@ -294,7 +304,7 @@ master_current_index(const struct service *s)
  * master_publish_owner - slot of worker p on the published page: which
  * current service its counts add to (an older generation's worker: its
  * successor's), and whether it is on its way out; gone: nobody's.
- * Inside pub_begin/pub_end.
+ * Inside pub_begin/pub_end, or a write of its own (pub_set_owner()).
  */
 void
 master_publish_owner(const struct proc *p, int gone)
@@ -416,7 +426,7 @@ master_started(int *of)
 	for (i = 0; i < master.nsvc; i++) {
 		s = &master.svc[i];
 		*of += s->want;
-		started += s->nworkers < s->want ? s->nworkers : s->want;
+		started += s->tally->workers < s->want ? s->tally->workers : s->want;
 	}
 	return started;
 }

@@ -90,7 +90,6 @@ struct master {
 	int			 sweep_signo;	/* signalling every worker */
 	size_t			 sweep_next;	/*   from this entry on */
 	uint64_t		 sweep_seq;	/*   forked up to this one */
-	uint64_t		 spawned;	/* workers forked so far */
 	int			 foreground;
 	char			*conf_path;	/* absolute, for reloads */
 	pid_t			 successor;	/* new master of an upgrade */

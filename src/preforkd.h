@@ -678,18 +678,30 @@ struct proc {
 	int			 condemned;	/* its slot was inconsistent */
 	pid_t			 group;		/* its descendants', as checked */
 	struct shed_track	 shed;		/* its client, for shed.c */
-	uint64_t		 seq;		/* forked as the master's n-th */
+	uint64_t		 seq;		/* handed out as the table's n-th */
+};
+
+/*
+ * What changes with each worker forked (proc.c): in the table's own
+ * memory, which no child inherits, so that counting a fork does not
+ * write the page of the master's data that the fork has just shared.
+ */
+struct proc_tally {
+	size_t			 n;		/* in use so far: scans stop here */
+	size_t			 nfree;
+	size_t			 live;		/* entries with a pid */
+	uint64_t		 seq;		/* entries handed out so far */
 };
 
 struct proctab {
+	struct proc_tally	*tally;
 	struct proc		*procs;
-	size_t			 n;		/* in use so far: scans stop here */
 	size_t			 capacity;
 	size_t			*free;		/* entries below n free again */
-	size_t			 nfree;
 	uint32_t		*hash;		/* pid -> entry + 1; 0: empty */
 	size_t			 hashsize;	/* a power of two */
-	size_t			 live;		/* entries with a pid */
+	void			*map;		/* all of the above, */
+	size_t			 maplen;	/*   in one mapping */
 	pid_t			 self;
 	pid_t			 successor;	/* a child we forked, not a worker */
 };
@@ -702,6 +714,10 @@ void		 proc_release(struct proctab *, struct proc *);
 size_t		 proc_index(const struct proctab *, const struct proc *);
 struct proc	*proc_find(struct proctab *, pid_t);
 struct proc	*proc_next(const struct proctab *, size_t *);
+size_t		 proc_used(const struct proctab *);
+void		*proc_private_map(size_t);
+void		 proc_private_unmap(void *, size_t);
+uint64_t	 proc_seq(const struct proctab *);
 int		 proc_live(const struct proctab *);
 int		 proc_kill(const struct proctab *, const struct proc *, int);
 int		 proc_stat_parse(const char *, pid_t *, pid_t *);
@@ -954,11 +970,21 @@ void		 daemon_log_users(const struct conf *);
 /* -------------------------------------------------------------- master.c */
 
 /* The master's runtime view of one service. */
+/*
+ * A service's counts of its workers, which change with each one forked:
+ * in memory of the master's own (proc_private_map()), for the reason of
+ * struct proc_tally.
+ */
+struct service_tally {
+	int				 workers;	/* live, not retiring */
+	int				 procs;		/* entries, retiring too */
+};
+
 struct service {
 	const struct conf_service	*conf;
 	struct listener			*listeners;
 	size_t				 nlisteners;
-	int				 nworkers;	/* live, not retiring */
+	struct service_tally		*tally;		/* workers, procs */
 	int				 want;		/* pool size to keep */
 	int				 min_spare;	/* dynamic; TTIN/TTOU */
 	int				 max_spare;
@@ -970,7 +996,6 @@ struct service {
 	uint64_t			 respawns;
 	uint64_t			 hung_kills;
 	struct srctab			 srctab;	/* admission's buckets */
-	int				 nprocs;	/* entries on it, retiring too */
 	/* An older generation's: the current one's of the same name, and
 	 * its own workers when it was replaced (the retirement's base). */
 	struct service			*successor;

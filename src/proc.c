@@ -122,55 +122,74 @@ proc_unhash(struct proctab *t, size_t i)
 	}
 }
 
-/*
- * proc_map - n zeroed bytes of the master's own, which its children do
- * not inherit (MADV_DONTFORK, where there is one): workers never look at
- * the table, and a fork then copies nothing of it, and shares none of its
- * pages, however many workers it holds.  NULL with errno on failure.
- */
-static void *
-proc_map(size_t n)
+/* proc_round - n rounded up to a multiple of 64 (a cache line). */
+static size_t
+proc_round(size_t n)
 {
-	void *p;
-
-	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-	    -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-#ifdef MADV_DONTFORK
-	(void)madvise(p, n, MADV_DONTFORK);
-#endif
-	return p;
+	return (n + 63) & ~(size_t)63;
 }
 
-/* proc_unmap - give back what proc_map() gave (NULL: nothing). */
-static void
-proc_unmap(void *p, size_t n)
+/*
+ * proc_private_map - len zeroed bytes of the master's own, which its
+ * children do not inherit (MADV_DONTFORK, where there is one): a fork
+ * copies nothing of them and shares none of their pages, so that writing
+ * them after a fork copies no page either.  NULL with errno on failure.
+ */
+void *
+proc_private_map(size_t len)
 {
-	if (p != NULL)
-		munmap(p, n);
+	void *m;
+
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+#ifdef MADV_DONTFORK
+	(void)madvise(m, len, MADV_DONTFORK);
+#endif
+	return m;
+}
+
+/* proc_private_unmap - give back what proc_private_map() gave (NULL: none). */
+void
+proc_private_unmap(void *m, size_t len)
+{
+	if (m != NULL)
+		munmap(m, len);
 }
 
 /*
  * proc_init - an empty table of capacity entries (pages untouched until
- * used).  0, or -1 with errno.
+ * used).  Its tally, entries, free stack and hash are one private mapping
+ * (proc_private_map()): workers never look at the table, and however many
+ * it holds, a fork copies none of it.  0, or -1 with errno.
  */
 int
 proc_init(struct proctab *t, size_t capacity)
 {
+	size_t at_procs, at_free, at_hash;
+	char *m;
+
 	memset(t, 0, sizeof(*t));
-	if (capacity == 0 || capacity > SIZE_MAX / sizeof(*t->procs) / 2) {
+	if (capacity == 0 || capacity > SIZE_MAX / sizeof(*t->procs) / 4) {
 		errno = ENOMEM;
 		return -1;
 	}
 	t->hashsize = proc_hash_size(capacity);
 	t->capacity = capacity;
-	if ((t->procs = proc_map(capacity * sizeof(*t->procs))) == NULL ||
-	    (t->free = proc_map(capacity * sizeof(*t->free))) == NULL ||
-	    (t->hash = proc_map(t->hashsize * sizeof(*t->hash))) == NULL) {
-		proc_free(t);
+	at_procs = proc_round(sizeof(*t->tally));
+	at_free = at_procs + proc_round(capacity * sizeof(*t->procs));
+	at_hash = at_free + proc_round(capacity * sizeof(*t->free));
+	t->maplen = at_hash + t->hashsize * sizeof(*t->hash);
+	if ((m = proc_private_map(t->maplen)) == NULL) {
+		memset(t, 0, sizeof(*t));
 		return -1;
 	}
+	t->map = m;
+	t->tally = (struct proc_tally *)(void *)m;
+	t->procs = (struct proc *)(void *)(m + at_procs);
+	t->free = (size_t *)(void *)(m + at_free);
+	t->hash = (uint32_t *)(void *)(m + at_hash);
 	t->self = getpid();
 #if defined(HAVE_PRCTL) && defined(PR_SET_CHILD_SUBREAPER)
 	/* Orphans of our workers' programs come back to us, not to init. */
@@ -182,32 +201,30 @@ proc_init(struct proctab *t, size_t capacity)
 void
 proc_free(struct proctab *t)
 {
-	proc_unmap(t->procs, t->capacity * sizeof(*t->procs));
-	proc_unmap(t->free, t->capacity * sizeof(*t->free));
-	proc_unmap(t->hash, t->hashsize * sizeof(*t->hash));
-	t->procs = NULL;
-	t->free = NULL;
-	t->hash = NULL;
-	t->n = t->capacity = t->nfree = t->hashsize = 0;
-	t->live = 0;
+	proc_private_unmap(t->map, t->maplen);
+	memset(t, 0, sizeof(*t));
 }
 
-/* proc_alloc - a free entry, zeroed; its index is the worker's slot.  NULL: full. */
+/*
+ * proc_alloc - a free entry, zeroed but for its seq (the table's n-th
+ * handed out); its index is the worker's slot.  NULL: full.
+ */
 struct proc *
 proc_alloc(struct proctab *t)
 {
 	size_t i;
 
-	if (t->nfree > 0)
-		i = t->free[--t->nfree];
-	else if (t->n < t->capacity)
-		i = t->n++;
+	if (t->tally->nfree > 0)
+		i = t->free[--t->tally->nfree];
+	else if (t->tally->n < t->capacity)
+		i = t->tally->n++;
 	else {
 		errno = ENOSPC;
 		return NULL;
 	}
 	memset(&t->procs[i], 0, sizeof(t->procs[i]));
 	t->procs[i].reserved = 1;
+	t->procs[i].seq = ++t->tally->seq;
 	return &t->procs[i];
 }
 
@@ -222,7 +239,7 @@ proc_set_pid(struct proctab *t, struct proc *p, pid_t pid)
 	    h = (h + 1) & (t->hashsize - 1))
 		;
 	t->hash[h] = (uint32_t)proc_index(t, p) + 1;
-	t->live++;
+	t->tally->live++;
 }
 
 /* proc_release - the worker is reaped (or was never forked): free its entry. */
@@ -233,10 +250,10 @@ proc_release(struct proctab *t, struct proc *p)
 
 	if (p->pid > 0 && proc_lookup(t, p->pid) == (ssize_t)i) {
 		proc_unhash(t, i);
-		t->live--;
+		t->tally->live--;
 	}
 	memset(p, 0, sizeof(*p));
-	t->free[t->nfree++] = i;
+	t->free[t->tally->nfree++] = i;
 }
 
 /* proc_index - the entry's index, which is also its scoreboard slot's. */
@@ -263,17 +280,31 @@ proc_find(struct proctab *t, pid_t pid)
 struct proc *
 proc_next(const struct proctab *t, size_t *i)
 {
-	for (; *i < t->n; (*i)++)
+	for (; t->tally != NULL && *i < t->tally->n; (*i)++)
 		if (t->procs[*i].pid > 0)
 			return &t->procs[(*i)++];
 	return NULL;
+}
+
+/* proc_used - how many entries from the first were ever in use: scans stop there. */
+size_t
+proc_used(const struct proctab *t)
+{
+	return t->tally != NULL ? t->tally->n : 0;
+}
+
+/* proc_seq - the seq of the entry handed out last (0: none yet). */
+uint64_t
+proc_seq(const struct proctab *t)
+{
+	return t->tally != NULL ? t->tally->seq : 0;
 }
 
 /* proc_live - how many workers are alive (forked, not yet reaped). */
 int
 proc_live(const struct proctab *t)
 {
-	return (int)t->live;
+	return t->tally != NULL ? (int)t->tally->live : 0;
 }
 
 /*
@@ -295,7 +326,7 @@ proc_send(pid_t target, int signo)
 static int
 proc_mine(const struct proctab *t, const struct proc *p)
 {
-	return p != NULL && p >= t->procs && p < t->procs + t->n;
+	return p != NULL && p >= t->procs && p < t->procs + t->tally->n;
 }
 
 /*

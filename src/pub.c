@@ -327,18 +327,13 @@ pub_each(struct pub *p, size_t i)
 	return i <= p->nolder ? &p->older[i - 1] : NULL;
 }
 
-/*
- * pub_begin - the master starts writing (the sequence goes odd on every
- * page); pub_end ends it.  They nest: only the outer pair counts.
- */
-void
-pub_begin(struct pub *p)
+/* pub_odd - every page's sequence goes odd: a write begins. */
+static void
+pub_odd(struct pub *p)
 {
 	struct pub_map *m;
 	size_t i;
 
-	if (p->depth++ > 0)
-		return;
 	for (i = 0; (m = pub_each(p, i)) != NULL; i++) {
 		__atomic_store_n(&m->rw->seq, m->rw->seq + 1, __ATOMIC_RELAXED);
 		/* The odd sequence is seen before any store that follows. */
@@ -346,16 +341,33 @@ pub_begin(struct pub *p)
 	}
 }
 
-void
-pub_end(struct pub *p)
+/* pub_even - every page's sequence goes even: the write is over. */
+static void
+pub_even(struct pub *p)
 {
 	struct pub_map *m;
 	size_t i;
 
-	if (p->depth == 0 || --p->depth > 0)
-		return;
 	for (i = 0; (m = pub_each(p, i)) != NULL; i++)
 		__atomic_store_n(&m->rw->seq, m->rw->seq + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * pub_begin - the master starts writing (the sequence goes odd on every
+ * page); pub_end ends it.  They nest: only the outer pair counts.
+ */
+void
+pub_begin(struct pub *p)
+{
+	if (p->depth++ == 0)
+		pub_odd(p);
+}
+
+void
+pub_end(struct pub *p)
+{
+	if (p->depth > 0 && --p->depth == 0)
+		pub_even(p);
 }
 
 /*
@@ -412,9 +424,9 @@ pub_set_nsvc(struct pub *p, size_t n)
 	p->cur.rw->nsvc = (uint32_t)(n < p->cur.cap ? n : p->cur.cap);
 }
 
-/* pub_set_owner - slot i is held by owner (PUB_OWNER_*; 0: nobody). */
-void
-pub_set_owner(struct pub *p, size_t i, uint32_t owner)
+/* pub_set_owner_in - pub_set_owner() inside a write. */
+static void
+pub_set_owner_in(struct pub *p, size_t i, uint32_t owner)
 {
 	struct pub_map *m;
 	uint32_t svc = owner & PUB_OWNER_SVC;
@@ -431,6 +443,24 @@ pub_set_owner(struct pub *p, size_t i, uint32_t owner)
 			    m->remap[svc - 1] == 0 ? 0 : (owner &
 			    ~PUB_OWNER_SVC) | m->remap[svc - 1];
 	}
+}
+
+/*
+ * pub_set_owner - slot i is held by owner (PUB_OWNER_*; 0: nobody).
+ * Outside pub_begin()/pub_end(), a write of its own, which leaves p as it
+ * was: for each worker forked, p (on the master's page of data, which the
+ * fork has just shared with the worker) is then only read.
+ */
+void
+pub_set_owner(struct pub *p, size_t i, uint32_t owner)
+{
+	if (p->depth > 0) {
+		pub_set_owner_in(p, i, owner);
+		return;
+	}
+	pub_odd(p);
+	pub_set_owner_in(p, i, owner);
+	pub_even(p);
 }
 
 /* pub_set_master - the generation, phase, start time and pid. */

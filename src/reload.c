@@ -259,7 +259,7 @@ reload_run(int *wait)
 	g->svc = master.svc;
 	g->nsvc = master.nsvc;
 	for (i = 0; i < g->nsvc; i++)
-		g->svc[i].reload_total = g->svc[i].nworkers;
+		g->svc[i].reload_total = g->svc[i].tally->workers;
 	g->older = master.old;
 	master.old = g;
 	reload_logs_follow(master.conf, nc);
@@ -391,8 +391,8 @@ reload_retire_old(int64_t now)
 			continue;
 		old = p->svc;
 		cur = old->successor;
-		/* Gone so far (told to, or died): reload_total - nworkers. */
-		if (old->reload_total - old->nworkers >= policy_retire_old(
+		/* Gone so far (told to, or died): reload_total - workers. */
+		if (old->reload_total - old->tally->workers >= policy_retire_old(
 		    cur != NULL, cur != NULL ? cur->want : 0, cur != NULL ?
 		    cur->nready : 0, old->reload_total, now,
 		    master.reload_deadline)) {
@@ -437,7 +437,7 @@ reload_free_old(void)
 	for (gp = &master.old; (g = *gp) != NULL;) {
 		used = 0;
 		for (i = 0; i < g->nsvc && !used; i++)
-			used = g->svc[i].nprocs > 0;
+			used = g->svc[i].tally->procs > 0;
 		if (used) {
 			gp = &g->older;
 			continue;

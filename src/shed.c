@@ -300,7 +300,7 @@ static int
 shed_full(const struct service *s, int idle)
 {
 	return idle == 0 && (!s->conf->dynamic ||
-	    s->nworkers >= s->conf->max_workers);
+	    s->tally->workers >= s->conf->max_workers);
 }
 
 /* shed_grow - room for n candidates; 0, or -1 (logged) out of memory. */

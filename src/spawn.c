@@ -138,16 +138,13 @@ spawn_worker(struct service *s)
 	if (spawn_full)		/* written only when it changes: see master.c */
 		spawn_full = 0;
 	slot = scoreboard_reset(&master.sb, proc_index(&master.pt, p));
-	scoreboard_inuse(&master.sb, master.pt.n);
+	scoreboard_inuse(&master.sb, proc_used(&master.pt));
 	p->svc = s;
-	p->seq = ++master.spawned;
-	s->nprocs++;
+	s->tally->procs++;
 	p->generation = master.generation;
 	clock_gettime(CLOCK_REALTIME, &p->started);
 	/* Its slot (zeroed) counts for its service from now on. */
-	pub_begin(&master.pub);
 	master_publish_owner(p, 0);
-	pub_end(&master.pub);
 
 	sig_block(1);
 	pid = fork();
@@ -175,17 +172,15 @@ spawn_worker(struct service *s)
 	if (pid == -1) {
 		log_error("service %s: fork: %s", s->conf->name,
 		    strerror(errno));
-		s->nprocs--;
-		pub_begin(&master.pub);
+		s->tally->procs--;
 		master_publish_owner(p, 1);
-		pub_end(&master.pub);
 		proc_release(&master.pt, p);
 		/* Out of processes or memory: back off as for a crash. */
 		throttle_failed(&s->throttle, now_ms());
 		return -1;
 	}
 	proc_set_pid(&master.pt, p, pid);
-	s->nworkers++;
+	s->tally->workers++;
 	log_info("service %s: worker %ld started", s->conf->name, (long)pid);
 	return 0;
 }
@@ -265,7 +260,7 @@ spawn_ended(struct proc *p, int status)
 		break;
 	}
 	if (!p->retiring)
-		s->nworkers--;
+		s->tally->workers--;
 	/*
 	 * Its counts join the totals of its service (after a reload, of the
 	 * current service of that name), and leave its slot, in one write
@@ -285,7 +280,7 @@ spawn_ended(struct proc *p, int status)
 	pub_end(&master.pub);
 	/* The client it held counts no more against max_per_source. */
 	scoreboard_unsource(&master.sb, proc_index(&master.pt, p));
-	s->nprocs--;
+	s->tally->procs--;
 	proc_release(&master.pt, p);
 }
 
@@ -363,10 +358,8 @@ spawn_retire(struct proc *p, int signo)
 {
 	if (!p->retiring) {
 		p->retiring = 1;
-		p->svc->nworkers--;
-		pub_begin(&master.pub);
+		p->svc->tally->workers--;
 		master_publish_owner(p, 0);
-		pub_end(&master.pub);
 	}
 	if (signo == SIGQUIT)
 		p->quit_at = now_ms();
@@ -386,7 +379,7 @@ spawn_signal_all(int signo)
 	master.sweep_signo = signo;
 	master.sweep_spare = master.stop_agents;
 	master.sweep_next = 0;
-	master.sweep_seq = master.spawned;
+	master.sweep_seq = proc_seq(&master.pt);
 	(void)spawn_sweep();
 }
 

@@ -371,7 +371,7 @@ static int
 status_progress(const struct service *s, int *of)
 {
 	*of = s->want;
-	return s->nworkers < s->want ? s->nworkers : s->want;
+	return s->tally->workers < s->want ? s->tally->workers : s->want;
 }
 
 /* ------------------------------------------------------------ text */

@@ -54,7 +54,7 @@ supervise_fill(int64_t now, int64_t *wait)
 		return 0;
 	for (i = 0; i < master.nsvc; i++) {
 		s = &master.svc[i];
-		while (s->nworkers < s->want) {
+		while (s->tally->workers < s->want) {
 			if (!throttle_allows(&s->throttle, now)) {
 				left = s->throttle.until_ms - now;
 				if (*wait == -1 || left < *wait)
@@ -98,15 +98,15 @@ supervise_size_pool(struct service *s, int64_t now)
 	size_t i;
 
 	pool_decide(s->min_spare, s->max_spare, s->conf->max_workers, idle,
-	    s->nworkers, &s->pool, &d);
+	    s->tally->workers, &s->pool, &d);
 	if (d.reached_max)
 		log_warning("service %s: reached max_workers (%d); raise it if "
 		    "clients wait", s->conf->name, s->conf->max_workers);
 	if (d.spawn > 0) {
 		log_info("service %s: %d idle of %d workers, below min_spare "
-		    "%d; starting %d", s->conf->name, idle, s->nworkers,
+		    "%d; starting %d", s->conf->name, idle, s->tally->workers,
 		    s->min_spare, d.spawn);
-		s->want = s->nworkers + d.spawn;
+		s->want = s->tally->workers + d.spawn;
 	}
 	if (d.retire) {
 		/* Rare (one a second at most): a walk for the one to go. */
@@ -121,7 +121,7 @@ supervise_size_pool(struct service *s, int64_t now)
 			spawn_retire(p, SIGQUIT);
 			break;
 		}
-		s->want = s->nworkers;
+		s->want = s->tally->workers;
 	}
 }
 
@@ -305,7 +305,7 @@ supervise_trim(void)
 			s = p->svc;
 			/* An unreadable slot waits for the check. */
 			if (p->generation != master.generation ||
-			    p->retiring || s->nworkers <= s->want ||
+			    p->retiring || s->tally->workers <= s->want ||
 			    master_report(p, now, &r) == -1 ||
 			    policy_trim_round(r.state) != pass)
 				continue;

@@ -37,6 +37,7 @@ static const struct preforkd_module evil_handler = {
 
 static struct conf_service csvc[3];
 static struct service svc[3];
+static struct service_tally tallies[3];
 static struct listener echo_l[3], app_l[2];
 static struct proc procs[10];
 static struct slot slots[10];
@@ -103,6 +104,7 @@ unixaddr(struct sockaddr_storage *ss, socklen_t *len, const char *path)
 static void
 view(struct status_view *v, struct proctab *pt, struct scoreboard *sb)
 {
+	static struct proc_tally tally;
 	struct slot *sl;
 
 	csvc[0].name = "echo";
@@ -120,6 +122,9 @@ view(struct status_view *v, struct proctab *pt, struct scoreboard *sb)
 	listener(&app_l[0], "unix:/run/app.sock", 7);
 	listener(&app_l[1], "127.0.0.1:8080", -1);
 
+	svc[0].tally = &tallies[0];
+	svc[1].tally = &tallies[1];
+	svc[2].tally = &tallies[2];
 	svc[0].conf = &csvc[0];
 	svc[0].listeners = echo_l;
 	svc[0].nlisteners = 3;
@@ -171,8 +176,9 @@ view(struct status_view *v, struct proctab *pt, struct scoreboard *sb)
 	worker(8, 206, &svc[1], 3, SLOT_EXITING, 3);
 	worker(9, 207, &svc[1], 3, SLOT_PAUSED, 4);
 
+	tally.n = 10;
+	pt->tally = &tally;
 	pt->procs = procs;
-	pt->n = 10;
 	pt->capacity = 10;
 	pt->self = 100;
 	pt->successor = 0;
