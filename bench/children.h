@@ -19,7 +19,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+/* The monotonic clock, in ms. */
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 /* The children of ppid: their count (at most max), pids in kids; -1 if
  * the list cannot be read (no such process, or no CONFIG_PROC_CHILDREN). */
@@ -57,12 +70,77 @@ children(pid_t ppid, pid_t *kids, int max)
 	return n;
 }
 
+/*
+ * The number of tasks on the machine (/proc/loadavg's total): one read
+ * of one counter, however many workers there are, where a look at a
+ * list of thousands of children takes 10 to 30 ms while they start or
+ * exit (and, with the pause that keeps such looks to a tenth of a CPU,
+ * would blur a start or a reload by up to ten times that).  The loops
+ * that wait for a count watch this instead, and confirm with one look
+ * at the children when it says the count is reached: other tasks come
+ * and go too.  -1 if it cannot be read.
+ */
+static long
+tasks_total(void)
+{
+	char buf[128], *slash;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return -1;
+	buf[r] = '\0';
+	if ((slash = strchr(buf, '/')) == NULL)
+		return -1;
+	return strtol(slash + 1, NULL, 10);
+}
+
 /* The pause after a look that took took_ms: at least min_ms, and nine
  * times the look, so that looking takes a tenth of a CPU at most. */
 static int
 pause_ms(double took_ms, int min_ms)
 {
 	return took_ms * 9 > min_ms ? (int)(took_ms * 9) : min_ms;
+}
+
+/* How far from the count it waits for the task count may be off. */
+#define WATCH_SLACK	16
+
+/* A count of a process's children, kept by the machine's task count. */
+struct watch {
+	pid_t		 ppid;
+	long		 base;		/* tasks_total() at the last look, */
+	int		 n;		/*   which counted n children */
+	double		 next_ms;	/* no paced look before (now_ms()) */
+};
+
+/*
+ * watch_count - ppid's children now (w->ppid), for a loop that asks
+ * every millisecond or so: the last look's count plus the tasks that
+ * came since, and a look at the list only when that says near or more
+ * (*looked: 1), or when a look is due anyway (paced as pause_ms() says,
+ * in case other tasks went meanwhile).  A caller acts on a count that a
+ * look gave.  -1 if the list cannot be read.
+ */
+static int
+watch_count(struct watch *w, int near, pid_t *kids, int max, double now,
+    int *looked)
+{
+	long t = tasks_total();
+	int est = t < 0 || w->base < 0 ? -1 : w->n + (int)(t - w->base);
+
+	*looked = 0;
+	if (est != -1 && est < near && now < w->next_ms)
+		return est;
+	w->base = tasks_total();
+	w->n = children(w->ppid, kids, max);
+	w->next_ms = now_ms() + pause_ms(now_ms() - now, 1);
+	*looked = 1;
+	return w->n;
 }
 
 #endif

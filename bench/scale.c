@@ -39,6 +39,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -53,23 +54,15 @@
 #include "children.h"
 #define MAXSAMPLES	100000
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /*
  * watch_exits - an epoll descriptor that reports each of the n processes
  * in pids as it exits (its index in data.u32), through a pidfd of each,
- * kept in fds; -1 (said) when that cannot be set up.  A process already
- * gone is reported too.
+ * kept in fds; -1 (said) when that cannot be set up.  One that exited
+ * already is reported too, or, when it is reaped already (listed, then
+ * gone before its pidfd was opened), counted in *gone (fds[i] = -1).
  */
 static int
-watch_exits(const pid_t *pids, int n, int *fds)
+watch_exits(const pid_t *pids, int n, int *fds, int *gone)
 {
 	struct epoll_event ev;
 	struct rlimit rl;
@@ -84,8 +77,14 @@ watch_exits(const pid_t *pids, int n, int *fds)
 		perror("scale: epoll_create1");
 		return -1;
 	}
+	*gone = 0;
 	for (i = 0; i < n; i++) {
-		if ((fds[i] = (int)syscall(SYS_pidfd_open, pids[i], 0)) == -1) {
+		fds[i] = (int)syscall(SYS_pidfd_open, pids[i], 0);
+		if (fds[i] == -1 && errno == ESRCH) {
+			(*gone)++;
+			continue;
+		}
+		if (fds[i] == -1) {
 			fprintf(stderr, "scale: pidfd_open %d (%d of %d): %s\n",
 			    (int)pids[i], i + 1, n, strerror(errno));
 			return -1;
@@ -149,7 +148,8 @@ main(int argc, char **argv)
 	double t0, t, t_new = -1, t_gone = -1, dur = 0, every = 0, t_forked;
 	pid_t pid = 0, c;
 	int ch, i, n, nold, nnew, left, want = 0, tmo = 60000, fails = 0;
-	int live = 0, peak = 0, ep, k, gone;
+	int live = 0, peak = 0, ep, k, gone, looked;
+	struct watch w;
 
 	if (argc < 2)
 		usage();
@@ -210,31 +210,35 @@ main(int argc, char **argv)
 		 * The old workers by pidfd, not by pid: once thousands are
 		 * gone, new workers may be given their pids again (pid_max).
 		 */
-		nold = children(pid, old, MAXKIDS);
-		if ((ep = watch_exits(old, nold, pidfds)) == -1)
+		w.ppid = pid;
+		w.base = tasks_total();
+		w.n = nold = children(pid, old, MAXKIDS);
+		w.next_ms = 0;
+		if ((ep = watch_exits(old, nold, pidfds, &gone)) == -1)
 			return 1;
 		t0 = now_ms();
 		kill(pid, SIGHUP);
-		gone = 0;
 		while ((t = now_ms()) - t0 < tmo) {
 			/* Each exit reported once: its pidfd closed. */
 			while ((k = epoll_wait(ep, evs, 256, 0)) > 0)
 				for (i = 0; i < k; i++, gone++)
 					close(pidfds[evs[i].data.u32]);
-			n = children(pid, kids, MAXKIDS);
-			if (n > peak)
-				peak = n;
 			/* A dead old one not reaped yet counts as new: briefly. */
 			left = nold - gone;
+			t = now_ms();
+			n = watch_count(&w, t_new < 0 ? want + left - WATCH_SLACK :
+			    INT_MAX, kids, MAXKIDS, t, &looked);
+			if (n > peak)
+				peak = n;
 			nnew = n > left ? n - left : 0;
-			if (t_new < 0 && nnew >= want)
-				t_new = now_ms() - t0;
+			/* When the count, confirmed, was first seen (t). */
+			if (t_new < 0 && nnew >= want && looked)
+				t_new = t - t0;
 			if (t_gone < 0 && left == 0 && nnew > 0)
 				t_gone = now_ms() - t0;
 			if (t_new >= 0 && t_gone >= 0)
 				break;
-			/* A look costs more with more children: 10% at most. */
-			poll(NULL, 0, pause_ms(now_ms() - t, 5));
+			poll(NULL, 0, 1);
 		}
 		printf("RESULT regen old=%d new_all_ms=%.1f old_gone_ms=%.1f "
 		    "done_ms=%.1f peak=%d\n", nold, t_new, t_gone, t_new < 0 ||
@@ -248,12 +252,12 @@ main(int argc, char **argv)
 		 * once the master is gone its list of them is too. */
 		nold = children(pid, old, MAXKIDS - 1);
 		old[nold++] = pid;
-		if ((ep = watch_exits(old, nold, pidfds)) == -1)
+		if ((ep = watch_exits(old, nold, pidfds, &gone)) == -1)
 			return 1;
 		t0 = now_ms();
 		kill(pid, SIGTERM);
 		/* Each exit reported once: its pidfd closed (out of ep). */
-		for (gone = 0; gone < nold && (t = now_ms()) - t0 < tmo;)
+		for (; gone < nold && (t = now_ms()) - t0 < tmo;)
 			for (k = epoll_wait(ep, evs, 256, 100); k > 0; k--, gone++)
 				close(pidfds[evs[k - 1].data.u32]);
 		t = now_ms() - t0;

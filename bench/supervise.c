@@ -44,15 +44,6 @@ static int	http;		/* -H: the round trip is an HTTP GET */
 static int	udp;		/* -U: the round trip is a UDP echo */
 static int	local;		/* -L: a PROXY v2 LOCAL header before it */
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* One echo round trip on 127.0.0.1:port: 0 if the echo came back (-H:
  * a GET, and 0 if anything came back). */
 static int
@@ -126,10 +117,12 @@ int
 main(int argc, char **argv)
 {
 	static pid_t kids[MAXKIDS], old[MAXKIDS];
+	struct watch w;
 	const char *mode;
 	double t0, t_serve = -1, t_all = -1, t, lat[256];
 	pid_t pid = 0, victim;
 	int ch, i, k, n, nold, port = 0, want = 0, kills = 10, tmo = 5000;
+	int looked;
 
 	if (argc < 2)
 		usage();
@@ -154,6 +147,10 @@ main(int argc, char **argv)
 	if (strcmp(mode, "start") == 0) {
 		if (optind >= argc || port <= 0 || want <= 0)
 			usage();
+		/* The daemon's master, and its children on top. */
+		w.base = tasks_total() + 1;
+		w.n = 0;
+		w.next_ms = 0;
 		t0 = now_ms();
 		if ((pid = fork()) == 0) {
 			/* Not our stdout: whoever reads it would wait for us. */
@@ -164,14 +161,18 @@ main(int argc, char **argv)
 			execvp(argv[optind], argv + optind);
 			_exit(127);
 		}
+		w.ppid = pid;
 		while ((t = now_ms()) - t0 < tmo) {
 			if (t_serve < 0 && roundtrip(port) == 0)
 				t_serve = now_ms() - t0;
-			if (t_all < 0 && children(pid, kids, MAXKIDS) >= want)
-				t_all = now_ms() - t0;
+			/* When the count, confirmed, was first seen (t). */
+			t = now_ms();
+			if (t_all < 0 && watch_count(&w, want - WATCH_SLACK,
+			    kids, MAXKIDS, t, &looked) >= want && looked)
+				t_all = t - t0;
 			if (t_serve >= 0 && t_all >= 0)
 				break;
-			poll(NULL, 0, pause_ms(now_ms() - t, 1));
+			poll(NULL, 0, 1);
 		}
 		printf("RESULT start pid=%d first_serve_ms=%.1f "
 		    "all_workers_ms=%.1f ready_ms=%.1f\n", (int)pid, t_serve,
