@@ -99,32 +99,29 @@ tasks_total(void)
 	return strtol(slash + 1, NULL, 10);
 }
 
-/* The pause after a look that took took_ms: at least min_ms, and nine
- * times the look, so that looking takes a tenth of a CPU at most. */
-static int
-pause_ms(double took_ms, int min_ms)
-{
-	return took_ms * 9 > min_ms ? (int)(took_ms * 9) : min_ms;
-}
-
 /* How far from the count it waits for the task count may be off. */
 #define WATCH_SLACK	16
 
 /* A count of a process's children, kept by the machine's task count. */
 struct watch {
 	pid_t		 ppid;
-	long		 base;		/* tasks_total() at the last look, */
-	int		 n;		/*   which counted n children */
+	long		 base;		/* tasks_total() when ppid had */
+	int		 n;		/*   n children (by the first look) */
 	double		 next_ms;	/* no paced look before (now_ms()) */
 };
 
 /*
  * watch_count - ppid's children now (w->ppid), for a loop that asks
- * every millisecond or so: the last look's count plus the tasks that
+ * every millisecond or so: the count at the start plus the tasks that
  * came since, and a look at the list only when that says near or more
- * (*looked: 1), or when a look is due anyway (paced as pause_ms() says,
- * in case other tasks went meanwhile).  A caller acts on a count that a
- * look gave.  -1 if the list cannot be read.
+ * (*looked: 1; again after three times as long as the last took, a
+ * quarter of a CPU, until the count is there), or now and then anyway
+ * (twenty times as long: a twentieth of a CPU), in case other tasks went
+ * meanwhile.  A look made while thousands of children come and go can
+ * miss some (the kernel's walk of the list starts again when the child
+ * it had reached is gone), so a look only ever raises the estimate.  A
+ * caller acts on a count that a look gave.  -1 if the list cannot be
+ * read.
  */
 static int
 watch_count(struct watch *w, int near, pid_t *kids, int max, double now,
@@ -132,15 +129,19 @@ watch_count(struct watch *w, int near, pid_t *kids, int max, double now,
 {
 	long t = tasks_total();
 	int est = t < 0 || w->base < 0 ? -1 : w->n + (int)(t - w->base);
+	int n;
 
 	*looked = 0;
 	if (est != -1 && est < near && now < w->next_ms)
 		return est;
-	w->base = tasks_total();
-	w->n = children(w->ppid, kids, max);
-	w->next_ms = now_ms() + pause_ms(now_ms() - now, 1);
+	n = children(w->ppid, kids, max);
+	if (est == -1 || n > est) {
+		w->base = t;
+		w->n = n;
+	}
+	w->next_ms = now_ms() + (est >= near ? 3 : 19) * (now_ms() - now);
 	*looked = 1;
-	return w->n;
+	return n;
 }
 
 #endif

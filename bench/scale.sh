@@ -12,8 +12,11 @@
 #     is left (bench/scale regen), while `preforkd -s status` runs again
 #     and again (bench/scale status): its latency, p50, p99 and max;
 #   - stop: TERM, until the master and every worker are gone.
-# Then the 256-worker row (preforkd against the minimal server at c=256,
-# median of 5 runs, alternated) and the UDP echo rows (bench/udp.sh).
+# Then many services against one (issue 14, point 4: 200 services of 2
+# workers each against one service of 400: start, reload, status during
+# the reload, stop), the 256-worker row (preforkd against the minimal
+# server at c=256, median of 5 runs, alternated) and the UDP echo rows
+# (bench/udp.sh).
 # Writes bench/results/<date>-scale.md (or -scale-quick.md).
 
 SIZES=${SIZES:-"4 64 1024 4096 16384"}
@@ -64,6 +67,26 @@ scale_conf() {	# scale_conf FILE PORT N DIR
 		echo "  workers = $3;"
 		echo '  backlog = 511;'
 		echo '} );'
+	} > "$1"
+}
+
+# scale_conf_many FILE PORT NSVC PER DIR: NSVC echo services of PER workers
+# each, on ports PORT, PORT+1, ...
+scale_conf_many() {
+	local i
+	{
+		echo 'user = "root";'
+		echo "pid_file = \"$5/preforkd.pid\";"
+		echo "error_log = \"$5/error.log\";"
+		echo "control_socket = \"$5/ctl\";"
+		echo 'log_level = "notice";'
+		echo 'shutdown_timeout = 30;'
+		echo 'services = ('
+		for i in $(seq 1 "$3"); do
+			[ "$i" -gt 1 ] && echo ','
+			echo "  { name = \"s$i\"; listen = \"127.0.0.1:$(( $2 + i - 1 ))\"; handler = \"echo\"; workers = $4; backlog = 511; }"
+		done
+		echo ');'
 	} > "$1"
 }
 
@@ -131,7 +154,39 @@ scale_one() {
 		sleep 1
 	done
 }
-export -f scale_one scale_stop scale_conf median
+# scale_services DIR: MANY_SVC services of MANY_PER workers each, and one
+# service of as many workers, alternated, SCALE_RUNS runs each: start,
+# reload with `preforkd -s status` sampled meanwhile (its latency), stop.
+# key=value lines, each with kind (many, one) and run=R.
+scale_services() {
+	local d=$1 n=$(( MANY_SVC * MANY_PER )) port=27000 run k r pid
+	[ "$NETNS" = 1 ] && ip link set lo up
+	mkdir -p "$d/many" "$d/one"
+	scale_conf_many "$d/many/s.conf" "$port" "$MANY_SVC" "$MANY_PER" "$d/many"
+	scale_conf "$d/one/s.conf" "$port" "$n" "$d/one"
+	for run in $(seq 1 "$SCALE_RUNS"); do
+		for k in one many; do
+			r=$("$BIN/supervise" start -p "$port" -n "$n" -T 300000 -- "$PREFORKD" -f -c "$d/$k/s.conf" 2>>"$d/err")
+			echo "$k start run=$run $r"
+			pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' <<<"$r")
+			[ -n "$pid" ] || return
+			sleep 1
+			rm -f "$d/done"
+			"$BIN/scale" status -d 600000 -i 5 -f "$d/done" -- "$PREFORKD" -c "$d/$k/s.conf" -s status > "$d/status.txt" &
+			sleep 0.2
+			echo "$k regen run=$run $("$BIN/scale" regen -P "$pid" -n "$n" -T 300000)"
+			touch "$d/done"; wait
+			echo "$k status run=$run $(cat "$d/status.txt")"
+			sleep 1
+			echo "$k stop run=$run $(scale_stop "$pid")"
+			sleep 1
+		done
+	done
+}
+MANY_SVC=${MANY_SVC:-200}
+MANY_PER=${MANY_PER:-2}
+export -f scale_one scale_services scale_stop scale_conf scale_conf_many median
+export MANY_SVC MANY_PER
 export IDLE_S SCALE_RUNS
 
 for n in $SIZES; do
@@ -150,6 +205,12 @@ for n in $SIZES; do
 	in_ns scale_one "$n" "$TMP/scale-$n" | sed "s/^/$n /" >> "$SCALERAW"
 	grep "^$n " "$SCALERAW" | sed 's/^/  /' >&2
 done
+
+# Many services against one of as many workers.
+MANYRAW=$TMP/many-raw.txt
+say "scale: $MANY_SVC services of $MANY_PER workers against one of $(( MANY_SVC * MANY_PER )), $SCALE_RUNS runs"
+in_ns scale_services "$TMP/many" > "$MANYRAW"
+sed 's/^/  /' "$MANYRAW" >&2
 
 # The 256-worker row: preforkd against the minimal server, c=256.
 say "256 workers at c=256: preforkd and minprefork alternated, 5 runs of ${DURATION}s"
@@ -206,6 +267,26 @@ marginal() {
 		if (n <= n0 || s == "-" || s0 == "-" || f == "-" || f == 0) { print "-"; exit }
 		m = (s - s0) * 1000 / (n - n0); printf "%.0f (%.2f)", m, m / f }'
 }
+# mall KIND PART KEY: the values of every run of the many-services rows;
+# mget: their median; mpaired PART KEY: the median over the runs of each
+# run's own many ÷ one (the two measured one after the other).
+mall() {
+	awk -v kind="$1" -v part="$2" -v k="$3" '$1 == kind && $2 == part {
+		for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$MANYRAW"
+}
+mget() {
+	mall "$@" | median
+}
+mpaired() {
+	awk -v part="$1" -v k="$2" '$2 == part {
+		delete f
+		for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		if (k in f) v[$1, f["run"]] = f[k]; runs[f["run"]] = 1
+	}
+	END { for (r in runs) if ((("many", r) in v) && (("one", r) in v) && v["one", r] > 0)
+		printf "%.4f\n", v["many", r] / v["one", r] }' "$MANYRAW" | median |
+	    awk '{ if ($1 == "-") print "-"; else printf "%.2f", $1 }'
+}
 SMD=$HERE/results/$(date +%Y-%m-%d)-scale$([ "$QUICK" = 1 ] && echo -quick).md
 mkdir -p "$HERE/results"
 uss4=$(sget 4 uss kib)
@@ -245,6 +326,22 @@ uss4=$(sget 4 uss kib)
 	echo
 	echo "Targets (issue 14): start per worker ≤ 1.3× fork+exit+wait; reload ≤ 1.5× start; status ≤ 100 ms at every point of a 4,096-worker reload; master idle CPU ≤ 0.1 %; worker USS at 4,096 within 10 % of at 4."
 	echo
+	echo "## $MANY_SVC services of $MANY_PER workers against one of $(( MANY_SVC * MANY_PER ))"
+	echo
+	echo "The same $(( MANY_SVC * MANY_PER )) echo workers, as $MANY_SVC services of $MANY_PER (each on a port of its own) and as one service, alternated, a fresh preforkd each, median of $SCALE_RUNS runs. *start* and *stop* as above; *reload*: HUP until all new workers live and no old one is left, while \`preforkd -s status\` runs again and again (one every 5 ms at most; its latency). Issue 14: many services start, reload, report status and stop as promptly as one service of as many workers."
+	echo
+	echo '| configuration | start ms | reload ms | status during reload: samples, failed, p50 / p99 / max ms | stop ms |'
+	echo '|---|---:|---:|---|---:|'
+	for k in one many; do
+		if [ "$k" = one ]; then echo -n "| one service of $(( MANY_SVC * MANY_PER ))"; else echo -n "| $MANY_SVC services of $MANY_PER"; fi
+		echo " | $(mget "$k" start ready_ms) | $(mget "$k" regen done_ms) | $(mget "$k" status samples), $(mget "$k" status failed), $(mget "$k" status p50_ms) / $(mget "$k" status p99_ms) / $(mget "$k" status max_ms) | $(mget "$k" stop ms) |"
+	done
+	echo "| many ÷ one (paired) | $(ratio "$(mget many start ready_ms)" "$(mget one start ready_ms)") ($(mpaired start ready_ms)) | $(ratio "$(mget many regen done_ms)" "$(mget one regen done_ms)") ($(mpaired regen done_ms)) | p50 $(ratio "$(mget many status p50_ms)" "$(mget one status p50_ms)"), max $(ratio "$(mget many status max_ms)" "$(mget one status max_ms)") | $(ratio "$(mget many stop ms)" "$(mget one stop ms)") ($(mpaired stop ms)) |"
+	echo
+	for k in one many; do
+		echo "- $k, every run: start $(mall "$k" start ready_ms | tr '\n' ' '); reload $(mall "$k" regen done_ms | tr '\n' ' '); stop $(mall "$k" stop ms | tr '\n' ' ')"
+	done
+	echo
 	echo "## 256 workers at c=256"
 	echo
 	echo "Short echo connections (bench/run's workload), preforkd and bench/minprefork.c, 256 workers each, alternated, median of 5 runs of ${DURATION}s."
@@ -262,7 +359,7 @@ uss4=$(sget 4 uss kib)
 	echo '## Raw'
 	echo
 	echo '```'
-	cat "$SCALERAW" "$ROWRAW"
+	cat "$SCALERAW" "$MANYRAW" "$ROWRAW"
 	echo '```'
 } > "$SMD"
 echo

@@ -399,7 +399,7 @@ admit_why(enum admit_why k)
  * same in every generation (a reload keeps counting the connections the
  * old workers still hold): FNV-1a, 64 bits.
  */
-uint64_t
+PF_START uint64_t
 admit_service_key(const char *name)
 {
 	uint64_t h = UINT64_C(14695981039346656037);
@@ -414,7 +414,7 @@ admit_service_key(const char *name)
  * (may have no shared part), the scoreboard to count its peers in, and
  * its own slot.
  */
-void
+PF_START void
 admit_limits_init(const struct conf_service *s, const struct srctab *tab,
     const struct scoreboard *sb, struct slot *mine)
 {

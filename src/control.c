@@ -194,7 +194,7 @@ control_close(void)
 }
 
 /* control_child_close - in a new worker: drop the descriptors, keep the file. */
-void
+PF_START void
 control_child_close(void)
 {
 	size_t i;

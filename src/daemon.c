@@ -319,7 +319,7 @@ daemon_pidfile_restore(void)
 }
 
 /* daemon_child_close - in a forked worker: close the master's private fds. */
-void
+PF_START void
 daemon_child_close(void)
 {
 	if (pidfile_fd != -1)
@@ -422,7 +422,7 @@ daemon_alive(pid_t pid)
  * become its user and group (conf_service_user) for good, and prove it
  * cannot come back.  No user, or root (uid 0), keeps the worker as root.
  */
-int
+PF_START int
 daemon_drop_privileges(const struct conf *conf,
     const struct conf_service *svc, char *err, size_t errlen)
 {

@@ -86,7 +86,7 @@ handler_sockaddr_port(const struct sockaddr_storage *ss, socklen_t len)
 }
 
 /* handler_dgram_own_port - a UDP port of this daemon: never answer it. */
-void
+PF_START void
 handler_dgram_own_port(int port)
 {
 	if (port > 0 && port < 65536)

@@ -103,7 +103,7 @@ log_set_startup_fd(int fd)
  * "preforkd/echo" in a worker of service echo.  Put together without
  * printf, whose pages a worker would otherwise fault in as it starts.
  */
-void
+PF_START void
 log_set_role(const char *service)
 {
 	size_t n = sizeof(PACKAGE) - 1;

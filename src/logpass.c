@@ -135,7 +135,7 @@ logpass_publish(void)
 }
 
 /* logpass_worker - in a new worker: only the reading end is its. */
-void
+PF_START void
 logpass_worker(void)
 {
 	if (pass[0] != -1)

@@ -171,7 +171,7 @@ master_priority_raise(void)
  * master_priority_child - in a child just forked (a worker, a new master
  * of an upgrade): back to the priority the master was started with.
  */
-void
+PF_START void
 master_priority_child(void)
 {
 	if (master.nice_raised)

@@ -52,7 +52,7 @@ pool_decide(int min_spare, int max_spare, int max_workers, int idle,
  * by r (a random number), so that workers started together do not all
  * recycle at once.  0 stays 0: never.
  */
-int
+PF_START int
 pool_request_limit(int n, uint32_t r)
 {
 	uint32_t spread;

@@ -50,13 +50,23 @@ struct worker_ctx;
  * take turns on a core (bench/results/2026-11-26-perf.md).  PF_HOT puts a
  * function into .text.hot (GCC and Clang, with -freorder-functions, on by
  * default at -O2); PF_HOT_DATA a variable into one data section.
+ *
+ * PF_START puts a function that a new worker runs before its first
+ * connection (from fork() in spawn_worker() to its first accept()) there
+ * too: the kernel maps a process's code 64 KiB at a time, on the first
+ * touch of each such stretch, and each is a page fault and sixteen pages
+ * mapped in each of thousands of workers started (and as many to undo
+ * when each exits), where the code of a start spread over the program
+ * touched four of them.
  */
 #if defined(__GNUC__) || defined(__clang__)
 #define PF_HOT		__attribute__((hot))
+#define PF_START	__attribute__((hot))
 #define PF_HOT_DATA	__attribute__((section(".data.pf_hot")))
 #define PF_ONE_PAGE	__attribute__((aligned(4096)))	/* of <= 4096 bytes */
 #else
 #define PF_HOT
+#define PF_START
 #define PF_HOT_DATA
 #define PF_ONE_PAGE
 #endif

@@ -488,7 +488,7 @@ pub_set_master(struct pub *p, unsigned int generation, int phase,
  * is left as it is, as p is unless there are older pages: a worker that
  * writes nothing on the master's page of data does not copy it.
  */
-void
+PF_START void
 pub_child(struct pub *p)
 {
 	size_t i;

@@ -99,7 +99,7 @@ shed_handler(int signo, siginfo_t *si, void *uc)
  * service) with io_timeout_busy (busy_ms, 0: none), take the master's
  * requests.  0, or -1 with errno.
  */
-int
+PF_START int
 shed_worker_init(int busy_ms, uint64_t service)
 {
 	if (busy_ms <= 0)

@@ -99,7 +99,7 @@ sig_wake(void)
 	(void)write(sig_pipe_w, "", 1);
 }
 
-static int
+PF_START static int
 sig_catch(int signo, int restart)
 {
 	struct sigaction sa;
@@ -111,7 +111,7 @@ sig_catch(int signo, int restart)
 	return sigaction(signo, &sa, NULL);
 }
 
-static void
+PF_START static void
 sig_set(int signo, void (*disposition)(int))
 {
 	struct sigaction sa;
@@ -164,7 +164,7 @@ made:
  * for the master are ignored, so that a ^C on the terminal, which
  * reaches the whole process group, is the master's to act on.
  */
-int
+PF_START int
 sig_init(int role)
 {
 	size_t i;
@@ -228,7 +228,7 @@ sig_worker_child(int on)
  * around fork() so that a child never runs with the master's handlers or
  * with default actions before it has set up its own.
  */
-void
+PF_START void
 sig_block(int block)
 {
 	sigset_t set;
@@ -310,7 +310,7 @@ sig_default_all(void)
 }
 
 /* sig_forget - in a freshly forked child: no pending flags, no self-pipe. */
-static void
+PF_START static void
 sig_forget(void)
 {
 	size_t i;
@@ -341,7 +341,7 @@ sig_reset_child(void)
  * back to its default here.  A dozen system calls fewer for each worker
  * started, of thousands.
  */
-void
+PF_START void
 sig_reset_worker(void)
 {
 	sig_set(SIG_SHED, SIG_DFL);

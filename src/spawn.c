@@ -95,7 +95,7 @@ spawn_descendants(struct proc *p, const struct slot_report *r, int signo)
 }
 
 /* spawn_close_others - in a new worker: let go of what is not its own. */
-static void
+PF_START static void
 spawn_close_others(const struct service *mine)
 {
 	size_t i, j;
@@ -116,7 +116,7 @@ spawn_close_others(const struct service *mine)
  * spawn_worker - fork one worker of service s into a fresh slot.  Returns
  * 0, or -1 (logged) when no slot is free or fork fails.
  */
-int
+PF_START int
 spawn_worker(struct service *s)
 {
 	struct worker_ctx ctx;

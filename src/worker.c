@@ -142,7 +142,7 @@ worker_exit(int status)
  * TERM when the master goes (set after the privilege drop, which clears
  * it); the master's pipe in the wait set covers the idle case everywhere.
  */
-static void
+PF_START static void
 worker_watch_master(void)
 {
 #if defined(HAVE_PRCTL) && defined(PR_SET_PDEATHSIG)
@@ -203,7 +203,7 @@ worker_wait_open(void)
  * epoll set costs nothing per connection, where one in every idle and busy
  * worker's set would walk all their wait entries on each connection.
  */
-static int
+PF_START static int
 worker_wait_need(size_t i)
 {
 	if (wait_added[i])
@@ -221,7 +221,7 @@ worker_wait_has(size_t i)
 	return wait_added[i];
 }
 
-static int
+PF_START static int
 worker_wait_init(void)
 {
 	size_t i;
@@ -278,7 +278,7 @@ worker_wait(int *sig, int *master, int *ready)
 	}
 }
 #else
-static int
+PF_START static int
 worker_wait_init(void)
 {
 	size_t i;
@@ -295,7 +295,7 @@ worker_wait_init(void)
 	return 0;
 }
 
-static int
+PF_START static int
 worker_wait_need(size_t i)
 {
 	(void)i;	/* poll() always watches every listener */
@@ -1012,7 +1012,7 @@ worker_try(void)
  * which this daemon receives datagrams, ports chosen for port 0 included:
  * a datagram from one of them is our own service talking, never a client.
  */
-static void
+PF_START static void
 worker_guard_init(void)
 {
 	const struct service *s;
@@ -1033,7 +1033,7 @@ worker_guard_init(void)
  * (batch.c): BATCH_MAX datagrams at once for the built-in services, one
  * for a module or exec (handler_batches).  0, or -1 with errno.
  */
-static int
+PF_START static int
 worker_batch_init(void)
 {
 	size_t i;
