@@ -98,6 +98,18 @@ scale_stop() {
 	for w in $(tree_pids "$1"); do kill -KILL "$w" 2>/dev/null; done
 }
 
+# scale_regen_sampled PID N CONF DIR: a reload of PID's N workers while
+# `preforkd -c CONF -s status` runs again and again (one every 5 ms at
+# most): scale's regen line, then its status line (the latency).
+scale_regen_sampled() {
+	rm -f "$4/done"
+	"$BIN/scale" status -d 600000 -i 5 -f "$4/done" -- "$PREFORKD" -c "$3" -s status > "$4/status.txt" &
+	sleep 0.2
+	"$BIN/scale" regen -P "$1" -n "$2" -T 300000
+	touch "$4/done"; wait
+	cat "$4/status.txt"
+}
+
 # scale_one N DIR: one pool size, in its own namespace; key=value lines,
 # each with run=R.  The timed parts (the two fork yardsticks, start,
 # reload, stop) are measured SCALE_RUNS times, alternated, each run with a
@@ -143,12 +155,9 @@ scale_one() {
 			# again with the status command sampled meanwhile (its
 			# latency; a status of thousands of workers is work for
 			# the master and the machine, so that reload is slower)
-			rm -f "$d/done"
-			"$BIN/scale" status -d 600000 -i 5 -f "$d/done" -- "$PREFORKD" -c "$d/s.conf" -s status > "$d/status.txt" &
-			sleep 0.2
-			echo "regensampled run=$run $("$BIN/scale" regen -P "$pid" -n "$n" -T 300000)"
-			touch "$d/done"; wait
-			echo "status run=$run $(cat "$d/status.txt")"
+			r=$(scale_regen_sampled "$pid" "$n" "$d/s.conf" "$d")
+			echo "regensampled run=$run $(sed -n 1p <<<"$r")"
+			echo "status run=$run $(sed -n 2p <<<"$r")"
 		fi
 		echo "stop run=$run $(scale_stop "$pid")"
 		sleep 1
@@ -171,12 +180,9 @@ scale_services() {
 			pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' <<<"$r")
 			[ -n "$pid" ] || return
 			sleep 1
-			rm -f "$d/done"
-			"$BIN/scale" status -d 600000 -i 5 -f "$d/done" -- "$PREFORKD" -c "$d/$k/s.conf" -s status > "$d/status.txt" &
-			sleep 0.2
-			echo "$k regen run=$run $("$BIN/scale" regen -P "$pid" -n "$n" -T 300000)"
-			touch "$d/done"; wait
-			echo "$k status run=$run $(cat "$d/status.txt")"
+			r=$(scale_regen_sampled "$pid" "$n" "$d/$k/s.conf" "$d")
+			echo "$k regen run=$run $(sed -n 1p <<<"$r")"
+			echo "$k status run=$run $(sed -n 2p <<<"$r")"
 			sleep 1
 			echo "$k stop run=$run $(scale_stop "$pid")"
 			sleep 1
@@ -185,7 +191,7 @@ scale_services() {
 }
 MANY_SVC=${MANY_SVC:-200}
 MANY_PER=${MANY_PER:-2}
-export -f scale_one scale_services scale_stop scale_conf scale_conf_many median
+export -f scale_one scale_services scale_regen_sampled scale_stop scale_conf scale_conf_many median
 export MANY_SVC MANY_PER
 export IDLE_S SCALE_RUNS
 

@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/resource.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -65,28 +64,6 @@ main_listen(const struct conf *conf)
 		log_error("%s", errs.msg[i]);
 	errlist_free(&errs);
 	return ls;
-}
-
-/*
- * main_close_inherited - close every descriptor that whoever started us
- * left open, from 3 up, except the keep sockets of LISTEN_FDS (at 3..):
- * a leaked file or pipe would otherwise reach every worker and every
- * program they run.  Runs before we open anything of our own.
- */
-static void
-main_close_inherited(int keep)
-{
-	struct rlimit rl;
-	rlim_t fd;
-
-#ifdef HAVE_CLOSE_RANGE
-	if (close_range((unsigned int)(3 + keep), ~0U, 0) == 0)
-		return;
-#endif
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
-		rl.rlim_cur = 65536;
-	for (fd = (rlim_t)(3 + keep); fd < rl.rlim_cur; fd++)
-		(void)close((int)fd);
 }
 
 /* main_check - -t: "FILE: configuration OK", or every error. */
@@ -194,13 +171,15 @@ main(int argc, char *argv[])
 	}
 
 	/*
-	 * Starting a master: take LISTEN_FDS, then close what else came in,
-	 * before anything of ours is open (the config file, a module's).
+	 * Starting a master: take LISTEN_FDS (at 3..), then close every other
+	 * descriptor whoever started us left open, before anything of ours is
+	 * open (the config file, a module's): a leaked file or pipe would
+	 * otherwise reach every worker and every program they run.
 	 */
 	if (!test && signame == NULL) {
 		if ((inherited = listen_inherit_init()) == -1)
 			inherit_errno = errno;
-		main_close_inherited(inherited > 0 ? inherited : 0);
+		fd_close_range(3 + (inherited > 0 ? inherited : 0), -1);
 	}
 	if ((rc = main_load(file, &conf)) != EXIT_OK)
 		return rc;

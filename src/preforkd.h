@@ -121,6 +121,7 @@ size_t		 escape_logfmt(char *, size_t, const char *);
 
 int		 fd_cloexec(int, int);
 int		 fd_nonblock(int, int);
+void		 fd_close_range(int, int);
 
 /* ------------------------------------------------------------- errlist.c */
 

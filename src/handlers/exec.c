@@ -244,24 +244,6 @@ exec_env_conn(struct exec_env *e, const struct preforkd_api *api,
 
 /* ------------------------------------------------------------ descriptors */
 
-/* exec_close_from - close every descriptor from lowfd up. */
-static void
-exec_close_from(int lowfd)
-{
-#if defined(HAVE_CLOSE_RANGE)
-	if (close_range((unsigned int)lowfd, ~0U, 0) == 0)
-		return;
-#endif
-	{
-		long max = sysconf(_SC_OPEN_MAX);
-		int fd;
-
-		if (max < 0 || max > 65536)
-			max = 65536;
-		for (fd = lowfd; fd < max; fd++)
-			(void)close(fd);
-	}
-}
 
 /* exec_above - fd moved to 3 or above (so 0, 1, 2 can be set freely). */
 static int
@@ -315,7 +297,7 @@ exec_child(int sock, int errw, int statw, pid_t worker, char *const *argv,
 	}
 	if (fd_cloexec(statw, 1) == -1)
 		goto fail;
-	exec_close_from(4);
+	fd_close_range(4, -1);
 	sig_block(0);
 	execve(argv[0], argv, env);
 fail:
