@@ -99,8 +99,12 @@ tasks_total(void)
 	return strtol(slash + 1, NULL, 10);
 }
 
-/* How far from the count it waits for the task count may be off. */
-#define WATCH_SLACK	16
+/*
+ * How far below a count of want the task count may be when want is there:
+ * other tasks come and go (kernel threads started under the load and
+ * ended after it, by the dozen), and the estimate only ever rises.
+ */
+#define WATCH_SLACK(want)	((want) / 16 + 16)
 
 /* A count of a process's children, kept by the machine's task count. */
 struct watch {

@@ -226,8 +226,9 @@ main(int argc, char **argv)
 			/* A dead old one not reaped yet counts as new: briefly. */
 			left = nold - gone;
 			t = now_ms();
-			n = watch_count(&w, t_new < 0 ? want + left - WATCH_SLACK :
-			    INT_MAX, kids, MAXKIDS, t, &looked);
+			n = watch_count(&w, t_new < 0 ? want + left -
+			    WATCH_SLACK(want) : INT_MAX, kids, MAXKIDS, t,
+			    &looked);
 			if (n > peak)
 				peak = n;
 			nnew = n > left ? n - left : 0;

@@ -167,8 +167,9 @@ main(int argc, char **argv)
 				t_serve = now_ms() - t0;
 			/* When the count, confirmed, was first seen (t). */
 			t = now_ms();
-			if (t_all < 0 && watch_count(&w, want - WATCH_SLACK,
-			    kids, MAXKIDS, t, &looked) >= want && looked)
+			if (t_all < 0 && watch_count(&w, want -
+			    WATCH_SLACK(want), kids, MAXKIDS, t, &looked) >= want &&
+			    looked)
 				t_all = t - t0;
 			if (t_serve >= 0 && t_all >= 0)
 				break;
