@@ -426,7 +426,8 @@ master_started(int *of)
 	for (i = 0; i < master.nsvc; i++) {
 		s = &master.svc[i];
 		*of += s->want;
-		started += s->tally->workers < s->want ? s->tally->workers : s->want;
+		started += s->tally->workers < s->want ? s->tally->workers :
+		    s->want;
 	}
 	return started;
 }

@@ -689,7 +689,7 @@ struct proc {
 	int			 condemned;	/* its slot was inconsistent */
 	pid_t			 group;		/* its descendants', as checked */
 	struct shed_track	 shed;		/* its client, for shed.c */
-	uint64_t		 seq;		/* handed out as the table's n-th */
+	uint64_t		 seq;		/* the n-th handed out */
 };
 
 /*
@@ -698,7 +698,7 @@ struct proc {
  * write the page of the master's data that the fork has just shared.
  */
 struct proc_tally {
-	size_t			 n;		/* in use so far: scans stop here */
+	size_t			 n;		/* ever used: scans stop here */
 	size_t			 nfree;
 	size_t			 live;		/* entries with a pid */
 	uint64_t		 seq;		/* entries handed out so far */
@@ -988,7 +988,7 @@ void		 daemon_log_users(const struct conf *);
  */
 struct service_tally {
 	int				 workers;	/* live, not retiring */
-	int				 procs;		/* entries, retiring too */
+	int				 procs;		/* with retiring ones */
 };
 
 struct service {

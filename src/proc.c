@@ -286,7 +286,7 @@ proc_next(const struct proctab *t, size_t *i)
 	return NULL;
 }
 
-/* proc_used - how many entries from the first were ever in use: scans stop there. */
+/* proc_used - how many entries, from the first, were ever in use. */
 size_t
 proc_used(const struct proctab *t)
 {

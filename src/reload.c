@@ -392,9 +392,9 @@ reload_retire_old(int64_t now)
 		old = p->svc;
 		cur = old->successor;
 		/* Gone so far (told to, or died): reload_total - workers. */
-		if (old->reload_total - old->tally->workers >= policy_retire_old(
-		    cur != NULL, cur != NULL ? cur->want : 0, cur != NULL ?
-		    cur->nready : 0, old->reload_total, now,
+		if (old->reload_total - old->tally->workers >=
+		    policy_retire_old(cur != NULL, cur != NULL ? cur->want : 0,
+		    cur != NULL ? cur->nready : 0, old->reload_total, now,
 		    master.reload_deadline)) {
 			left++;
 			continue;

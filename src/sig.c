@@ -70,7 +70,8 @@ sig_handler(int signo)
 	for (i = 0; i < SIG_TABLE_LEN; i++)
 		if (sig_table[i].signo == signo)
 			sig_flags[sig_table[i].flag] = signo;
-	(void)write(sig_pipe_w, "", 1);
+	if (sig_pipe_w != -1)	/* a worker's, before it waits on one */
+		(void)write(sig_pipe_w, "", 1);
 	errno = saved;
 }
 
@@ -96,7 +97,8 @@ sig_catch_info(int signo, void (*fn)(int, siginfo_t *, void *))
 void
 sig_wake(void)
 {
-	(void)write(sig_pipe_w, "", 1);
+	if (sig_pipe_w != -1)
+		(void)write(sig_pipe_w, "", 1);
 }
 
 PF_START static int
@@ -123,17 +125,17 @@ sig_set(int signo, void (*disposition)(int))
 }
 
 /*
- * sig_pipe_open - the self-pipe, non-blocking and close-on-exec: with
+ * sig_pipe_make - a pipe in fd, non-blocking and close-on-exec: with
  * pipe2() in one system call.  0, or -1 with errno.
  */
 static int
-sig_pipe_open(void)
+sig_pipe_make(int fd[2])
 {
-	int fd[2], i;
+	int i;
 
 #ifdef HAVE_PIPE2
 	if (pipe2(fd, O_CLOEXEC | O_NONBLOCK) == 0)
-		goto made;
+		return 0;
 	if (errno != ENOSYS)
 		return -1;
 #endif
@@ -145,9 +147,17 @@ sig_pipe_open(void)
 			close(fd[1]);
 			return -1;
 		}
-#ifdef HAVE_PIPE2
-made:
-#endif
+	return 0;
+}
+
+/* sig_pipe_open - the self-pipe.  0, or -1 with errno. */
+static int
+sig_pipe_open(void)
+{
+	int fd[2];
+
+	if (sig_pipe_make(fd) == -1)
+		return -1;
 	sig_pipe_r = fd[0];
 	sig_pipe_w = fd[1];
 	return 0;
@@ -156,10 +166,11 @@ made:
 /*
  * sig_init - set up the handlers for a role, and the master's self-pipe
  * (a worker's is made by sig_fd(), when it first waits on more than
- * accept(): most never do).  The master catches every signal of its table.  A worker catches only QUIT (finish
- * the connection, then exit) and USR1 (reopen the logs when idle), and
- * SIG_SHED when its service sheds (shed.c installs that one); TERM keeps
- * its default action (exit now), and CHLD too, except while a handler
+ * accept(): most never do).  The master catches every signal of its
+ * table.  A worker catches only QUIT (finish the connection, then exit)
+ * and USR1 (reopen the logs when idle), and SIG_SHED when its service
+ * sheds (shed.c installs that one); TERM keeps its default action (exit
+ * now), and CHLD too, except while a handler
  * waits for a program of its own (sig_worker_child); the signals meant
  * for the master are ignored, so that a ^C on the terminal, which
  * reaches the whole process group, is the master's to act on.

@@ -68,7 +68,7 @@ static size_t			 next_listener PF_HOT_DATA; /* round robin */
 static int			 request_limit PF_HOT_DATA; /* max_requests,
 							       jittered */
 static int			 batch_max PF_HOT_DATA;	/* per recvmmsg() */
-static uint64_t			 service_key PF_HOT_DATA; /* admit_service_key() */
+static uint64_t			 service_key PF_HOT_DATA; /* admit_...key() */
 
 /* What worker_admit() makes of a connection. */
 enum {

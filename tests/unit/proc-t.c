@@ -232,7 +232,8 @@ test_hash(void)
 		fresh++;
 	}
 	is_int((N + 2) / 3, (long long)fresh, "released entries are reused");
-	is_int(N, (long long)proc_used(&t), "the table did not grow past its %d", N);
+	is_int(N, (long long)proc_used(&t),
+	    "the table did not grow past its %d", N);
 	for (i = 0, found = 0; i < N; i++)
 		found += proc_find(&t, pids[i]) == e[i];
 	is_int(N, (long long)found, "all %d found again", N);
