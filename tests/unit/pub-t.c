@@ -217,6 +217,38 @@ test_stuck_writer(struct pub *p, struct scoreboard *sb)
 	pub_snap_free(&s);
 }
 
+/*
+ * test_owner_alone - pub_set_owner() outside a write is a write of its
+ * own: it opens none (depth stays 0, as the master forks a worker), and
+ * the page reads, with the owner; inside a write, it leaves it open.
+ */
+static void
+test_owner_alone(struct pub *p, struct scoreboard *sb)
+{
+	struct pub_snap s;
+	int busy;
+
+	if (pub_read_map(&p->cur, sb, &s) == -1)
+		sysbail("pub_read_map");
+	busy = s.svc[0].state[SLOT_BUSY];
+	pub_snap_free(&s);
+	scoreboard_reset(sb, 12);
+	sb->slots[12].state = SLOT_BUSY;
+	pub_set_owner(p, 12, 1);
+	is_int(0, p->depth, "an owner set alone leaves no write open");
+	ok(pub_read_map(&p->cur, sb, &s) == 0, "... the page reads");
+	is_int(busy + 1, s.svc[0].state[SLOT_BUSY], "... with its worker");
+	pub_snap_free(&s);
+	pub_begin(p);
+	pub_set_owner(p, 12, 0);
+	ok(pub_read_map(&p->cur, sb, &s) == -1 && errno == EAGAIN,
+	    "an owner set inside a write: the page waits for its end");
+	pub_end(p);
+	ok(pub_read_map(&p->cur, sb, &s) == 0, "... then reads");
+	is_int(busy, s.svc[0].state[SLOT_BUSY], "... without that worker");
+	pub_snap_free(&s);
+}
+
 /* test_readonly - in a forked worker: the page cannot be written. */
 static void
 test_readonly(struct pub *p)
@@ -330,6 +362,7 @@ main(void)
 	test_basics(&p, &sb);
 	test_never_backwards(&p, &sb);
 	test_stuck_writer(&p, &sb);
+	test_owner_alone(&p, &sb);
 	test_readonly(&p);
 	test_grow(&p, &sb);
 	pub_destroy(&p);
