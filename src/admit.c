@@ -410,13 +410,13 @@ admit_service_key(const char *name)
 }
 
 /*
- * admit_limits_init - in a new worker of service s: its table of buckets
- * (may have no shared part), the scoreboard to count its peers in, and
- * its own slot.
+ * admit_limits_init - in a new worker of service s (key: its
+ * admit_service_key()): its table of buckets (may have no shared part),
+ * the scoreboard to count its peers in, and its own slot.
  */
 PF_START void
-admit_limits_init(const struct conf_service *s, const struct srctab *tab,
-    const struct scoreboard *sb, struct slot *mine)
+admit_limits_init(const struct conf_service *s, uint64_t key,
+    const struct srctab *tab, const struct scoreboard *sb, struct slot *mine)
 {
 	memset(&lim, 0, sizeof(lim));
 	lim.svc = s;
@@ -425,7 +425,7 @@ admit_limits_init(const struct conf_service *s, const struct srctab *tab,
 	lim.inuse = sb->inuse;
 	lim.capacity = sb->capacity;
 	lim.mine = mine;
-	lim.service = admit_service_key(s->name);
+	lim.service = key;
 }
 
 /* admit_words - a source's 16 bytes as the slot keeps them. */

@@ -132,7 +132,7 @@ int		 shed_slice(struct preforkd_conn *);
 int		 admit_peer_cred(struct preforkd_conn *);
 /* admit.c: the limits (max_rate, max_rate_per_source, max_per_source,
  * max_reply_bytes_per_source) */
-void		 admit_limits_init(const struct conf_service *,
+void		 admit_limits_init(const struct conf_service *, uint64_t,
 		    const struct srctab *, const struct scoreboard *,
 		    struct slot *);
 uint64_t	 admit_service_key(const char *);

@@ -1109,10 +1109,11 @@ worker_main(struct worker_ctx *c)
 	int sig, master, ready = 0;
 
 	ctx = c;
+	service_key = admit_service_key(ctx->service->name);
 	logpass_worker();
 	if (sig_init(SIG_ROLE_WORKER) == -1 ||
 	    shed_worker_init(ctx->service->io_timeout_busy_ms,
-	    admit_service_key(ctx->service->name)) == -1) {
+	    service_key) == -1) {
 		log_error("worker signals: %s", strerror(errno));
 		exit(2);
 	}
@@ -1139,8 +1140,8 @@ worker_main(struct worker_ctx *c)
 	    h->worker_start(&ctx->service->view) == -1)
 		exit(2);
 
-	admit_limits_init(ctx->service, ctx->srctab, ctx->sb, ctx->slot);
-	service_key = admit_service_key(ctx->service->name);
+	admit_limits_init(ctx->service, service_key, ctx->srctab, ctx->sb,
+	    ctx->slot);
 	request_limit = pool_request_limit(ctx->service->max_requests,
 	    (uint32_t)getpid() * 2654435761u ^ (uint32_t)now_ms());
 	if (worker_batch_init() == -1) {
