@@ -5,8 +5,12 @@
  * single datagram (admission, scoreboard, handler, counters and access
  * log, one by one: worker.c), and the replies its handler makes meanwhile
  * wait here, to leave together with one sendmmsg() once the batch is done.
- * With one datagram queued it costs what recvfrom() and sendto() cost:
- * one call each.
+ * One datagram at a time costs what recvfrom() and sendto() cost: a
+ * worker whose last BATCH_LONE_AFTER batches each held a single datagram
+ * takes the next BATCH_LONE_RUN with recvfrom() (recvmmsg() reads its
+ * vector and, for MSG_WAITFORONE, tries the queue once more: a tenth of
+ * the kernel's time for a datagram), then looks with recvmmsg() again;
+ * a lone reply goes with sendto().
  *
  * Memory: one private mapping per worker that serves UDP, reserved (not
  * committed) at start.  Each received datagram lands first in a small
@@ -60,6 +64,10 @@
 #define BATCH_MMSG	1
 #endif
 
+/* Batches of one in a row before datagrams are taken alone, and how many. */
+#define BATCH_LONE_AFTER	8
+#define BATCH_LONE_RUN		64
+
 /* The control part of the mapping, at its start. */
 struct batch_ctl {
 #ifdef BATCH_MMSG
@@ -76,6 +84,9 @@ struct batch_ctl {
 	int			 txfd;		/* where the queue goes */
 	size_t			 ntx;		/* replies queued */
 	size_t			 outused;	/* bytes of out[] in use */
+	int			 ones;		/* batches of one in a row */
+	int			 lone;		/* datagrams still to take alone */
+	int			 alone;		/* the last one was: whole in room 0 */
 };
 
 static struct batch_ctl	*bc PF_HOT_DATA;
@@ -126,8 +137,29 @@ batch_init(void)
 }
 
 /*
+ * batch_recv_one - take one datagram queued on fd, whole into room 0
+ * (one longer than BATCH_ROOM is cut there: too long, as seen by its
+ * length).  1, or -1 with errno.
+ */
+PF_HOT static int
+batch_recv_one(int fd)
+{
+	ssize_t n;
+
+	bc->rxnamelen[0] = sizeof(bc->rxname[0]);
+	n = recvfrom(fd, rooms, BATCH_ROOM, 0,
+	    (struct sockaddr *)&bc->rxname[0], &bc->rxnamelen[0]);
+	if (n == -1)
+		return -1;
+	bc->rxlen[0] = (size_t)n;
+	bc->alone = 1;
+	return 1;
+}
+
+/*
  * batch_recv - take up to max (1 .. BATCH_MAX) datagrams queued on fd:
- * how many, or -1 with errno (EAGAIN: none queued).
+ * how many, or -1 with errno (EAGAIN: none queued).  One at a time while
+ * they come one at a time (BATCH_LONE_AFTER, above).
  */
 PF_HOT int
 batch_recv(int fd, int max)
@@ -137,9 +169,15 @@ batch_recv(int fd, int max)
 
 	if (max > BATCH_MAX)
 		max = BATCH_MAX;
+	if (max == 1 || bc->lone > 0) {
+		if (bc->lone > 0)
+			bc->lone--;
+		return batch_recv_one(fd);
+	}
 	for (k = 0; k < max; k++)
 		bc->rx[k].msg_hdr.msg_namelen = sizeof(bc->rxname[k]);
 	n = recvmmsg(fd, bc->rx, (unsigned int)max, MSG_WAITFORONE, NULL);
+	bc->alone = 0;
 	for (k = 0; k < n; k++) {
 		bc->rxlen[k] = bc->rx[k].msg_len;
 		bc->rxnamelen[k] = bc->rx[k].msg_hdr.msg_namelen;
@@ -147,18 +185,16 @@ batch_recv(int fd, int max)
 		if (bc->rx[k].msg_hdr.msg_flags & MSG_TRUNC)
 			bc->rxlen[k] = BATCH_ROOM;
 	}
+	if (n > 1)
+		bc->ones = 0;
+	else if (n == 1 && ++bc->ones == BATCH_LONE_AFTER) {
+		bc->ones = 0;
+		bc->lone = BATCH_LONE_RUN;
+	}
 	return n;
 #else
-	ssize_t n;
-
 	(void)max;
-	bc->rxnamelen[0] = sizeof(bc->rxname[0]);
-	n = recvfrom(fd, rooms, BATCH_ROOM, 0,
-	    (struct sockaddr *)&bc->rxname[0], &bc->rxnamelen[0]);
-	if (n == -1)
-		return -1;
-	bc->rxlen[0] = (size_t)n;
-	return 1;
+	return batch_recv_one(fd);
 #endif
 }
 
@@ -177,6 +213,8 @@ batch_data(int k, size_t *len, const struct sockaddr **from,
 	*from = (const struct sockaddr *)&bc->rxname[k];
 	*fromlen = bc->rxnamelen[k];
 #ifdef BATCH_MMSG
+	if (bc->alone)
+		return room;
 	if (*len <= BATCH_HEAD)
 		return heads + (size_t)k * BATCH_HEAD;
 	memcpy(room, heads + (size_t)k * BATCH_HEAD, BATCH_HEAD);
@@ -229,18 +267,29 @@ batch_reply(int fd, const struct sockaddr *to, socklen_t tolen,
 	return 0;
 }
 
-/*
- * batch_flush - send every queued reply.  A reply the kernel refuses (a
- * full socket buffer, an unreachable sender) is dropped, as UDP drops it
- * (and as a single sendto() failing did: the handlers ignore it), and the
- * rest still go.
- */
-PF_HOT void
-batch_flush(void)
+/* batch_send_each - send the queued replies one sendto() each. */
+PF_HOT static void
+batch_send_each(void)
 {
-	size_t k = 0;
+	ssize_t n;
+	size_t k;
+
+	for (k = 0; k < bc->ntx; k++) {
+		do
+			n = sendto(bc->txfd, bc->txiov[k].iov_base,
+			    bc->txiov[k].iov_len, DGRAM_SEND_FLAGS,
+			    (const struct sockaddr *)&bc->txname[k],
+			    bc->txnamelen[k]);
+		while (n == -1 && errno == EINTR);
+	}
+}
+
 #ifdef BATCH_MMSG
-	size_t i;
+/* batch_send_all - send the queued replies with sendmmsg(). */
+PF_HOT static void
+batch_send_all(void)
+{
+	size_t i, k = 0;
 	int n;
 
 	for (i = 0; i < bc->ntx; i++) {
@@ -262,18 +311,24 @@ batch_flush(void)
 		/* Reply k failed: drop it, send the others. */
 		k++;
 	}
-#else
-	ssize_t n;
-
-	for (k = 0; k < bc->ntx; k++) {
-		do
-			n = sendto(bc->txfd, bc->txiov[k].iov_base,
-			    bc->txiov[k].iov_len, DGRAM_SEND_FLAGS,
-			    (const struct sockaddr *)&bc->txname[k],
-			    bc->txnamelen[k]);
-		while (n == -1 && errno == EINTR);
-	}
+}
 #endif
+
+/*
+ * batch_flush - send every queued reply: one sendmmsg() for several, a
+ * sendto() for one.  A reply the kernel refuses (a full socket buffer, an
+ * unreachable sender) is dropped, as UDP drops it (and as a single
+ * sendto() failing did: the handlers ignore it), and the rest still go.
+ */
+PF_HOT void
+batch_flush(void)
+{
+#ifdef BATCH_MMSG
+	if (bc->ntx > 1)
+		batch_send_all();
+	else
+#endif
+		batch_send_each();
 	bc->ntx = 0;
 	bc->outused = 0;
 }

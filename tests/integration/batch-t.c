@@ -8,6 +8,8 @@
  * replies are sent from the datagrams received, chargen's are copied:
  * both are checked.  With max_requests below the burst, the worker that
  * must go first answers all it took, and its successors the rest.
+ * Datagrams that come one at a time are taken one at a time (recvfrom())
+ * after eight batches of one, for the next 64; then batches again.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -35,6 +37,10 @@
 #define NSOCK		4	/* client sockets, each its own source port */
 #define PER_SOCK	16	/* datagrams each sends in a burst */
 #define NDGRAM		(NSOCK * PER_SOCK)
+#define PER_SOCK_MAX	20	/* in the longest burst */
+/* src/batch.c: batches of one before datagrams are taken alone, how many. */
+#define LONE_AFTER	8
+#define LONE_RUN	64
 
 static char sout[65536], serr[4096];
 
@@ -103,7 +109,7 @@ burst(pid_t worker, const int *fd, int port, int n)
  * number of answers that came to a socket other than their sender's.
  */
 static int
-answers(const int *fd, int got[NSOCK][PER_SOCK], int n, int echo,
+answers(const int *fd, int got[NSOCK][PER_SOCK_MAX], int n, int echo,
     int timeout_ms)
 {
 	struct pollfd pfd[NSOCK];
@@ -112,7 +118,7 @@ answers(const int *fd, int got[NSOCK][PER_SOCK], int n, int echo,
 	int k, i, s, total = 0, wrong = 0, seen[NSOCK] = { 0 };
 	ssize_t len;
 
-	memset(got, 0, sizeof(int) * NSOCK * PER_SOCK);
+	memset(got, 0, sizeof(int) * NSOCK * PER_SOCK_MAX);
 	while (total < n * NSOCK && pf_now_ms() < deadline) {
 		for (k = 0; k < NSOCK; k++) {
 			pfd[k].fd = fd[k];
@@ -149,7 +155,7 @@ answers(const int *fd, int got[NSOCK][PER_SOCK], int n, int echo,
 
 /* once_each - every one of n datagrams of every socket answered once. */
 static int
-once_each(int got[NSOCK][PER_SOCK], int n, int *missing, int *twice)
+once_each(int got[NSOCK][PER_SOCK_MAX], int n, int *missing, int *twice)
 {
 	int k, i;
 
@@ -214,7 +220,7 @@ static void
 check_burst(const char *handler, int echo)
 {
 	struct pf_daemon *d;
-	int fd[NSOCK], got[NSOCK][PER_SOCK], k, port, wrong, missing, twice;
+	int fd[NSOCK], got[NSOCK][PER_SOCK_MAX], k, port, wrong, missing, twice;
 	int all;
 	char *access_log, *needle;
 	pid_t worker;
@@ -247,21 +253,75 @@ check_burst(const char *handler, int echo)
 	free(access_log);
 }
 
+/*
+ * check_lone - LONE_AFTER datagrams, each answered before the next: each
+ * a batch of one.  Then LONE_RUN + 16 queued while the worker is stopped:
+ * it takes LONE_RUN of them one at a time, then looks with recvmmsg()
+ * again and takes the last 16 at once.  Every one answered once, and one
+ * batch line where a worker that always batched would log five.
+ */
+static void
+check_lone(void)
+{
+	struct pf_daemon *d;
+	struct sockaddr_in to;
+	int fd[NSOCK], got[NSOCK][PER_SOCK_MAX], i, k, port, wrong, missing;
+	int twice, all, n = (LONE_RUN + 16) / NSOCK, single = 0;
+	char msg[32], buf[64];
+	struct pollfd pfd;
+	pid_t worker;
+
+	d = start("echo", "", &port, &worker);
+	to = to_port(port);
+	for (k = 0; k < NSOCK; k++)
+		fd[k] = client();
+	for (i = 0; i < LONE_AFTER; i++) {
+		k = snprintf(msg, sizeof(msg), "one-%d\n", i);
+		if (sendto(fd[0], msg, (size_t)k, 0, (struct sockaddr *)&to,
+		    sizeof(to)) != k)
+			break;
+		pfd.fd = fd[0];
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 30000) != 1 || recv(fd[0], buf, sizeof(buf),
+		    0) != k)
+			break;
+		single++;
+	}
+	is_int(LONE_AFTER, single, "lone: %d datagrams, each answered before "
+	    "the next", LONE_AFTER);
+	ok(burst(worker, fd, port, n) == 0, "lone: then %d queued while the "
+	    "worker was stopped", n * NSOCK);
+	wrong = answers(fd, got, n, 1, 30000);
+	all = once_each(got, n, &missing, &twice);
+	ok(all && wrong == 0,
+	    "lone: every datagram answered once, to its sender (%d missing, "
+	    "%d twice, %d to another socket)", missing, twice, wrong);
+	is_int(1, pf_log_count(d, "datagrams at once"), "lone: the first %d "
+	    "taken one at a time, the last 16 at once: one batch line",
+	    LONE_RUN);
+	ok(pf_log_count(d, "took 16 datagrams at once") == 1,
+	    "lone: that batch took the last 16");
+	for (k = 0; k < NSOCK; k++)
+		close(fd[k]);
+	ok(pf_stop(d) == 0, "lone: stopped");
+}
+
 int
 main(void)
 {
 	struct pf_daemon *d;
-	int fd[NSOCK], got[NSOCK][PER_SOCK], k, port, wrong, missing, twice;
+	int fd[NSOCK], got[NSOCK][PER_SOCK_MAX], k, port, wrong, missing, twice;
 	int all;
 	char *access_log, *needle;
 	pid_t worker;
 
-	plan(17);
+	plan(23);
 	alarm(240);
 
 	/* echo answers from the datagrams received, chargen copies. */
 	check_burst("echo", 1);
 	check_burst("chargen", 0);
+	check_lone();
 
 	/* max_requests below the burst: nothing taken is left unanswered. */
 	d = start("echo", "max_requests = 10;", &port, &worker);
