@@ -8,7 +8,10 @@
  *   minprefork [-a 127.0.0.1] -p PORT [-w WORKERS] [-b BACKLOG]
  *
  * The parent waits; on TERM it (and, by PR_SET_PDEATHSIG, the workers)
- * goes away.  Not part of `make check`: built by bench/Makefile.
+ * goes away.  On HUP it replaces its workers, the least a preforking
+ * server's reload can be: for each worker, fork its successor, then TERM
+ * it (no handler: it dies in accept()); exits are reaped as they come.
+ * Not part of `make check`: built by bench/Makefile.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -32,6 +35,10 @@ worker(int l)
 	ssize_t n;
 	int fd;
 
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	for (;;) {
 		if ((fd = accept(l, NULL, NULL)) == -1)
@@ -43,12 +50,29 @@ worker(int l)
 	}
 }
 
+/* spawn - one worker on listener l: its pid (the parent goes on). */
+static pid_t
+spawn(int l)
+{
+	pid_t pid = fork();
+
+	if (pid == -1) {
+		perror("minprefork: fork");
+		exit(1);
+	}
+	if (pid == 0)
+		worker(l);
+	return pid;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct sockaddr_in sin;
 	const char *addr = "127.0.0.1";
-	int ch, i, l, one = 1, port = 0, workers = 2, backlog = 511;
+	int ch, i, l, one = 1, port = 0, workers = 2, backlog = 511, sig;
+	sigset_t wake;
+	pid_t *kids, old;
 
 	while ((ch = getopt(argc, argv, "a:b:p:w:")) != -1) {
 		switch (ch) {
@@ -63,6 +87,14 @@ main(int argc, char **argv)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* HUP and CHLD taken by sigwait() alone: no handler, no race. */
+	sigemptyset(&wake);
+	sigaddset(&wake, SIGHUP);
+	sigaddset(&wake, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &wake, NULL);
+	if (workers < 1 || (kids = calloc((size_t)workers, sizeof(*kids))) ==
+	    NULL)
+		return 64;
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((unsigned short)port);
 	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
@@ -74,16 +106,18 @@ main(int argc, char **argv)
 		perror("minprefork");
 		return 1;
 	}
-	for (i = 0; i < workers; i++) {
-		switch (fork()) {
-		case -1:
-			perror("minprefork: fork");
-			return 1;
-		case 0:
-			worker(l);
-		}
+	for (i = 0; i < workers; i++)
+		kids[i] = spawn(l);
+	for (;;) {
+		if (sigwait(&wake, &sig) != 0)
+			continue;
+		if (sig == SIGHUP)
+			for (i = 0; i < workers; i++) {
+				old = kids[i];
+				kids[i] = spawn(l);
+				kill(old, SIGTERM);
+			}
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
 	}
-	for (;;)
-		if (wait(NULL) == -1)
-			pause();
 }

@@ -131,7 +131,14 @@ scale_one() {
 		r=$("$BIN/supervise" start -p $(( port + 1 )) -n "$n" -T 300000 -- "$BIN/minprefork" -p $(( port + 1 )) -w "$n" 2>>"$d/err")
 		echo "minstart run=$run $r"
 		pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' <<<"$r")
-		[ -n "$pid" ] && scale_stop "$pid" > /dev/null
+		if [ -n "$pid" ]; then
+			# and the least a reload can be: HUP, and minprefork
+			# forks each worker's successor and TERMs the worker
+			sleep 1
+			echo "minregen run=$run $("$BIN/scale" regen -P "$pid" -n "$n" -T 300000)"
+			sleep 1
+			scale_stop "$pid" > /dev/null
+		fi
 		r=$("$BIN/supervise" start -p "$port" -n "$n" -T 300000 -- "$PREFORKD" -f -c "$d/s.conf" 2>>"$d/err")
 		echo "start run=$run $r"
 		pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' <<<"$r")
@@ -306,10 +313,10 @@ uss4=$(sget 4 uss kib)
 	echo
 	echo "## Pools"
 	echo
-	echo "One echo service of N workers, a fresh preforkd each. *minimal server's start*: bench/minprefork.c started the same way with N workers, each forked and run to a blocking accept() (the least a preforking server's start can be; its workers do nothing else). *marginal*: (start of N − start of the smallest pool measured) ÷ (N − its size), the cost of each worker beyond the daemon's own start (exec, configuration, binding, the first answer), against *fork*. The timed columns (fork, start, reload, stop) are the median of $SCALE_RUNS runs, alternated, each with a fresh preforkd; a ratio is that of the medians, then *paired*: the median of each run's own ratio (its two figures measured one after the other). USS, idle CPU and status come from the first run. *fork* is the machine's own cost, measured just before: N children forked that exit at once, then all reaped (the issue's yardstick); *fork, N alive*: N children forked that stay alive until the last is forked (what N processes alive at once cost this machine's fork), then killed. *start*: fork+exec of \`preforkd -f\` to N live workers and an echo answered. *reload*: HUP until N new workers live and none of the old is left; *peak*: the most workers alive at once meanwhile. *status*: \`preforkd -s status\` run again and again during a second reload (one every 5 ms at most; that reload's time in brackets). *idle CPU*: the master over ${IDLE_S} s. *USS*: an idle worker's private pages (median of 3)."
+	echo "One echo service of N workers, a fresh preforkd each. *minimal server's start*: bench/minprefork.c started the same way with N workers, each forked and run to a blocking accept() (the least a preforking server's start can be; its workers do nothing else). *marginal*: (start of N − start of the smallest pool measured) ÷ (N − its size), the cost of each worker beyond the daemon's own start (exec, configuration, binding, the first answer), against *fork*. The timed columns (fork, start, reload, stop) are the median of $SCALE_RUNS runs, alternated, each with a fresh preforkd; a ratio is that of the medians, then *paired*: the median of each run's own ratio (its two figures measured one after the other). USS, idle CPU and status come from the first run. *fork* is the machine's own cost, measured just before: N children forked that exit at once, then all reaped (the issue's yardstick); *fork, N alive*: N children forked that stay alive until the last is forked (what N processes alive at once cost this machine's fork), then killed. *start*: fork+exec of \`preforkd -f\` to N live workers and an echo answered. *reload*: HUP until N new workers live and none of the old is left; *peak*: the most workers alive at once meanwhile. *minimal reload*: the same HUP to bench/minprefork.c, which forks each worker's successor and then TERMs the worker (no handler: it dies where it waits), the least a reload can be; so *its ÷ minimal start* is what this machine allows the reload ÷ start ratio to be. *status*: \`preforkd -s status\` run again and again during a second reload (one every 5 ms at most; that reload's time in brackets). *idle CPU*: the master over ${IDLE_S} s. *USS*: an idle worker's private pages (median of 3)."
 	echo
-	echo '| workers | fork+exit+wait µs/child | fork, N alive µs/child | start ms | start µs/worker | ÷ fork (paired) | ÷ fork, N alive (paired) | marginal µs/worker ÷ fork | minimal start ms | start ÷ minimal (paired) | reload ms (new all / old gone; peak) | reload ÷ start (paired) | status during reload: samples, failed, p50 / p99 / max ms | stop ms | master idle CPU % | idle worker USS KiB | vs 4 workers |'
-	echo '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|'
+	echo '| workers | fork+exit+wait µs/child | fork, N alive µs/child | start ms | start µs/worker | ÷ fork (paired) | ÷ fork, N alive (paired) | marginal µs/worker ÷ fork | minimal start ms | start ÷ minimal (paired) | reload ms (new all / old gone; peak) | reload ÷ start (paired) | minimal reload ms | its ÷ minimal start (paired) | reload ÷ minimal reload (paired) | status during reload: samples, failed, p50 / p99 / max ms | stop ms | master idle CPU % | idle worker USS KiB | vs 4 workers |'
+	echo '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|'
 	for n in $SIZES; do
 		if grep -q "^$n skipped" "$SCALERAW"; then
 			echo "| $n | skipped: $(sed -n "s/^$n skipped //p" "$SCALERAW") |"
@@ -318,16 +325,16 @@ uss4=$(sget 4 uss kib)
 		fk=$(sget "$n" fork us_per_child); fl=$(sget "$n" forklive us_per_child)
 		st=$(sget "$n" start ready_ms)
 		spw=$(awk -v s="$st" -v n="$n" 'BEGIN { if (s > 0) printf "%.0f", s * 1000 / n; else print "-" }')
-		rl=$(sget "$n" regen done_ms)
+		rl=$(sget "$n" regen done_ms); mrl=$(sget "$n" minregen done_ms)
 		kn=$(awk -v n="$n" 'BEGIN { print n / 1000 }')	# ms -> µs per worker
-		echo "| $n | $fk | $fl | $st | $spw | $(ratio "$spw" "$fk") ($(spaired "$n" start ready_ms fork us_per_child "$kn")) | $(ratio "$spw" "$fl") ($(spaired "$n" start ready_ms forklive us_per_child "$kn")) | $(marginal "$n" "$st" "$fk") | $(sget "$n" minstart ready_ms) | $(ratio "$st" "$(sget "$n" minstart ready_ms)") ($(spaired "$n" start ready_ms minstart ready_ms 1)) | $rl ($(sget "$n" regen new_all_ms) / $(sget "$n" regen old_gone_ms); $(sget "$n" regen peak)) | $(ratio "$rl" "$st") ($(spaired "$n" regen done_ms start ready_ms 1)) | $(sget "$n" status samples), $(sget "$n" status failed), $(sget "$n" status p50_ms) / $(sget "$n" status p99_ms) / $(sget "$n" status max_ms) ($(sget "$n" regensampled done_ms) ms) | $(sget "$n" stop ms) | $(sget "$n" idle cpu_pct) | $(sget "$n" uss kib) | $(ratio "$(sget "$n" uss kib)" "$uss4") |"
+		echo "| $n | $fk | $fl | $st | $spw | $(ratio "$spw" "$fk") ($(spaired "$n" start ready_ms fork us_per_child "$kn")) | $(ratio "$spw" "$fl") ($(spaired "$n" start ready_ms forklive us_per_child "$kn")) | $(marginal "$n" "$st" "$fk") | $(sget "$n" minstart ready_ms) | $(ratio "$st" "$(sget "$n" minstart ready_ms)") ($(spaired "$n" start ready_ms minstart ready_ms 1)) | $rl ($(sget "$n" regen new_all_ms) / $(sget "$n" regen old_gone_ms); $(sget "$n" regen peak)) | $(ratio "$rl" "$st") ($(spaired "$n" regen done_ms start ready_ms 1)) | $mrl | $(ratio "$mrl" "$(sget "$n" minstart ready_ms)") ($(spaired "$n" minregen done_ms minstart ready_ms 1)) | $(ratio "$rl" "$mrl") ($(spaired "$n" regen done_ms minregen done_ms 1)) | $(sget "$n" status samples), $(sget "$n" status failed), $(sget "$n" status p50_ms) / $(sget "$n" status p99_ms) / $(sget "$n" status max_ms) ($(sget "$n" regensampled done_ms) ms) | $(sget "$n" stop ms) | $(sget "$n" idle cpu_pct) | $(sget "$n" uss kib) | $(ratio "$(sget "$n" uss kib)" "$uss4") |"
 	done
 	echo
 	echo "Every run (ms, in run order):"
 	echo
 	for n in $SIZES; do
 		grep -q "^$n skipped" "$SCALERAW" && continue
-		echo "- $n workers: fork $(sall "$n" fork us_per_child | tr '\n' ' ')µs/child; minimal start $(sall "$n" minstart ready_ms | tr '\n' ' '); start $(sall "$n" start ready_ms | tr '\n' ' '); reload $(sall "$n" regen done_ms | tr '\n' ' '); stop $(sall "$n" stop ms | tr '\n' ' ')"
+		echo "- $n workers: fork $(sall "$n" fork us_per_child | tr '\n' ' ')µs/child; minimal start $(sall "$n" minstart ready_ms | tr '\n' ' '); start $(sall "$n" start ready_ms | tr '\n' ' '); reload $(sall "$n" regen done_ms | tr '\n' ' '); minimal reload $(sall "$n" minregen done_ms | tr '\n' ' '); stop $(sall "$n" stop ms | tr '\n' ' ')"
 	done
 	echo
 	echo "Targets (issue 14): start per worker ≤ 1.3× fork+exit+wait; reload ≤ 1.5× start; status ≤ 100 ms at every point of a 4,096-worker reload; master idle CPU ≤ 0.1 %; worker USS at 4,096 within 10 % of at 4."
