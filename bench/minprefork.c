@@ -10,7 +10,9 @@
  * The parent waits; on TERM it (and, by PR_SET_PDEATHSIG, the workers)
  * goes away.  On HUP it replaces its workers, the least a preforking
  * server's reload can be: for each worker, fork its successor, then TERM
- * it (no handler: it dies in accept()); exits are reaped as they come.
+ * it (no handler: it dies in accept()); before TERMing one it reaps the
+ * one TERMed DYING_MAX before, so that no more than W + DYING_MAX are
+ * alive at once (a reload of 16,384 must fit under pid_max 32,768).
  * Not part of `make check`: built by bench/Makefile.
  *
  * SPDX-License-Identifier: MIT
@@ -28,8 +30,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* Workers TERMed and not yet reaped at most, during a reload. */
+#define DYING_MAX	256
+
 static void
-worker(int l)
+worker(int l, pid_t parent)
 {
 	char buf[16384];
 	ssize_t n;
@@ -40,6 +45,8 @@ worker(int l)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)	/* it died before prctl() */
+		_exit(0);
 	for (;;) {
 		if ((fd = accept(l, NULL, NULL)) == -1)
 			continue;
@@ -54,14 +61,14 @@ worker(int l)
 static pid_t
 spawn(int l)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
 	if (pid == -1) {
 		perror("minprefork: fork");
 		exit(1);
 	}
 	if (pid == 0)
-		worker(l);
+		worker(l, parent);
 	return pid;
 }
 
@@ -72,7 +79,7 @@ main(int argc, char **argv)
 	const char *addr = "127.0.0.1";
 	int ch, i, l, one = 1, port = 0, workers = 2, backlog = 511, sig;
 	sigset_t wake;
-	pid_t *kids, old;
+	pid_t *kids, dying[DYING_MAX];
 
 	while ((ch = getopt(argc, argv, "a:b:p:w:")) != -1) {
 		switch (ch) {
@@ -113,9 +120,11 @@ main(int argc, char **argv)
 			continue;
 		if (sig == SIGHUP)
 			for (i = 0; i < workers; i++) {
-				old = kids[i];
+				if (i >= DYING_MAX)
+					waitpid(dying[i % DYING_MAX], NULL, 0);
+				dying[i % DYING_MAX] = kids[i];
 				kids[i] = spawn(l);
-				kill(old, SIGTERM);
+				kill(dying[i % DYING_MAX], SIGTERM);
 			}
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
