@@ -8,9 +8,9 @@
  * One datagram at a time costs what recvfrom() and sendto() cost: a
  * worker whose last BATCH_LONE_AFTER batches each held a single datagram
  * takes the next BATCH_LONE_RUN with recvfrom() (recvmmsg() reads its
- * vector and, for MSG_WAITFORONE, tries the queue once more: a tenth of
- * the kernel's time for a datagram), then looks with recvmmsg() again;
- * a lone reply goes with sendto().
+ * vector and, for MSG_WAITFORONE, tries the queue once more), then looks
+ * with one recvmmsg(): more than one datagram, and batches go on; one,
+ * and the next run alone starts.  A lone reply goes with sendto().
  *
  * Memory: one private mapping per worker that serves UDP, reserved (not
  * committed) at start.  Each received datagram lands first in a small
@@ -170,8 +170,9 @@ batch_recv(int fd, int max)
 	if (max > BATCH_MAX)
 		max = BATCH_MAX;
 	if (max == 1 || bc->lone > 0) {
-		if (bc->lone > 0)
-			bc->lone--;
+		/* After a run alone, one batch of one starts the next. */
+		if (bc->lone > 0 && --bc->lone == 0)
+			bc->ones = BATCH_LONE_AFTER - 1;
 		return batch_recv_one(fd);
 	}
 	for (k = 0; k < max; k++)

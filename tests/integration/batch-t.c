@@ -255,10 +255,12 @@ check_burst(const char *handler, int echo)
 
 /*
  * check_lone - LONE_AFTER datagrams, each answered before the next: each
- * a batch of one.  Then LONE_RUN + 16 queued while the worker is stopped:
- * it takes LONE_RUN of them one at a time, then looks with recvmmsg()
- * again and takes the last 16 at once.  Every one answered once, and one
- * batch line where a worker that always batched would log five.
+ * a batch of one; then LONE_RUN taken alone, and one more, the look with
+ * recvmmsg() that found one: the next run alone starts at once.  Then
+ * LONE_RUN + 16 queued while the worker is stopped: it takes LONE_RUN of
+ * them one at a time, then looks again and takes the last 16 at once.
+ * Every one answered once, and one batch line, where a worker that
+ * always batched (or went back to batches after one look) logs five.
  */
 static void
 check_lone(void)
@@ -275,7 +277,7 @@ check_lone(void)
 	to = to_port(port);
 	for (k = 0; k < NSOCK; k++)
 		fd[k] = client();
-	for (i = 0; i < LONE_AFTER; i++) {
+	for (i = 0; i < LONE_AFTER + LONE_RUN + 1; i++) {
 		k = snprintf(msg, sizeof(msg), "one-%d\n", i);
 		if (sendto(fd[0], msg, (size_t)k, 0, (struct sockaddr *)&to,
 		    sizeof(to)) != k)
@@ -287,8 +289,8 @@ check_lone(void)
 			break;
 		single++;
 	}
-	is_int(LONE_AFTER, single, "lone: %d datagrams, each answered before "
-	    "the next", LONE_AFTER);
+	is_int(LONE_AFTER + LONE_RUN + 1, single, "lone: %d datagrams, each "
+	    "answered before the next", LONE_AFTER + LONE_RUN + 1);
 	ok(burst(worker, fd, port, n) == 0, "lone: then %d queued while the "
 	    "worker was stopped", n * NSOCK);
 	wrong = answers(fd, got, n, 1, 30000);
