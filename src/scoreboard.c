@@ -13,7 +13,9 @@
 #include <sys/mman.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "preforkd.h"
 
@@ -61,33 +63,32 @@ scoreboard_slots(const struct conf *conf)
 }
 
 /*
- * scoreboard_create - map room for n slots shared with future children.
- * The mapping starts zeroed and only the pages of slots in use are ever
- * touched: the master's table (proc.c) knows how many are.
+ * scoreboard_create - map room for n slots shared with future children,
+ * and after them, on a page of its own, the count of slots in use: one
+ * mapping (each mapping costs every fork and every exit).  It starts
+ * zeroed and only the pages of slots in use are ever touched: the
+ * master's table (proc.c) knows how many are.
  */
 int
 scoreboard_create(struct scoreboard *sb, size_t n)
 {
-	void *p, *q;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), len;
+	void *p;
 
-	if (n > SIZE_MAX / sizeof(struct slot)) {
+	if (n > (SIZE_MAX - 2 * page) / sizeof(struct slot)) {
 		errno = ENOMEM;
 		return -1;
 	}
+	len = (n * sizeof(struct slot) + page - 1) / page * page;
 	/* No swap reserved up front: most slots are never touched. */
-	p = mmap(NULL, n * sizeof(struct slot), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p = mmap(NULL, len + page, PROT_READ | PROT_WRITE, MAP_SHARED |
+	    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
-	q = mmap(NULL, sizeof(*sb->inuse), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (q == MAP_FAILED) {
-		munmap(p, n * sizeof(struct slot));
-		return -1;
-	}
 	sb->slots = p;
 	sb->capacity = n;
-	sb->inuse = q;
+	sb->inuse = (volatile uint64_t *)(void *)((char *)p + len);
+	sb->maplen = len + page;
 	return 0;
 }
 
@@ -95,12 +96,11 @@ void
 scoreboard_destroy(struct scoreboard *sb)
 {
 	if (sb->slots != NULL)
-		munmap(sb->slots, sb->capacity * sizeof(struct slot));
-	if (sb->inuse != NULL)
-		munmap((void *)sb->inuse, sizeof(*sb->inuse));
+		munmap(sb->slots, sb->maplen);
 	sb->slots = NULL;
 	sb->inuse = NULL;
 	sb->capacity = 0;
+	sb->maplen = 0;
 }
 
 /*

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -70,6 +71,25 @@ refused(const struct slot *s, const char *why, const char *name)
 	    r.busy_since == NOW, "%s: the report is made harmless", name);
 }
 
+/* one_mapping - whether a and b lie in one line of /proc/self/maps. */
+static int
+one_mapping(const volatile void *a, const volatile void *b)
+{
+	unsigned long lo, hi, x = (unsigned long)a, y = (unsigned long)b;
+	char line[512];
+	FILE *f;
+	int found = 0;
+
+	if ((f = fopen("/proc/self/maps", "r")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && x >= lo &&
+		    x < hi)
+			found = y >= lo && y < hi ? 1 : -1;
+	fclose(f);
+	return found == 1;
+}
+
 int
 main(void)
 {
@@ -80,7 +100,7 @@ main(void)
 	pid_t pid;
 	int st;
 
-	plan(36);
+	plan(39);
 
 	/* An honest slot reads back as written. */
 	honest(&s);
@@ -162,6 +182,18 @@ main(void)
 	ok(scoreboard_read(&sb.slots[3], NOW, &r) == 0 &&
 	    r.state == SLOT_IDLE && r.count[CTR_SERVED] == 7,
 	    "the parent reads what the child wrote");
+	/* The count of slots in use: past the slots, in the same mapping
+	 * (one mapping for every fork and exit to copy and tear down). */
+	ok((const char *)sb.inuse >= (const char *)(sb.slots + sb.capacity),
+	    "the count in use lies past the last slot");
+	ok(one_mapping(sb.slots, sb.inuse), "slots and count: one mapping");
+	scoreboard_inuse(&sb, 5);
+	if ((pid = fork()) == -1)
+		sysbail("fork");
+	if (pid == 0)
+		_exit(*sb.inuse == 5 ? 0 : 1);
+	ok(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0, "a child reads the count in use");
 	scoreboard_destroy(&sb);
 	ok(sb.slots == NULL && sb.capacity == 0, "destroyed: nothing left");
 	return 0;
