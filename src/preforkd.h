@@ -558,7 +558,6 @@ struct scoreboard {
 	/* How many slots may be in use (the master's table's length), for
 	 * the workers' scans; the master only writes it. */
 	volatile uint64_t	*inuse;		/* on the mapping's last page */
-	size_t			 maplen;
 };
 
 /* Slots per worker the configuration may have (scoreboard_slots), and

@@ -63,6 +63,18 @@ scoreboard_slots(const struct conf *conf)
 }
 
 /*
+ * scoreboard_maplen - the length of the mapping of n slots: theirs,
+ * rounded up to a page, and a page more for the count of slots in use.
+ */
+static size_t
+scoreboard_maplen(size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n * sizeof(struct slot) + page - 1) / page * page + page;
+}
+
+/*
  * scoreboard_create - map room for n slots shared with future children,
  * and after them, on a page of its own, the count of slots in use: one
  * mapping (each mapping costs every fork and every exit).  It starts
@@ -79,16 +91,15 @@ scoreboard_create(struct scoreboard *sb, size_t n)
 		errno = ENOMEM;
 		return -1;
 	}
-	len = (n * sizeof(struct slot) + page - 1) / page * page;
+	len = scoreboard_maplen(n);
 	/* No swap reserved up front: most slots are never touched. */
-	p = mmap(NULL, len + page, PROT_READ | PROT_WRITE, MAP_SHARED |
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED |
 	    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	sb->slots = p;
 	sb->capacity = n;
-	sb->inuse = (volatile uint64_t *)(void *)((char *)p + len);
-	sb->maplen = len + page;
+	sb->inuse = (volatile uint64_t *)(void *)((char *)p + len - page);
 	return 0;
 }
 
@@ -96,11 +107,10 @@ void
 scoreboard_destroy(struct scoreboard *sb)
 {
 	if (sb->slots != NULL)
-		munmap(sb->slots, sb->maplen);
+		munmap(sb->slots, scoreboard_maplen(sb->capacity));
 	sb->slots = NULL;
 	sb->inuse = NULL;
 	sb->capacity = 0;
-	sb->maplen = 0;
 }
 
 /*

@@ -170,10 +170,10 @@ sig_pipe_open(void)
  * table.  A worker catches only QUIT (finish the connection, then exit)
  * and USR1 (reopen the logs when idle), and SIG_SHED when its service
  * sheds (shed.c installs that one); TERM keeps its default action (exit
- * now), and CHLD too, except while a handler
- * waits for a program of its own (sig_worker_child); the signals meant
- * for the master are ignored, so that a ^C on the terminal, which
- * reaches the whole process group, is the master's to act on.
+ * now), and CHLD too, except while a handler waits for a program of its
+ * own (sig_worker_child); the signals meant for the master are ignored,
+ * so that a ^C on the terminal, which reaches the whole process group,
+ * is the master's to act on.
  */
 PF_START int
 sig_init(int role)

@@ -244,7 +244,6 @@ exec_env_conn(struct exec_env *e, const struct preforkd_api *api,
 
 /* ------------------------------------------------------------ descriptors */
 
-
 /* exec_above - fd moved to 3 or above (so 0, 1, 2 can be set freely). */
 static int
 exec_above(int fd, int low)
